@@ -1,0 +1,253 @@
+/*
+ * aleph: the Aleph consensus protocol (leaderless, asynchronous, Byzantine fault tolerant
+ * atomic broadcast) as a library with no I/O inside.
+ *
+ * This is the one public header of the protocol core. A member is driven by events (a
+ * message arrived, time passed) through aleph_member_step(); everything it wants done comes
+ * back in an aleph_update: units to persist, messages to send, batches ordered, notices to
+ * log, and the time at which it wants to be woken next. The caller does the I/O. The same
+ * core runs in the tests, in the simulator and in the node.
+ *
+ * Rules implemented: docs/PROTOCOL.md. Structure: docs/ARCHITECTURE.md.
+ */
+#ifndef ALEPH_ALEPH_H
+#define ALEPH_ALEPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Limits (wire-level; every decoder enforces them) ------------------------------------ */
+
+#define ALEPH_MEMBERS_MAX 1024u
+#define ALEPH_HASH_BYTES 32u
+#define ALEPH_SIGN_PK_BYTES 32u
+#define ALEPH_SIGN_SK_BYTES 64u
+#define ALEPH_SIGNATURE_BYTES 64u
+/* A threshold-coin share: the point S_i (32) and a Chaum-Pedersen proof (c, s) (64). */
+#define ALEPH_COIN_SHARE_BYTES 96u
+#define ALEPH_COIN_SCALAR_BYTES 32u
+#define ALEPH_COIN_POINT_BYTES 32u
+/* Hard cap on one unit's payload; the configured max_unit_bytes may be lower. */
+#define ALEPH_PAYLOAD_BYTES_MAX (4u * 1024u * 1024u)
+/* Hard cap on one message of the member protocol (a unit plus framing, or a batch of
+ * anti-entropy units). Anything larger is dropped and counted. */
+#define ALEPH_MESSAGE_BYTES_MAX (ALEPH_PAYLOAD_BYTES_MAX + 64u * 1024u)
+/* Highest round a unit may carry; guards arithmetic on rounds from the network. */
+#define ALEPH_ROUND_MAX 0x7fffffffu
+
+/* Message destination meaning "every other member". */
+#define ALEPH_TO_ALL UINT32_MAX
+
+/* ---- Configuration -------------------------------------------------------------------------- */
+
+typedef enum aleph_coin_mode {
+    /* Deterministic schedule, no randomness (PROTOCOL.md section 4, "Deterministic mode").
+     * Safe, but an adversary controlling message timing can stall it. For comparison. */
+    ALEPH_COIN_OFF = 0,
+    /* A stand-in whose value every member derives from (session, round) once it holds f+1
+     * units of that round. Predictable: for tests and simulation only. */
+    ALEPH_COIN_TEST = 1,
+    /* The threshold coin on ristretto255 (PROTOCOL.md section 5). The default. */
+    ALEPH_COIN_THRESHOLD = 2,
+} aleph_coin_mode;
+
+/* Everything that enters ordering must be equal at all members; the shell derives the
+ * session id from the committee file so that a member with another configuration cannot
+ * take part. Timing fields are local tuning and may differ. */
+typedef struct aleph_config {
+    uint32_t members;                          /* N, 1..ALEPH_MEMBERS_MAX */
+    uint64_t session;                          /* id of this committee run */
+    aleph_coin_mode coin_mode;
+    const uint8_t (*sign_public_keys)[32];     /* N Ed25519 public keys */
+    const uint8_t (*coin_verification_keys)[32]; /* N points X_i (threshold mode only) */
+
+    uint32_t max_unit_bytes;      /* payload bytes per unit (<= ALEPH_PAYLOAD_BYTES_MAX) */
+    uint32_t max_tx_bytes;        /* one transaction */
+    uint32_t pool_bytes_max;      /* local transaction pool; submits beyond it are refused */
+    uint32_t pending_units_max;   /* units waiting for parents */
+
+    uint32_t round_delay_ms_min;  /* minimum time between two own units */
+    uint32_t idle_round_delay_ms; /* pace when no transaction is pending anywhere */
+    uint32_t parent_wait_ms_max;  /* extra wait for more than q parents of the last round */
+    uint32_t anti_entropy_ms;     /* period of the anti-entropy exchange */
+    uint32_t request_retry_ms;    /* first retry of a request for missing units */
+    uint32_t rounds_max;          /* stop creating units after this round (0: no limit) */
+
+    uint64_t rng_seed;            /* local choices (which peer to ask); not for ordering */
+
+    /* Optional signature checker, e.g. a cache shared by simulated members or a check done
+     * earlier on a worker thread. NULL: libsodium's Ed25519 verification. Must return 1 for
+     * a valid signature, 0 otherwise. */
+    int (*verify_signature)(void *ctx, const uint8_t hash[32], const uint8_t sig[64],
+                            const uint8_t public_key[32]);
+    void *verify_signature_ctx;
+} aleph_config;
+
+/* Fills cfg with defaults for everything but members, session and the keys. */
+void aleph_config_defaults(aleph_config *cfg);
+
+/* Checks a configuration; returns NULL when usable, or a static description of the
+ * first problem. */
+const char *aleph_config_check(const aleph_config *cfg);
+
+/* f and q for a committee of n members. */
+uint32_t aleph_faulty_max(uint32_t n);
+uint32_t aleph_quorum(uint32_t n);
+
+/* The private half of a member's identity. */
+typedef struct aleph_secret {
+    uint32_t index;
+    uint8_t sign_secret_key[ALEPH_SIGN_SK_BYTES];
+    uint8_t coin_secret_share[ALEPH_COIN_SCALAR_BYTES]; /* x_i (threshold mode) */
+} aleph_secret;
+
+/* ---- Events in, updates out ----------------------------------------------------------------- */
+
+typedef enum aleph_event_kind {
+    ALEPH_EVENT_TICK = 0,    /* time passed; also used to start a member */
+    ALEPH_EVENT_MESSAGE = 1, /* bytes from another member */
+} aleph_event_kind;
+
+typedef struct aleph_event {
+    aleph_event_kind kind;
+    uint64_t now_ms;        /* the caller's clock (monotonic); virtual time in the simulator */
+    uint32_t from;          /* MESSAGE: sender's member index (authenticated by the shell) */
+    const uint8_t *data;    /* MESSAGE: bytes; only read during the call */
+    size_t len;
+} aleph_event;
+
+typedef struct aleph_outgoing {
+    uint32_t to;            /* member index, or ALEPH_TO_ALL */
+    const uint8_t *data;
+    size_t len;
+} aleph_outgoing;
+
+typedef struct aleph_blob {
+    const uint8_t *data;
+    size_t len;
+} aleph_blob;
+
+/* One unit of an ordered batch. Pointers stay valid until the next call into the member. */
+typedef struct aleph_ordered_unit {
+    uint32_t creator;
+    uint32_t round;
+    const uint8_t *hash;
+    const uint8_t *payload;
+    size_t payload_len;
+} aleph_ordered_unit;
+
+typedef struct aleph_batch {
+    uint32_t round;          /* the round whose head closed this batch */
+    uint32_t head_creator;
+    const uint8_t *head_hash;
+    uint32_t head_depth;     /* d of the unit that decided the head (2, 3, 4, ...) */
+    size_t units_len;
+    const aleph_ordered_unit *units; /* sorted by (round, hash) */
+} aleph_batch;
+
+typedef enum aleph_notice_kind {
+    ALEPH_NOTICE_UNIT_CREATED = 0,  /* an own unit was created (round, hash) */
+    ALEPH_NOTICE_UNIT_ADDED = 1,    /* a unit entered the DAG */
+    ALEPH_NOTICE_FORK = 2,          /* creator was found forking (round of the proof) */
+    ALEPH_NOTICE_DROPPED = 3,       /* input rejected; reason in `reason` */
+    ALEPH_NOTICE_HALT = 4,          /* a round had every candidate decided 0: > f faulty */
+} aleph_notice_kind;
+
+typedef struct aleph_notice {
+    aleph_notice_kind kind;
+    uint32_t creator;
+    uint32_t round;
+    uint32_t peer;           /* who sent the input (DROPPED) */
+    const char *reason;      /* static string (DROPPED) */
+    uint8_t hash[ALEPH_HASH_BYTES];
+} aleph_notice;
+
+/* What a step asks the caller to do, in this order: append `persist` to the backup and make
+ * it durable, then send `messages`, then deliver `batches` to the output, then log
+ * `notices`, then call aleph_member_step() with a TICK at `wake_at_ms` at the latest.
+ * All memory is owned by the member and stays valid until the next call into it. */
+typedef struct aleph_update {
+    const aleph_blob *persist;
+    size_t persist_len;
+    const aleph_outgoing *messages;
+    size_t messages_len;
+    const aleph_batch *batches;
+    size_t batches_len;
+    const aleph_notice *notices;
+    size_t notices_len;
+    uint64_t wake_at_ms;
+} aleph_update;
+
+/* ---- The member ----------------------------------------------------------------------------- */
+
+typedef struct aleph_member aleph_member;
+
+/* Creates a member. The configuration (and the arrays it points to) is copied. Returns
+ * NULL with *error set to a static message when the configuration or secret is unusable. */
+aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secret,
+                               const char **error);
+void aleph_member_free(aleph_member *m);
+
+/* Feeds one event; fills *up with what to do. Never fails: bad input is dropped, counted and
+ * reported as a DROPPED notice. */
+void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up);
+
+typedef enum aleph_submit_status {
+    ALEPH_SUBMIT_OK = 0,
+    ALEPH_SUBMIT_POOL_FULL = 1, /* back-pressure: try again later */
+    ALEPH_SUBMIT_TOO_LARGE = 2, /* over max_tx_bytes, or empty */
+} aleph_submit_status;
+
+/* Adds a transaction to the local pool; it goes into a later own unit. */
+aleph_submit_status aleph_member_submit(aleph_member *m, const uint8_t *tx, size_t len);
+
+typedef struct aleph_member_stats {
+    uint64_t units_created;
+    uint64_t units_added;        /* entered the DAG, own included */
+    uint64_t units_ordered;
+    uint64_t batches_ordered;
+    uint64_t txs_ordered;
+    uint64_t messages_in;
+    uint64_t messages_dropped;   /* malformed, oversized, bad signature, rule broken */
+    uint64_t units_pending;      /* waiting for parents now */
+    uint64_t pending_evicted;    /* pending units dropped because the buffer was full */
+    uint64_t requests_sent;
+    uint64_t forks_detected;
+    uint64_t coin_shares_invalid;
+    uint64_t pool_txs;           /* transactions waiting in the pool now */
+    uint64_t pool_bytes;
+    uint32_t round_created;      /* highest own round created (or -1 cast: none) */
+    uint32_t round_ordered;      /* round of the last head (UINT32_MAX: none yet) */
+    uint64_t dag_units;          /* units in the DAG now */
+} aleph_member_stats;
+
+void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);
+
+/* ---- Payload format ------------------------------------------------------------------------- */
+
+/* A unit's payload is a sequence of transactions, each as a 4-byte little-endian length and
+ * that many bytes. Walks it: returns 1 and sets *tx, *tx_len for the next transaction, 0 at
+ * the end, -1 on a malformed payload. *offset starts at 0. */
+int aleph_payload_next(const uint8_t *payload, size_t len, size_t *offset, const uint8_t **tx,
+                       size_t *tx_len);
+
+/* ---- Keys ----------------------------------------------------------------------------------- */
+
+/* Dealer setup: deterministic from seed when seed != NULL (tests, simulation), random
+ * otherwise. Fills n secrets, n signing public keys and n coin verification keys.
+ * Returns 0 on success. */
+int aleph_keys_deal(uint32_t n, const uint8_t seed[32], aleph_secret *secrets,
+                    uint8_t (*sign_public_keys)[32], uint8_t (*coin_verification_keys)[32]);
+
+/* Library initialisation (libsodium); idempotent. Returns 0 on success. */
+int aleph_init(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,120 @@
+/* Creating own units (PROTOCOL.md section 3). Round r > 0 is made once the own unit of r-1
+ * and units of r-1 from at least q creators that are not known forkers are held, the
+ * minimum delay since the last own unit has passed, and either every such creator's unit of
+ * r-1 is in or the extra wait for more parents is over. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "member.h"
+#include "message.h"
+
+/* Creators (not known forkers) with a unit of `round` in the DAG, and how many could have. */
+static uint32_t usable_creators(const aleph_member *m, uint32_t round, uint32_t *possible)
+{
+    uint32_t present = 0, candidates = 0;
+    for (uint32_t c = 0; c < m->n; c++) {
+        if (m->dag.forker[c]) continue;
+        candidates++;
+        if (dag_first_in_slot(m, c, round) != NONE) present++;
+    }
+    *possible = candidates;
+    return present;
+}
+
+static int idle(const aleph_member *m)
+{
+    return m->pool.used == 0 && m->dag.unordered_with_payload == 0;
+}
+
+/* Earliest time the next own unit may be created, UINT64_MAX when it waits for units. */
+uint64_t creator_wake_ms(const aleph_member *m)
+{
+    if (m->halted) return UINT64_MAX;
+    if (m->cfg.rounds_max && m->own_round >= (int32_t)m->cfg.rounds_max) return UINT64_MAX;
+    if (m->own_round < 0) return m->now_ms;
+    uint32_t prev = (uint32_t)m->own_round, possible;
+    uint32_t present = usable_creators(m, prev, &possible);
+    if (present < m->q) return UINT64_MAX;
+    uint64_t delay = idle(m) ? m->cfg.idle_round_delay_ms : m->cfg.round_delay_ms_min;
+    uint64_t at = m->own_created_ms + delay;
+    if (present < possible && m->quorum_seen_ms) {
+        uint64_t wait_until = m->quorum_seen_ms + m->cfg.parent_wait_ms_max;
+        if (wait_until > at) at = wait_until;
+    }
+    return at;
+}
+
+static void create(aleph_member *m, uint32_t round)
+{
+    uint32_t parents = 0;
+    const uint8_t *hashes[ALEPH_MEMBERS_MAX];
+    if (round > 0) {
+        for (uint32_t c = 0; c < m->n; c++) {
+            uint32_t h = m->dag.highest_plus1[c];
+            if (m->dag.forker[c] || h == 0) continue;
+            /* The highest unit below `round`: late units of slow members still get in. */
+            uint32_t r = h - 1 < round - 1 ? h - 1 : round - 1;
+            uint32_t id = dag_first_in_slot(m, c, r);
+            if (id == NONE) continue;
+            m->scratch_creators[parents] = c;
+            m->scratch_rounds[parents] = r;
+            hashes[parents] = m->dag.units[id]->hash;
+            parents++;
+        }
+    }
+    uint8_t control[32];
+    if (round > 0) unit_control_hash(hashes, parents, control);
+
+    uint8_t share[ALEPH_COIN_SHARE_BYTES];
+    int with_share = coin_share_for(m, round, share);
+    if (with_share < 0) {
+        m->halted = 1;
+        aleph_notice n = {.kind = ALEPH_NOTICE_HALT, .round = round, .creator = m->secret.index,
+                          .peer = NONE, .reason = "cannot create a coin share: bad coin key"};
+        outbox_notice(&m->out, &n);
+        return;
+    }
+    size_t payload_len = pool_take(&m->pool, m->payload_buf, m->cfg.max_unit_bytes);
+    unit_draft d = {.session = m->cfg.session,
+                    .creator = m->secret.index,
+                    .round = round,
+                    .parents_len = parents,
+                    .parent_creators = m->scratch_creators,
+                    .parent_rounds = m->scratch_rounds,
+                    .control_hash = control,
+                    .payload = m->payload_buf,
+                    .payload_len = (uint32_t)payload_len,
+                    .coin_share = with_share ? share : NULL};
+    size_t len = unit_encoded_len(&d);
+    uint8_t hash[32];
+    unit_encode_signed(&d, m->secret.sign_secret_key, m->unit_buf, hash);
+    /* The caller performs `persist` before `messages`: never sent before it is durable. */
+    if (outbox_persist(&m->out, m->unit_buf, len) != 0 ||
+        outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, m->unit_buf, len) != 0)
+        return;
+    m->own_round = (int32_t)round;
+    m->own_created_ms = m->now_ms;
+    m->quorum_seen_ms = 0;
+    m->stats.units_created++;
+    m->stats.round_created = round;
+    aleph_notice n = {.kind = ALEPH_NOTICE_UNIT_CREATED, .creator = m->secret.index,
+                      .round = round, .peer = NONE};
+    memcpy(n.hash, hash, 32);
+    outbox_notice(&m->out, &n);
+    dag_add_own(m, m->unit_buf, len, hash);
+}
+
+/* Creates at most one unit per call, so that a committee with no delays still returns to
+ * its caller between rounds. */
+void creator_try(aleph_member *m)
+{
+    uint64_t at = creator_wake_ms(m);
+    if (at == UINT64_MAX) return;
+    if (m->own_round >= 0 && !m->quorum_seen_ms) {
+        /* Quorum of parents just reached: the extra wait for more starts now. */
+        m->quorum_seen_ms = m->now_ms;
+        at = creator_wake_ms(m);
+    }
+    if (at > m->now_ms) return;
+    create(m, (uint32_t)(m->own_round + 1));
+}

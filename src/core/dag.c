@@ -1,0 +1,493 @@
+/* The DAG: units that passed every check of PROTOCOL.md section 2, always downward closed,
+ * and the bounded buffer of units that wait for their parents. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "member.h"
+
+enum resolve_result { RESOLVE_ADDED, RESOLVE_MISSING, RESOLVE_REJECTED };
+enum wait_kind { WAIT_NOTHING = 0, WAIT_SLOT, WAIT_HASH, WAIT_EXPLICIT };
+
+int dag_init(aleph_member *m)
+{
+    dag *d = &m->dag;
+    memset(d, 0, sizeof *d);
+    d->highest_plus1 = calloc(m->n, sizeof *d->highest_plus1);
+    d->forker = calloc(m->n, 1);
+    if (!d->highest_plus1 || !d->forker || hashmap_init(&d->by_hash, 1024) != 0) return -1;
+    pending_set *p = &m->pending;
+    memset(p, 0, sizeof *p);
+    p->per_creator = calloc(m->n, sizeof *p->per_creator);
+    if (!p->per_creator || hashmap_init(&p->by_hash, 64) != 0) return -1;
+    return 0;
+}
+
+void dag_free(aleph_member *m)
+{
+    dag *d = &m->dag;
+    for (uint32_t i = 0; i < d->units_len; i++) {
+        free(d->units[i]->parents);
+        free(d->units[i]->bytes);
+        free(d->units[i]);
+    }
+    free(d->units);
+    for (uint32_t r = 0; r < d->rounds_len; r++) {
+        free(d->rounds[r].first_by_creator);
+        free(d->rounds[r].units);
+    }
+    free(d->rounds);
+    hashmap_free(&d->by_hash);
+    free(d->highest_plus1);
+    free(d->forker);
+    free(d->forks);
+    memset(d, 0, sizeof *d);
+}
+
+unit *dag_unit(const aleph_member *m, uint32_t id)
+{
+    return id < m->dag.units_len ? m->dag.units[id] : NULL;
+}
+
+unit *dag_find(const aleph_member *m, const uint8_t hash[32])
+{
+    uint32_t id;
+    return hashmap_get(&m->dag.by_hash, hash, &id) ? m->dag.units[id] : NULL;
+}
+
+uint32_t dag_first_in_slot(const aleph_member *m, uint32_t creator, uint32_t round)
+{
+    if (round >= m->dag.rounds_len) return NONE;
+    return m->dag.rounds[round].first_by_creator[creator];
+}
+
+static round_index *round_at(aleph_member *m, uint32_t round)
+{
+    dag *d = &m->dag;
+    if (round >= d->rounds_cap) {
+        uint32_t cap = d->rounds_cap ? d->rounds_cap : 64;
+        while (cap <= round) cap *= 2;
+        round_index *grown = realloc(d->rounds, cap * sizeof *grown);
+        if (!grown) return NULL;
+        memset(grown + d->rounds_cap, 0, (cap - d->rounds_cap) * sizeof *grown);
+        d->rounds = grown;
+        d->rounds_cap = cap;
+    }
+    while (d->rounds_len <= round) {
+        round_index *ri = &d->rounds[d->rounds_len];
+        ri->first_by_creator = malloc(m->n * sizeof *ri->first_by_creator);
+        if (!ri->first_by_creator) return NULL;
+        for (uint32_t i = 0; i < m->n; i++) ri->first_by_creator[i] = NONE;
+        d->rounds_len++;
+    }
+    return &d->rounds[round];
+}
+
+static int append_u32(uint32_t **arr, uint32_t *len, uint32_t *cap, uint32_t v)
+{
+    if (*len == *cap) {
+        uint32_t ncap = *cap ? *cap * 2 : 16;
+        uint32_t *grown = realloc(*arr, ncap * sizeof *grown);
+        if (!grown) return -1;
+        *arr = grown;
+        *cap = ncap;
+    }
+    (*arr)[(*len)++] = v;
+    return 0;
+}
+
+static void record_fork(aleph_member *m, const unit *first, const unit *second)
+{
+    dag *d = &m->dag;
+    m->stats.forks_detected++;
+    aleph_notice n = {.kind = ALEPH_NOTICE_FORK, .creator = second->creator,
+                      .round = second->round, .peer = NONE};
+    memcpy(n.hash, second->hash, 32);
+    outbox_notice(&m->out, &n);
+    if (d->forker[second->creator]) return; /* one proof per forker is enough */
+    d->forker[second->creator] = 1;
+    if (d->forks_len == d->forks_cap) {
+        uint32_t cap = d->forks_cap ? d->forks_cap * 2 : 4;
+        fork_proof *grown = realloc(d->forks, cap * sizeof *grown);
+        if (!grown) return;
+        d->forks = grown;
+        d->forks_cap = cap;
+    }
+    fork_proof *p = &d->forks[d->forks_len++];
+    p->creator = second->creator;
+    p->round = second->round;
+    memcpy(p->first, first->hash, 32);
+    memcpy(p->second, second->hash, 32);
+}
+
+/* Stores a unit whose parents (ids, `members` entries or NULL for round 0) are resolved. */
+static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
+                      const uint8_t hash[32], const uint32_t *parent_ids)
+{
+    dag *d = &m->dag;
+    round_index *ri = round_at(m, w->round);
+    unit *u = calloc(1, sizeof *u);
+    if (!ri || !u) goto oom;
+    u->bytes = malloc(w->len);
+    if (!u->bytes) goto oom;
+    if (w->round > 0) {
+        u->parents = malloc(m->n * sizeof *u->parents);
+        if (!u->parents) goto oom;
+        memcpy(u->parents, parent_ids, m->n * sizeof *u->parents);
+    }
+    if (d->units_len == d->units_cap) {
+        uint32_t cap = d->units_cap ? d->units_cap * 2 : 1024;
+        unit **grown = realloc(d->units, cap * sizeof *grown);
+        if (!grown) goto oom;
+        d->units = grown;
+        d->units_cap = cap;
+    }
+    memcpy(u->bytes, data, w->len);
+    memcpy(u->hash, hash, 32);
+    u->len = (uint32_t)w->len;
+    u->creator = w->creator;
+    u->round = w->round;
+    u->id = d->units_len;
+    u->fork_next = NONE;
+    u->batch_round = NONE;
+    u->payload_off = (uint32_t)(w->payload - data);
+    u->payload_len = w->payload_len;
+    u->share_off = w->coin_share ? (uint32_t)(w->coin_share - data) : 0;
+    u->round_pos = ri->units_len;
+    if (append_u32(&ri->units, &ri->units_len, &ri->units_cap, u->id) != 0) goto oom;
+    if (hashmap_put(&d->by_hash, hash, u->id) != 0) {
+        ri->units_len--;
+        goto oom;
+    }
+    d->units[d->units_len++] = u;
+
+    uint32_t first = ri->first_by_creator[u->creator];
+    if (first == NONE) {
+        ri->first_by_creator[u->creator] = u->id;
+        ri->creators_present++;
+    } else {
+        unit *last = d->units[first];
+        while (last->fork_next != NONE) last = d->units[last->fork_next];
+        last->fork_next = u->id;
+        record_fork(m, d->units[first], u);
+    }
+    if (d->highest_plus1[u->creator] < u->round + 1) d->highest_plus1[u->creator] = u->round + 1;
+    if (u->payload_len > 0) d->unordered_with_payload++;
+    m->stats.units_added++;
+    m->stats.dag_units = d->units_len;
+
+    aleph_notice n = {.kind = ALEPH_NOTICE_UNIT_ADDED, .creator = u->creator, .round = u->round,
+                      .peer = NONE};
+    memcpy(n.hash, hash, 32);
+    outbox_notice(&m->out, &n);
+    return u;
+oom:
+    if (u) {
+        free(u->bytes);
+        free(u->parents);
+        free(u);
+    }
+    return NULL;
+}
+
+/* Resolves the parent slots of a checked unit against the DAG. On RESOLVE_MISSING, records in
+ * *pu what it waits for and asks for it. */
+static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit_wire *w,
+                                   const uint8_t *data, const char **reason)
+{
+    uint32_t *ids = m->scratch_ids;
+    for (uint32_t i = 0; i < m->n; i++) ids[i] = NONE;
+    pu->wait_kind = WAIT_NOTHING;
+
+    int missing = 0, ambiguous = 0;
+    for (uint32_t i = 0; i < w->parents_len; i++) {
+        uint32_t c, r;
+        unit_wire_parent(w, i, &c, &r);
+        uint32_t id = dag_first_in_slot(m, c, r);
+        if (id == NONE) {
+            if (!missing) {
+                pu->wait_kind = WAIT_SLOT;
+                pu->wait_creator = c;
+                pu->wait_round = r;
+            }
+            missing = 1;
+            sync_request_slot(m, c, r, pu->from);
+            continue;
+        }
+        if (m->dag.units[id]->fork_next != NONE) ambiguous = 1;
+        ids[c] = id;
+    }
+    if (missing) return RESOLVE_MISSING;
+
+    if (w->round > 0) {
+        const uint8_t *hashes[ALEPH_MEMBERS_MAX];
+        uint8_t control[32];
+        int matched = 0;
+        if (!ambiguous && !pu->explicit_parents) {
+            for (uint32_t i = 0; i < w->parents_len; i++) {
+                uint32_t c, r;
+                unit_wire_parent(w, i, &c, &r);
+                hashes[i] = m->dag.units[ids[c]]->hash;
+            }
+            unit_control_hash(hashes, w->parents_len, control);
+            matched = memcmp(control, w->control_hash, 32) == 0;
+        }
+        if (!matched && pu->explicit_parents) {
+            int usable = pu->explicit_len == w->parents_len;
+            for (uint32_t i = 0; usable && i < w->parents_len; i++) {
+                uint32_t c, r;
+                unit_wire_parent(w, i, &c, &r);
+                unit *p = dag_find(m, pu->explicit_parents[i]);
+                if (!p) {
+                    if (pu->wait_kind == WAIT_NOTHING) {
+                        pu->wait_kind = WAIT_HASH;
+                        memcpy(pu->wait_hash, pu->explicit_parents[i], 32);
+                    }
+                    sync_request_hash(m, pu->explicit_parents[i], pu->from);
+                    missing = 1;
+                    continue;
+                }
+                if (p->creator != c || p->round != r) usable = 0;
+                ids[c] = p->id;
+                hashes[i] = pu->explicit_parents[i];
+            }
+            if (usable && missing) return RESOLVE_MISSING;
+            if (usable) {
+                unit_control_hash(hashes, w->parents_len, control);
+                usable = memcmp(control, w->control_hash, 32) == 0;
+            }
+            if (!usable) {
+                /* The answer did not fit the unit: forget it and ask someone else. */
+                free(pu->explicit_parents);
+                pu->explicit_parents = NULL;
+                pu->explicit_len = 0;
+                pu->from = member_random_peer(m);
+            } else {
+                matched = 1;
+            }
+        }
+        if (!matched) {
+            /* A fork is involved: the units held do not give the control hash. */
+            pu->wait_kind = WAIT_EXPLICIT;
+            sync_request_parents(m, pu->hash, pu->from);
+            return RESOLVE_MISSING;
+        }
+    }
+
+    /* A known forker's further variants enter only when some unit needs them as a parent
+     * (they were asked for by hash), so a forker cannot make us store unbounded forks. */
+    if (m->dag.forker[w->creator] && dag_first_in_slot(m, w->creator, w->round) != NONE &&
+        !sync_hash_requested(m, pu->hash)) {
+        *reason = "unrequested unit of a known forker";
+        return RESOLVE_REJECTED;
+    }
+    if (!add_unit(m, w, data, pu->hash, ids)) {
+        *reason = "out of memory";
+        return RESOLVE_REJECTED;
+    }
+    return RESOLVE_ADDED;
+}
+
+static int wait_satisfied(const aleph_member *m, const pending_unit *pu)
+{
+    switch (pu->wait_kind) {
+    case WAIT_SLOT: return dag_first_in_slot(m, pu->wait_creator, pu->wait_round) != NONE;
+    case WAIT_HASH: return dag_find(m, pu->wait_hash) != NULL;
+    case WAIT_EXPLICIT: return pu->explicit_parents != NULL;
+    default: return 1;
+    }
+}
+
+static void pending_release(aleph_member *m, uint32_t index)
+{
+    pending_set *p = &m->pending;
+    pending_unit *pu = p->items[index];
+    hashmap_remove(&p->by_hash, pu->hash);
+    p->per_creator[pu->creator]--;
+    memmove(&p->items[index], &p->items[index + 1], (p->len - index - 1) * sizeof *p->items);
+    p->len--;
+    m->stats.units_pending = p->len;
+    free(pu->explicit_parents);
+    free(pu->bytes);
+    free(pu);
+}
+
+/* The highest-round pending unit, of one creator or (creator == NONE) of anyone. */
+static uint32_t pending_highest(const aleph_member *m, uint32_t creator)
+{
+    const pending_set *p = &m->pending;
+    for (uint32_t i = p->len; i-- > 0;)
+        if (creator == NONE || p->items[i]->creator == creator) return i;
+    return NONE;
+}
+
+static uint32_t pending_quota(const aleph_member *m)
+{
+    uint32_t q = m->cfg.pending_units_max / m->n;
+    return q < 8 ? 8 : q;
+}
+
+/* Keeps a copy of a unit that waits for parents. When the buffer (or the creator's share of
+ * it) is full, the highest-round unit goes: lower rounds are needed first, and anti-entropy
+ * brings the rest again later. */
+static void pending_keep(aleph_member *m, const pending_unit *tmp, const uint8_t *data,
+                         size_t len)
+{
+    pending_set *p = &m->pending;
+    uint32_t victim = NONE;
+    if (p->per_creator[tmp->creator] >= pending_quota(m))
+        victim = pending_highest(m, tmp->creator);
+    else if (p->len >= m->cfg.pending_units_max)
+        victim = pending_highest(m, NONE);
+    if (victim != NONE) {
+        m->stats.pending_evicted++;
+        if (p->items[victim]->round <= tmp->round) return; /* the newcomer is the one to drop */
+        pending_release(m, victim);
+    }
+    if (p->len == p->cap) {
+        uint32_t cap = p->cap ? p->cap * 2 : 64;
+        pending_unit **grown = realloc(p->items, cap * sizeof *grown);
+        if (!grown) return;
+        p->items = grown;
+        p->cap = cap;
+    }
+    pending_unit *pu = malloc(sizeof *pu);
+    uint8_t *copy = malloc(len);
+    if (!pu || !copy) {
+        free(pu);
+        free(copy);
+        return;
+    }
+    *pu = *tmp;
+    memcpy(copy, data, len);
+    pu->bytes = copy;
+    pu->len = (uint32_t)len;
+    if (hashmap_put(&p->by_hash, pu->hash, 0) != 0) {
+        free(copy);
+        free(pu);
+        return;
+    }
+    uint32_t at = p->len;
+    while (at > 0 && p->items[at - 1]->round > pu->round) at--;
+    memmove(&p->items[at + 1], &p->items[at], (p->len - at) * sizeof *p->items);
+    p->items[at] = pu;
+    p->len++;
+    p->per_creator[pu->creator]++;
+    m->stats.units_pending = p->len;
+}
+
+/* Retries every pending unit whose wait is over, bottom-up, until nothing more enters. */
+static void pending_retry(aleph_member *m)
+{
+    pending_set *p = &m->pending;
+    int progress = 1;
+    while (progress) {
+        progress = 0;
+        for (uint32_t i = 0; i < p->len;) {
+            pending_unit *pu = p->items[i];
+            if (!wait_satisfied(m, pu)) {
+                i++;
+                continue;
+            }
+            unit_wire w;
+            const char *reason = unit_decode(pu->bytes, pu->len, &m->limits, &w);
+            enum resolve_result res = RESOLVE_REJECTED;
+            if (!reason) res = resolve(m, pu, &w, pu->bytes, &reason);
+            if (res == RESOLVE_MISSING) {
+                i++;
+                continue;
+            }
+            if (res == RESOLVE_REJECTED) member_drop(m, pu->from, reason);
+            else progress = 1;
+            pending_release(m, i);
+        }
+    }
+}
+
+static int signature_valid(const aleph_member *m, const unit_wire *w, const uint8_t hash[32])
+{
+    const uint8_t *pk = m->sign_pks[w->creator];
+    if (m->cfg.verify_signature)
+        return m->cfg.verify_signature(m->cfg.verify_signature_ctx, hash, w->signature, pk);
+    return verify_hash(hash, w->signature, pk);
+}
+
+void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t from)
+{
+    unit_wire w;
+    const char *reason = unit_decode(data, len, &m->limits, &w);
+    if (reason) {
+        member_drop(m, from, reason);
+        return;
+    }
+    pending_unit tmp;
+    memset(&tmp, 0, sizeof tmp);
+    unit_hash(data, w.signed_len, tmp.hash);
+    if (dag_find(m, tmp.hash) || hashmap_get(&m->pending.by_hash, tmp.hash, NULL)) return;
+    if (!signature_valid(m, &w, tmp.hash)) {
+        member_drop(m, from, "bad unit signature");
+        return;
+    }
+    if (w.creator == m->secret.index && (int64_t)w.round > (int64_t)m->own_round) {
+        /* Our key signed a unit this process did not make: a lost backup or a second
+         * process with our key. Creating further units could equivocate. */
+        m->halted = 1;
+        aleph_notice n = {.kind = ALEPH_NOTICE_HALT, .creator = w.creator, .round = w.round,
+                          .peer = from, .reason = "own unit newer than any created here"};
+        memcpy(n.hash, tmp.hash, 32);
+        outbox_notice(&m->out, &n);
+    }
+    tmp.creator = w.creator;
+    tmp.round = w.round;
+    tmp.from = from;
+    enum resolve_result res = resolve(m, &tmp, &w, data, &reason);
+    if (res == RESOLVE_REJECTED) {
+        member_drop(m, from, reason);
+    } else if (res == RESOLVE_MISSING) {
+        pending_keep(m, &tmp, data, len);
+    } else {
+        pending_retry(m);
+    }
+}
+
+unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_t hash[32])
+{
+    unit_wire w;
+    if (unit_decode(data, len, &m->limits, &w) != NULL) return NULL;
+    uint32_t *ids = m->scratch_ids;
+    for (uint32_t i = 0; i < m->n; i++) ids[i] = NONE;
+    for (uint32_t i = 0; i < w.parents_len; i++) {
+        uint32_t c, r;
+        unit_wire_parent(&w, i, &c, &r);
+        ids[c] = dag_first_in_slot(m, c, r);
+    }
+    unit *u = add_unit(m, &w, data, hash, ids);
+    if (u) pending_retry(m);
+    return u;
+}
+
+void dag_receive_parents(aleph_member *m, const uint8_t unit_hash_[32], const uint8_t *hashes,
+                         uint32_t count)
+{
+    pending_set *p = &m->pending;
+    if (!hashmap_get(&p->by_hash, unit_hash_, NULL)) return; /* not (or no longer) waiting */
+    for (uint32_t i = 0; i < p->len; i++) {
+        pending_unit *pu = p->items[i];
+        if (memcmp(pu->hash, unit_hash_, 32) != 0) continue;
+        if (pu->explicit_parents) return;
+        pu->explicit_parents = malloc((size_t)count * 32 + 1);
+        if (!pu->explicit_parents) return;
+        memcpy(pu->explicit_parents, hashes, (size_t)count * 32);
+        pu->explicit_len = count;
+        pending_retry(m);
+        return;
+    }
+}
+
+void pending_free(aleph_member *m)
+{
+    while (m->pending.len) pending_release(m, m->pending.len - 1);
+    free(m->pending.items);
+    free(m->pending.per_creator);
+    hashmap_free(&m->pending.by_hash);
+}

@@ -1,0 +1,262 @@
+/* The step API: one event in, one update out. Everything else in the core is called from
+ * here, in a fixed order: take the input, create if due, order what can be ordered, send
+ * what is due, and say when to wake up. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "member.h"
+#include "message.h"
+#include "threshold_coin.h"
+
+uint32_t aleph_faulty_max(uint32_t n)
+{
+    return n ? (n - 1) / 3 : 0;
+}
+
+uint32_t aleph_quorum(uint32_t n)
+{
+    return n - aleph_faulty_max(n);
+}
+
+int aleph_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+void aleph_config_defaults(aleph_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->coin_mode = ALEPH_COIN_THRESHOLD;
+    cfg->max_unit_bytes = 1u << 20;
+    cfg->max_tx_bytes = 64u << 10;
+    cfg->pool_bytes_max = 64u << 20;
+    cfg->pending_units_max = 4096;
+    cfg->round_delay_ms_min = 10;
+    cfg->idle_round_delay_ms = 500;
+    cfg->parent_wait_ms_max = 5;
+    cfg->anti_entropy_ms = 200;
+    cfg->request_retry_ms = 100;
+}
+
+const char *aleph_config_check(const aleph_config *cfg)
+{
+    if (cfg->members < 1 || cfg->members > ALEPH_MEMBERS_MAX)
+        return "committee size must be between 1 and 1024";
+    if (!cfg->sign_public_keys) return "signing public keys missing";
+    if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) return "unknown coin mode";
+    if (cfg->coin_mode == ALEPH_COIN_THRESHOLD && !cfg->coin_verification_keys)
+        return "threshold coin needs the members' coin verification keys";
+    if (cfg->max_unit_bytes > ALEPH_PAYLOAD_BYTES_MAX) return "max_unit_bytes over 4 MiB";
+    if (cfg->max_tx_bytes == 0 || (uint64_t)cfg->max_tx_bytes + 4 > cfg->max_unit_bytes)
+        return "max_tx_bytes must be at least 1 and fit in a unit with its 4-byte length";
+    if ((uint64_t)cfg->max_tx_bytes + 4 > cfg->pool_bytes_max)
+        return "pool_bytes_max must hold at least one transaction";
+    if (cfg->pending_units_max == 0) return "pending_units_max must be at least 1";
+    if (cfg->anti_entropy_ms == 0 || cfg->request_retry_ms == 0)
+        return "anti_entropy_ms and request_retry_ms must be positive";
+    return NULL;
+}
+
+uint64_t member_random(aleph_member *m)
+{
+    /* splitmix64: local choices only (which peer to ask), never ordering. */
+    uint64_t z = (m->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint32_t member_random_peer(aleph_member *m)
+{
+    if (m->n == 1) return m->secret.index;
+    uint32_t p = (uint32_t)(member_random(m) % (m->n - 1));
+    return p >= m->secret.index ? p + 1 : p;
+}
+
+void member_drop(aleph_member *m, uint32_t peer, const char *reason)
+{
+    m->stats.messages_dropped++;
+    aleph_notice n = {.kind = ALEPH_NOTICE_DROPPED, .peer = peer, .reason = reason,
+                      .creator = NONE, .round = NONE};
+    outbox_notice(&m->out, &n);
+}
+
+static const char *check_secret(const aleph_config *cfg, const aleph_secret *s)
+{
+    if (s->index >= cfg->members) return "member index outside the committee";
+    uint8_t pk[32];
+    crypto_sign_ed25519_sk_to_pk(pk, s->sign_secret_key);
+    if (sodium_memcmp(pk, cfg->sign_public_keys[s->index], 32) != 0)
+        return "signing key does not match the committee's key for this member";
+    if (cfg->coin_mode == ALEPH_COIN_THRESHOLD) {
+        uint8_t vk[32];
+        if (crypto_scalarmult_ristretto255_base(vk, s->coin_secret_share) != 0 ||
+            sodium_memcmp(vk, cfg->coin_verification_keys[s->index], 32) != 0)
+            return "coin share does not match the committee's verification key for this member";
+    }
+    return NULL;
+}
+
+aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secret,
+                               const char **error)
+{
+    const char *err = aleph_config_check(cfg);
+    if (!err && aleph_init() != 0) err = "libsodium failed to initialise";
+    if (!err) err = check_secret(cfg, secret);
+    if (err) {
+        if (error) *error = err;
+        return NULL;
+    }
+    aleph_member *m = calloc(1, sizeof *m);
+    if (!m) goto oom;
+    m->cfg = *cfg;
+    m->secret = *secret;
+    m->n = cfg->members;
+    m->f = aleph_faulty_max(m->n);
+    m->q = aleph_quorum(m->n);
+    m->sign_pks = malloc(m->n * 32);
+    m->coin_vks = calloc(m->n, 32);
+    if (!m->sign_pks || !m->coin_vks) goto oom;
+    memcpy(m->sign_pks, cfg->sign_public_keys, m->n * 32);
+    if (cfg->coin_verification_keys) memcpy(m->coin_vks, cfg->coin_verification_keys, m->n * 32);
+    m->cfg.sign_public_keys = (const uint8_t(*)[32])m->sign_pks;
+    m->cfg.coin_verification_keys = (const uint8_t(*)[32])m->coin_vks;
+    m->limits = (unit_limits){.session = cfg->session,
+                              .members = m->n,
+                              .quorum = m->q,
+                              .max_payload_bytes = cfg->max_unit_bytes,
+                              .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
+    m->rng = cfg->rng_seed ^ ((uint64_t)secret->index << 32);
+    m->own_round = -1;
+    m->stats.round_created = UINT32_MAX;
+    m->stats.round_ordered = UINT32_MAX;
+    m->scratch_creators = malloc(m->n * sizeof(uint32_t));
+    m->scratch_rounds = malloc(m->n * sizeof(uint32_t));
+    m->scratch_ids = malloc(m->n * sizeof(uint32_t));
+    m->highest_reply_ms = calloc(m->n, sizeof(uint64_t));
+    m->payload_buf = malloc(cfg->max_unit_bytes ? cfg->max_unit_bytes : 1);
+    m->unit_buf = malloc(64 + 6 * (size_t)m->n + 32 + 4 + cfg->max_unit_bytes + 1 +
+                         ALEPH_COIN_SHARE_BYTES + ALEPH_SIGNATURE_BYTES);
+    if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
+        !m->payload_buf || !m->unit_buf)
+        goto oom;
+    if (dag_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0) goto oom;
+    if (hashmap_init(&m->requests.by_key, 64) != 0) goto oom;
+    return m;
+oom:
+    aleph_member_free(m);
+    if (error) *error = "out of memory";
+    return NULL;
+}
+
+void aleph_member_free(aleph_member *m)
+{
+    if (!m) return;
+    ordering_free(m);
+    pending_free(m);
+    dag_free(m);
+    sync_free(m);
+    pool_free(&m->pool);
+    outbox_free(&m->out);
+    free(m->sign_pks);
+    free(m->coin_vks);
+    free(m->scratch_creators);
+    free(m->scratch_rounds);
+    free(m->scratch_ids);
+    free(m->highest_reply_ms);
+    free(m->payload_buf);
+    free(m->unit_buf);
+    sodium_memzero(&m->secret, sizeof m->secret);
+    free(m);
+}
+
+static void take_message(aleph_member *m, const aleph_event *ev)
+{
+    m->stats.messages_in++;
+    if (ev->from >= m->n || ev->from == m->secret.index) {
+        member_drop(m, ev->from, "message from outside the committee or from self");
+        return;
+    }
+    message msg;
+    const char *err = message_decode(ev->data, ev->len, m->n, &msg);
+    if (err) {
+        member_drop(m, ev->from, err);
+        return;
+    }
+    if (msg.type == MSG_UNIT) dag_receive_unit(m, msg.body, msg.body_len, ev->from);
+    else sync_receive(m, ev->from, &msg);
+}
+
+void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
+{
+    outbox_reset(&m->out);
+    if (ev->now_ms > m->now_ms) m->now_ms = ev->now_ms;
+    if (ev->kind == ALEPH_EVENT_MESSAGE) take_message(m, ev);
+    creator_try(m);
+    ordering_advance(m);
+    sync_tick(m);
+    outbox_finish(&m->out, up);
+    uint64_t wake = creator_wake_ms(m), sync_at = sync_wake_ms(m);
+    up->wake_at_ms = wake < sync_at ? wake : sync_at;
+}
+
+aleph_submit_status aleph_member_submit(aleph_member *m, const uint8_t *tx, size_t len)
+{
+    aleph_submit_status s = pool_add(&m->pool, tx, len, m->cfg.max_tx_bytes);
+    return s;
+}
+
+void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out)
+{
+    *out = m->stats;
+    out->pool_txs = m->pool.txs;
+    out->pool_bytes = m->pool.used;
+    out->units_pending = m->pending.len;
+    out->dag_units = m->dag.units_len;
+}
+
+int aleph_payload_next(const uint8_t *payload, size_t len, size_t *offset, const uint8_t **tx,
+                       size_t *tx_len)
+{
+    if (*offset == len) return 0;
+    if (len - *offset < 4) return -1;
+    const uint8_t *p = payload + *offset;
+    size_t n = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+    if (n > len - *offset - 4) return -1;
+    *tx = p + 4;
+    *tx_len = n;
+    *offset += 4 + n;
+    return 1;
+}
+
+int aleph_keys_deal(uint32_t n, const uint8_t seed[32], aleph_secret *secrets,
+                    uint8_t (*sign_public_keys)[32], uint8_t (*coin_verification_keys)[32])
+{
+    if (aleph_init() != 0 || n < 1 || n > ALEPH_MEMBERS_MAX) return -1;
+    uint8_t(*shares)[32] = malloc((size_t)n * 32);
+    if (!shares) return -1;
+    uint8_t coin_seed[32];
+    if (seed) hash_tagged(coin_seed, "aleph/deal-coin", seed, 32);
+    int rc = tc_deal(n, aleph_faulty_max(n) + 1, seed ? coin_seed : NULL, shares,
+                     coin_verification_keys);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        memset(&secrets[i], 0, sizeof secrets[i]);
+        secrets[i].index = i;
+        uint8_t member_seed[32];
+        if (seed) {
+            uint8_t idx[4] = {(uint8_t)i, (uint8_t)(i >> 8), (uint8_t)(i >> 16), (uint8_t)(i >> 24)};
+            hash_tagged2(member_seed, "aleph/deal-sign", seed, 32, idx, 4);
+        } else {
+            randombytes_buf(member_seed, sizeof member_seed);
+        }
+        crypto_sign_seed_keypair(sign_public_keys[i], secrets[i].sign_secret_key, member_seed);
+        sodium_memzero(member_seed, sizeof member_seed);
+        memcpy(secrets[i].coin_secret_share, shares[i], 32);
+    }
+    sodium_memzero(shares, (size_t)n * 32);
+    free(shares);
+    sodium_memzero(coin_seed, sizeof coin_seed);
+    return rc;
+}

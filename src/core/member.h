@@ -1,0 +1,270 @@
+/* The state of one member, shared by the modules of the core (one concept per file):
+ *   dag.c       units, the DAG, parent resolution, forks, the buffer of units waiting for parents
+ *   ordering.c  votes, decisions, heads and batches (PROTOCOL.md section 4)
+ *   coin.c      coin values per round, in the configured mode
+ *   creator.c   when and how an own unit is made (section 3)
+ *   sync.c      requests for missing units and the anti-entropy exchange (section 6)
+ *   pool.c      the local transaction pool
+ *   outbox.c    the update handed back to the caller
+ *   member.c    the step API tying them together
+ */
+#ifndef ALEPH_MEMBER_H
+#define ALEPH_MEMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aleph/aleph.h"
+#include "hashmap.h"
+#include "unit.h"
+
+#define NONE UINT32_MAX
+
+/* ---- units and the DAG ---------------------------------------------------------------------- */
+
+enum share_state { SHARE_UNCHECKED = 0, SHARE_VALID = 1, SHARE_INVALID = 2 };
+
+typedef struct unit {
+    uint8_t hash[32];
+    uint32_t creator;
+    uint32_t round;
+    uint32_t id;          /* index in dag.units */
+    uint32_t round_pos;   /* index among the units of its round, in arrival order */
+    uint32_t fork_next;   /* next unit with the same (creator, round), or NONE */
+    uint32_t batch_round; /* round of the head whose batch holds it; NONE while unordered */
+    uint32_t *parents;    /* `members` entries: parent unit id per creator, or NONE */
+    uint8_t *bytes;       /* the encoding, as received or created */
+    uint32_t len;
+    uint32_t payload_off;
+    uint32_t payload_len;
+    uint32_t share_off;   /* 0 when the unit carries no coin share */
+    uint8_t share_state;
+} unit;
+
+typedef struct round_index {
+    uint32_t *first_by_creator; /* `members` entries: first unit of (creator, round), or NONE */
+    uint32_t *units;            /* unit ids in arrival order */
+    uint32_t units_len, units_cap;
+    uint32_t creators_present;
+} round_index;
+
+typedef struct fork_proof {
+    uint32_t creator;
+    uint32_t round;
+    uint8_t first[32];
+    uint8_t second[32];
+} fork_proof;
+
+typedef struct dag {
+    unit **units;
+    uint32_t units_len, units_cap;
+    round_index *rounds;
+    uint32_t rounds_len, rounds_cap; /* rounds_len = highest round held + 1 */
+    hashmap by_hash;                 /* unit hash -> unit id */
+    uint32_t *highest_plus1;         /* per creator: highest round held + 1, 0 when none */
+    uint8_t *forker;                 /* per creator: found forking */
+    fork_proof *forks;
+    uint32_t forks_len, forks_cap;
+    uint64_t unordered_with_payload; /* drives the idle pace */
+} dag;
+
+/* A unit whose parents are not all in the DAG yet. */
+typedef struct pending_unit {
+    uint8_t hash[32];
+    uint8_t *bytes;
+    uint32_t len;
+    uint32_t creator;
+    uint32_t round;
+    uint32_t from;
+    uint8_t (*explicit_parents)[32]; /* from a PARENTS answer; NULL until one came */
+    uint32_t explicit_len;
+    /* What it waits for, so that a retry pass skips it with one lookup. */
+    uint8_t wait_kind;               /* enum wait_kind in dag.c */
+    uint32_t wait_creator, wait_round;
+    uint8_t wait_hash[32];
+} pending_unit;
+
+typedef struct pending_set {
+    pending_unit **items; /* sorted by round, so one pass resolves chains bottom-up */
+    uint32_t len, cap;
+    hashmap by_hash;
+    uint32_t *per_creator;
+} pending_set;
+
+/* ---- requests and anti-entropy -------------------------------------------------------------- */
+
+enum request_kind { REQ_SLOT = 1, REQ_PARENTS = 2, REQ_HASH = 3 };
+
+typedef struct request {
+    uint8_t key[32];    /* what the request is filed under */
+    uint8_t target[32]; /* REQ_PARENTS, REQ_HASH: the unit hash asked about */
+    uint8_t kind;
+    uint32_t creator, round; /* REQ_SLOT */
+    uint32_t attempts;
+    uint64_t next_ms;
+    uint32_t peer;           /* next peer to ask */
+} request;
+
+typedef struct request_set {
+    request *items;
+    uint32_t len, cap;
+    hashmap by_key; /* key -> index in items */
+} request_set;
+
+/* ---- ordering --------------------------------------------------------------------------------- */
+
+typedef struct election {
+    uint32_t round;
+    int started;
+    uint32_t *candidates;        /* unit ids in candidate order */
+    uint32_t candidates_len;
+    uint32_t defaults_len;       /* how many of them are the default creator's */
+    int rest_sorted;             /* the non-default part is ordered (may need coin(r+5)) */
+    uint32_t current;            /* index of the candidate being decided */
+    int8_t **votes;              /* votes[d-1][round_pos]: -1 unknown, 0, 1, 2 waiting */
+    uint32_t *votes_len;
+    uint32_t votes_rounds;
+} election;
+
+typedef struct coin_cache_entry {
+    uint32_t round_plus1; /* 0: empty */
+    uint8_t value[32];
+} coin_cache_entry;
+
+#define COIN_CACHE_SLOTS 64u
+
+/* ---- transaction pool ------------------------------------------------------------------------- */
+
+typedef struct tx_pool {
+    uint8_t *buf; /* ring of [u32 len][bytes] records */
+    size_t cap, head, used;
+    uint64_t txs;
+} tx_pool;
+
+/* ---- the update under construction ---------------------------------------------------------- */
+
+typedef struct outbox {
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    struct { uint32_t to; size_t off, len; } *msgs;
+    size_t msgs_len, msgs_cap;
+    struct { size_t off, len; } *persists;
+    size_t persists_len, persists_cap;
+    aleph_outgoing *out_msgs;
+    aleph_blob *out_persists;
+    size_t out_cap_msgs, out_cap_persists;
+    aleph_batch *batches;
+    size_t batches_len, batches_cap;
+    aleph_ordered_unit *ordered;     /* all batches' units, back to back */
+    size_t ordered_len, ordered_cap;
+    size_t *batch_first;             /* index into ordered for each batch */
+    aleph_notice *notices;
+    size_t notices_len, notices_cap;
+} outbox;
+
+/* ---- the member -------------------------------------------------------------------------------- */
+
+struct aleph_member {
+    aleph_config cfg;
+    uint8_t (*sign_pks)[32];
+    uint8_t (*coin_vks)[32];
+    aleph_secret secret;
+    uint32_t n, f, q;
+    unit_limits limits;
+
+    uint64_t now_ms;
+    uint64_t rng;
+
+    dag dag;
+    pending_set pending;
+    request_set requests;
+    election election;
+    uint32_t next_head_round;       /* lowest round without a head */
+    coin_cache_entry coin_cache[COIN_CACHE_SLOTS];
+    int halted;
+
+    tx_pool pool;
+
+    /* creator */
+    int32_t own_round;              /* highest own round created, -1 before the first */
+    uint64_t own_created_ms;
+    uint64_t quorum_seen_ms;        /* when the next round's parents first reached q */
+    uint32_t *scratch_creators, *scratch_rounds, *scratch_ids;
+    uint8_t *payload_buf;
+    uint8_t *unit_buf;              /* an own unit being encoded */
+
+    /* sync */
+    uint64_t next_anti_entropy_ms;
+    uint64_t *highest_reply_ms;     /* per peer: last HIGHEST sent in reply */
+
+    outbox out;
+    aleph_member_stats stats;
+};
+
+/* dag.c */
+int dag_init(aleph_member *m);
+void dag_free(aleph_member *m);
+unit *dag_unit(const aleph_member *m, uint32_t id);
+unit *dag_find(const aleph_member *m, const uint8_t hash[32]);
+uint32_t dag_first_in_slot(const aleph_member *m, uint32_t creator, uint32_t round);
+/* Takes a unit from the network (or from the own creator when own = 1). */
+void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t from);
+/* Adds an own, freshly created unit; it is valid by construction. */
+unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_t hash[32]);
+/* A PARENTS answer arrived for a pending unit. */
+void dag_receive_parents(aleph_member *m, const uint8_t unit_hash[32], const uint8_t *hashes,
+                         uint32_t count);
+void pending_free(aleph_member *m);
+
+/* ordering.c */
+void ordering_advance(aleph_member *m);
+void ordering_free(aleph_member *m);
+
+/* coin.c */
+/* Returns 1 and writes coin(round) when it can be computed from the local DAG, 0 otherwise. */
+int coin_value(aleph_member *m, uint32_t round, uint8_t out[32]);
+/* The share an own unit of `round` carries; returns 0 when the mode needs none. */
+int coin_share_for(aleph_member *m, uint32_t round, uint8_t out[ALEPH_COIN_SHARE_BYTES]);
+void coin_nonce(uint64_t session, uint32_t round, uint8_t out[12]);
+
+/* creator.c */
+void creator_try(aleph_member *m);
+uint64_t creator_wake_ms(const aleph_member *m);
+
+/* sync.c */
+void sync_request_slot(aleph_member *m, uint32_t creator, uint32_t round, uint32_t peer);
+void sync_request_parents(aleph_member *m, const uint8_t hash[32], uint32_t peer);
+void sync_request_hash(aleph_member *m, const uint8_t hash[32], uint32_t peer);
+int sync_hash_requested(const aleph_member *m, const uint8_t hash[32]);
+void sync_tick(aleph_member *m);
+uint64_t sync_wake_ms(const aleph_member *m);
+void sync_receive(aleph_member *m, uint32_t from, const void *msg);
+void sync_free(aleph_member *m);
+void slot_key(uint32_t creator, uint32_t round, uint8_t key[32]);
+
+/* pool.c */
+int pool_init(tx_pool *p, size_t cap);
+void pool_free(tx_pool *p);
+aleph_submit_status pool_add(tx_pool *p, const uint8_t *tx, size_t len, size_t max_tx);
+/* Moves whole transactions into buf (payload format) up to cap bytes; returns bytes used. */
+size_t pool_take(tx_pool *p, uint8_t *buf, size_t cap);
+
+/* outbox.c */
+void outbox_reset(outbox *o);
+void outbox_free(outbox *o);
+/* Queues a message of `type` with body; returns 0 or -1 when out of memory. */
+int outbox_send(outbox *o, uint32_t to, uint8_t type, const uint8_t *body, size_t len);
+/* Reserves a message of 1 + len bytes and returns a pointer to fill (type byte included). */
+uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len);
+int outbox_persist(outbox *o, const uint8_t *data, size_t len);
+void outbox_notice(outbox *o, const aleph_notice *n);
+aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len);
+void outbox_finish(outbox *o, aleph_update *up);
+
+/* member.c */
+void member_drop(aleph_member *m, uint32_t peer, const char *reason);
+uint64_t member_random(aleph_member *m);
+/* A random member index other than self (self when alone). */
+uint32_t member_random_peer(aleph_member *m);
+
+#endif

@@ -1,0 +1,73 @@
+#include "message.h"
+
+#include "aleph/aleph.h"
+#include "bytes.h"
+
+static const char *decode_list(byte_reader *r, size_t entry_bytes, uint32_t max, message *out)
+{
+    out->count = reader_u16(r);
+    if (r->failed) return "truncated list length";
+    if (out->count > max) return "list longer than allowed";
+    out->items = reader_take(r, (size_t)out->count * entry_bytes);
+    if (!out->items) return "truncated list";
+    if (r->left != 0) return "trailing bytes after list";
+    return NULL;
+}
+
+const char *message_decode(const uint8_t *data, size_t len, uint32_t members, message *out)
+{
+    if (len == 0) return "empty message";
+    if (len > ALEPH_MESSAGE_BYTES_MAX) return "message over the size limit";
+    byte_reader r;
+    reader_init(&r, data + 1, len - 1);
+    out->type = (enum message_type)data[0];
+    out->body = NULL;
+    out->body_len = 0;
+    out->count = 0;
+    out->items = NULL;
+    switch (data[0]) {
+    case MSG_UNIT:
+        out->body = data + 1;
+        out->body_len = len - 1;
+        return NULL;
+    case MSG_REQUEST_UNITS:
+        return decode_list(&r, 6, MSG_LIST_MAX, out);
+    case MSG_REQUEST_PARENTS:
+    case MSG_REQUEST_HASHES:
+        return decode_list(&r, 32, MSG_LIST_MAX, out);
+    case MSG_PARENTS:
+        out->body = reader_take(&r, 32);
+        out->body_len = 32;
+        if (!out->body) return "truncated parents message";
+        return decode_list(&r, 32, members, out);
+    case MSG_HIGHEST: {
+        const char *err = decode_list(&r, 4, members, out);
+        if (err) return err;
+        if (out->count != members) return "highest-round vector of the wrong length";
+        for (uint32_t i = 0; i < members; i++)
+            if (message_highest(out, i) > (uint32_t)ALEPH_ROUND_MAX + 1u)
+                return "highest round out of range";
+        return NULL;
+    }
+    default:
+        return "unknown message type";
+    }
+}
+
+void message_slot(const message *m, uint32_t i, uint32_t *creator, uint32_t *round)
+{
+    const uint8_t *p = m->items + (size_t)i * 6;
+    *creator = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+    *round = (uint32_t)p[2] | (uint32_t)p[3] << 8 | (uint32_t)p[4] << 16 | (uint32_t)p[5] << 24;
+}
+
+const uint8_t *message_hash(const message *m, uint32_t i)
+{
+    return m->items + (size_t)i * 32;
+}
+
+uint32_t message_highest(const message *m, uint32_t i)
+{
+    const uint8_t *p = m->items + (size_t)i * 4;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}

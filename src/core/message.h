@@ -1,0 +1,44 @@
+/* Messages between members. The shell frames and authenticates them; the core decodes them
+ * strictly. Every list has a hard bound; the first byte is the type.
+ *
+ *   UNIT            unit bytes (unit.h)
+ *   REQUEST_UNITS   u16 n <= MSG_LIST_MAX, n x (u16 creator, u32 round)
+ *   REQUEST_PARENTS u16 n <= MSG_LIST_MAX, n x 32-byte unit hash
+ *   PARENTS         32-byte unit hash, u16 n <= members, n x 32-byte parent hash (creator order)
+ *   REQUEST_HASHES  u16 n <= MSG_LIST_MAX, n x 32-byte unit hash
+ *   HIGHEST         u16 n == members, n x u32 (highest round held + 1; 0: none)
+ */
+#ifndef ALEPH_MESSAGE_H
+#define ALEPH_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum message_type {
+    MSG_UNIT = 1,
+    MSG_REQUEST_UNITS = 2,
+    MSG_REQUEST_PARENTS = 3,
+    MSG_PARENTS = 4,
+    MSG_REQUEST_HASHES = 5,
+    MSG_HIGHEST = 6,
+};
+
+#define MSG_LIST_MAX 256u
+
+typedef struct message {
+    enum message_type type;
+    const uint8_t *body;     /* UNIT: the unit; PARENTS: the unit hash */
+    size_t body_len;
+    uint32_t count;          /* list length */
+    const uint8_t *items;    /* list entries, validated for size */
+} message;
+
+/* Returns NULL when valid, or a static reason. */
+const char *message_decode(const uint8_t *data, size_t len, uint32_t members, message *out);
+
+/* Entry accessors for decoded lists. */
+void message_slot(const message *m, uint32_t i, uint32_t *creator, uint32_t *round);
+const uint8_t *message_hash(const message *m, uint32_t i);
+uint32_t message_highest(const message *m, uint32_t i);
+
+#endif

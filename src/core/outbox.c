@@ -1,0 +1,144 @@
+/* The update handed back by a step. Message bodies live in one arena that grows during the
+ * step; pointers are handed out only at the end, when the arena no longer moves. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "member.h"
+
+static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) ncap *= 2;
+    void *grown = realloc(*arr, ncap * elem);
+    if (!grown) return -1;
+    *arr = grown;
+    *cap = ncap;
+    return 0;
+}
+
+void outbox_reset(outbox *o)
+{
+    o->arena_len = 0;
+    o->msgs_len = 0;
+    o->persists_len = 0;
+    o->batches_len = 0;
+    o->ordered_len = 0;
+    o->notices_len = 0;
+}
+
+void outbox_free(outbox *o)
+{
+    free(o->arena);
+    free(o->msgs);
+    free(o->persists);
+    free(o->out_msgs);
+    free(o->out_persists);
+    free(o->batches);
+    free(o->ordered);
+    free(o->batch_first);
+    free(o->notices);
+    memset(o, 0, sizeof *o);
+}
+
+static long arena_alloc(outbox *o, size_t len)
+{
+    if (reserve((void **)&o->arena, &o->arena_cap, o->arena_len + len, 1) != 0) return -1;
+    size_t off = o->arena_len;
+    o->arena_len += len;
+    return (long)off;
+}
+
+uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len)
+{
+    if (reserve((void **)&o->msgs, &o->msgs_cap, o->msgs_len + 1, sizeof *o->msgs) != 0)
+        return NULL;
+    long off = arena_alloc(o, len);
+    if (off < 0) return NULL;
+    o->msgs[o->msgs_len].to = to;
+    o->msgs[o->msgs_len].off = (size_t)off;
+    o->msgs[o->msgs_len].len = len;
+    o->msgs_len++;
+    return o->arena + off;
+}
+
+int outbox_send(outbox *o, uint32_t to, uint8_t type, const uint8_t *body, size_t len)
+{
+    uint8_t *p = outbox_send_reserve(o, to, len + 1);
+    if (!p) return -1;
+    p[0] = type;
+    if (len) memcpy(p + 1, body, len);
+    return 0;
+}
+
+int outbox_persist(outbox *o, const uint8_t *data, size_t len)
+{
+    if (reserve((void **)&o->persists, &o->persists_cap, o->persists_len + 1,
+                sizeof *o->persists) != 0)
+        return -1;
+    long off = arena_alloc(o, len);
+    if (off < 0) return -1;
+    memcpy(o->arena + off, data, len);
+    o->persists[o->persists_len].off = (size_t)off;
+    o->persists[o->persists_len].len = len;
+    o->persists_len++;
+    return 0;
+}
+
+void outbox_notice(outbox *o, const aleph_notice *n)
+{
+    if (reserve((void **)&o->notices, &o->notices_cap, o->notices_len + 1, sizeof *o->notices) !=
+        0)
+        return;
+    o->notices[o->notices_len++] = *n;
+}
+
+aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len)
+{
+    size_t cap_before = o->batches_cap;
+    if (reserve((void **)&o->batches, &o->batches_cap, o->batches_len + 1, sizeof *o->batches) !=
+        0)
+        return NULL;
+    if (o->batches_cap != cap_before) {
+        size_t *grown = realloc(o->batch_first, o->batches_cap * sizeof *grown);
+        if (!grown) return NULL;
+        o->batch_first = grown;
+    }
+    if (reserve((void **)&o->ordered, &o->ordered_cap, o->ordered_len + units_len,
+                sizeof *o->ordered) != 0)
+        return NULL;
+    o->batches[o->batches_len] = *b;
+    o->batch_first[o->batches_len] = o->ordered_len;
+    o->batches_len++;
+    aleph_ordered_unit *units = o->ordered + o->ordered_len;
+    o->ordered_len += units_len;
+    return units;
+}
+
+void outbox_finish(outbox *o, aleph_update *up)
+{
+    memset(up, 0, sizeof *up);
+    if (reserve((void **)&o->out_msgs, &o->out_cap_msgs, o->msgs_len, sizeof *o->out_msgs) == 0) {
+        for (size_t i = 0; i < o->msgs_len; i++) {
+            o->out_msgs[i].to = o->msgs[i].to;
+            o->out_msgs[i].data = o->arena + o->msgs[i].off;
+            o->out_msgs[i].len = o->msgs[i].len;
+        }
+        up->messages = o->out_msgs;
+        up->messages_len = o->msgs_len;
+    }
+    if (reserve((void **)&o->out_persists, &o->out_cap_persists, o->persists_len,
+                sizeof *o->out_persists) == 0) {
+        for (size_t i = 0; i < o->persists_len; i++) {
+            o->out_persists[i].data = o->arena + o->persists[i].off;
+            o->out_persists[i].len = o->persists[i].len;
+        }
+        up->persist = o->out_persists;
+        up->persist_len = o->persists_len;
+    }
+    for (size_t i = 0; i < o->batches_len; i++) o->batches[i].units = o->ordered + o->batch_first[i];
+    up->batches = o->batches;
+    up->batches_len = o->batches_len;
+    up->notices = o->notices;
+    up->notices_len = o->notices_len;
+}

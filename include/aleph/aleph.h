@@ -79,6 +79,9 @@ typedef struct aleph_config {
 
     uint64_t rng_seed;            /* local choices (which peer to ask); not for ordering */
 
+    /* 1: never create units; only receive and order (benchmarks, read-only replicas). */
+    int observer;
+
     /* Optional signature checker, e.g. a cache shared by simulated members or a check done
      * earlier on a worker thread. NULL: libsodium's Ed25519 verification. Must return 1 for
      * a valid signature, 0 otherwise. */

@@ -29,7 +29,7 @@ static int idle(const aleph_member *m)
 /* Earliest time the next own unit may be created, UINT64_MAX when it waits for units. */
 uint64_t creator_wake_ms(const aleph_member *m)
 {
-    if (m->halted) return UINT64_MAX;
+    if (m->halted || m->cfg.observer) return UINT64_MAX;
     if (m->cfg.rounds_max && m->own_round >= (int32_t)m->cfg.rounds_max) return UINT64_MAX;
     if (m->own_round < 0) return m->now_ms;
     uint32_t prev = (uint32_t)m->own_round, possible;

@@ -428,7 +428,7 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
         member_drop(m, from, "bad unit signature");
         return;
     }
-    if (w.creator == m->secret.index && (int64_t)w.round > (int64_t)m->own_round) {
+    if (w.creator == m->secret.index && !m->cfg.observer && (int64_t)w.round > (int64_t)m->own_round) {
         /* Our key signed a unit this process did not make: a lost backup or a second
          * process with our key. Creating further units could equivocate. */
         m->halted = 1;

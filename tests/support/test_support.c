@@ -1,2 +1,249 @@
 /* Helpers shared by the cmocka test programs; linked into every one of them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
 #include "test_support.h"
+#include "unit.h"
+
+void ts_committee_init(ts_committee *c, uint32_t n, aleph_coin_mode mode, uint8_t seed_byte)
+{
+    memset(c, 0, sizeof *c);
+    assert_true(n >= 1 && n <= TS_MEMBERS_MAX);
+    assert_int_equal(aleph_init(), 0);
+    uint8_t seed[32];
+    memset(seed, seed_byte, sizeof seed);
+    c->n = n;
+    c->coin_mode = mode;
+    assert_int_equal(aleph_keys_deal(n, seed, c->secrets, c->sign_pks, c->coin_vks), 0);
+    aleph_config_defaults(&c->cfg);
+    c->cfg.members = n;
+    c->cfg.session = 0x5e55;
+    c->cfg.coin_mode = mode;
+    c->cfg.sign_public_keys = (const uint8_t(*)[32])c->sign_pks;
+    c->cfg.coin_verification_keys = (const uint8_t(*)[32])c->coin_vks;
+    c->cfg.round_delay_ms_min = 0;
+    c->cfg.idle_round_delay_ms = 0;
+    c->cfg.parent_wait_ms_max = 0;
+    c->cfg.anti_entropy_ms = 1000000;
+    c->cfg.request_retry_ms = 1000;
+    c->cfg.max_unit_bytes = 4096;
+    c->cfg.max_tx_bytes = 256;
+}
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return p;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need) ncap *= 2;
+    p = realloc(p, ncap * elem);
+    assert_non_null(p);
+    *cap = ncap;
+    return p;
+}
+
+void ts_log_take(ts_log *log, const aleph_update *up)
+{
+    for (size_t b = 0; b < up->batches_len; b++) {
+        const aleph_batch *batch = &up->batches[b];
+        size_t bcap = log->batches_cap;
+        log->batch_rounds = grow(log->batch_rounds, &bcap, log->batches_len + 1, sizeof(uint32_t));
+        bcap = log->batches_cap;
+        log->batch_depths = grow(log->batch_depths, &bcap, log->batches_len + 1, sizeof(uint32_t));
+        log->heads = grow(log->heads, &log->batches_cap, log->batches_len + 1, 32);
+        log->batch_rounds[log->batches_len] = batch->round;
+        log->batch_depths[log->batches_len] = batch->head_depth;
+        memcpy(log->heads[log->batches_len], batch->head_hash, 32);
+        log->batches_len++;
+        for (size_t i = 0; i < batch->units_len; i++) {
+            log->ordered = grow(log->ordered, &log->ordered_cap, log->ordered_len + 1, 32);
+            memcpy(log->ordered[log->ordered_len++], batch->units[i].hash, 32);
+        }
+    }
+    for (size_t i = 0; i < up->notices_len; i++) {
+        if (up->notices[i].kind == ALEPH_NOTICE_DROPPED) log->dropped++;
+        if (up->notices[i].kind == ALEPH_NOTICE_FORK) log->forks++;
+        if (up->notices[i].kind == ALEPH_NOTICE_HALT) log->halts++;
+    }
+}
+
+void ts_log_free(ts_log *log)
+{
+    free(log->ordered);
+    free(log->batch_rounds);
+    free(log->batch_depths);
+    free(log->heads);
+    memset(log, 0, sizeof *log);
+}
+
+void ts_member_init(ts_member *tm, ts_committee *c, uint32_t index)
+{
+    memset(tm, 0, sizeof *tm);
+    const char *err = NULL;
+    tm->m = aleph_member_new(&c->cfg, &c->secrets[index], &err);
+    assert_non_null(tm->m);
+}
+
+void ts_member_free(ts_member *tm)
+{
+    aleph_member_free(tm->m);
+    ts_log_free(&tm->log);
+}
+
+void ts_member_deliver(ts_member *tm, uint32_t from, const uint8_t *msg, size_t len)
+{
+    aleph_event ev = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = tm->now, .from = from, .data = msg,
+                      .len = len};
+    aleph_update up;
+    aleph_member_step(tm->m, &ev, &up);
+    ts_log_take(&tm->log, &up);
+}
+
+size_t ts_make_unit(const ts_committee *c, uint32_t creator, uint32_t round,
+                    const int64_t *parent_rounds, uint8_t (*parent_hashes)[32],
+                    const uint8_t *payload, uint32_t payload_len, uint8_t *out, size_t cap,
+                    uint8_t hash_out[32])
+{
+    uint32_t creators[TS_MEMBERS_MAX], rounds[TS_MEMBERS_MAX], count = 0;
+    const uint8_t *hashes[TS_MEMBERS_MAX];
+    for (uint32_t i = 0; round > 0 && i < c->n; i++) {
+        if (parent_rounds[i] < 0) continue;
+        creators[count] = i;
+        rounds[count] = (uint32_t)parent_rounds[i];
+        hashes[count] = parent_hashes[i];
+        count++;
+    }
+    uint8_t control[32] = {0};
+    if (round > 0) unit_control_hash(hashes, count, control);
+    unit_draft d = {.session = c->cfg.session, .creator = creator, .round = round,
+                    .parents_len = count, .parent_creators = creators, .parent_rounds = rounds,
+                    .control_hash = control, .payload = payload, .payload_len = payload_len,
+                    .coin_share = NULL};
+    size_t len = unit_encoded_len(&d);
+    assert_true(len + 1 <= cap);
+    out[0] = 1; /* MSG_UNIT */
+    unit_encode_signed(&d, c->secrets[creator].sign_secret_key, out + 1, hash_out);
+    return len + 1;
+}
+
+typedef struct ts_msg {
+    struct ts_msg *next;
+    uint32_t from, to;
+    size_t len;
+    uint8_t data[];
+} ts_msg;
+
+static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data, size_t len)
+{
+    ts_msg *msg = malloc(sizeof *msg + len);
+    assert_non_null(msg);
+    msg->next = NULL;
+    msg->from = from;
+    msg->to = to;
+    msg->len = len;
+    memcpy(msg->data, data, len);
+    if (cl->queue_tail) cl->queue_tail->next = msg;
+    else cl->queue_head = msg;
+    cl->queue_tail = msg;
+    cl->queued++;
+}
+
+static void route(ts_cluster *cl, uint32_t from, const aleph_update *up)
+{
+    ts_member *tm = &cl->members[from];
+    ts_log_take(&tm->log, up);
+    for (size_t i = 0; i < up->messages_len; i++) {
+        const aleph_outgoing *o = &up->messages[i];
+        for (uint32_t to = 0; to < cl->committee.n; to++) {
+            if (to == from || (o->to != ALEPH_TO_ALL && o->to != to)) continue;
+            enqueue(cl, from, to, o->data, o->len);
+        }
+    }
+}
+
+void ts_cluster_init(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max)
+{
+    memset(cl, 0, sizeof *cl);
+    ts_committee_init(&cl->committee, n, mode, 7);
+    cl->committee.cfg.rounds_max = rounds_max;
+    for (uint32_t i = 0; i < n; i++) ts_member_init(&cl->members[i], &cl->committee, i);
+}
+
+void ts_cluster_free(ts_cluster *cl)
+{
+    while (cl->queue_head) {
+        ts_msg *next = cl->queue_head->next;
+        free(cl->queue_head);
+        cl->queue_head = next;
+    }
+    for (uint32_t i = 0; i < cl->committee.n; i++) ts_member_free(&cl->members[i]);
+}
+
+/* Ticks every member; returns the earliest time any of them wants to be woken. */
+static uint64_t tick_all(ts_cluster *cl)
+{
+    uint64_t wake = UINT64_MAX;
+    for (uint32_t i = 0; i < cl->committee.n; i++) {
+        aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = cl->now};
+        aleph_update up;
+        aleph_member_step(cl->members[i].m, &ev, &up);
+        route(cl, i, &up);
+        if (up.wake_at_ms < wake) wake = up.wake_at_ms;
+    }
+    return wake;
+}
+
+size_t ts_cluster_run(ts_cluster *cl, size_t batches, size_t steps_max)
+{
+    size_t steps = 0;
+    tick_all(cl);
+    while (steps < steps_max) {
+        int done = 1;
+        for (uint32_t i = 0; i < cl->committee.n; i++)
+            if (cl->members[i].log.batches_len < batches) done = 0;
+        if (done) break;
+        if (!cl->queue_head) {
+            cl->now++;
+            uint64_t wake = tick_all(cl);
+            if (!cl->queue_head && wake == UINT64_MAX) break; /* nothing more will happen */
+            if (!cl->queue_head && wake > cl->now) cl->now = wake;
+            steps++;
+            continue;
+        }
+        ts_msg *msg = cl->queue_head;
+        cl->queue_head = msg->next;
+        if (!cl->queue_head) cl->queue_tail = NULL;
+        cl->queued--;
+        aleph_event ev = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = cl->now, .from = msg->from,
+                          .data = msg->data, .len = msg->len};
+        aleph_update up;
+        aleph_member_step(cl->members[msg->to].m, &ev, &up);
+        route(cl, msg->to, &up);
+        free(msg);
+        steps++;
+    }
+    return steps;
+}
+
+size_t ts_assert_agreement(ts_log *const *logs, size_t count)
+{
+    size_t longest = 0;
+    for (size_t a = 0; a < count; a++) {
+        if (logs[a]->ordered_len > longest) longest = logs[a]->ordered_len;
+        for (size_t b = a + 1; b < count; b++) {
+            size_t common = logs[a]->ordered_len < logs[b]->ordered_len ? logs[a]->ordered_len
+                                                                        : logs[b]->ordered_len;
+            for (size_t i = 0; i < common; i++)
+                assert_memory_equal(logs[a]->ordered[i], logs[b]->ordered[i], 32);
+        }
+        /* No unit twice in one output. */
+        for (size_t i = 0; i < logs[a]->ordered_len; i++)
+            for (size_t j = i + 1; j < logs[a]->ordered_len; j++)
+                assert_memory_not_equal(logs[a]->ordered[i], logs[a]->ordered[j], 32);
+    }
+    return longest;
+}

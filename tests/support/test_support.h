@@ -1,5 +1,79 @@
-/* Helpers shared by the cmocka test programs (tests/test_*.c). */
+/* Helpers shared by the cmocka test programs (tests/test_*.c): a committee of real members
+ * with dealt keys, hand-made units, and a tiny lossless network for core-level tests. The
+ * simulator (src/sim) is the place for anything with time, faults or many seeds. */
 #ifndef ALEPH_TEST_SUPPORT_H
 #define ALEPH_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aleph/aleph.h"
+
+#define TS_MEMBERS_MAX 16
+
+typedef struct ts_committee {
+    uint32_t n;
+    aleph_coin_mode coin_mode;
+    aleph_secret secrets[TS_MEMBERS_MAX];
+    uint8_t sign_pks[TS_MEMBERS_MAX][32];
+    uint8_t coin_vks[TS_MEMBERS_MAX][32];
+    aleph_config cfg;
+} ts_committee;
+
+/* Deals keys from a fixed seed and fills a configuration with zero delays. */
+void ts_committee_init(ts_committee *c, uint32_t n, aleph_coin_mode mode, uint8_t seed_byte);
+
+/* Everything a member emitted that tests look at, copied out of the update. */
+typedef struct ts_log {
+    uint8_t (*ordered)[32]; /* unit hashes in output order */
+    size_t ordered_len, ordered_cap;
+    uint32_t *batch_rounds; /* head round per batch */
+    uint32_t *batch_depths;
+    uint8_t (*heads)[32];
+    size_t batches_len, batches_cap;
+    size_t dropped, forks, halts;
+} ts_log;
+
+void ts_log_take(ts_log *log, const aleph_update *up);
+void ts_log_free(ts_log *log);
+
+/* A member and what it said, stepped by hand. */
+typedef struct ts_member {
+    aleph_member *m;
+    ts_log log;
+    uint64_t now;
+} ts_member;
+
+void ts_member_init(ts_member *tm, ts_committee *c, uint32_t index);
+void ts_member_free(ts_member *tm);
+/* Delivers a message from `from`; the update goes into the log. */
+void ts_member_deliver(ts_member *tm, uint32_t from, const uint8_t *msg, size_t len);
+
+/* A unit made by hand and signed with a committee member's key. parent_rounds[c] is the
+ * round of creator c's parent or -1 for none; parent_hashes[c] its hash (used for the
+ * control hash). Writes the MSG_UNIT message (type byte + unit) into out, returns its length,
+ * and the unit hash into hash_out. */
+size_t ts_make_unit(const ts_committee *c, uint32_t creator, uint32_t round,
+                    const int64_t *parent_rounds, uint8_t (*parent_hashes)[32],
+                    const uint8_t *payload, uint32_t payload_len, uint8_t *out, size_t cap,
+                    uint8_t hash_out[32]);
+
+/* N members on a lossless network that delivers every message in FIFO order, with time
+ * advancing 1 ms per delivery round. Runs until every member ordered `batches` batches or
+ * `steps_max` deliveries happened; returns the number of deliveries. */
+typedef struct ts_cluster {
+    ts_committee committee;
+    ts_member members[TS_MEMBERS_MAX];
+    uint64_t now;
+    struct ts_msg *queue_head, *queue_tail;
+    size_t queued;
+} ts_cluster;
+
+void ts_cluster_init(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max);
+void ts_cluster_free(ts_cluster *cl);
+size_t ts_cluster_run(ts_cluster *cl, size_t batches, size_t steps_max);
+/* Asserts (cmocka) that all members' outputs are prefixes of one sequence and each is
+ * free of repeats. Returns the length of the longest output. */
+size_t ts_assert_agreement(ts_log *const *logs, size_t count);
 
 #endif

@@ -1,0 +1,50 @@
+# Wraps the README's commands. `make run` starts a local committee; `make check` runs the
+# tests (release build, then the same suite under AddressSanitizer + UBSan).
+JOBS ?= $(shell nproc)
+BUILD ?= build
+BUILD_SAN ?= build-san
+RUN_ARGS ?=
+
+.PHONY: all deps build build-san run check check-release check-san sweep bench fuzz clean format
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-san: deps
+	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DALEPH_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_SAN) -j $(JOBS)
+
+run: build
+	./$(BUILD)/aleph local $(RUN_ARGS)
+
+check-release: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+check-san: build-san
+	cd $(BUILD_SAN) && ctest --output-on-failure -j $(JOBS)
+
+check: check-release check-san
+
+# The long simulator sweep (1,000+ seeds over several configurations).
+sweep: build
+	bash bench/sim_sweep.sh ./$(BUILD)/aleph
+
+bench: build
+	./$(BUILD)/bench/bench_core
+	./$(BUILD)/bench/bench_coin
+
+fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DALEPH_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_unit fuzz_member
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

@@ -221,6 +221,9 @@ typedef struct aleph_member_stats {
     uint64_t requests_sent;
     uint64_t forks_detected;
     uint64_t coin_shares_invalid;
+    uint64_t coin_shares_created;
+    uint64_t coin_shares_verified;   /* checked because a coin value was needed */
+    uint64_t coin_values;            /* coin values computed (threshold or test mode) */
     uint64_t pool_txs;           /* transactions waiting in the pool now */
     uint64_t pool_bytes;
     uint32_t round_created;      /* highest own round created (or -1 cast: none) */

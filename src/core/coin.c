@@ -31,6 +31,7 @@ static int threshold_value(aleph_member *m, const round_index *ri, uint32_t roun
             const uint8_t *share = u->bytes + u->share_off;
             if (u->share_state == SHARE_UNCHECKED) {
                 int ok = tc_share_verify(m->coin_vks[c], nonce, sizeof nonce, share);
+                m->stats.coin_shares_verified++;
                 u->share_state = ok ? SHARE_VALID : SHARE_INVALID;
                 if (!ok) m->stats.coin_shares_invalid++;
             }
@@ -65,6 +66,7 @@ int coin_value(aleph_member *m, uint32_t round, uint8_t out[32])
     } else if (!threshold_value(m, ri, round, out)) {
         return 0;
     }
+    m->stats.coin_values++;
     slot->round_plus1 = round + 1;
     memcpy(slot->value, out, 32);
     return 1;
@@ -78,5 +80,6 @@ int coin_share_for(aleph_member *m, uint32_t round, uint8_t out[ALEPH_COIN_SHARE
     if (tc_share_create(m->secret.coin_secret_share, m->coin_vks[m->secret.index], nonce,
                         sizeof nonce, out) != 0)
         return -1;
+    m->stats.coin_shares_created++;
     return 1;
 }

@@ -484,6 +484,20 @@ void dag_receive_parents(aleph_member *m, const uint8_t unit_hash_[32], const ui
     }
 }
 
+void pending_rerequest(aleph_member *m)
+{
+    for (uint32_t i = 0; i < m->pending.len; i++) {
+        pending_unit *pu = m->pending.items[i];
+        uint32_t peer = member_random_peer(m);
+        switch (pu->wait_kind) {
+        case WAIT_SLOT: sync_request_slot(m, pu->wait_creator, pu->wait_round, peer); break;
+        case WAIT_HASH: sync_request_hash(m, pu->wait_hash, peer); break;
+        case WAIT_EXPLICIT: sync_request_parents(m, pu->hash, peer); break;
+        default: break;
+        }
+    }
+}
+
 void pending_free(aleph_member *m)
 {
     while (m->pending.len) pending_release(m, m->pending.len - 1);

@@ -214,6 +214,9 @@ unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_
 /* A PARENTS answer arrived for a pending unit. */
 void dag_receive_parents(aleph_member *m, const uint8_t unit_hash[32], const uint8_t *hashes,
                          uint32_t count);
+/* Asks again for what every waiting unit waits for: requests give up after a few attempts,
+ * and a unit must not wait forever for an answer nobody is asked for any more. */
+void pending_rerequest(aleph_member *m);
 void pending_free(aleph_member *m);
 
 /* ordering.c */

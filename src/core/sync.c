@@ -208,6 +208,7 @@ void sync_tick(aleph_member *m)
     if (m->now_ms >= m->next_anti_entropy_ms) {
         send_highest(m, member_random_peer(m));
         m->next_anti_entropy_ms = m->now_ms + m->cfg.anti_entropy_ms;
+        pending_rerequest(m);
     }
     flush_requests(m);
 }

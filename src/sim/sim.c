@@ -1,0 +1,800 @@
+/* The engine: members on virtual time. Every member is a real aleph_member; this file only
+ * moves bytes between them through the network model, wakes them when they ask, feeds them
+ * transactions, plays the faulty behaviours, and hands every batch to the invariant checker.
+ *
+ * Event order is total: (virtual ms, sequence number of scheduling). Randomness comes from
+ * streams derived from the seed (sim_rng.h). So a seed replays a run exactly. */
+#include "sim.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dump.h"
+#include "event_queue.h"
+#include "garbage.h"
+#include "invariants.h"
+#include "samples.h"
+#include "sig_cache.h"
+#include "unit.h"
+
+#define SIM_MAX_UNIT_BYTES (64u * 1024u)
+#define SIM_MAX_TX_BYTES 1024u
+#define SIM_POOL_BYTES (1u << 20)
+#define SIM_TX_BYTES 16u
+#define SIM_SPIN_LIMIT 100000u
+#define SIM_SIG_CACHE_MAX (4u << 20)
+#define FAULT_STREAM 0x6661756c74ull /* "fault" */
+
+typedef struct sim_instance {
+    aleph_member *m;
+    uint64_t wake_ms;     /* the pending TICK, UINT64_MAX when none */
+    uint64_t spin_ms;     /* last ms at which it asked to be woken immediately */
+    uint32_t spin_count;
+    int32_t own_round;    /* highest own round created, -1 before the first */
+    uint32_t tx_seq;
+} sim_instance;
+
+typedef struct sim_member {
+    sim_behaviour behaviour;
+    int honest;           /* never faulty: liveness and completeness apply */
+    int checked;          /* honest code: its output must agree (honest, crashed) */
+    int crashed;          /* the crash has happened */
+    uint32_t crash_round;
+    uint32_t instances;   /* 2 for a forker */
+    sim_instance inst[2];
+    sim_garbage garbage;
+    uint64_t *created_ms; /* per own round, for consensus latency (honest only) */
+    int reached_target, reached_heal_round;
+    uint32_t heads;       /* batches output */
+} sim_member;
+
+typedef struct drop_reason {
+    const char *reason;
+    uint64_t count;
+} drop_reason;
+
+typedef struct sim {
+    const sim_config *cfg;
+    sim_result *res;
+    uint32_t n, rounds, target, heal_round;
+    sim_member *members;
+    aleph_secret *secrets;
+    uint8_t (*sign_pks)[32];
+    uint8_t (*coin_vks)[32];
+    aleph_config acfg;
+    sim_sig_cache sigs;
+    sim_queue queue;
+    sim_network net;
+    sim_checker checker;
+    sim_rng fault_rng;
+    sim_samples e2e, consensus;
+    sim_dump dump;
+    int dumping;
+    uint8_t *honest_mask;
+    uint32_t honest_count, honest_reached, honest_at_heal_round;
+    uint64_t now;
+    int healed;
+    uint64_t faulty_deadline, liveness_deadline;
+    int progress_dirty;
+    int failed;
+    drop_reason drops[64];
+    uint32_t drops_len;
+} sim;
+
+/* ---- configuration ------------------------------------------------------------------------ */
+
+const char *sim_behaviour_name(sim_behaviour b)
+{
+    static const char *names[] = {"honest", "crash", "silent", "forker", "garbage", "mix"};
+    return b <= SIM_MIX ? names[b] : "?";
+}
+
+int sim_behaviour_parse(const char *s)
+{
+    for (int b = SIM_CRASH; b <= SIM_MIX; b++)
+        if (strcmp(s, sim_behaviour_name((sim_behaviour)b)) == 0) return b;
+    return -1;
+}
+
+void sim_config_defaults(sim_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->members = 4;
+    cfg->byzantine_kind = SIM_MIX;
+    cfg->seed = 1;
+    cfg->rounds = 40;
+    cfg->net.latency.kind = SIM_LATENCY_UNIFORM;
+    cfg->net.latency.min_ms = 20;
+    cfg->net.latency.max_ms = 80;
+    cfg->coin_mode = ALEPH_COIN_THRESHOLD;
+    cfg->txs_per_tick = 1;
+}
+
+uint64_t sim_faulty_ms_max(const sim_config *cfg)
+{
+    if (cfg->faulty_ms_max) return cfg->faulty_ms_max;
+    uint64_t base = 30000 + 500ull * cfg->rounds;
+    if (cfg->net.partition) base += cfg->net.partition_end_ms;
+    return base;
+}
+
+uint64_t sim_liveness_ms_max(const sim_config *cfg)
+{
+    return cfg->liveness_ms_max ? cfg->liveness_ms_max : 60000 + 2000ull * cfg->rounds;
+}
+
+uint32_t sim_target_round(const sim_config *cfg)
+{
+    return cfg->rounds >= SIM_TARGET_MARGIN ? cfg->rounds - SIM_TARGET_MARGIN : 0;
+}
+
+const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
+{
+    uint32_t n = cfg->members;
+    if (n < 1 || n > ALEPH_MEMBERS_MAX) {
+        snprintf(buf, len, "--members: %u is not in 1..%u", n, ALEPH_MEMBERS_MAX);
+        return buf;
+    }
+    uint32_t f = aleph_faulty_max(n);
+    if ((uint64_t)cfg->byzantine + cfg->crashed > f) {
+        snprintf(buf, len,
+                 "--byzantine %u + --crashed %u exceed f = %u, the faults %u members tolerate",
+                 cfg->byzantine, cfg->crashed, f, n);
+        return buf;
+    }
+    if (cfg->byzantine_kind < SIM_CRASH || cfg->byzantine_kind > SIM_MIX) {
+        snprintf(buf, len, "--byzantine-kind: unknown kind");
+        return buf;
+    }
+    if (cfg->rounds < SIM_ROUNDS_MIN || cfg->rounds > 1000000) {
+        snprintf(buf, len, "--rounds: %u is not in %u..1000000 (the target is rounds - %u)",
+                 cfg->rounds, SIM_ROUNDS_MIN, SIM_TARGET_MARGIN);
+        return buf;
+    }
+    const sim_latency *l = &cfg->net.latency;
+    if (l->kind == SIM_LATENCY_UNIFORM && l->min_ms > l->max_ms) {
+        snprintf(buf, len, "--latency: uniform range %u..%u is empty", l->min_ms, l->max_ms);
+        return buf;
+    }
+    if (l->kind == SIM_LATENCY_MATRIX && (!l->matrix || l->matrix->regions == 0)) {
+        snprintf(buf, len, "--latency: matrix not loaded");
+        return buf;
+    }
+    if (!(cfg->net.loss >= 0 && cfg->net.loss < 1)) {
+        snprintf(buf, len, "--loss: %g is not in [0, 1)", cfg->net.loss);
+        return buf;
+    }
+    if (!(cfg->net.duplicate >= 0 && cfg->net.duplicate <= 1)) {
+        snprintf(buf, len, "--duplicate: %g is not in [0, 1]", cfg->net.duplicate);
+        return buf;
+    }
+    if (cfg->net.partition && cfg->net.partition_start_ms >= cfg->net.partition_end_ms) {
+        snprintf(buf, len, "--partition: start %" PRIu64 " is not before end %" PRIu64,
+                 cfg->net.partition_start_ms, cfg->net.partition_end_ms);
+        return buf;
+    }
+    if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) {
+        snprintf(buf, len, "--coin: unknown mode");
+        return buf;
+    }
+    if (cfg->txs_per_tick > 100000) {
+        snprintf(buf, len, "--txs-per-tick: %u is over 100000", cfg->txs_per_tick);
+        return buf;
+    }
+    return NULL;
+}
+
+/* ---- failures ----------------------------------------------------------------------------- */
+
+static void fail(sim *s, int *flag, const char *fmt, ...)
+{
+    if (flag) *flag = 0;
+    if (s->failed) return;
+    s->failed = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->res->failure, sizeof s->res->failure, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- scheduling --------------------------------------------------------------------------- */
+
+static void push(sim *s, uint64_t at_ms, uint32_t kind, uint32_t to, uint32_t from, uint32_t aux,
+                 sim_msg *msg)
+{
+    sim_event ev = {.at_ms = at_ms, .kind = kind, .to = to, .from = from, .aux = aux, .msg = msg};
+    if (sim_queue_push(&s->queue, ev) != 0) {
+        if (msg) sim_msg_release(msg);
+        fail(s, NULL, "simulator out of memory (event queue)");
+    }
+}
+
+static void schedule_wake(sim *s, uint32_t i, uint32_t w, uint64_t at_ms)
+{
+    sim_instance *in = &s->members[i].inst[w];
+    if (at_ms == UINT64_MAX) return;
+    if (at_ms <= s->now) {
+        at_ms = s->now;
+        if (in->spin_ms == s->now) {
+            if (++in->spin_count > SIM_SPIN_LIMIT) {
+                fail(s, NULL,
+                     "core spins: member %u asked %u times to be woken at virtual ms %" PRIu64
+                     " without time passing",
+                     i, SIM_SPIN_LIMIT, s->now);
+                at_ms = s->now + 1;
+            }
+        } else {
+            in->spin_ms = s->now;
+            in->spin_count = 0;
+        }
+    }
+    if (at_ms < in->wake_ms) {
+        in->wake_ms = at_ms;
+        push(s, at_ms, SIM_EV_TICK, i, i, w, NULL);
+    }
+}
+
+/* ---- sending ------------------------------------------------------------------------------ */
+
+static void send_one(sim *s, uint32_t from, uint32_t to, const uint8_t *data, size_t len,
+                     sim_msg **msg)
+{
+    uint64_t delays[2];
+    s->res->messages_sent++;
+    uint32_t copies = sim_network_route(&s->net, s->now, from, to, delays);
+    for (uint32_t k = 0; k < copies; k++) {
+        if (!*msg && !(*msg = sim_msg_new(data, len))) {
+            fail(s, NULL, "simulator out of memory (message)");
+            return;
+        }
+        (*msg)->refs++;
+        push(s, s->now + delays[k], SIM_EV_DELIVER, to, from, 0, *msg);
+    }
+}
+
+/* Which members instance w of member i may reach: a forker shows face a to the first half
+ * of the committee and face b to the second. */
+static void reach(const sim *s, uint32_t i, uint32_t w, uint32_t *lo, uint32_t *hi)
+{
+    *lo = 0;
+    *hi = s->n;
+    if (s->members[i].behaviour != SIM_FORKER) return;
+    uint32_t half = (s->n + 1) / 2;
+    if (w == 0) *hi = half;
+    else *lo = half;
+}
+
+static void route(sim *s, uint32_t i, uint32_t w, const uint8_t *data, size_t len, uint32_t to)
+{
+    sim_member *mb = &s->members[i];
+    uint32_t lo, hi;
+    reach(s, i, w, &lo, &hi);
+    if (mb->behaviour == SIM_SILENT || mb->crashed) {
+        s->res->messages_silenced += to == ALEPH_TO_ALL ? s->n - 1 : 1;
+        return;
+    }
+    sim_msg *msg = NULL;
+    if (to == ALEPH_TO_ALL) {
+        for (uint32_t j = lo; j < hi; j++)
+            if (j != i) send_one(s, i, j, data, len, &msg);
+    } else if (to < s->n && to != i && to >= lo && to < hi) {
+        send_one(s, i, to, data, len, &msg);
+    }
+}
+
+/* ---- what a step hands back --------------------------------------------------------------- */
+
+static void count_drop(sim *s, const char *reason)
+{
+    for (uint32_t k = 0; k < s->drops_len; k++)
+        if (s->drops[k].reason == reason || strcmp(s->drops[k].reason, reason) == 0) {
+            s->drops[k].count++;
+            return;
+        }
+    if (s->drops_len < sizeof s->drops / sizeof s->drops[0])
+        s->drops[s->drops_len++] = (drop_reason){reason, 1};
+}
+
+static void dump_created(sim *s, uint32_t i, uint32_t w, const aleph_update *up,
+                         const uint8_t hash[32])
+{
+    for (size_t k = 0; k < up->persist_len; k++) {
+        unit_wire wire;
+        if (unit_decode(up->persist[k].data, up->persist[k].len, &s->dump.limits, &wire) != NULL)
+            continue;
+        uint8_t h[32];
+        unit_hash(up->persist[k].data, wire.signed_len, h);
+        if (memcmp(h, hash, 32) == 0) {
+            sim_dump_unit_created(&s->dump, i, w, up->persist[k].data, up->persist[k].len, s->now);
+            return;
+        }
+    }
+}
+
+static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *up)
+{
+    sim_member *mb = &s->members[i];
+    sim_instance *in = &mb->inst[w];
+    for (size_t k = 0; k < up->notices_len; k++) {
+        const aleph_notice *no = &up->notices[k];
+        switch (no->kind) {
+        case ALEPH_NOTICE_UNIT_CREATED:
+            s->res->units_created++;
+            if ((int64_t)no->round > in->own_round) in->own_round = (int32_t)no->round;
+            if (mb->created_ms && no->round <= s->rounds) mb->created_ms[no->round] = s->now;
+            if (mb->honest && !s->healed && no->round <= s->target) {
+                if (sim_checker_track(&s->checker, no->hash, i, no->round) != 0)
+                    fail(s, NULL, "simulator out of memory (tracking)");
+                s->res->tracked_units++;
+            }
+            if (mb->honest && !mb->reached_heal_round && no->round >= s->heal_round) {
+                mb->reached_heal_round = 1;
+                s->honest_at_heal_round++;
+            }
+            if (s->dumping) dump_created(s, i, w, up, no->hash);
+            break;
+        case ALEPH_NOTICE_UNIT_ADDED:
+            if (s->dumping) sim_dump_unit_added(&s->dump, i, w, no->creator, no->round, no->hash);
+            break;
+        case ALEPH_NOTICE_DROPPED:
+            if (mb->honest) count_drop(s, no->reason ? no->reason : "?");
+            break;
+        case ALEPH_NOTICE_HALT:
+            if (mb->checked && !mb->crashed)
+                fail(s, &s->res->liveness,
+                     "member %u halted at virtual ms %" PRIu64 " (round %u): %s", i, s->now,
+                     no->round, no->reason ? no->reason : "?");
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static uint64_t read_le(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
+{
+    sim_member *mb = &s->members[i];
+    if (s->dumping) sim_dump_batch(&s->dump, i, w, b, s->now);
+    if (!mb->checked || w != 0) return;
+    if (sim_checker_batch(&s->checker, i, b) != 0) {
+        fail(s, &s->res->agreement, "%s", s->checker.message);
+        return;
+    }
+    mb->heads++;
+    if (!mb->honest) return;
+    uint32_t d = b->head_depth < 2 ? 2 : b->head_depth > 5 ? 5 : b->head_depth;
+    s->res->heads_at_depth[d - 2]++;
+    for (size_t k = 0; k < b->units_len; k++) {
+        const aleph_ordered_unit *u = &b->units[k];
+        if (u->creator != i) continue;
+        if (u->round <= s->rounds && mb->created_ms)
+            sim_samples_add(&s->consensus, s->now - mb->created_ms[u->round]);
+        size_t off = 0;
+        const uint8_t *tx;
+        size_t tx_len;
+        while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1) {
+            if (tx_len != SIM_TX_BYTES || read_le(tx, 4) != i) continue;
+            uint64_t sent = read_le(tx + 8, 8);
+            if (sent <= s->now) sim_samples_add(&s->e2e, s->now - sent);
+        }
+    }
+    if (!mb->reached_target && b->round >= s->target) {
+        mb->reached_target = 1;
+        s->honest_reached++;
+    }
+    s->progress_dirty = 1;
+}
+
+static void crash(sim *s, uint32_t i)
+{
+    sim_member *mb = &s->members[i];
+    mb->crashed = 1;
+}
+
+static void step(sim *s, uint32_t i, uint32_t w, const aleph_event *ev)
+{
+    sim_member *mb = &s->members[i];
+    sim_instance *in = &mb->inst[w];
+    aleph_update up;
+    aleph_member_step(in->m, ev, &up);
+    s->res->steps++;
+    handle_notices(s, i, w, &up);
+    for (size_t k = 0; k < up.messages_len; k++) {
+        const aleph_outgoing *o = &up.messages[k];
+        if (mb->behaviour == SIM_GARBAGE) sim_garbage_observe(&mb->garbage, o->data, o->len);
+        route(s, i, w, o->data, o->len, o->to);
+    }
+    for (size_t k = 0; k < up.batches_len; k++) handle_batch(s, i, w, &up.batches[k]);
+    if (mb->behaviour == SIM_CRASH && !mb->crashed && in->own_round >= (int32_t)mb->crash_round)
+        crash(s, i);
+    if (!mb->crashed) schedule_wake(s, i, w, up.wake_at_ms);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+static void on_deliver(sim *s, const sim_event *ev)
+{
+    sim_member *mb = &s->members[ev->to];
+    if (!mb->crashed) {
+        s->res->messages_delivered++;
+        aleph_event in = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = s->now, .from = ev->from,
+                          .data = ev->msg->data, .len = ev->msg->len};
+        for (uint32_t w = 0; w < mb->instances && !mb->crashed; w++) step(s, ev->to, w, &in);
+    }
+    sim_msg_release(ev->msg);
+}
+
+static void on_tick(sim *s, const sim_event *ev)
+{
+    sim_member *mb = &s->members[ev->to];
+    sim_instance *in = &mb->inst[ev->aux];
+    if (mb->crashed || in->wake_ms != ev->at_ms) return; /* superseded by an earlier wake */
+    in->wake_ms = UINT64_MAX;
+    aleph_event tick = {.kind = ALEPH_EVENT_TICK, .now_ms = s->now};
+    step(s, ev->to, ev->aux, &tick);
+}
+
+static void on_load(sim *s)
+{
+    int any = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        sim_member *mb = &s->members[i];
+        if (mb->crashed || mb->behaviour == SIM_SILENT) continue;
+        /* A forker always gets transactions, so its two faces never make the same unit. */
+        uint32_t k_txs = s->cfg->txs_per_tick;
+        if (mb->behaviour == SIM_FORKER && k_txs == 0) k_txs = 1;
+        if (k_txs == 0) continue;
+        for (uint32_t w = 0; w < mb->instances; w++) {
+            sim_instance *in = &mb->inst[w];
+            if (in->own_round >= (int32_t)s->rounds) continue;
+            any = 1;
+            for (uint32_t k = 0; k < k_txs; k++) {
+                uint8_t tx[SIM_TX_BYTES];
+                uint32_t who = i | (w ? 0x80000000u : 0);
+                for (int b = 0; b < 4; b++) tx[b] = (uint8_t)(who >> (8 * b));
+                for (int b = 0; b < 4; b++) tx[4 + b] = (uint8_t)(in->tx_seq >> (8 * b));
+                for (int b = 0; b < 8; b++) tx[8 + b] = (uint8_t)(s->now >> (8 * b));
+                in->tx_seq++;
+                if (aleph_member_submit(in->m, tx, sizeof tx) == ALEPH_SUBMIT_OK && mb->honest)
+                    s->res->txs_submitted++;
+            }
+            aleph_event tick = {.kind = ALEPH_EVENT_TICK, .now_ms = s->now};
+            step(s, i, w, &tick);
+        }
+    }
+    if (any) push(s, s->now + SIM_LOAD_PERIOD_MS, SIM_EV_LOAD, 0, 0, 0, NULL);
+}
+
+static void on_garbage(sim *s, const sim_event *ev)
+{
+    sim_member *mb = &s->members[ev->to];
+    if (mb->crashed) return;
+    sim_garbage_kind kind = (sim_garbage_kind)sim_rng_below(&s->fault_rng, SIM_GARBAGE_KINDS);
+    uint32_t variant = (uint32_t)sim_rng_below(&s->fault_rng, 64);
+    uint8_t *bytes = NULL;
+    int must_drop = 0;
+    const char *label = NULL;
+    size_t len = sim_garbage_craft(&mb->garbage, &s->fault_rng, kind, variant, &bytes, &must_drop,
+                                   &label);
+    if (len != (size_t)-1) {
+        uint64_t sent_before = s->res->messages_sent;
+        route(s, ev->to, 0, bytes, len, ALEPH_TO_ALL);
+        uint64_t copies = s->res->messages_sent - sent_before;
+        s->res->garbage_sent += copies;
+        if (must_drop) s->res->garbage_must_drop += copies;
+    }
+    free(bytes);
+    push(s, s->now + SIM_GARBAGE_PERIOD_MS, SIM_EV_GARBAGE, ev->to, ev->to, 0, NULL);
+}
+
+/* ---- phases ------------------------------------------------------------------------------- */
+
+static void heal(sim *s, uint64_t at_ms)
+{
+    s->healed = 1;
+    s->res->heal_ms = at_ms;
+    sim_network_heal(&s->net);
+    s->liveness_deadline = at_ms + sim_liveness_ms_max(s->cfg);
+    if (s->cfg->progress)
+        fprintf(s->cfg->progress, "sim: seed %" PRIu64 ": healed at virtual %" PRIu64 " ms\n",
+                s->cfg->seed, at_ms);
+}
+
+static int done(sim *s)
+{
+    if (!s->healed || !s->progress_dirty || s->honest_reached < s->honest_count) return 0;
+    s->progress_dirty = 0;
+    return sim_checker_complete(&s->checker, s->honest_mask, NULL, 0);
+}
+
+/* ---- set-up and tear-down ----------------------------------------------------------------- */
+
+static void derive(uint8_t out[32], const char *tag, uint64_t seed)
+{
+    uint8_t in[8];
+    for (int b = 0; b < 8; b++) in[b] = (uint8_t)(seed >> (8 * b));
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)tag, strlen(tag) + 1);
+    crypto_generichash_update(&st, in, sizeof in);
+    crypto_generichash_final(&st, out, 32);
+}
+
+static int setup(sim *s, char *err, size_t err_len)
+{
+    const sim_config *cfg = s->cfg;
+    uint32_t n = s->n = cfg->members;
+    s->rounds = cfg->rounds;
+    s->target = sim_target_round(cfg);
+    s->heal_round = cfg->rounds / 2;
+    if (aleph_init() != 0) {
+        snprintf(err, err_len, "libsodium failed to initialise");
+        return -1;
+    }
+    s->members = calloc(n, sizeof *s->members);
+    s->secrets = calloc(n, sizeof *s->secrets);
+    s->sign_pks = calloc(n, 32);
+    s->coin_vks = calloc(n, 32);
+    s->honest_mask = calloc(n, 1);
+    if (!s->members || !s->secrets || !s->sign_pks || !s->coin_vks || !s->honest_mask) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    uint8_t key_seed[32], session[32], rng_seed[32];
+    derive(key_seed, "aleph-sim/keys", cfg->seed);
+    derive(session, "aleph-sim/session", cfg->seed);
+    derive(rng_seed, "aleph-sim/member-rng", cfg->seed);
+    if (aleph_keys_deal(n, key_seed, s->secrets, s->sign_pks, s->coin_vks) != 0) {
+        snprintf(err, err_len, "key dealing failed for %u members", n);
+        return -1;
+    }
+    sim_sig_cache_init(&s->sigs, SIM_SIG_CACHE_MAX);
+    aleph_config_defaults(&s->acfg);
+    s->acfg.members = n;
+    s->acfg.session = read_le(session, 8);
+    s->acfg.coin_mode = cfg->coin_mode;
+    s->acfg.sign_public_keys = (const uint8_t(*)[32])s->sign_pks;
+    s->acfg.coin_verification_keys = (const uint8_t(*)[32])s->coin_vks;
+    s->acfg.max_unit_bytes = SIM_MAX_UNIT_BYTES;
+    s->acfg.max_tx_bytes = SIM_MAX_TX_BYTES;
+    s->acfg.pool_bytes_max = SIM_POOL_BYTES;
+    s->acfg.rounds_max = cfg->rounds;
+    s->acfg.rng_seed = read_le(rng_seed, 8);
+    s->acfg.verify_signature = sim_sig_cache_verify;
+    s->acfg.verify_signature_ctx = &s->sigs;
+
+    sim_rng_seed(&s->fault_rng, cfg->seed, FAULT_STREAM);
+    uint32_t byz_first = n - cfg->byzantine, crashed_first = byz_first - cfg->crashed;
+    static const sim_behaviour mix[] = {SIM_FORKER, SIM_GARBAGE, SIM_SILENT, SIM_CRASH};
+    uint32_t crash_round_max = s->heal_round > 1 ? s->heal_round : 1;
+    for (uint32_t i = 0; i < n; i++) {
+        sim_member *mb = &s->members[i];
+        if (i < crashed_first) mb->behaviour = SIM_HONEST;
+        else if (i < byz_first) mb->behaviour = SIM_CRASH;
+        else if (cfg->byzantine_kind == SIM_MIX) mb->behaviour = mix[(i - byz_first) % 4];
+        else mb->behaviour = cfg->byzantine_kind;
+        mb->honest = i < crashed_first;
+        mb->checked = mb->honest || mb->behaviour == SIM_CRASH;
+        if (mb->honest) {
+            s->honest_mask[i] = 1;
+            s->honest_count++;
+        }
+        if (mb->behaviour == SIM_CRASH)
+            mb->crash_round = (uint32_t)sim_rng_range(&s->fault_rng, 1, crash_round_max);
+        mb->instances = mb->behaviour == SIM_FORKER ? 2 : 1;
+        if (mb->honest && !(mb->created_ms = calloc((size_t)cfg->rounds + 1, sizeof(uint64_t)))) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        for (uint32_t w = 0; w < mb->instances; w++) {
+            aleph_config c = s->acfg;
+            c.rng_seed ^= w ? 0xb0b0b0b0b0b0b0b0ull : 0;
+            const char *why = NULL;
+            mb->inst[w].m = aleph_member_new(&c, &s->secrets[i], &why);
+            if (!mb->inst[w].m) {
+                snprintf(err, err_len, "member %u: %s", i, why ? why : "cannot create");
+                return -1;
+            }
+            mb->inst[w].wake_ms = UINT64_MAX;
+            mb->inst[w].spin_ms = UINT64_MAX;
+            mb->inst[w].own_round = -1;
+        }
+        if (mb->behaviour == SIM_GARBAGE) sim_garbage_init(&mb->garbage, &s->acfg, &s->secrets[i]);
+    }
+
+    sim_network_config net = cfg->net;
+    net.members = n;
+    if (sim_network_init(&s->net, &net, cfg->seed) != 0 || sim_checker_init(&s->checker, n) != 0) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    sim_queue_init(&s->queue);
+    sim_samples_init(&s->e2e);
+    sim_samples_init(&s->consensus);
+    if (cfg->dump_dir) {
+        uint8_t *forker = calloc(n, 1);
+        if (!forker) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        for (uint32_t i = 0; i < n; i++) forker[i] = s->members[i].behaviour == SIM_FORKER;
+        unit_limits lim = {.session = s->acfg.session, .members = n, .quorum = aleph_quorum(n),
+                           .max_payload_bytes = s->acfg.max_unit_bytes,
+                           .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
+        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &lim, err, err_len);
+        free(forker);
+        if (rc != 0) return -1;
+        s->dumping = 1;
+    }
+    s->faulty_deadline = sim_faulty_ms_max(cfg);
+    return 0;
+}
+
+static void teardown(sim *s)
+{
+    for (uint32_t i = 0; s->members && i < s->n; i++) {
+        sim_member *mb = &s->members[i];
+        for (uint32_t w = 0; w < 2; w++) aleph_member_free(mb->inst[w].m);
+        if (mb->behaviour == SIM_GARBAGE) sim_garbage_free(&mb->garbage);
+        free(mb->created_ms);
+    }
+    free(s->members);
+    if (s->secrets) sodium_memzero(s->secrets, (size_t)s->n * sizeof *s->secrets);
+    free(s->secrets);
+    free(s->sign_pks);
+    free(s->coin_vks);
+    free(s->honest_mask);
+    sim_sig_cache_free(&s->sigs);
+    sim_queue_free(&s->queue);
+    sim_network_free(&s->net);
+    sim_checker_free(&s->checker);
+    sim_samples_free(&s->e2e);
+    sim_samples_free(&s->consensus);
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+static void finish(sim *s)
+{
+    sim_result *r = s->res;
+    r->end_ms = s->now;
+    r->batches = s->checker.heads_len;
+    r->units_ordered = s->checker.len;
+    int64_t head_min = INT64_MAX;
+    for (uint32_t i = 0; i < s->n; i++) {
+        sim_member *mb = &s->members[i];
+        if (!mb->honest) continue;
+        int64_t last = (int64_t)mb->heads - 1;
+        if (last < head_min) head_min = last;
+        aleph_member_stats st;
+        aleph_member_stats_get(mb->inst[0].m, &st);
+        r->messages_dropped += st.messages_dropped;
+        r->forks_detected += st.forks_detected;
+        if (st.txs_ordered > r->txs_ordered) r->txs_ordered = st.txs_ordered;
+    }
+    r->head_round_min = head_min < 0 || head_min == INT64_MAX ? UINT32_MAX : (uint32_t)head_min;
+    for (uint32_t k = 0; k < s->drops_len && k < 32; k++) {
+        r->drop_reasons[k].reason = s->drops[k].reason;
+        r->drop_reasons[k].count = s->drops[k].count;
+        r->drop_reasons_len = k + 1;
+    }
+    r->messages_lost = s->net.lost;
+    r->messages_cut = s->net.cut_by_partition;
+    r->messages_duplicated = s->net.duplicated;
+    r->sig_checks = s->sigs.checks;
+    r->sig_cache_hits = s->sigs.hits;
+    r->queue_len_max = s->queue.len_max;
+    r->latency_ms = sim_samples_summary(&s->e2e);
+    r->consensus_latency_ms = sim_samples_summary(&s->consensus);
+
+    if (s->failed) return;
+    if (s->honest_reached < s->honest_count) {
+        for (uint32_t i = 0; i < s->n; i++) {
+            sim_member *mb = &s->members[i];
+            if (!mb->honest || mb->reached_target) continue;
+            char upto[32];
+            if (mb->heads) snprintf(upto, sizeof upto, "round %u", mb->heads - 1);
+            else snprintf(upto, sizeof upto, "no round");
+            fail(s, &r->liveness,
+                 "liveness violated: member %u ordered heads up to %s, target %u, by virtual "
+                 "ms %" PRIu64 " (healed at %" PRIu64 " ms%s)",
+                 i, upto, s->target, s->now, r->heal_ms,
+                 s->healed ? "" : ", never: the faulty phase did not end");
+            return;
+        }
+    }
+    char msg[sizeof r->failure];
+    if (!sim_checker_complete(&s->checker, s->honest_mask, msg, sizeof msg))
+        fail(s, &r->complete, "%s (virtual ms %" PRIu64 ")", msg, s->now);
+}
+
+int sim_run(const sim_config *cfg, sim_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->agreement = res->liveness = res->complete = 1;
+    res->members = cfg->members;
+    res->faulty = cfg->byzantine + cfg->crashed;
+    res->rounds = cfg->rounds;
+    res->seed = cfg->seed;
+    res->target_round = sim_target_round(cfg);
+    char err[512];
+    if (sim_config_check(cfg, err, sizeof err)) {
+        res->setup_failed = 1;
+        snprintf(res->failure, sizeof res->failure, "%s", err);
+        return 2;
+    }
+    double wall_start = wall_now();
+    sim *s = calloc(1, sizeof *s);
+    if (!s) {
+        res->setup_failed = 1;
+        snprintf(res->failure, sizeof res->failure, "out of memory");
+        return 2;
+    }
+    s->cfg = cfg;
+    s->res = res;
+    if (setup(s, err, sizeof err) != 0) {
+        res->setup_failed = 1;
+        snprintf(res->failure, sizeof res->failure, "%s", err);
+        if (s->dumping) sim_dump_close(&s->dump);
+        teardown(s);
+        free(s);
+        return 2;
+    }
+
+    /* Time 0: transactions first (so the first units carry some), then every member starts. */
+    push(s, 0, SIM_EV_LOAD, 0, 0, 0, NULL);
+    for (uint32_t i = 0; i < s->n; i++) {
+        for (uint32_t w = 0; w < s->members[i].instances; w++) schedule_wake(s, i, w, 0);
+        if (s->members[i].behaviour == SIM_GARBAGE)
+            push(s, SIM_GARBAGE_PERIOD_MS / 2 + sim_rng_below(&s->fault_rng, SIM_GARBAGE_PERIOD_MS),
+                 SIM_EV_GARBAGE, i, i, 0, NULL);
+    }
+
+    sim_event ev;
+    while (!s->failed && sim_queue_pop(&s->queue, &ev)) {
+        if (!s->healed && ev.at_ms >= s->faulty_deadline) heal(s, s->faulty_deadline);
+        if (s->healed && ev.at_ms > s->liveness_deadline) {
+            if (ev.msg) sim_msg_release(ev.msg);
+            s->now = s->liveness_deadline;
+            break;
+        }
+        s->now = ev.at_ms;
+        switch (ev.kind) {
+        case SIM_EV_TICK: on_tick(s, &ev); break;
+        case SIM_EV_DELIVER: on_deliver(s, &ev); break;
+        case SIM_EV_LOAD: on_load(s); break;
+        case SIM_EV_GARBAGE: on_garbage(s, &ev); break;
+        default: break;
+        }
+        if (!s->healed && s->honest_at_heal_round == s->honest_count) heal(s, s->now);
+        if (done(s)) break;
+    }
+    finish(s);
+    if (s->dumping && sim_dump_close(&s->dump) != 0 && !s->failed)
+        fail(s, NULL, "--dump: writing %s failed", cfg->dump_dir);
+    res->ok = !s->failed;
+    teardown(s);
+    free(s);
+    res->wall_s = wall_now() - wall_start;
+    if (cfg->progress)
+        fprintf(cfg->progress, "sim: seed %" PRIu64 ": %s\n", cfg->seed, res->ok ? "ok" : res->failure);
+    return res->ok ? 0 : 1;
+}

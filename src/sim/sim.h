@@ -1,0 +1,132 @@
+/* The deterministic simulator: N members running the real core (aleph_member) in one process
+ * on virtual time, over a seeded network with faults, with faulty members of several kinds,
+ * and the invariants of atomic broadcast checked on every run.
+ *
+ * A run has two phases. In the faulty phase the network loses messages and may be
+ * partitioned; it ends when every honest member has created a unit of round rounds/2, or at
+ * faulty_ms_max. Then the network heals (no loss, no partition; duplication, reordering and
+ * the faulty members stay) and the liveness phase requires progress: the run succeeds once
+ * every honest member has ordered the head of round `rounds - 6` (the target; members stop
+ * creating at round `rounds`, and a head needs units up to 3 rounds above it, 5 when the coin
+ * picks it, 6 when the decision needs a coin) and every unit an honest member created before
+ * healing (up to the target round) is in every honest member's output; it fails if that has
+ * not happened liveness_ms_max after healing.
+ *
+ * Members are numbered 0..N-1: honest ones first, then the crashed ones (--crashed), then the
+ * Byzantine ones (--byzantine). Same seed, same run, bit for bit (wall time aside). */
+#ifndef ALEPH_SIM_H
+#define ALEPH_SIM_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "aleph/aleph.h"
+#include "network.h"
+
+typedef enum sim_behaviour {
+    SIM_HONEST = 0,
+    SIM_CRASH = 1,   /* honest until its own unit of a random round in [1, rounds/2], then gone */
+    SIM_SILENT = 2,  /* runs, but nothing it sends leaves it */
+    SIM_FORKER = 3,  /* two instances, same key, different transactions: one face per half */
+    SIM_GARBAGE = 4, /* honest, plus a hostile message to everyone every 50 virtual ms */
+    SIM_MIX = 5,     /* configuration only: forker, garbage, silent, crash, in turn */
+} sim_behaviour;
+
+const char *sim_behaviour_name(sim_behaviour b);
+/* Parses "crash", "silent", "forker", "garbage", "mix"; returns -1 when unknown. */
+int sim_behaviour_parse(const char *s);
+
+#define SIM_TARGET_MARGIN 6u   /* target head round = rounds - SIM_TARGET_MARGIN */
+#define SIM_ROUNDS_MIN 12u
+#define SIM_LOAD_PERIOD_MS 100u
+#define SIM_GARBAGE_PERIOD_MS 50u
+
+typedef struct sim_config {
+    uint32_t members;
+    uint32_t byzantine;           /* faulty members of byzantine_kind (the last indices) */
+    sim_behaviour byzantine_kind;
+    uint32_t crashed;             /* honest-then-crashed members (before the Byzantine ones) */
+    uint64_t seed;
+    uint32_t rounds;              /* rounds_max of every member */
+    sim_network_config net;       /* members is filled in by the run */
+    const char *latency_spec;     /* the --latency text, for the rerun line (NULL: derived) */
+    aleph_coin_mode coin_mode;
+    uint32_t txs_per_tick;        /* txs submitted to each live member every 100 virtual ms */
+    uint64_t faulty_ms_max;       /* 0: default (see sim_config_resolve) */
+    uint64_t liveness_ms_max;     /* 0: default */
+    const char *dump_dir;         /* NULL: no dump */
+    FILE *progress;               /* NULL: silent; else a line at healing and at the end */
+} sim_config;
+
+void sim_config_defaults(sim_config *cfg);
+
+/* Checks a configuration; returns NULL, or a one-line message naming the flag at fault
+ * (e.g. "--byzantine: 2 + --crashed 1 exceed f = 2 for 7 members"). */
+const char *sim_config_check(const sim_config *cfg, char *buf, size_t buf_len);
+
+/* The phase limits in force (defaults filled in). */
+uint64_t sim_faulty_ms_max(const sim_config *cfg);
+uint64_t sim_liveness_ms_max(const sim_config *cfg);
+uint32_t sim_target_round(const sim_config *cfg);
+
+typedef struct sim_distribution {
+    uint64_t count;
+    double mean, p50, p95, p99;
+} sim_distribution;
+
+typedef struct sim_result {
+    int ok;                       /* every invariant held and the target was reached */
+    int agreement;                /* 0 when agreement, no-duplicate or no-skip failed */
+    int liveness;                 /* 0 when the target was not reached in time */
+    int complete;                 /* 0 when a pre-healing honest unit was not output by all */
+    int setup_failed;             /* the run could not start (message in failure) */
+    char failure[1200];           /* first failure, one line; empty when ok */
+
+    uint32_t members, faulty, rounds, target_round;
+    uint64_t seed;
+    uint64_t batches;             /* batches in the common output */
+    uint64_t units_ordered;       /* units in the common output */
+    uint64_t txs_ordered;         /* txs in the common output */
+    uint64_t txs_submitted;
+    uint32_t head_round_min;      /* lowest last-head round over honest members (-1: none) */
+    sim_distribution latency_ms;  /* end to end, virtual: submit to output at its member */
+    sim_distribution consensus_latency_ms; /* unit creation to ordering at its creator */
+    uint64_t heads_at_depth[4];   /* heads decided at d = 2, 3, 4, >= 5 (honest members) */
+    uint64_t tracked_units;       /* honest units created before healing that were checked */
+
+    uint64_t heal_ms, end_ms;     /* virtual */
+    double wall_s;
+    uint64_t steps;
+
+    /* traffic */
+    uint64_t messages_sent;       /* messages handed to the network (one per recipient) */
+    uint64_t messages_delivered;
+    uint64_t messages_lost, messages_cut, messages_duplicated;
+    uint64_t messages_silenced;   /* sent by silent or crashed members, never left */
+    uint64_t messages_dropped;    /* rejected by honest members (aleph_member_stats) */
+    uint64_t garbage_sent;        /* hostile messages (per recipient) */
+    uint64_t garbage_must_drop;   /* of which every receiver must reject */
+    uint64_t forks_detected;      /* over honest members */
+    uint64_t units_created;       /* by every instance, forks included */
+    uint64_t sig_checks, sig_cache_hits;
+    uint64_t queue_len_max;
+    /* why honest members dropped input: the core's static reason strings */
+    struct {
+        const char *reason;
+        uint64_t count;
+    } drop_reasons[32];
+    uint32_t drop_reasons_len;
+} sim_result;
+
+/* Runs one simulation. Returns 0 when every invariant held, 1 when one was violated (or the
+ * target was not reached), 2 when the run could not be set up (res->failure says why). */
+int sim_run(const sim_config *cfg, sim_result *res);
+
+/* Human summary block. */
+void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *res);
+/* One JSON object on one line (with a newline). */
+void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *res);
+/* The command that reruns this configuration with one seed. */
+void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t seed);
+
+#endif

@@ -1,0 +1,347 @@
+/* `aleph sim`: the command line around sim_run(). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "latency_matrix.h"
+#include "sim.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: aleph sim [OPTIONS]\n"
+"\n"
+"Runs a committee of real Aleph members (the protocol core) in one process on virtual time,\n"
+"over a simulated network, with faulty members, and checks on every run:\n"
+"  agreement     every honest or crashed member's output is a prefix of one sequence (units by\n"
+"                hash, same head per round, no round skipped);\n"
+"  no duplicate  no unit is output twice;\n"
+"  completeness  every unit an honest member created before healing (up to the target round)\n"
+"                is output by every honest member;\n"
+"  liveness      every honest member orders the head of round ROUNDS-%u (the target) within\n"
+"                the liveness time limit.\n"
+"Members stop creating units at round ROUNDS; a head of round r needs units up to round r+3\n"
+"(r+5 when the coin orders the candidates, r+6 when a decision needs a coin), hence the target\n"
+"ROUNDS-%u. The run is in two phases: the faulty phase (loss, partition) lasts until every\n"
+"honest member has created a unit of round ROUNDS/2, or the faulty time limit; then the\n"
+"network heals (loss and partition end; duplication, reordering and faulty members stay) and\n"
+"the run ends as soon as the checks above are met. One seed reproduces a run exactly.\n"
+"\n"
+"options (defaults in brackets):\n"
+"  --members N            committee size, 1..1024 [4]\n"
+"  --byzantine F          Byzantine members, the last F indices [0]\n"
+"  --byzantine-kind K     crash|silent|forker|garbage|mix [mix]\n"
+"                           crash:   honest until it creates its unit of a random round in\n"
+"                                    1..ROUNDS/2, then stops (messages in flight still arrive)\n"
+"                           silent:  runs, but nothing it sends is delivered\n"
+"                           forker:  two instances with the same key and different\n"
+"                                    transactions; one's messages go to the first half of the\n"
+"                                    committee, the other's to the second half; both receive all\n"
+"                           garbage: honest, and every 50 virtual ms sends everyone a hostile\n"
+"                                    message (random bytes, cut or bit-flipped units, bad\n"
+"                                    signatures, wrong lengths, validly signed units breaking\n"
+"                                    the unit rules)\n"
+"                           mix:     forker, garbage, silent, crash in turn\n"
+"  --crashed C            further members (just before the Byzantine ones) that behave like\n"
+"                         crash; their output is checked for agreement [0].\n"
+"                         F + C must not exceed f = floor((N-1)/3)\n"
+"  --seed S               seed of the run (keys, session, network, faults) [1]\n"
+"  --seeds K              run seeds S..S+K-1 and print one aggregate line [1]\n"
+"  --rounds R             rounds_max of every member, %u..1000000 [40]\n"
+"  --latency SPEC         one-way delay of every message [uniform:20:80]\n"
+"                           const:MS        always MS\n"
+"                           uniform:MIN:MAX uniform in MIN..MAX per message\n"
+"                           matrix:FILE     RTT/2 from a region RTT matrix (TSV as in\n"
+"                                           shared/data/aws-8-regions-rtt-ms.tsv), member i in\n"
+"                                           region i mod K; intra-region 1 ms\n"
+"  --loss P               probability that a message to one recipient is lost, faulty\n"
+"                         phase only, in [0, 1) [0]\n"
+"  --duplicate P          probability that a message arrives twice, in [0, 1] [0]\n"
+"  --reorder MS           extra delay uniform in 0..MS per message copy [0]\n"
+"  --partition A:B        from virtual ms A to B (or healing, if sooner) a random half of\n"
+"                         the committee cannot talk to the other half [none]\n"
+"  --coin MODE            threshold|test|off [threshold]\n"
+"  --txs-per-tick K       transactions (16 B: member, sequence, submit time) submitted to\n"
+"                         every live member every 100 virtual ms, until it reaches round\n"
+"                         ROUNDS; a forker gets at least 1 [1]\n"
+"  --faulty-ms MS         faulty phase limit, virtual ms [30000 + 500*ROUNDS, plus B of\n"
+"                         --partition]\n"
+"  --liveness-ms MS       time allowed after healing, virtual ms [60000 + 2000*ROUNDS]\n"
+"  --json                 print one JSON object per run (with --seeds, one aggregate\n"
+"                         object) instead of the summary block\n"
+"  --dump DIR             write DIR/dag.jsonl (every unit created, forks included) and\n"
+"                         DIR/output-<i>.jsonl (member i's batches); with --seeds K > 1,\n"
+"                         DIR/seed-<S>/ per seed\n"
+"  --quiet                print nothing but failures (and --json output)\n"
+"  --help                 this text\n"
+"\n"
+"exit status: 0 every run passed, 1 a check failed (the seed and a rerun command are\n"
+"printed), 2 usage error.\n",
+            SIM_TARGET_MARGIN, SIM_TARGET_MARGIN, SIM_ROUNDS_MIN);
+}
+
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "aleph sim: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, " (see aleph sim --help)\n");
+    return 2;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (parse_u64(s, &v) != 0 || v > UINT32_MAX) return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_prob(const char *s, double *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v >= 0 && v <= 1)) return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct cli {
+    sim_config cfg;
+    uint64_t seeds;
+    int json, quiet;
+    sim_latency_matrix *matrix;
+} cli;
+
+static int parse_latency(cli *c, const char *spec)
+{
+    sim_latency *l = &c->cfg.net.latency;
+    if (strncmp(spec, "const:", 6) == 0) {
+        l->kind = SIM_LATENCY_CONST;
+        if (parse_u32(spec + 6, &l->min_ms) != 0)
+            return usage_error("--latency: '%s' is not const:MS with MS a whole number%s", spec, "");
+        l->max_ms = l->min_ms;
+        return 0;
+    }
+    if (strncmp(spec, "uniform:", 8) == 0) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", spec + 8);
+        char *colon = strchr(buf, ':');
+        if (!colon) return usage_error("--latency: '%s' is not uniform:MIN:MAX%s", spec, "");
+        *colon = '\0';
+        l->kind = SIM_LATENCY_UNIFORM;
+        if (parse_u32(buf, &l->min_ms) != 0 || parse_u32(colon + 1, &l->max_ms) != 0)
+            return usage_error("--latency: '%s' is not uniform:MIN:MAX with whole numbers%s", spec, "");
+        if (l->min_ms > l->max_ms)
+            return usage_error("--latency: '%s' has MIN above MAX%s", spec, "");
+        return 0;
+    }
+    if (strncmp(spec, "matrix:", 7) == 0) {
+        if (!c->matrix && !(c->matrix = malloc(sizeof *c->matrix))) return 2;
+        char err[512];
+        if (sim_latency_matrix_load(spec + 7, c->matrix, err, sizeof err) != 0)
+            return usage_error("--latency: %s%s", err, "");
+        l->kind = SIM_LATENCY_MATRIX;
+        l->matrix = c->matrix;
+        return 0;
+    }
+    return usage_error("--latency: '%s' is not const:MS, uniform:MIN:MAX or matrix:FILE%s", spec, "");
+}
+
+static int parse_args(cli *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        char name[64];
+        const char *arg = argv[i], *value = NULL;
+        if (strncmp(arg, "--", 2) != 0) return usage_error("unexpected argument '%s'%s", arg, "");
+        const char *eq = strchr(arg, '=');
+        if (eq) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - arg), arg);
+            value = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", arg);
+        }
+        if (strcmp(name, "--help") == 0 || strcmp(name, "--json") == 0 ||
+            strcmp(name, "--quiet") == 0) {
+            if (value) return usage_error("%s takes no value%s", name, "");
+            if (strcmp(name, "--help") == 0) return -1;
+            if (strcmp(name, "--json") == 0) c->json = 1;
+            else c->quiet = 1;
+            continue;
+        }
+        if (!value) {
+            if (i + 1 >= argc) return usage_error("%s needs a value%s", name, "");
+            value = argv[++i];
+        }
+        sim_config *g = &c->cfg;
+        int bad = 0;
+        if (strcmp(name, "--members") == 0) bad = parse_u32(value, &g->members);
+        else if (strcmp(name, "--byzantine") == 0) bad = parse_u32(value, &g->byzantine);
+        else if (strcmp(name, "--crashed") == 0) bad = parse_u32(value, &g->crashed);
+        else if (strcmp(name, "--seed") == 0) bad = parse_u64(value, &g->seed);
+        else if (strcmp(name, "--seeds") == 0) bad = parse_u64(value, &c->seeds) || c->seeds == 0;
+        else if (strcmp(name, "--rounds") == 0) bad = parse_u32(value, &g->rounds);
+        else if (strcmp(name, "--reorder") == 0) bad = parse_u32(value, &g->net.reorder_ms);
+        else if (strcmp(name, "--txs-per-tick") == 0) bad = parse_u32(value, &g->txs_per_tick);
+        else if (strcmp(name, "--faulty-ms") == 0) bad = parse_u64(value, &g->faulty_ms_max) || !g->faulty_ms_max;
+        else if (strcmp(name, "--liveness-ms") == 0) bad = parse_u64(value, &g->liveness_ms_max) || !g->liveness_ms_max;
+        else if (strcmp(name, "--loss") == 0) bad = parse_prob(value, &g->net.loss) || g->net.loss >= 1;
+        else if (strcmp(name, "--duplicate") == 0) bad = parse_prob(value, &g->net.duplicate);
+        else if (strcmp(name, "--dump") == 0) g->dump_dir = *value ? value : NULL, bad = !*value;
+        else if (strcmp(name, "--byzantine-kind") == 0) {
+            int k = sim_behaviour_parse(value);
+            if (k < 0)
+                return usage_error("--byzantine-kind: '%s' is not crash, silent, forker, garbage or mix%s", value, "");
+            g->byzantine_kind = (sim_behaviour)k;
+        } else if (strcmp(name, "--coin") == 0) {
+            if (strcmp(value, "threshold") == 0) g->coin_mode = ALEPH_COIN_THRESHOLD;
+            else if (strcmp(value, "test") == 0) g->coin_mode = ALEPH_COIN_TEST;
+            else if (strcmp(value, "off") == 0) g->coin_mode = ALEPH_COIN_OFF;
+            else return usage_error("--coin: '%s' is not threshold, test or off%s", value, "");
+        } else if (strcmp(name, "--latency") == 0) {
+            int rc = parse_latency(c, value);
+            if (rc) return rc;
+            g->latency_spec = value;
+        } else if (strcmp(name, "--partition") == 0) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%s", value);
+            char *colon = strchr(buf, ':');
+            if (!colon) return usage_error("--partition: '%s' is not START_MS:END_MS%s", value, "");
+            *colon = '\0';
+            if (parse_u64(buf, &g->net.partition_start_ms) != 0 ||
+                parse_u64(colon + 1, &g->net.partition_end_ms) != 0)
+                return usage_error("--partition: '%s' is not START_MS:END_MS with whole numbers%s", value, "");
+            if (g->net.partition_start_ms >= g->net.partition_end_ms)
+                return usage_error("--partition: '%s' does not start before it ends%s", value, "");
+            g->net.partition = 1;
+        } else {
+            return usage_error("unknown option '%s'%s", name, "");
+        }
+        if (bad) return usage_error("%s: '%s' is not a valid value", name, value);
+    }
+    return 0;
+}
+
+static int run_one(cli *c, sim_config *cfg, sim_result *res, const char *dump_root)
+{
+    char dir[4096];
+    if (dump_root && c->seeds > 1) {
+        snprintf(dir, sizeof dir, "%s/seed-%" PRIu64, dump_root, cfg->seed);
+        cfg->dump_dir = dir;
+    }
+    int rc = sim_run(cfg, res);
+    cfg->dump_dir = dump_root;
+    return rc;
+}
+
+int command_sim(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    sim_config_defaults(&c.cfg);
+    c.seeds = 1;
+    int rc = parse_args(&c, argc, argv);
+    if (rc < 0) {
+        usage(stdout);
+        free(c.matrix);
+        return 0;
+    }
+    if (rc) {
+        free(c.matrix);
+        return rc;
+    }
+    char err[512];
+    if (sim_config_check(&c.cfg, err, sizeof err)) {
+        fprintf(stderr, "aleph sim: %s (see aleph sim --help)\n", err);
+        free(c.matrix);
+        return 2;
+    }
+    if (c.cfg.dump_dir && c.seeds > 1 && mkdir(c.cfg.dump_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "aleph sim: --dump: cannot create %s: %s\n", c.cfg.dump_dir, strerror(errno));
+        free(c.matrix);
+        return 2;
+    }
+    const char *dump_root = c.cfg.dump_dir;
+    sim_config cfg = c.cfg;
+    uint64_t failures = 0, runs = 0;
+    uint64_t *failing = NULL;
+    size_t failing_cap = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int exit_code = 0;
+    for (uint64_t k = 0; k < c.seeds; k++) {
+        cfg.seed = c.cfg.seed + k;
+        sim_result res;
+        int r = run_one(&c, &cfg, &res, dump_root);
+        runs++;
+        if (r == 2) {
+            fprintf(stderr, "aleph sim: %s\n", res.failure);
+            free(failing);
+            free(c.matrix);
+            return 2;
+        }
+        if (r != 0) {
+            failures++;
+            exit_code = 1;
+            if (failures > failing_cap) {
+                failing_cap = failing_cap ? failing_cap * 2 : 16;
+                uint64_t *grown = realloc(failing, failing_cap * sizeof *grown);
+                if (grown) failing = grown;
+            }
+            if (failing && failures <= failing_cap) failing[failures - 1] = cfg.seed;
+        }
+        if (c.seeds == 1) {
+            if (c.json) sim_result_print_json(stdout, &cfg, &res);
+            else if (!c.quiet || r != 0) sim_result_print(stdout, &cfg, &res);
+        } else if (!c.quiet && !c.json) {
+            printf("seed %" PRIu64 ": %s  batches %" PRIu64 "  units %" PRIu64
+                   "  virtual %.1f s  wall %.2f s\n",
+                   cfg.seed, r ? "FAILED" : "ok", res.batches, res.units_ordered,
+                   (double)res.end_ms / 1000.0, res.wall_s);
+        }
+        if (r != 0) {
+            char rerun[1024];
+            sim_rerun_command(rerun, sizeof rerun, &cfg, cfg.seed);
+            fprintf(c.json && c.seeds == 1 ? stderr : stdout,
+                    "FAILED seed %" PRIu64 ": %s\nrerun: %s\n", cfg.seed, res.failure, rerun);
+        }
+        fflush(stdout);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    if (c.seeds > 1) {
+        if (c.json) {
+            printf("{\"runs\":%" PRIu64 ",\"failures\":%" PRIu64 ",\"failing_seeds\":[", runs, failures);
+            for (uint64_t k = 0; k < failures && failing && k < failing_cap; k++)
+                printf("%s%" PRIu64, k ? "," : "", failing[k]);
+            printf("],\"seed_first\":%" PRIu64 ",\"wall_s\":%.3f}\n", c.cfg.seed, wall);
+        } else {
+            printf("sim: runs %" PRIu64 ", failures %" PRIu64 ", failing seeds:", runs, failures);
+            if (!failures) printf(" none");
+            for (uint64_t k = 0; k < failures && failing && k < failing_cap; k++)
+                printf(" %" PRIu64, failing[k]);
+            printf(" (seeds %" PRIu64 "..%" PRIu64 ", wall %.1f s)\n", c.cfg.seed,
+                   c.cfg.seed + c.seeds - 1, wall);
+        }
+    }
+    free(failing);
+    free(c.matrix);
+    return exit_code;
+}

@@ -9,6 +9,8 @@ sim_msg *sim_msg_new(const uint8_t *data, size_t len)
     if (!m) return NULL;
     m->refs = 0;
     m->len = (uint32_t)len;
+    m->hostile = 0;
+    m->label = NULL;
     if (len) memcpy(m->data, data, len);
     return m;
 }

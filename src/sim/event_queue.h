@@ -11,6 +11,8 @@
 typedef struct sim_msg {
     uint32_t refs;
     uint32_t len;
+    uint8_t hostile;     /* 0: from a member's core; 1: garbage; 2: garbage every receiver must drop */
+    const char *label;   /* garbage: what it is (static) */
     uint8_t data[];
 } sim_msg;
 

@@ -88,8 +88,8 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
     fprintf(out, "  members            %u (f %u, q %u)\n", n, aleph_faulty_max(n), aleph_quorum(n));
     fprintf(out, "  faulty             %u%s\n", r->faulty, faulty);
     fprintf(out, "  seed               %" PRIu64 "\n", r->seed);
-    fprintf(out, "  rounds             %u (target: every honest member orders the head of round %u)\n",
-            r->rounds, r->target_round);
+    fprintf(out, "  rounds             %u (target: every honest member orders the head of round %u; rounds_max %u)\n",
+            r->rounds, r->target_round, r->rounds_max);
     fprintf(out, "  coin               %s\n", coin_name(cfg->coin_mode));
     fprintf(out, "  network            latency %s, loss %g, duplicate %g, reorder +0..%u ms, partition %s\n",
             lat, cfg->net.loss, cfg->net.duplicate, cfg->net.reorder_ms, part);
@@ -140,6 +140,7 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(o, "seed", json_integer((json_int_t)r->seed));
     json_object_set_new(o, "rounds", json_integer(r->rounds));
     json_object_set_new(o, "target_round", json_integer(r->target_round));
+    json_object_set_new(o, "rounds_max", json_integer(r->rounds_max));
     json_object_set_new(o, "coin", json_string(coin_name(cfg->coin_mode)));
     json_object_set_new(o, "network", json_string(lat));
     json_object_set_new(o, "loss", json_real(cfg->net.loss));

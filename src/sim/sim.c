@@ -60,7 +60,7 @@ typedef struct drop_reason {
 typedef struct sim {
     const sim_config *cfg;
     sim_result *res;
-    uint32_t n, rounds, target, heal_round;
+    uint32_t n, rounds, rounds_max, target, heal_round;
     sim_member *members;
     aleph_secret *secrets;
     uint8_t (*sign_pks)[32];
@@ -129,7 +129,12 @@ uint64_t sim_liveness_ms_max(const sim_config *cfg)
 
 uint32_t sim_target_round(const sim_config *cfg)
 {
-    return cfg->rounds >= SIM_TARGET_MARGIN ? cfg->rounds - SIM_TARGET_MARGIN : 0;
+    return cfg->rounds;
+}
+
+uint32_t sim_rounds_max(const sim_config *cfg)
+{
+    return cfg->rounds + SIM_ROUNDS_SLACK;
 }
 
 const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
@@ -151,8 +156,7 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
         return buf;
     }
     if (cfg->rounds < SIM_ROUNDS_MIN || cfg->rounds > 1000000) {
-        snprintf(buf, len, "--rounds: %u is not in %u..1000000 (the target is rounds - %u)",
-                 cfg->rounds, SIM_ROUNDS_MIN, SIM_TARGET_MARGIN);
+        snprintf(buf, len, "--rounds: %u is not in %u..1000000", cfg->rounds, SIM_ROUNDS_MIN);
         return buf;
     }
     const sim_latency *l = &cfg->net.latency;
@@ -240,16 +244,27 @@ static void schedule_wake(sim *s, uint32_t i, uint32_t w, uint64_t at_ms)
 
 /* ---- sending ------------------------------------------------------------------------------ */
 
+typedef struct hostile_tag {
+    uint8_t kind; /* as sim_msg.hostile */
+    const char *label;
+} hostile_tag;
+
 static void send_one(sim *s, uint32_t from, uint32_t to, const uint8_t *data, size_t len,
-                     sim_msg **msg)
+                     sim_msg **msg, const hostile_tag *tag)
 {
     uint64_t delays[2];
     s->res->messages_sent++;
     uint32_t copies = sim_network_route(&s->net, s->now, from, to, delays);
     for (uint32_t k = 0; k < copies; k++) {
-        if (!*msg && !(*msg = sim_msg_new(data, len))) {
-            fail(s, NULL, "simulator out of memory (message)");
-            return;
+        if (!*msg) {
+            if (!(*msg = sim_msg_new(data, len))) {
+                fail(s, NULL, "simulator out of memory (message)");
+                return;
+            }
+            if (tag) {
+                (*msg)->hostile = tag->kind;
+                (*msg)->label = tag->label;
+            }
         }
         (*msg)->refs++;
         push(s, s->now + delays[k], SIM_EV_DELIVER, to, from, 0, *msg);
@@ -268,7 +283,8 @@ static void reach(const sim *s, uint32_t i, uint32_t w, uint32_t *lo, uint32_t *
     else *lo = half;
 }
 
-static void route(sim *s, uint32_t i, uint32_t w, const uint8_t *data, size_t len, uint32_t to)
+static void route(sim *s, uint32_t i, uint32_t w, const uint8_t *data, size_t len, uint32_t to,
+                  const hostile_tag *tag)
 {
     sim_member *mb = &s->members[i];
     uint32_t lo, hi;
@@ -280,9 +296,9 @@ static void route(sim *s, uint32_t i, uint32_t w, const uint8_t *data, size_t le
     sim_msg *msg = NULL;
     if (to == ALEPH_TO_ALL) {
         for (uint32_t j = lo; j < hi; j++)
-            if (j != i) send_one(s, i, j, data, len, &msg);
+            if (j != i) send_one(s, i, j, data, len, &msg, tag);
     } else if (to < s->n && to != i && to >= lo && to < hi) {
-        send_one(s, i, to, data, len, &msg);
+        send_one(s, i, to, data, len, &msg, tag);
     }
 }
 
@@ -325,7 +341,7 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
         case ALEPH_NOTICE_UNIT_CREATED:
             s->res->units_created++;
             if ((int64_t)no->round > in->own_round) in->own_round = (int32_t)no->round;
-            if (mb->created_ms && no->round <= s->rounds) mb->created_ms[no->round] = s->now;
+            if (mb->created_ms && no->round <= s->rounds_max) mb->created_ms[no->round] = s->now;
             if (mb->honest && !s->healed && no->round <= s->target) {
                 if (sim_checker_track(&s->checker, no->hash, i, no->round) != 0)
                     fail(s, NULL, "simulator out of memory (tracking)");
@@ -378,7 +394,7 @@ static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
     for (size_t k = 0; k < b->units_len; k++) {
         const aleph_ordered_unit *u = &b->units[k];
         if (u->creator != i) continue;
-        if (u->round <= s->rounds && mb->created_ms)
+        if (u->round <= s->rounds_max && mb->created_ms)
             sim_samples_add(&s->consensus, s->now - mb->created_ms[u->round]);
         size_t off = 0;
         const uint8_t *tx;
@@ -413,7 +429,7 @@ static void step(sim *s, uint32_t i, uint32_t w, const aleph_event *ev)
     for (size_t k = 0; k < up.messages_len; k++) {
         const aleph_outgoing *o = &up.messages[k];
         if (mb->behaviour == SIM_GARBAGE) sim_garbage_observe(&mb->garbage, o->data, o->len);
-        route(s, i, w, o->data, o->len, o->to);
+        route(s, i, w, o->data, o->len, o->to, NULL);
     }
     for (size_t k = 0; k < up.batches_len; k++) handle_batch(s, i, w, &up.batches[k]);
     if (mb->behaviour == SIM_CRASH && !mb->crashed && in->own_round >= (int32_t)mb->crash_round)
@@ -430,7 +446,20 @@ static void on_deliver(sim *s, const sim_event *ev)
         s->res->messages_delivered++;
         aleph_event in = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = s->now, .from = ev->from,
                           .data = ev->msg->data, .len = ev->msg->len};
-        for (uint32_t w = 0; w < mb->instances && !mb->crashed; w++) step(s, ev->to, w, &in);
+        if (ev->msg->hostile == 2 && mb->honest) {
+            /* Every receiver must reject it, and count it. */
+            aleph_member_stats before, after;
+            aleph_member_stats_get(mb->inst[0].m, &before);
+            step(s, ev->to, 0, &in);
+            aleph_member_stats_get(mb->inst[0].m, &after);
+            if (after.messages_dropped == before.messages_dropped)
+                fail(s, NULL,
+                     "member %u did not drop a hostile message from member %u (%s, %u bytes) at "
+                     "virtual ms %" PRIu64,
+                     ev->to, ev->from, ev->msg->label ? ev->msg->label : "?", ev->msg->len, s->now);
+        } else {
+            for (uint32_t w = 0; w < mb->instances && !mb->crashed; w++) step(s, ev->to, w, &in);
+        }
     }
     sim_msg_release(ev->msg);
 }
@@ -457,7 +486,7 @@ static void on_load(sim *s)
         if (k_txs == 0) continue;
         for (uint32_t w = 0; w < mb->instances; w++) {
             sim_instance *in = &mb->inst[w];
-            if (in->own_round >= (int32_t)s->rounds) continue;
+            if (in->own_round >= (int32_t)s->rounds_max) continue;
             any = 1;
             for (uint32_t k = 0; k < k_txs; k++) {
                 uint8_t tx[SIM_TX_BYTES];
@@ -489,7 +518,8 @@ static void on_garbage(sim *s, const sim_event *ev)
                                    &label);
     if (len != (size_t)-1) {
         uint64_t sent_before = s->res->messages_sent;
-        route(s, ev->to, 0, bytes, len, ALEPH_TO_ALL);
+        hostile_tag tag = {.kind = must_drop ? 2 : 1, .label = label};
+        route(s, ev->to, 0, bytes, len, ALEPH_TO_ALL, &tag);
         uint64_t copies = s->res->messages_sent - sent_before;
         s->res->garbage_sent += copies;
         if (must_drop) s->res->garbage_must_drop += copies;
@@ -536,6 +566,7 @@ static int setup(sim *s, char *err, size_t err_len)
     const sim_config *cfg = s->cfg;
     uint32_t n = s->n = cfg->members;
     s->rounds = cfg->rounds;
+    s->rounds_max = sim_rounds_max(cfg);
     s->target = sim_target_round(cfg);
     s->heal_round = cfg->rounds / 2;
     if (aleph_init() != 0) {
@@ -569,7 +600,7 @@ static int setup(sim *s, char *err, size_t err_len)
     s->acfg.max_unit_bytes = SIM_MAX_UNIT_BYTES;
     s->acfg.max_tx_bytes = SIM_MAX_TX_BYTES;
     s->acfg.pool_bytes_max = SIM_POOL_BYTES;
-    s->acfg.rounds_max = cfg->rounds;
+    s->acfg.rounds_max = s->rounds_max;
     s->acfg.rng_seed = read_le(rng_seed, 8);
     s->acfg.verify_signature = sim_sig_cache_verify;
     s->acfg.verify_signature_ctx = &s->sigs;
@@ -593,7 +624,7 @@ static int setup(sim *s, char *err, size_t err_len)
         if (mb->behaviour == SIM_CRASH)
             mb->crash_round = (uint32_t)sim_rng_range(&s->fault_rng, 1, crash_round_max);
         mb->instances = mb->behaviour == SIM_FORKER ? 2 : 1;
-        if (mb->honest && !(mb->created_ms = calloc((size_t)cfg->rounds + 1, sizeof(uint64_t)))) {
+        if (mb->honest && !(mb->created_ms = calloc((size_t)s->rounds_max + 1, sizeof(uint64_t)))) {
             snprintf(err, err_len, "out of memory");
             return -1;
         }
@@ -672,6 +703,26 @@ static double wall_now(void)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+static void print_members(sim *s, FILE *out)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        sim_member *mb = &s->members[i];
+        for (uint32_t w = 0; w < mb->instances; w++) {
+            aleph_member_stats st;
+            aleph_member_stats_get(mb->inst[w].m, &st);
+            fprintf(out,
+                    "sim:   member %u%s %-7s%s created r%d ordered r%d heads %u | dag %" PRIu64
+                    " pending %" PRIu64 " evicted %" PRIu64 " in %" PRIu64 " dropped %" PRIu64
+                    " requests %" PRIu64 " forks %" PRIu64 " pool %" PRIu64 " wake %" PRId64 "\n",
+                    i, mb->instances > 1 ? (w ? "b" : "a") : " ", sim_behaviour_name(mb->behaviour),
+                    mb->crashed ? " (crashed)" : "", (int)st.round_created, (int)st.round_ordered,
+                    mb->heads, st.dag_units, st.units_pending, st.pending_evicted, st.messages_in,
+                    st.messages_dropped, st.requests_sent, st.forks_detected, st.pool_txs,
+                    mb->inst[w].wake_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)mb->inst[w].wake_ms);
+        }
+    }
+}
+
 static void finish(sim *s)
 {
     sim_result *r = s->res;
@@ -735,6 +786,7 @@ int sim_run(const sim_config *cfg, sim_result *res)
     res->rounds = cfg->rounds;
     res->seed = cfg->seed;
     res->target_round = sim_target_round(cfg);
+    res->rounds_max = sim_rounds_max(cfg);
     char err[512];
     if (sim_config_check(cfg, err, sizeof err)) {
         res->setup_failed = 1;
@@ -791,6 +843,7 @@ int sim_run(const sim_config *cfg, sim_result *res)
     if (s->dumping && sim_dump_close(&s->dump) != 0 && !s->failed)
         fail(s, NULL, "--dump: writing %s failed", cfg->dump_dir);
     res->ok = !s->failed;
+    if (cfg->progress) print_members(s, cfg->progress);
     teardown(s);
     free(s);
     res->wall_s = wall_now() - wall_start;

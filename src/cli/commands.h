@@ -5,4 +5,11 @@
 
 int command_sim(int argc, char **argv);
 
+/* The node and its tools (src/node). */
+int command_keygen(int argc, char **argv);
+int command_node(int argc, char **argv);
+int command_submit(int argc, char **argv);
+int command_load(int argc, char **argv);
+int command_local(int argc, char **argv);
+
 #endif

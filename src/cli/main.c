@@ -13,6 +13,11 @@ typedef struct command {
 
 static const command commands[] = {
     {"sim", command_sim, "simulate a committee on virtual time (seeded, with faults)"},
+    {"local", command_local, "run a committee of N node processes on this machine, with load"},
+    {"keygen", command_keygen, "deal keys: write a committee file and member key files"},
+    {"node", command_node, "run one member of a committee (TCP, client port, output, logs)"},
+    {"submit", command_submit, "send transactions to a member's client port"},
+    {"load", command_load, "open-loop load generator for members' client ports"},
 };
 
 static void usage(FILE *to)

@@ -1,0 +1,227 @@
+#include "analysis.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loadgen.h"
+#include "util.h"
+
+void samples_add(u32_samples *s, uint32_t v)
+{
+    if (s->len == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        uint32_t *grown = realloc(s->v, cap * sizeof *grown);
+        if (!grown) return;
+        s->v = grown;
+        s->cap = cap;
+    }
+    s->v[s->len++] = v;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+double samples_percentile(u32_samples *s, double p)
+{
+    if (!s->len) return 0;
+    qsort(s->v, s->len, sizeof *s->v, cmp_u32);
+    size_t k = (size_t)(p / 100.0 * (double)(s->len - 1) + 0.5);
+    if (k >= s->len) k = s->len - 1;
+    return s->v[k];
+}
+
+double samples_mean(const u32_samples *s)
+{
+    if (!s->len) return 0;
+    double sum = 0;
+    for (size_t i = 0; i < s->len; i++) sum += s->v[i];
+    return sum / (double)s->len;
+}
+
+void samples_free(u32_samples *s)
+{
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+int analysis_init(run_analysis *a, uint32_t members, uint32_t client_id_base)
+{
+    memset(a, 0, sizeof *a);
+    a->members = members;
+    a->client_id_base = client_id_base;
+    a->m = calloc(members, sizeof *a->m);
+    if (!a->m) return -1;
+    for (uint32_t i = 0; i < members; i++) {
+        member_track *t = &a->m[i];
+        t->index = i;
+        t->counts = calloc(members, sizeof *t->counts);
+        t->counts_cap = calloc(members, sizeof *t->counts_cap);
+        t->seen = calloc(members, sizeof *t->seen);
+        if (!t->counts || !t->counts_cap || !t->seen) return -1;
+    }
+    return 0;
+}
+
+void analysis_free(run_analysis *a)
+{
+    if (!a->m) return;
+    for (uint32_t i = 0; i < a->members; i++) {
+        member_track *t = &a->m[i];
+        if (t->opened) output_tail_close(&t->tail);
+        for (uint32_t o = 0; t->counts && o < a->members; o++) free(t->counts[o]);
+        free(t->counts);
+        free(t->counts_cap);
+        free(t->seen);
+        free(t->digests);
+        samples_free(&t->latency_us);
+        samples_free(&t->interval_latency_us);
+    }
+    free(a->m);
+    a->m = NULL;
+}
+
+typedef struct poll_ctx {
+    run_analysis *a;
+    member_track *t;
+} poll_ctx;
+
+static void count_tx(run_analysis *a, member_track *t, const uint8_t *tx, size_t len,
+                     uint64_t output_ns)
+{
+    t->txs++;
+    uint64_t send_ns, seq;
+    uint32_t client;
+    if (!loadgen_parse_tx(tx, len, &send_ns, &seq, &client) || client < a->client_id_base ||
+        client - a->client_id_base >= a->members || seq > (1ull << 34)) {
+        t->foreign_txs++;
+        return;
+    }
+    uint32_t origin = client - a->client_id_base;
+    if (seq >= t->counts_cap[origin]) {
+        size_t cap = t->counts_cap[origin] ? t->counts_cap[origin] : 65536;
+        while (cap <= seq) cap *= 2;
+        uint8_t *grown = realloc(t->counts[origin], cap);
+        if (!grown) return;
+        memset(grown + t->counts_cap[origin], 0, cap - t->counts_cap[origin]);
+        t->counts[origin] = grown;
+        t->counts_cap[origin] = cap;
+    }
+    uint8_t *c = &t->counts[origin][seq];
+    if (*c == 0) t->seen[origin]++;
+    else t->duplicates++;
+    if (*c < 255) (*c)++;
+    t->interval_txs++;
+    if (output_ns >= a->window_start_ns && output_ns < a->window_end_ns) t->window_txs++;
+    if (origin == t->index && output_ns >= send_ns) {
+        uint64_t us = (output_ns - send_ns) / 1000;
+        uint32_t v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+        samples_add(&t->interval_latency_us, v);
+        if (send_ns >= a->window_start_ns && send_ns < a->window_end_ns)
+            samples_add(&t->latency_us, v);
+    }
+}
+
+static void on_batch(void *ctx, const output_batch_view *b, const output_unit_view *units)
+{
+    poll_ctx *pc = ctx;
+    run_analysis *a = pc->a;
+    member_track *t = pc->t;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, t->chain, 32);
+    uint8_t h[12];
+    le32_put(h, b->round);
+    le32_put(h + 4, b->head_creator);
+    le32_put(h + 8, b->units);
+    crypto_generichash_update(&st, h, 12);
+    crypto_generichash_update(&st, b->head_hash, 32);
+    for (uint32_t i = 0; i < b->units; i++) {
+        const output_unit_view *u = &units[i];
+        le32_put(h, u->round);
+        le32_put(h + 4, u->creator);
+        le32_put(h + 8, u->payload_len);
+        crypto_generichash_update(&st, h, 12);
+        crypto_generichash_update(&st, u->hash, 32);
+        size_t off = 0;
+        const uint8_t *tx;
+        size_t tx_len;
+        while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1)
+            count_tx(a, t, tx, tx_len, b->output_real_ns);
+    }
+    crypto_generichash_final(&st, t->chain, 32);
+    if (t->batches == t->digests_cap) {
+        size_t cap = t->digests_cap ? t->digests_cap * 2 : 1024;
+        uint8_t(*grown)[16] = realloc(t->digests, cap * sizeof *grown);
+        if (!grown) return;
+        t->digests = grown;
+        t->digests_cap = cap;
+    }
+    memcpy(t->digests[t->batches], t->chain, 16);
+    if (!t->batches) {
+        t->first_round = b->round;
+        t->first_output_ns = b->output_real_ns;
+    }
+    t->batches++;
+    t->last_round = b->round;
+    t->last_output_ns = b->output_real_ns;
+    if (b->output_real_ns >= a->window_start_ns && b->output_real_ns < a->window_end_ns) {
+        if (!t->window_first_ns) {
+            t->window_first_ns = b->output_real_ns;
+            t->window_first_round = b->round;
+        }
+        t->window_last_ns = b->output_real_ns;
+        t->window_last_round = b->round;
+    }
+}
+
+void analysis_poll(run_analysis *a, uint32_t i, const char *output_path)
+{
+    member_track *t = &a->m[i];
+    if (!t->opened) {
+        if (output_tail_open(&t->tail, output_path) != 0) return;
+        t->opened = 1;
+    }
+    poll_ctx pc = {a, t};
+    output_tail_poll(&t->tail, on_batch, &pc);
+}
+
+int analysis_agreement(const run_analysis *a, const int *include, char *why, size_t cap)
+{
+    uint32_t ref = UINT32_MAX;
+    for (uint32_t i = 0; i < a->members; i++) {
+        if (!include[i]) continue;
+        if (a->m[i].tail.corrupt) {
+            snprintf(why, cap, "member %u's output file is corrupt", i);
+            return 0;
+        }
+        if (ref == UINT32_MAX || a->m[i].batches > a->m[ref].batches) ref = i;
+    }
+    if (ref == UINT32_MAX) {
+        snprintf(why, cap, "no output");
+        return 0;
+    }
+    for (uint32_t i = 0; i < a->members; i++) {
+        if (!include[i] || i == ref || a->m[i].batches == 0) continue;
+        uint64_t k = a->m[i].batches - 1;
+        if (memcmp(a->m[i].digests[k], a->m[ref].digests[k], 16) != 0) {
+            /* find the first batch that differs */
+            uint64_t lo = 0, hi = k;
+            while (lo < hi) {
+                uint64_t mid = (lo + hi) / 2;
+                if (memcmp(a->m[i].digests[mid], a->m[ref].digests[mid], 16) != 0) hi = mid;
+                else lo = mid + 1;
+            }
+            snprintf(why, cap, "member %u's output differs from member %u's at batch %lu", i, ref,
+                     (unsigned long)lo);
+            return 0;
+        }
+    }
+    snprintf(why, cap, "every output is a prefix of member %u's (%lu batches)", ref,
+             (unsigned long)a->m[ref].batches);
+    return 1;
+}

@@ -1,0 +1,67 @@
+/* Reading members' output files while a local run goes on and after it: agreement (every
+ * output a prefix of one sequence), exactly-once delivery of the load's transactions,
+ * throughput and end-to-end latency.
+ *
+ * Agreement is checked on a chain of digests, one per batch: d_k = BLAKE2b(d_{k-1} || round ||
+ * head creator || head hash || per unit: round, creator, unit hash, payload length). Unit
+ * hashes cover the payloads; the transactions themselves are checked by counting each
+ * (client id, sequence number) at every member. */
+#ifndef ALEPH_NODE_ANALYSIS_H
+#define ALEPH_NODE_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output.h"
+
+typedef struct u32_samples {
+    uint32_t *v;
+    size_t len, cap;
+} u32_samples;
+
+void samples_add(u32_samples *s, uint32_t v);
+/* Sorts in place; percentile p in [0, 100]. */
+double samples_percentile(u32_samples *s, double p);
+double samples_mean(const u32_samples *s);
+void samples_free(u32_samples *s);
+
+typedef struct member_track {
+    uint32_t index;
+    int opened;
+    output_tail tail;
+    uint64_t batches;
+    uint8_t (*digests)[16];        /* per batch, truncated chain digest */
+    size_t digests_cap;
+    uint8_t chain[32];
+    uint32_t first_round, last_round;
+    uint64_t first_output_ns, last_output_ns;
+    uint64_t txs, foreign_txs;     /* all transactions; those not from the load */
+    uint8_t **counts;              /* [origin][seq]: times output, saturating */
+    size_t *counts_cap;
+    uint64_t *seen;                /* per origin: distinct transactions output */
+    uint64_t duplicates;
+    uint64_t window_txs;           /* output inside the steady window */
+    uint64_t window_first_ns, window_last_ns;
+    uint32_t window_first_round, window_last_round;
+    uint64_t interval_txs;         /* since the last progress report */
+    u32_samples latency_us;        /* own-origin transactions sent inside the window */
+    u32_samples interval_latency_us;
+} member_track;
+
+typedef struct run_analysis {
+    uint32_t members;
+    uint32_t client_id_base;
+    uint64_t window_start_ns, window_end_ns; /* CLOCK_REALTIME */
+    member_track *m;
+} run_analysis;
+
+int analysis_init(run_analysis *a, uint32_t members, uint32_t client_id_base);
+/* Opens member i's output file when it exists; reads what is new. */
+void analysis_poll(run_analysis *a, uint32_t i, const char *output_path);
+void analysis_free(run_analysis *a);
+
+/* Agreement over the given members: returns 1 when all are prefixes of the longest one;
+ * else 0 with a description. */
+int analysis_agreement(const run_analysis *a, const int *include, char *why, size_t cap);
+
+#endif

@@ -1,0 +1,349 @@
+#include "client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "peer.h"
+#include "util.h"
+
+#define ACK_QUEUE_MAX (1u << 20)
+
+typedef struct client {
+    uv_tcp_t tcp;
+    client_port *cp;
+    struct client *prev, *next;
+    int subscriber;
+    int closing;
+    int paused;
+    uint8_t hdr[4];
+    uint32_t hdr_have;
+    int in_body;
+    int skipping;            /* body of an oversized tx: read and thrown away */
+    uint32_t body_len, body_have;
+    uint8_t *body;
+    int close_after_write;
+} client;
+
+typedef struct ack_write {
+    uv_write_t req;
+    client *c;
+    uint8_t data[];
+} ack_write;
+
+typedef struct stream_chunk {
+    uint32_t refs;
+    size_t len;
+    uint8_t data[];
+} stream_chunk;
+
+typedef struct stream_write {
+    uv_write_t req;
+    stream_chunk *chunk;
+} stream_write;
+
+static void on_client_closed(uv_handle_t *h)
+{
+    client *c = h->data;
+    free(c->body);
+    free(c);
+}
+
+static void client_close(client *c)
+{
+    if (c->closing) return;
+    client_port *cp = c->cp;
+    c->closing = 1;
+    if (c->prev) c->prev->next = c->next;
+    else cp->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    cp->count--;
+    if (c->subscriber) cp->subscribers--;
+    uv_close((uv_handle_t *)&c->tcp, on_client_closed);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    client *c = h->data;
+    *buf = uv_buf_init((char *)c->cp->read_buf, sizeof c->cp->read_buf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void on_ack_written(uv_write_t *req, int status)
+{
+    ack_write *w = (ack_write *)req;
+    client *c = w->c;
+    free(w);
+    if (c->closing) return;
+    if (status < 0 || (c->close_after_write && uv_stream_get_write_queue_size(
+                                                   (uv_stream_t *)&c->tcp) == 0)) {
+        client_close(c);
+        return;
+    }
+    if (c->paused && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < ACK_QUEUE_MAX / 2) {
+        c->paused = 0;
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    }
+}
+
+static void send_acks(client *c, const uint8_t *acks, size_t n)
+{
+    if (!n) return;
+    ack_write *w = malloc(sizeof *w + n);
+    if (!w) {
+        client_close(c);
+        return;
+    }
+    w->c = c;
+    memcpy(w->data, acks, n);
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)n);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_ack_written) != 0) {
+        free(w);
+        client_close(c);
+        return;
+    }
+    if (!c->paused && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > ACK_QUEUE_MAX) {
+        /* The client floods without reading its answers: stop reading it until it does. */
+        c->paused = 1;
+        c->cp->counters.paused++;
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    client *c = s->data;
+    client_port *cp = c->cp;
+    if (c->closing) return;
+    if (nread < 0) {
+        client_close(c);
+        return;
+    }
+    cp->counters.bytes_in += (uint64_t)nread;
+    const uint8_t *p = (const uint8_t *)buf->base;
+    size_t left = (size_t)nread;
+    /* Acks of this read, sent in one write; at most one per 4 input bytes. */
+    uint8_t acks_local[4096];
+    uint8_t *acks = acks_local;
+    size_t acks_len = 0, acks_cap = sizeof acks_local;
+    int accepted = 0;
+    while (left > 0 && !c->close_after_write) {
+        if (!c->in_body) {
+            uint32_t take = 4 - c->hdr_have;
+            if (take > left) take = (uint32_t)left;
+            memcpy(c->hdr + c->hdr_have, p, take);
+            c->hdr_have += take;
+            p += take;
+            left -= take;
+            if (c->hdr_have < 4) break;
+            c->hdr_have = 0;
+            uint32_t n = le32_get(c->hdr);
+            if (n == CLIENT_SUBSCRIBE) {
+                if (!c->subscriber) {
+                    c->subscriber = 1;
+                    cp->subscribers++;
+                    log_line(cp->log, LOG_INFO, "client_subscribed", "\"subscribers\":%u",
+                             cp->subscribers);
+                }
+                continue;
+            }
+            uint8_t status = 0xff;
+            if (n > CLIENT_FRAME_HARD_MAX) {
+                cp->counters.frames_oversize++;
+                cp->counters.txs_too_large++;
+                status = ALEPH_SUBMIT_TOO_LARGE;
+                c->close_after_write = 1;
+            } else if (n == 0) {
+                cp->counters.txs_too_large++;
+                status = ALEPH_SUBMIT_TOO_LARGE;
+            } else {
+                c->in_body = 1;
+                c->body_len = n;
+                c->body_have = 0;
+                c->skipping = n > cp->max_tx_bytes;
+                if (!c->skipping && !c->body) {
+                    c->body = malloc(cp->max_tx_bytes);
+                    if (!c->body) {
+                        client_close(c);
+                        return;
+                    }
+                }
+            }
+            if (status != 0xff) {
+                if (acks_len == acks_cap) {
+                    send_acks(c, acks, acks_len);
+                    acks_len = 0;
+                }
+                acks[acks_len++] = status;
+            }
+            continue;
+        }
+        uint32_t want = c->body_len - c->body_have;
+        const uint8_t *tx = NULL;
+        if (!c->skipping && c->body_have == 0 && left >= want) {
+            tx = p; /* whole transaction in this read: no copy */
+        } else {
+            uint32_t take = want < left ? want : (uint32_t)left;
+            if (!c->skipping) memcpy(c->body + c->body_have, p, take);
+            c->body_have += take;
+            p += take;
+            left -= take;
+            if (c->body_have < c->body_len) break;
+            if (!c->skipping) tx = c->body;
+        }
+        uint8_t status;
+        if (c->skipping) {
+            status = ALEPH_SUBMIT_TOO_LARGE;
+            cp->counters.txs_too_large++;
+        } else {
+            status = (uint8_t)cp->submit(cp->ctx, tx, c->body_len);
+            if (status == ALEPH_SUBMIT_OK) {
+                cp->counters.txs_ok++;
+                accepted = 1;
+            } else if (status == ALEPH_SUBMIT_POOL_FULL) {
+                cp->counters.txs_pool_full++;
+            } else {
+                cp->counters.txs_too_large++;
+            }
+        }
+        if (tx == p) {
+            p += want;
+            left -= want;
+        }
+        c->in_body = 0;
+        if (acks_len == acks_cap) {
+            send_acks(c, acks, acks_len);
+            acks_len = 0;
+            if (c->closing) return;
+        }
+        acks[acks_len++] = status;
+    }
+    send_acks(c, acks, acks_len);
+    if (accepted) cp->submitted(cp->ctx);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    client_port *cp = server->data;
+    if (status < 0 || cp->closing) return;
+    client *c = calloc(1, sizeof *c);
+    if (!c) return;
+    c->cp = cp;
+    c->tcp.data = c;
+    uv_tcp_init(cp->loop, &c->tcp);
+    c->next = cp->clients;
+    if (cp->clients) cp->clients->prev = c;
+    cp->clients = c;
+    cp->count++;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        client_close(c);
+        return;
+    }
+    if (cp->count > CLIENTS_MAX) {
+        cp->counters.refused++;
+        client_close(c);
+        return;
+    }
+    cp->counters.accepted++;
+    uv_tcp_nodelay(&c->tcp, 1);
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) client_close(c);
+}
+
+int client_port_start(client_port *cp, uv_loop_t *loop, const char *host, uint16_t port,
+                      uint32_t max_tx_bytes, size_t subscriber_buffer_max,
+                      client_submit_fn submit, client_submitted_fn submitted, void *ctx,
+                      node_log *log, char *err, size_t cap)
+{
+    cp->loop = loop;
+    cp->max_tx_bytes = max_tx_bytes;
+    cp->subscriber_buffer_max = subscriber_buffer_max;
+    cp->submit = submit;
+    cp->submitted = submitted;
+    cp->ctx = ctx;
+    cp->log = log;
+    uv_tcp_init(loop, &cp->listener);
+    cp->listener.data = cp;
+    cp->listener_open = 1;
+    struct sockaddr_storage addr;
+    char why[256];
+    if (resolve_address(host, port, &addr, why, sizeof why) != 0) {
+        snprintf(err, cap, "client port: %s", why);
+        return -1;
+    }
+    int rc = uv_tcp_bind(&cp->listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&cp->listener, 128, on_connection);
+    if (rc != 0) {
+        snprintf(err, cap, "cannot listen on client port %s:%u: %s%s", host, port,
+                 uv_strerror(rc),
+                 rc == UV_EADDRINUSE ? " (is another node running on this port? see --client-port)"
+                                     : "");
+        return -1;
+    }
+    return 0;
+}
+
+static void on_stream_written(uv_write_t *req, int status)
+{
+    stream_write *w = (stream_write *)req;
+    if (--w->chunk->refs == 0) free(w->chunk);
+    free(w);
+}
+
+void client_port_publish(client_port *cp, const aleph_batch *b)
+{
+    if (!cp->subscribers || cp->closing) return;
+    /* The payload format is already "u32 length + bytes" per transaction: the stream is the
+     * concatenation of the units' payloads (each cut at its first malformed entry). */
+    size_t total = 0;
+    for (size_t i = 0; i < b->units_len; i++) total += b->units[i].payload_len;
+    if (!total) return;
+    stream_chunk *chunk = malloc(sizeof *chunk + total);
+    if (!chunk) return;
+    chunk->refs = 1;
+    size_t len = 0;
+    for (size_t i = 0; i < b->units_len; i++) {
+        const aleph_ordered_unit *u = &b->units[i];
+        size_t off = 0, valid = 0;
+        const uint8_t *tx;
+        size_t tx_len;
+        while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1) valid = off;
+        memcpy(chunk->data + len, u->payload, valid);
+        len += valid;
+    }
+    chunk->len = len;
+    for (client *c = cp->clients, *next; c && len; c = next) {
+        next = c->next;
+        if (!c->subscriber || c->closing) continue;
+        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + len >
+            cp->subscriber_buffer_max) {
+            cp->counters.subscribers_dropped++;
+            log_line(cp->log, LOG_INFO, "subscriber_dropped",
+                     "\"reason\":\"more than %zu bytes behind\"", cp->subscriber_buffer_max);
+            client_close(c);
+            continue;
+        }
+        stream_write *w = malloc(sizeof *w);
+        if (!w) continue;
+        w->chunk = chunk;
+        chunk->refs++;
+        uv_buf_t buf = uv_buf_init((char *)chunk->data, (unsigned)len);
+        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_stream_written) != 0) {
+            chunk->refs--;
+            free(w);
+            client_close(c);
+            continue;
+        }
+        cp->counters.stream_bytes += len;
+    }
+    if (--chunk->refs == 0) free(chunk);
+}
+
+void client_port_close(client_port *cp)
+{
+    if (cp->closing) return;
+    cp->closing = 1;
+    while (cp->clients) client_close(cp->clients);
+    if (cp->listener_open) uv_close((uv_handle_t *)&cp->listener, NULL);
+    cp->listener_open = 0;
+}

@@ -1,0 +1,949 @@
+/* `aleph local`: a committee of N node processes on this machine with an open-loop load, a
+ * live progress line, and a summary at the end (docs: BENCHMARKING.md's summary block).
+ *
+ * Phases: keygen into a run directory, start the nodes (fork/exec of this binary), wait for
+ * their client ports, send load for --duration seconds (killing the last --faulty members
+ * at half time), stop the load, wait until every surviving member has output every
+ * transaction a surviving member accepted (the drain), stop the nodes with SIGTERM, then
+ * check agreement and exactly-once delivery on the output files and compute the figures. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "analysis.h"
+#include "cli/commands.h"
+#include "keys.h"
+#include "loadgen.h"
+#include "util.h"
+
+#define NODE_ARGS_MAX 32
+#define CLIENT_ID_BASE 0x10000u
+
+typedef struct local_options {
+    uint32_t members, faulty;
+    double duration_s;
+    double rate;
+    uint32_t tx_size;
+    const char *out_dir;
+    aleph_coin_mode coin;
+    int json;
+    int round_delay_ms;
+    uint32_t max_unit_bytes;
+    double drain_timeout_s;
+    const char *node_args[NODE_ARGS_MAX];
+    int node_args_len;
+    int quiet;
+} local_options;
+
+typedef struct member_proc {
+    pid_t pid;
+    int running;
+    int killed_by_us;       /* SIGKILL as a faulty member */
+    int exited_status;      /* from wait4 */
+    int exit_reported;
+    struct rusage ru;
+    double uptime_s;
+    uint64_t bytes_out;
+    uint64_t warn_lines;
+    char first_warn[512];
+    char data_dir[4200];
+    char output_path[4300];
+} member_proc;
+
+enum phase { PH_LOAD, PH_DRAIN, PH_STOP, PH_DONE };
+
+typedef struct local_run {
+    local_options o;
+    uv_loop_t loop;
+    uv_timer_t control;
+    uv_signal_t sigint, sigterm;
+    char dir[4096];
+    member_proc *p;
+    loadgen lg;
+    run_analysis an;
+    enum phase phase;
+    uint64_t start_mono_ns, phase_mono_ns;
+    uint64_t start_real_ns;
+    int faulty_killed;
+    int interrupted;
+    int tty;
+    double next_progress_s;
+    int progress_printed;
+    uint32_t first_survivor;
+    int drained;
+    double drain_s;
+    int failed_to_stop;
+} local_run;
+
+static local_run *g_run; /* for the child-exit bookkeeping in tests of liveness */
+
+static void local_usage(FILE *to)
+{
+    fprintf(to,
+            "usage: aleph local [--members N] [--duration S] [--rate R] [--tx-size B]\n"
+            "                   [--faulty F] [--out DIR] [--coin on|off] [--json]\n\n"
+            "Runs a committee of N `aleph node` processes on this machine over loopback, sends\n"
+            "them an open-loop load, and prints a summary: agreement, throughput, end-to-end and\n"
+            "consensus latency, rounds per second, traffic, memory and CPU per member.\n"
+            "Exit status 1 when the members disagree, a transaction is lost or duplicated, a\n"
+            "member dies unexpectedly, or a run without faulty members logs a warning.\n\n"
+            "  --members N         committee size (default 4)\n"
+            "  --duration S        seconds of load (default 20)\n"
+            "  --rate R            offered transactions per second over all members (default\n"
+            "                      10000)\n"
+            "  --tx-size B         bytes per transaction, at least %u (default 512)\n"
+            "  --faulty F          kill the last F members with SIGKILL at half time (default 0;\n"
+            "                      at most (N-1)/3)\n"
+            "  --out DIR           run directory (default ./aleph-run-YYYYmmdd-HHMMSS): keys,\n"
+            "                      per member backup.bin, output.bin, node.log, stderr.log;\n"
+            "                      summary.txt and summary.json\n"
+            "  --coin on|off       threshold coin (default on) or the deterministic schedule\n"
+            "  --json              print the summary as one JSON object on stdout\n"
+            "  --round-delay-ms N  minimum time between a member's units (default: node's, 10)\n"
+            "  --max-unit-bytes B  payload bytes per unit (default 1048576)\n"
+            "  --drain-timeout S   how long to wait after the load for the last transactions\n"
+            "                      to be ordered (default 30)\n"
+            "  --node-arg ARG      pass ARG to every node (repeatable), e.g. --node-arg\n"
+            "                      --log-units=off\n"
+            "  --quiet             no progress lines\n\n"
+            "End-to-end latency: output time at the member a transaction was submitted to minus\n"
+            "its send time (both CLOCK_REALTIME on this host). Throughput and latency count the\n"
+            "steady window (the first and last tenth of the load are left out, at most 5 s each).\n",
+            LOADGEN_TX_MIN);
+}
+
+static double now_s(const local_run *r)
+{
+    return (double)(clock_mono_ns() - r->start_mono_ns) / 1e9;
+}
+
+/* ---- ports and processes ------------------------------------------------------------------ */
+
+static int port_free(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static int choose_ports(uint32_t n, uint32_t *base)
+{
+    for (uint32_t b = 61000; b + 2 * n <= 65535; b += 2 * n) {
+        int ok = 1;
+        for (uint32_t i = 0; i < 2 * n && ok; i++) ok = port_free((uint16_t)(b + i));
+        if (ok) {
+            *base = b;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static pid_t spawn_node(local_run *r, uint32_t i)
+{
+    member_proc *mp = &r->p[i];
+    char committee_path[4200], key[4200], errlog[4300];
+    snprintf(committee_path, sizeof committee_path, "%s/committee.json", r->dir);
+    snprintf(key, sizeof key, "%s/member-%u.key", r->dir, i);
+    snprintf(errlog, sizeof errlog, "%s/stderr.log", mp->data_dir);
+    char delay[32];
+    const char *argv[16 + NODE_ARGS_MAX];
+    int k = 0;
+    argv[k++] = "aleph";
+    argv[k++] = "node";
+    argv[k++] = "--committee";
+    argv[k++] = committee_path;
+    argv[k++] = "--key";
+    argv[k++] = key;
+    argv[k++] = "--data-dir";
+    argv[k++] = mp->data_dir;
+    if (r->o.round_delay_ms >= 0) {
+        snprintf(delay, sizeof delay, "%d", r->o.round_delay_ms);
+        argv[k++] = "--round-delay-ms";
+        argv[k++] = delay;
+    }
+    for (int j = 0; j < r->o.node_args_len; j++) argv[k++] = r->o.node_args[j];
+    argv[k] = NULL;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    /* child */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    setpgid(0, 0); /* Ctrl-C goes to `aleph local`, which stops the nodes itself */
+    int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    execv("/proc/self/exe", (char *const *)argv);
+    fprintf(stderr, "aleph local: cannot exec /proc/self/exe: %s\n", strerror(errno));
+    _exit(127);
+}
+
+static void reap(local_run *r)
+{
+    for (uint32_t i = 0; i < r->o.members; i++) {
+        member_proc *mp = &r->p[i];
+        if (!mp->running) continue;
+        int status;
+        pid_t got = wait4(mp->pid, &status, WNOHANG, &mp->ru);
+        if (got == mp->pid) {
+            mp->running = 0;
+            mp->exited_status = status;
+        }
+    }
+}
+
+static uint32_t running_count(const local_run *r)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < r->o.members; i++) k += r->p[i].running;
+    return k;
+}
+
+static int survivor(const local_run *r, uint32_t i)
+{
+    return i < r->o.members - r->o.faulty;
+}
+
+static void first_stderr_line(const member_proc *mp, char *out, size_t cap)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/stderr.log", mp->data_dir);
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (fgets(out, (int)cap, f)) {
+        size_t n = strlen(out);
+        if (n && out[n - 1] == '\n') out[n - 1] = '\0';
+    }
+    fclose(f);
+}
+
+static int unexpected_exit(local_run *r, uint32_t i)
+{
+    member_proc *mp = &r->p[i];
+    return !mp->running && !mp->killed_by_us && r->phase < PH_STOP;
+}
+
+/* ---- progress ------------------------------------------------------------------------------ */
+
+static void progress(local_run *r, double t, int final)
+{
+    if (r->o.quiet) return;
+    member_track *m = &r->an.m[r->first_survivor];
+    static double last_t;
+    double dt = t - last_t;
+    if (dt <= 0) dt = 1;
+    double txs = (double)m->interval_txs / dt;
+    double p50 = samples_percentile(&m->interval_latency_us, 50) / 1000.0;
+    last_t = t;
+    m->interval_txs = 0;
+    m->interval_latency_us.len = 0;
+    const char *phase = r->phase == PH_LOAD ? "load" : r->phase == PH_DRAIN ? "drain" : "stop";
+    char line[256];
+    snprintf(line, sizeof line,
+             "[%5.1fs %-5s] round %u | ordered %.0f tx/s | p50 latency %.0f ms | sent %" PRIu64
+             " | members up %u/%u",
+             t, phase, m->last_round, txs, p50, r->lg.sent_total, running_count(r), r->o.members);
+    if (r->tty) {
+        fprintf(stderr, "\r%-110s", line);
+        if (final) fputc('\n', stderr);
+        r->progress_printed = 1;
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
+    fflush(stderr);
+}
+
+/* ---- control loop ---------------------------------------------------------------------------- */
+
+static void poll_outputs(local_run *r)
+{
+    for (uint32_t i = 0; i < r->o.members; i++) analysis_poll(&r->an, i, r->p[i].output_path);
+}
+
+static int drain_complete(local_run *r)
+{
+    if (loadgen_unanswered(&r->lg)) return 0;
+    for (uint32_t m = 0; m < r->o.members; m++) {
+        if (!survivor(r, m)) continue;
+        for (uint32_t o = 0; o < r->o.members; o++) {
+            if (!survivor(r, o)) continue;
+            if (r->an.m[m].seen[o] < r->lg.targets[o].ok) return 0;
+        }
+    }
+    return 1;
+}
+
+static void begin_stop(local_run *r)
+{
+    r->phase = PH_STOP;
+    r->phase_mono_ns = clock_mono_ns();
+    loadgen_close(&r->lg);
+    for (uint32_t i = 0; i < r->o.members; i++)
+        if (r->p[i].running) kill(r->p[i].pid, SIGTERM);
+}
+
+static void on_control(uv_timer_t *t)
+{
+    local_run *r = t->data;
+    double now = now_s(r);
+    reap(r);
+    poll_outputs(r);
+    for (uint32_t i = 0; i < r->o.members; i++) {
+        if (unexpected_exit(r, i) && !r->p[i].exit_reported) {
+            r->p[i].exit_reported = 1;
+            char line[512];
+            first_stderr_line(&r->p[i], line, sizeof line);
+            if (r->tty && r->progress_printed) fputc('\n', stderr);
+            fprintf(stderr, "aleph local: member %u exited unexpectedly%s%s\n", i,
+                    line[0] ? ": " : "", line);
+            if (r->phase < PH_STOP) begin_stop(r);
+        }
+    }
+    switch (r->phase) {
+    case PH_LOAD:
+        if (r->o.faulty && !r->faulty_killed && now >= r->o.duration_s / 2) {
+            r->faulty_killed = 1;
+            for (uint32_t i = r->o.members - r->o.faulty; i < r->o.members; i++) {
+                r->p[i].killed_by_us = 1;
+                kill(r->p[i].pid, SIGKILL);
+            }
+            if (!r->o.quiet) {
+                if (r->tty && r->progress_printed) fputc('\n', stderr);
+                fprintf(stderr, "aleph local: killed the last %u member(s) at %.1f s\n",
+                        r->o.faulty, now);
+            }
+        }
+        if (now >= r->o.duration_s) {
+            loadgen_stop(&r->lg);
+            r->phase = PH_DRAIN;
+            r->phase_mono_ns = clock_mono_ns();
+        }
+        break;
+    case PH_DRAIN: {
+        double in_phase = (double)(clock_mono_ns() - r->phase_mono_ns) / 1e9;
+        if (drain_complete(r)) {
+            r->drained = 1;
+            r->drain_s = in_phase;
+            begin_stop(r);
+        } else if (in_phase > r->o.drain_timeout_s) {
+            r->drain_s = in_phase;
+            begin_stop(r);
+        }
+        break;
+    }
+    case PH_STOP: {
+        double in_phase = (double)(clock_mono_ns() - r->phase_mono_ns) / 1e9;
+        if (running_count(r) == 0) {
+            r->phase = PH_DONE;
+            uv_timer_stop(&r->control);
+            uv_close((uv_handle_t *)&r->control, NULL);
+            uv_close((uv_handle_t *)&r->sigint, NULL);
+            uv_close((uv_handle_t *)&r->sigterm, NULL);
+        } else if (in_phase > 10) {
+            r->failed_to_stop = 1;
+            for (uint32_t i = 0; i < r->o.members; i++)
+                if (r->p[i].running) kill(r->p[i].pid, SIGKILL);
+        }
+        break;
+    }
+    case PH_DONE:
+        break;
+    }
+    if (r->phase != PH_DONE && now >= r->next_progress_s) {
+        progress(r, now, 0);
+        r->next_progress_s = now + (r->tty ? 0.5 : 2.0);
+    }
+}
+
+static void on_local_signal(uv_signal_t *s, int signum)
+{
+    local_run *r = s->data;
+    r->interrupted = 1;
+    if (r->phase < PH_STOP) {
+        if (!r->o.quiet) fprintf(stderr, "\naleph local: interrupted; stopping the members\n");
+        begin_stop(r);
+    }
+}
+
+/* ---- logs ---------------------------------------------------------------------------------- */
+
+static int64_t parse_ts_ns(const char *line)
+{
+    const char *p = strstr(line, "\"ts\":\"");
+    if (!p) return -1;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    unsigned ms = 0;
+    if (sscanf(p + 6, "%4d-%2d-%2dT%2d:%2d:%2d.%3uZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000000000ll + (int64_t)ms * 1000000ll;
+}
+
+static void read_log(local_run *r, uint32_t i, u32_samples *consensus_ms)
+{
+    member_proc *mp = &r->p[i];
+    char path[4300];
+    snprintf(path, sizeof path, "%s/node.log", mp->data_dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char *line = NULL;
+    size_t cap = 0;
+    char *last_stats = NULL;
+    while (getline(&line, &cap, f) > 0) {
+        if (strstr(line, "\"level\":\"warn\"") || strstr(line, "\"level\":\"error\"")) {
+            if (!mp->warn_lines) snprintf(mp->first_warn, sizeof mp->first_warn, "%s", line);
+            mp->warn_lines++;
+        }
+        if (strstr(line, "\"event\":\"unit_ordered\"")) {
+            const char *lat = strstr(line, "\"latency_ms\":");
+            if (lat) {
+                int64_t ts = parse_ts_ns(line);
+                if (ts >= (int64_t)r->an.window_start_ns && ts < (int64_t)r->an.window_end_ns)
+                    samples_add(consensus_ms, (uint32_t)strtoul(lat + 13, NULL, 10));
+            }
+        } else if (strstr(line, "\"event\":\"stats\"") || strstr(line, "\"event\":\"final_stats\"")) {
+            free(last_stats);
+            last_stats = strdup(line);
+        }
+    }
+    free(line);
+    fclose(f);
+    if (last_stats) {
+        json_t *j = json_loads(last_stats, 0, NULL);
+        if (j) {
+            mp->uptime_s = json_number_value(json_object_get(j, "uptime_s"));
+            mp->bytes_out = (uint64_t)json_integer_value(json_object_get(j, "bytes_out"));
+            json_decref(j);
+        }
+        free(last_stats);
+    }
+}
+
+/* ---- report -------------------------------------------------------------------------------- */
+
+typedef struct report {
+    int agreement;
+    char agreement_why[256];
+    uint64_t missing, duplicates, refused_but_output;
+    char exactly_once_why[256];
+    int exactly_once;
+    double window_s;
+    double throughput_tx_s, throughput_mb_s;
+    double lat_mean, lat_p50, lat_p95, lat_p99;
+    double cons_mean, cons_p50;
+    double rounds_per_s;
+    double bytes_sent_per_member_s;
+    double peak_rss_mb, cpu_s_per_member;
+    uint64_t sent, accepted, pool_full, too_large, unanswered;
+    int kept_rate;
+    uint64_t warn_lines;
+    int unexpected_exits;
+    uint32_t batches, last_round;
+} report;
+
+static void check_exactly_once(local_run *r, report *rep)
+{
+    uint32_t n = r->o.members;
+    for (uint32_t m = 0; m < n; m++) {
+        member_track *t = &r->an.m[m];
+        rep->duplicates += t->duplicates;
+        if (!survivor(r, m)) continue;
+        for (uint32_t o = 0; o < n; o++) {
+            lg_target *tg = &r->lg.targets[o];
+            for (uint64_t s = 0; s < tg->sent; s++) {
+                uint8_t c = s < t->counts_cap[o] ? t->counts[o][s] : 0;
+                uint8_t st = tg->status[s];
+                if (st == LG_OK && c == 0 && survivor(r, o)) rep->missing++;
+                if ((st == LG_POOL_FULL || st == LG_TOO_LARGE) && c) rep->refused_but_output++;
+            }
+        }
+    }
+    rep->exactly_once = rep->missing == 0 && rep->duplicates == 0 && rep->refused_but_output == 0;
+    if (rep->exactly_once)
+        snprintf(rep->exactly_once_why, sizeof rep->exactly_once_why,
+                 "every accepted tx output exactly once at every surviving member");
+    else
+        snprintf(rep->exactly_once_why, sizeof rep->exactly_once_why,
+                 "%" PRIu64 " accepted tx missing, %" PRIu64 " output twice, %" PRIu64
+                 " refused but output",
+                 rep->missing, rep->duplicates, rep->refused_but_output);
+}
+
+static void compute(local_run *r, report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    uint32_t n = r->o.members;
+    int *include = calloc(n, sizeof *include);
+    for (uint32_t i = 0; i < n; i++) include[i] = 1;
+    rep->agreement = analysis_agreement(&r->an, include, rep->agreement_why,
+                                        sizeof rep->agreement_why);
+    free(include);
+    check_exactly_once(r, rep);
+
+    member_track *m0 = &r->an.m[r->first_survivor];
+    rep->window_s = (double)(r->an.window_end_ns - r->an.window_start_ns) / 1e9;
+    rep->batches = (uint32_t)m0->batches;
+    rep->last_round = m0->last_round;
+    if (rep->window_s > 0) rep->throughput_tx_s = (double)m0->window_txs / rep->window_s;
+    rep->throughput_mb_s = rep->throughput_tx_s * r->o.tx_size / 1e6;
+    if (m0->window_last_ns > m0->window_first_ns)
+        rep->rounds_per_s = (double)(m0->window_last_round - m0->window_first_round) /
+                            ((double)(m0->window_last_ns - m0->window_first_ns) / 1e9);
+
+    u32_samples all = {0};
+    for (uint32_t i = 0; i < n; i++)
+        for (size_t k = 0; k < r->an.m[i].latency_us.len; k++)
+            samples_add(&all, r->an.m[i].latency_us.v[k]);
+    rep->lat_mean = samples_mean(&all) / 1000.0;
+    rep->lat_p50 = samples_percentile(&all, 50) / 1000.0;
+    rep->lat_p95 = samples_percentile(&all, 95) / 1000.0;
+    rep->lat_p99 = samples_percentile(&all, 99) / 1000.0;
+    samples_free(&all);
+
+    u32_samples cons = {0};
+    double bytes_rate = 0, cpu = 0;
+    uint32_t counted = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        member_proc *mp = &r->p[i];
+        read_log(r, i, &cons);
+        rep->warn_lines += mp->warn_lines;
+        if (mp->uptime_s > 0) {
+            bytes_rate += (double)mp->bytes_out / mp->uptime_s;
+            counted++;
+        }
+        double peak = (double)mp->ru.ru_maxrss / 1024.0;
+        if (peak > rep->peak_rss_mb) rep->peak_rss_mb = peak;
+        cpu += (double)mp->ru.ru_utime.tv_sec + (double)mp->ru.ru_utime.tv_usec / 1e6 +
+               (double)mp->ru.ru_stime.tv_sec + (double)mp->ru.ru_stime.tv_usec / 1e6;
+        if (!mp->killed_by_us && mp->exit_reported) rep->unexpected_exits++;
+    }
+    rep->cons_mean = samples_mean(&cons);
+    rep->cons_p50 = samples_percentile(&cons, 50);
+    samples_free(&cons);
+    rep->bytes_sent_per_member_s = counted ? bytes_rate / counted : 0;
+    rep->cpu_s_per_member = cpu / n;
+
+    for (uint32_t i = 0; i < n; i++) {
+        lg_target *t = &r->lg.targets[i];
+        rep->sent += t->sent;
+        rep->accepted += t->ok;
+        rep->pool_full += t->pool_full;
+        rep->too_large += t->too_large;
+        rep->unanswered += t->sent - t->acked;
+    }
+    rep->kept_rate = loadgen_kept_rate(&r->lg);
+}
+
+static json_t *report_json(local_run *r, const report *rep)
+{
+    const local_options *o = &r->o;
+    json_t *j = json_object();
+    json_object_set_new(j, "members", json_integer(o->members));
+    json_object_set_new(j, "faulty", json_integer(o->faulty));
+    json_object_set_new(j, "tx_size", json_integer(o->tx_size));
+    json_object_set_new(j, "offered_tx_s", json_real(o->rate));
+    json_object_set_new(j, "duration_s", json_real(o->duration_s));
+    json_object_set_new(j, "network", json_string("loopback"));
+    json_object_set_new(j, "agreement", json_boolean(rep->agreement));
+    json_object_set_new(j, "exactly_once", json_boolean(rep->exactly_once));
+    json_object_set_new(j, "throughput_tx_s", json_real(round(rep->throughput_tx_s * 10) / 10));
+    json_object_set_new(j, "throughput_mb_s", json_real(round(rep->throughput_mb_s * 100) / 100));
+    json_object_set_new(j, "latency_ms",
+                        json_pack("{s:f, s:f, s:f, s:f}", "mean", round(rep->lat_mean * 10) / 10,
+                                  "p50", round(rep->lat_p50 * 10) / 10, "p95",
+                                  round(rep->lat_p95 * 10) / 10, "p99",
+                                  round(rep->lat_p99 * 10) / 10));
+    json_object_set_new(j, "consensus_latency_ms",
+                        json_pack("{s:f, s:f}", "mean", round(rep->cons_mean * 10) / 10, "p50",
+                                  rep->cons_p50));
+    json_object_set_new(j, "rounds_per_s", json_real(round(rep->rounds_per_s * 10) / 10));
+    json_object_set_new(j, "bytes_sent_per_member_s", json_real(round(rep->bytes_sent_per_member_s)));
+    json_object_set_new(j, "peak_rss_mb", json_real(round(rep->peak_rss_mb * 10) / 10));
+    json_object_set_new(j, "cpu_s_per_member", json_real(round(rep->cpu_s_per_member * 100) / 100));
+    json_object_set_new(j, "round_delay_ms", r->o.round_delay_ms >= 0
+                                                 ? json_integer(r->o.round_delay_ms)
+                                                 : json_integer(10));
+    json_object_set_new(j, "max_unit_bytes", json_integer(o->max_unit_bytes));
+    json_object_set_new(j, "coin", json_string(o->coin == ALEPH_COIN_OFF ? "off" : "threshold"));
+    json_object_set_new(j, "txs_sent", json_integer((json_int_t)rep->sent));
+    json_object_set_new(j, "txs_accepted", json_integer((json_int_t)rep->accepted));
+    json_object_set_new(j, "txs_refused_pool_full", json_integer((json_int_t)rep->pool_full));
+    json_object_set_new(j, "txs_missing", json_integer((json_int_t)rep->missing));
+    json_object_set_new(j, "txs_duplicated", json_integer((json_int_t)rep->duplicates));
+    json_object_set_new(j, "client_kept_rate", json_boolean(rep->kept_rate));
+    json_object_set_new(j, "drained", json_boolean(r->drained));
+    json_object_set_new(j, "batches", json_integer(rep->batches));
+    json_object_set_new(j, "last_round", json_integer(rep->last_round));
+    json_object_set_new(j, "warn_lines", json_integer((json_int_t)rep->warn_lines));
+    json_object_set_new(j, "run_dir", json_string(r->dir));
+    return j;
+}
+
+static void report_text(FILE *f, local_run *r, const report *rep)
+{
+    const local_options *o = &r->o;
+    fprintf(f, "aleph local: %u members (%u faulty), %u-byte txs, %.0f tx/s offered for %.0f s, "
+               "loopback\n",
+            o->members, o->faulty, o->tx_size, o->rate, o->duration_s);
+    fprintf(f, "  config       round delay %d ms, max unit %u B, coin %s, run dir %s\n",
+            o->round_delay_ms >= 0 ? o->round_delay_ms : 10, o->max_unit_bytes,
+            o->coin == ALEPH_COIN_OFF ? "off" : "threshold", r->dir);
+    fprintf(f, "  agreement    %s: %s\n", rep->agreement ? "yes" : "NO", rep->agreement_why);
+    fprintf(f, "  delivery     %s: %s\n", rep->exactly_once ? "yes" : "NO", rep->exactly_once_why);
+    fprintf(f, "  throughput   %.0f tx/s (%.2f MB/s) at member %u over the steady window (%.1f s)\n",
+            rep->throughput_tx_s, rep->throughput_mb_s, r->first_survivor, rep->window_s);
+    fprintf(f, "  latency      end to end: mean %.1f ms, p50 %.1f, p95 %.1f, p99 %.1f\n",
+            rep->lat_mean, rep->lat_p50, rep->lat_p95, rep->lat_p99);
+    fprintf(f, "  consensus    unit created to ordered at its creator: mean %.1f ms, p50 %.0f\n",
+            rep->cons_mean, rep->cons_p50);
+    fprintf(f, "  rounds       %.1f per second (%u batches, last round %u)\n", rep->rounds_per_s,
+            rep->batches, rep->last_round);
+    fprintf(f, "  traffic      %.2f MB/s sent per member\n", rep->bytes_sent_per_member_s / 1e6);
+    fprintf(f, "  resources    peak RSS %.1f MB (largest member), CPU %.2f s per member\n",
+            rep->peak_rss_mb, rep->cpu_s_per_member);
+    fprintf(f, "  client       sent %" PRIu64 ", accepted %" PRIu64 ", refused (pool full) %" PRIu64
+               "%s%s\n",
+            rep->sent, rep->accepted, rep->pool_full,
+            rep->kept_rate ? ", kept its rate" : ", FELL BEHIND its rate (the run does not count)",
+            r->drained ? "" : "; drain timed out");
+    if (rep->warn_lines)
+        fprintf(f, "  warnings     %" PRIu64 " warn/error lines in the members' logs\n",
+                rep->warn_lines);
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static int parse_local_args(local_options *o, int argc, char **argv)
+{
+    args a;
+    args_init(&a, "local", argc, argv);
+    while (args_next(&a)) {
+        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
+            local_usage(stdout);
+            return 0;
+        } else if (args_opt(&a, "--members")) {
+            o->members = args_u32(&a, 0, ALEPH_MEMBERS_MAX);
+        } else if (args_opt(&a, "--faulty")) {
+            o->faulty = args_u32(&a, 0, ALEPH_MEMBERS_MAX);
+        } else if (args_opt(&a, "--duration")) {
+            o->duration_s = args_double(&a, 0.5, 86400);
+        } else if (args_opt(&a, "--rate")) {
+            o->rate = args_double(&a, 0, 1e7);
+        } else if (args_opt(&a, "--tx-size")) {
+            o->tx_size = args_u32(&a, LOADGEN_TX_MIN, 1u << 20);
+        } else if (args_opt(&a, "--out")) {
+            o->out_dir = a.value;
+        } else if (args_opt(&a, "--coin")) {
+            if (strcmp(a.value, "on") == 0 || strcmp(a.value, "threshold") == 0)
+                o->coin = ALEPH_COIN_THRESHOLD;
+            else if (strcmp(a.value, "off") == 0) o->coin = ALEPH_COIN_OFF;
+            else {
+                fprintf(stderr, "aleph local: --coin must be on or off, got '%s'\n", a.value);
+                return 2;
+            }
+        } else if (args_flag(&a, "--json")) {
+            o->json = 1;
+        } else if (args_flag(&a, "--quiet")) {
+            o->quiet = 1;
+        } else if (args_opt(&a, "--round-delay-ms")) {
+            o->round_delay_ms = (int)args_u32(&a, 0, 600000);
+        } else if (args_opt(&a, "--max-unit-bytes")) {
+            o->max_unit_bytes = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
+        } else if (args_opt(&a, "--drain-timeout")) {
+            o->drain_timeout_s = args_double(&a, 0, 3600);
+        } else if (args_opt(&a, "--node-arg")) {
+            if (o->node_args_len == NODE_ARGS_MAX) {
+                fprintf(stderr, "aleph local: at most %d --node-arg\n", NODE_ARGS_MAX);
+                return 2;
+            }
+            o->node_args[o->node_args_len++] = a.value;
+        } else {
+            args_unknown(&a);
+        }
+    }
+    if (a.error) return 2;
+    if (o->members < 1) {
+        fprintf(stderr, "aleph local: committee too small: --members must be at least 1\n");
+        return 2;
+    }
+    uint32_t f = aleph_faulty_max(o->members);
+    if (o->faulty > f) {
+        fprintf(stderr,
+                "aleph local: --faulty %u is more than a committee of %u tolerates (f = %u): "
+                "the rest could not order anything\n",
+                o->faulty, o->members, f);
+        return 2;
+    }
+    if (o->rate <= 0) {
+        fprintf(stderr, "aleph local: --rate must be positive\n");
+        return 2;
+    }
+    return -1;
+}
+
+int command_local(int argc, char **argv)
+{
+    local_run *r = calloc(1, sizeof *r);
+    if (!r) return 1;
+    g_run = r;
+    local_options *o = &r->o;
+    o->members = 4;
+    o->duration_s = 20;
+    o->rate = 10000;
+    o->tx_size = 512;
+    o->coin = ALEPH_COIN_THRESHOLD;
+    o->round_delay_ms = -1;
+    o->max_unit_bytes = 1u << 20;
+    o->drain_timeout_s = 30;
+    int rc = parse_local_args(o, argc, argv);
+    if (rc >= 0) {
+        free(r);
+        return rc;
+    }
+    r->tty = isatty(STDERR_FILENO);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* run directory */
+    if (o->out_dir) {
+        snprintf(r->dir, sizeof r->dir, "%s", o->out_dir);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        snprintf(r->dir, sizeof r->dir, "aleph-run-%s", stamp);
+        for (int k = 2; access(r->dir, F_OK) == 0 && k < 100; k++)
+            snprintf(r->dir, sizeof r->dir, "aleph-run-%s-%d", stamp, k);
+    }
+    char err[KEYS_ERR_MAX];
+    uint32_t base;
+    if (choose_ports(o->members, &base) != 0) {
+        fprintf(stderr, "aleph local: no %u free ports on 127.0.0.1 from 61000 up\n",
+                2 * o->members);
+        free(r);
+        return 1;
+    }
+    keygen_params kp = {.members = o->members, .out_dir = r->dir, .host = "127.0.0.1",
+                        .base_port = base, .coin_mode = o->coin,
+                        .max_unit_bytes = o->max_unit_bytes};
+    if (keygen_write(&kp, err, sizeof err) != 0) {
+        fprintf(stderr, "aleph local: %s\n", err);
+        free(r);
+        return 1;
+    }
+    r->p = calloc(o->members, sizeof *r->p);
+    analysis_init(&r->an, o->members, CLIENT_ID_BASE);
+    for (uint32_t i = 0; i < o->members; i++) {
+        member_proc *mp = &r->p[i];
+        snprintf(mp->data_dir, sizeof mp->data_dir, "%s/member-%u", r->dir, i);
+        snprintf(mp->output_path, sizeof mp->output_path, "%s/output.bin", mp->data_dir);
+        if (make_dirs(mp->data_dir, 0700, err, sizeof err) != 0) {
+            fprintf(stderr, "aleph local: %s\n", err);
+            return 1;
+        }
+    }
+    if (!o->quiet)
+        fprintf(stderr, "aleph local: %u members on 127.0.0.1:%u-%u, run dir %s\n", o->members,
+                base, base + o->members - 1, r->dir);
+    for (uint32_t i = 0; i < o->members; i++) {
+        r->p[i].pid = spawn_node(r, i);
+        if (r->p[i].pid < 0) {
+            fprintf(stderr, "aleph local: fork: %s\n", strerror(errno));
+            return 1;
+        }
+        r->p[i].running = 1;
+    }
+
+    /* Wait for every client port (the node listens on it once it is up). */
+    uv_loop_init(&r->loop);
+    int ready = 0;
+    char fail_line[600] = "";
+    for (int attempt = 0; attempt < 200 && !ready; attempt++) {
+        reap(r);
+        ready = 1;
+        for (uint32_t i = 0; i < o->members; i++) {
+            if (!r->p[i].running) {
+                char line[512];
+                first_stderr_line(&r->p[i], line, sizeof line);
+                snprintf(fail_line, sizeof fail_line, "member %u did not start: %s", i,
+                         line[0] ? line : "exited");
+                ready = -1;
+                break;
+            }
+            struct sockaddr_in a = {.sin_family = AF_INET,
+                                    .sin_port = htons((uint16_t)(base + o->members + i)),
+                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+            int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+            if (fd >= 0) close(fd);
+            if (!ok) {
+                ready = 0;
+                break;
+            }
+        }
+        if (ready < 0) break;
+        if (!ready) usleep(50000);
+    }
+    if (ready != 1) {
+        fprintf(stderr, "aleph local: %s\n",
+                fail_line[0] ? fail_line : "the members' client ports did not open within 10 s");
+        for (uint32_t i = 0; i < o->members; i++)
+            if (r->p[i].running) kill(r->p[i].pid, SIGKILL);
+        for (uint32_t i = 0; i < o->members; i++)
+            if (r->p[i].running) waitpid(r->p[i].pid, NULL, 0);
+        uv_loop_close(&r->loop);
+        analysis_free(&r->an);
+        free(r->p);
+        free(r);
+        return 1;
+    }
+
+    loadgen_init(&r->lg, &r->loop, o->members, o->rate, o->tx_size, CLIENT_ID_BASE);
+    for (uint32_t i = 0; i < o->members; i++)
+        loadgen_target(&r->lg, i, "127.0.0.1", (uint16_t)(base + o->members + i));
+    loadgen_connect(&r->lg);
+    while (loadgen_connected(&r->lg) + 0 < o->members && uv_run(&r->loop, UV_RUN_ONCE)) {
+        uint32_t gone = 0;
+        for (uint32_t i = 0; i < o->members; i++) gone += r->lg.targets[i].state == 2;
+        if (gone) break;
+    }
+    r->first_survivor = 0;
+    r->start_mono_ns = clock_mono_ns();
+    r->start_real_ns = clock_real_ns();
+    double edge = o->duration_s / 10;
+    if (edge > 5) edge = 5;
+    r->an.window_start_ns = r->start_real_ns + (uint64_t)(edge * 1e9);
+    r->an.window_end_ns = r->start_real_ns + (uint64_t)((o->duration_s - edge) * 1e9);
+    loadgen_start(&r->lg);
+
+    uv_timer_init(&r->loop, &r->control);
+    r->control.data = r;
+    uv_timer_start(&r->control, on_control, 50, 50);
+    uv_signal_init(&r->loop, &r->sigint);
+    r->sigint.data = r;
+    uv_signal_start(&r->sigint, on_local_signal, SIGINT);
+    uv_signal_init(&r->loop, &r->sigterm);
+    r->sigterm.data = r;
+    uv_signal_start(&r->sigterm, on_local_signal, SIGTERM);
+    r->next_progress_s = 1;
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    if (r->tty && r->progress_printed && !o->quiet) fputc('\n', stderr);
+    uv_loop_close(&r->loop);
+
+    poll_outputs(r);
+    report rep;
+    compute(r, &rep);
+
+    /* summary files */
+    json_t *j = report_json(r, &rep);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/summary.json", r->dir);
+    json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    snprintf(path, sizeof path, "%s/summary.txt", r->dir);
+    FILE *sf = fopen(path, "w");
+    if (sf) {
+        report_text(sf, r, &rep);
+        fclose(sf);
+    }
+    snprintf(path, sizeof path, "%s/load.json", r->dir);
+    json_t *lj = json_object();
+    json_object_set_new(lj, "sent", json_integer((json_int_t)rep.sent));
+    json_object_set_new(lj, "accepted", json_integer((json_int_t)rep.accepted));
+    json_object_set_new(lj, "refused_pool_full", json_integer((json_int_t)rep.pool_full));
+    json_object_set_new(lj, "kept_rate", json_boolean(rep.kept_rate));
+    json_t *ps = json_array();
+    for (size_t s = 0; s < r->lg.per_second_len; s++)
+        json_array_append_new(ps, json_integer((json_int_t)r->lg.per_second[s]));
+    json_object_set_new(lj, "per_second", ps);
+    json_dump_file(lj, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(lj);
+
+    if (o->json) {
+        char *text = json_dumps(j, JSON_PRESERVE_ORDER);
+        printf("%s\n", text);
+        free(text);
+    } else {
+        report_text(stdout, r, &rep);
+    }
+    json_decref(j);
+
+    int status = 0;
+    if (!rep.agreement) {
+        fprintf(stderr, "aleph local: FAILED: the members' outputs disagree: %s\n",
+                rep.agreement_why);
+        status = 1;
+    }
+    if (!rep.exactly_once) {
+        fprintf(stderr, "aleph local: FAILED: %s\n", rep.exactly_once_why);
+        status = 1;
+    }
+    if (rep.unexpected_exits) {
+        fprintf(stderr, "aleph local: FAILED: %d member(s) exited unexpectedly\n",
+                rep.unexpected_exits);
+        status = 1;
+    }
+    if (o->faulty == 0 && rep.warn_lines) {
+        for (uint32_t i = 0; i < o->members; i++)
+            if (r->p[i].warn_lines) {
+                fprintf(stderr, "aleph local: FAILED: warning in a run without faulty members: %s",
+                        r->p[i].first_warn);
+                break;
+            }
+        status = 1;
+    }
+    if (r->failed_to_stop) {
+        fprintf(stderr, "aleph local: FAILED: a member did not stop within 10 s of SIGTERM\n");
+        status = 1;
+    }
+    for (uint32_t i = 0; i < o->members; i++) {
+        member_proc *mp = &r->p[i];
+        if (mp->killed_by_us) continue;
+        if (WIFEXITED(mp->exited_status) && WEXITSTATUS(mp->exited_status) != 0) {
+            fprintf(stderr, "aleph local: FAILED: member %u exited with status %d (see %s/stderr.log)\n",
+                    i, WEXITSTATUS(mp->exited_status), mp->data_dir);
+            status = 1;
+        } else if (WIFSIGNALED(mp->exited_status)) {
+            fprintf(stderr, "aleph local: FAILED: member %u died of signal %d (see %s/stderr.log)\n",
+                    i, WTERMSIG(mp->exited_status), mp->data_dir);
+            status = 1;
+        }
+    }
+    if (r->interrupted && !status) status = 130;
+    loadgen_free(&r->lg);
+    analysis_free(&r->an);
+    free(r->p);
+    free(r);
+    g_run = NULL;
+    return status;
+}

@@ -1,0 +1,176 @@
+/* `aleph submit`: send transactions to one member's client port and print each status. */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "client.h"
+#include "keys.h"
+#include "peer.h"
+#include "util.h"
+
+static void submit_usage(FILE *to)
+{
+    fprintf(to,
+            "usage: aleph submit (--committee FILE --member I | --to HOST:PORT) [TX...]\n\n"
+            "Sends each TX argument (or, with none, each line of standard input) as one\n"
+            "transaction to a member's client port and prints the member's answer per line:\n"
+            "ok, pool full (try again later) or too large. Exit status 0 when every\n"
+            "transaction was accepted, 1 otherwise.\n\n"
+            "  --committee FILE   committee file: the member's client port is taken from it\n"
+            "  --member I         which member (with --committee)\n"
+            "  --to HOST:PORT     a client port given directly\n"
+            "  --quiet            print nothing, only the exit status tells\n");
+}
+
+int connect_tcp(const char *host, uint16_t port, char *err, size_t cap);
+int connect_tcp(const char *host, uint16_t port, char *err, size_t cap)
+{
+    struct sockaddr_storage addr;
+    if (resolve_address(host, port, &addr, err, cap) != 0) return -1;
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, cap, "socket: %s", strerror(errno));
+        return -1;
+    }
+    socklen_t len = addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                               : sizeof(struct sockaddr_in);
+    if (connect(fd, (struct sockaddr *)&addr, len) != 0) {
+        snprintf(err, cap, "cannot connect to %s:%u: %s", host, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+static int submit_one(int fd, const char *tx, size_t len, int quiet)
+{
+    uint8_t hdr[4];
+    le32_put(hdr, (uint32_t)len);
+    if (write_all(fd, hdr, 4) != 0 || write_all(fd, tx, len) != 0) {
+        fprintf(stderr, "aleph submit: connection lost: %s\n", strerror(errno));
+        return -1;
+    }
+    uint8_t status;
+    ssize_t r;
+    do {
+        r = read(fd, &status, 1);
+    } while (r < 0 && errno == EINTR);
+    if (r != 1) {
+        fprintf(stderr, "aleph submit: the member closed the connection\n");
+        return -1;
+    }
+    static const char *names[] = {"ok", "pool full", "too large"};
+    if (!quiet) printf("%s\n", status < 3 ? names[status] : "unknown status");
+    return status == 0 ? 0 : 1;
+}
+
+int command_submit(int argc, char **argv)
+{
+    const char *committee_path = NULL, *to = NULL;
+    int64_t member = -1;
+    int quiet = 0;
+    args a;
+    args_init(&a, "submit", argc, argv);
+    const char **txs = calloc((size_t)argc, sizeof *txs);
+    int ntx = 0;
+    while (args_next(&a)) {
+        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
+            submit_usage(stdout);
+            free(txs);
+            return 0;
+        } else if (args_opt(&a, "--committee")) {
+            committee_path = a.value;
+        } else if (args_opt(&a, "--member")) {
+            member = args_u32(&a, 0, ALEPH_MEMBERS_MAX - 1);
+        } else if (args_opt(&a, "--to")) {
+            to = a.value;
+        } else if (args_flag(&a, "--quiet")) {
+            quiet = 1;
+        } else if (args_positional(&a)) {
+            txs[ntx++] = a.current;
+        } else {
+            args_unknown(&a);
+        }
+    }
+    if (a.error) {
+        free(txs);
+        return 2;
+    }
+    char host[HOST_MAX];
+    uint16_t port = 0;
+    char err[KEYS_ERR_MAX];
+    if (to) {
+        if (address_parse(to, host, sizeof host, &port) != 0) {
+            fprintf(stderr, "aleph submit: --to must be HOST:PORT, got '%s'\n", to);
+            free(txs);
+            return 2;
+        }
+    } else if (committee_path && member >= 0) {
+        committee c;
+        if (committee_load(committee_path, &c, err, sizeof err) != 0) {
+            fprintf(stderr, "aleph submit: %s\n", err);
+            free(txs);
+            return 1;
+        }
+        if ((uint32_t)member >= c.size || !c.members[member].client_port) {
+            fprintf(stderr, "aleph submit: %s has no client port for member %" PRId64 "\n",
+                    committee_path, member);
+            committee_free(&c);
+            free(txs);
+            return 1;
+        }
+        snprintf(host, sizeof host, "%s", "127.0.0.1");
+        if (strcmp(c.members[member].host, "0.0.0.0") != 0 &&
+            strcmp(c.members[member].host, "::") != 0)
+            snprintf(host, sizeof host, "%s", c.members[member].host);
+        port = c.members[member].client_port;
+        committee_free(&c);
+    } else {
+        fprintf(stderr, "aleph submit: give --committee FILE --member I, or --to HOST:PORT\n");
+        free(txs);
+        return 2;
+    }
+    int fd = connect_tcp(host, port, err, sizeof err);
+    if (fd < 0) {
+        fprintf(stderr, "aleph submit: %s\n", err);
+        free(txs);
+        return 1;
+    }
+    int failed = 0;
+    if (ntx) {
+        for (int i = 0; i < ntx; i++) {
+            int r = submit_one(fd, txs[i], strlen(txs[i]), quiet);
+            if (r < 0) {
+                failed = 1;
+                break;
+            }
+            failed |= r;
+        }
+    } else {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        while ((n = getline(&line, &cap, stdin)) >= 0) {
+            if (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
+            int r = submit_one(fd, line, (size_t)n, quiet);
+            if (r < 0) {
+                failed = 1;
+                break;
+            }
+            failed |= r;
+        }
+        free(line);
+    }
+    close(fd);
+    free(txs);
+    return failed ? 1 : 0;
+}

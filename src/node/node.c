@@ -1,0 +1,521 @@
+#include "node.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "aleph/aleph.h"
+#include "backup.h"
+#include "client.h"
+#include "cli/commands.h"
+#include "keys.h"
+#include "log.h"
+#include "message.h"
+#include "output.h"
+#include "peer.h"
+#include "util.h"
+
+#define CREATED_RING 4096u
+
+typedef struct node {
+    node_options opt;
+    uv_loop_t loop;
+    committee committee;
+    aleph_secret secret;
+    aleph_config cfg;
+    aleph_member *member;
+    net net;
+    client_port clients;
+    output_file output;
+    backup_file backup;
+    node_log log;
+    uv_timer_t step_timer;
+    uint64_t step_due_ms;          /* UINT64_MAX: not armed */
+    uv_timer_t stats_timer;
+    uv_signal_t sigint, sigterm;
+    int handles_ready;
+    int stopping;
+    int exit_code;
+    uint64_t started_mono_ns;
+    /* consensus latency: creation time of own units by round */
+    uint32_t created_round[CREATED_RING];
+    uint64_t created_ms[CREATED_RING];
+    uint64_t steps, step_ns;
+    uint64_t consensus_latency_ms_sum, consensus_latency_n;
+    char data_dir[4096];
+} node;
+
+void node_options_defaults(node_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->log_level = LOG_INFO;
+    o->client_host = "127.0.0.1";
+    o->round_delay_ms = -1;
+    o->idle_round_delay_ms = -1;
+    o->parent_wait_ms = -1;
+    o->anti_entropy_ms = -1;
+    o->queue_bytes = 32u << 20;
+    o->subscriber_buffer = 64u << 20;
+    o->stats_interval_ms = 1000;
+    o->log_units = 1;
+}
+
+static void node_stop(node *nd, int code);
+
+static void short_hash(char out[17], const uint8_t *hash)
+{
+    hex_encode(out, hash, 8);
+}
+
+/* ---- carrying out an update ------------------------------------------------------------------ */
+
+static void log_notice(node *nd, const aleph_notice *n)
+{
+    char h[17];
+    switch (n->kind) {
+    case ALEPH_NOTICE_UNIT_CREATED:
+        short_hash(h, n->hash);
+        log_line(&nd->log, LOG_INFO, "unit_created", "\"round\":%u,\"hash\":\"%s\"", n->round, h);
+        break;
+    case ALEPH_NOTICE_UNIT_ADDED:
+        if (n->creator == nd->secret.index || !nd->opt.log_units) break;
+        short_hash(h, n->hash);
+        log_line(&nd->log, LOG_INFO, "unit_received", "\"creator\":%u,\"round\":%u,\"hash\":\"%s\"",
+                 n->creator, n->round, h);
+        break;
+    case ALEPH_NOTICE_FORK:
+        short_hash(h, n->hash);
+        log_line(&nd->log, LOG_WARN, "fork_found", "\"creator\":%u,\"round\":%u,\"hash\":\"%s\"",
+                 n->creator, n->round, h);
+        break;
+    case ALEPH_NOTICE_DROPPED: {
+        char reason[256];
+        log_escape(reason, sizeof reason, n->reason ? n->reason : "");
+        log_line(&nd->log, LOG_WARN, "input_dropped", "\"peer\":%u,\"reason\":\"%s\"", n->peer,
+                 reason);
+        break;
+    }
+    case ALEPH_NOTICE_HALT: {
+        char reason[256];
+        log_escape(reason, sizeof reason, n->reason ? n->reason : "");
+        log_line(&nd->log, LOG_ERROR, "halted", "\"round\":%u,\"reason\":\"%s\"", n->round,
+                 reason);
+        break;
+    }
+    }
+}
+
+static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint64_t real_ns)
+{
+    output_batch(&nd->output, b, real_ns);
+    client_port_publish(&nd->clients, b);
+    uint64_t txs = 0;
+    for (size_t i = 0; i < b->units_len; i++) {
+        const aleph_ordered_unit *u = &b->units[i];
+        size_t off = 0;
+        const uint8_t *tx;
+        size_t tx_len;
+        uint64_t k = 0;
+        while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1) k++;
+        txs += k;
+        int own = u->creator == nd->secret.index;
+        if (own) {
+            uint32_t slot = u->round % CREATED_RING;
+            if (nd->created_round[slot] == u->round && nd->created_ms[slot]) {
+                uint64_t lat = now_ms - nd->created_ms[slot];
+                nd->consensus_latency_ms_sum += lat;
+                nd->consensus_latency_n++;
+                char h[17];
+                short_hash(h, u->hash);
+                log_line(&nd->log, LOG_INFO, "unit_ordered",
+                         "\"creator\":%u,\"round\":%u,\"hash\":\"%s\",\"batch\":%u,\"txs\":%" PRIu64
+                         ",\"latency_ms\":%" PRIu64,
+                         u->creator, u->round, h, b->round, k, lat);
+                continue;
+            }
+        }
+        if (nd->opt.log_units) {
+            char h[17];
+            short_hash(h, u->hash);
+            log_line(&nd->log, LOG_INFO, "unit_ordered",
+                     "\"creator\":%u,\"round\":%u,\"hash\":\"%s\",\"batch\":%u,\"txs\":%" PRIu64,
+                     u->creator, u->round, h, b->round, k);
+        }
+    }
+    char h[17];
+    short_hash(h, b->head_hash);
+    log_line(&nd->log, LOG_INFO, "head_decided",
+             "\"round\":%u,\"creator\":%u,\"hash\":\"%s\",\"depth\":%u,\"units\":%zu,\"txs\":%" PRIu64,
+             b->round, b->head_creator, h, b->head_depth, b->units_len, txs);
+}
+
+static void arm_step_timer(node *nd, uint64_t wake_ms);
+
+static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms)
+{
+    if (up->persist_len) {
+        if (backup_append(&nd->backup, up->persist, up->persist_len) != 0) {
+            /* Never send what is not durable: stop instead. */
+            log_line(&nd->log, LOG_ERROR, "backup_failed", "\"error\":\"%s\"", strerror(errno));
+            node_stop(nd, 1);
+            return;
+        }
+    }
+    for (size_t i = 0; i < up->messages_len; i++) {
+        const aleph_outgoing *m = &up->messages[i];
+        if (m->len == 0) continue;
+        int droppable = m->to == ALEPH_TO_ALL && m->data[0] == MSG_UNIT;
+        out_frame *f = out_frame_new(m->data, m->len, droppable);
+        if (!f) continue;
+        if (m->to == ALEPH_TO_ALL) {
+            for (uint32_t p = 0; p < nd->committee.size; p++)
+                if (p != nd->secret.index) net_send(&nd->net, p, f);
+        } else {
+            net_send(&nd->net, m->to, f);
+        }
+        out_frame_unref(f);
+    }
+    if (up->batches_len) {
+        uint64_t real_ns = clock_real_ns();
+        for (size_t i = 0; i < up->batches_len; i++)
+            deliver_batch(nd, &up->batches[i], now_ms, real_ns);
+        if (output_flush(&nd->output) != 0) {
+            log_line(&nd->log, LOG_ERROR, "output_failed", "\"error\":\"%s\"",
+                     strerror(nd->output.errno_saved));
+            node_stop(nd, 1);
+            return;
+        }
+    }
+    for (size_t i = 0; i < up->notices_len; i++) {
+        const aleph_notice *n = &up->notices[i];
+        if (n->kind == ALEPH_NOTICE_UNIT_CREATED) {
+            uint32_t slot = n->round % CREATED_RING;
+            nd->created_round[slot] = n->round;
+            nd->created_ms[slot] = now_ms;
+        }
+        log_notice(nd, n);
+    }
+    arm_step_timer(nd, up->wake_at_ms);
+}
+
+static uint64_t node_now_ms(node *nd)
+{
+    uv_update_time(&nd->loop);
+    return uv_now(&nd->loop);
+}
+
+static void node_step(node *nd, const aleph_event *ev)
+{
+    if (nd->stopping) return;
+    uint64_t t0 = clock_mono_ns();
+    aleph_update up;
+    aleph_member_step(nd->member, ev, &up);
+    apply_update(nd, &up, ev->now_ms);
+    nd->steps++;
+    nd->step_ns += clock_mono_ns() - t0;
+}
+
+static void on_step_timer(uv_timer_t *t)
+{
+    node *nd = t->data;
+    nd->step_due_ms = UINT64_MAX;
+    aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = node_now_ms(nd)};
+    node_step(nd, &ev);
+}
+
+static void arm_step_timer(node *nd, uint64_t wake_ms)
+{
+    if (nd->stopping) return;
+    if (wake_ms == UINT64_MAX) {
+        if (nd->step_due_ms != UINT64_MAX) uv_timer_stop(&nd->step_timer);
+        nd->step_due_ms = UINT64_MAX;
+        return;
+    }
+    if (wake_ms == nd->step_due_ms) return; /* already armed for that time */
+    uint64_t now = uv_now(&nd->loop);
+    uint64_t delay = wake_ms > now ? wake_ms - now : 0;
+    nd->step_due_ms = wake_ms;
+    uv_timer_start(&nd->step_timer, on_step_timer, delay, 0);
+}
+
+static void on_peer_message(void *ctx, uint32_t from, const uint8_t *data, size_t len)
+{
+    node *nd = ctx;
+    aleph_event ev = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = node_now_ms(nd), .from = from,
+                      .data = data, .len = len};
+    node_step(nd, &ev);
+}
+
+static aleph_submit_status on_submit(void *ctx, const uint8_t *tx, size_t len)
+{
+    node *nd = ctx;
+    if (nd->stopping) return ALEPH_SUBMIT_POOL_FULL;
+    return aleph_member_submit(nd->member, tx, len);
+}
+
+static void on_submitted(void *ctx)
+{
+    /* The member may create sooner now that its pool is not empty (it leaves the idle
+     * pace): let it look at once rather than at the deadline it gave before. */
+    node *nd = ctx;
+    if (nd->stopping) return;
+    uint64_t now = uv_now(&nd->loop);
+    if (nd->step_due_ms > now) {
+        nd->step_due_ms = now;
+        uv_timer_start(&nd->step_timer, on_step_timer, 0, 0);
+    }
+}
+
+/* ---- stats --------------------------------------------------------------------------------- */
+
+static double rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long size = 0, resident = 0;
+    int got = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    if (got != 2) return 0;
+    return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
+}
+
+static void log_stats(node *nd, const char *event)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    aleph_member_stats ms;
+    aleph_member_stats_get(nd->member, &ms);
+    char peers[16384];
+    size_t pl = 0;
+    uint64_t in = 0, out = 0, qbytes = 0, qdropped = 0;
+    peers[pl++] = '[';
+    for (uint32_t i = 0; i < nd->committee.size; i++) {
+        if (i == nd->secret.index) continue;
+        const peer *p = &nd->net.peers[i];
+        in += p->stats.bytes_in;
+        out += p->stats.bytes_out;
+        qbytes += p->q_bytes;
+        qdropped += p->stats.queue_dropped;
+        if (pl + 256 < sizeof peers) {
+            int w = snprintf(peers + pl, sizeof peers - pl,
+                             "%s{\"peer\":%u,\"up\":%s,\"in\":%" PRIu64 ",\"out\":%" PRIu64
+                             ",\"queue_bytes\":%zu,\"queue_len\":%u,\"dropped\":%" PRIu64 "}",
+                             pl > 1 ? "," : "", i, p->conn ? "true" : "false", p->stats.bytes_in,
+                             p->stats.bytes_out, p->q_bytes, p->q_len, p->stats.queue_dropped);
+            if (w > 0) pl += (size_t)w;
+        }
+    }
+    peers[pl++] = ']';
+    peers[pl] = '\0';
+    const net_counters *nc = &nd->net.counters;
+    const client_counters *cc = &nd->clients.counters;
+    double uptime = (double)(clock_mono_ns() - nd->started_mono_ns) / 1e9;
+    log_line(&nd->log, LOG_INFO, event,
+             "\"uptime_s\":%.1f,\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f,\"cpu_s\":%.2f,"
+             "\"round_created\":%d,\"round_ordered\":%d,\"bytes_in\":%" PRIu64
+             ",\"bytes_out\":%" PRIu64 ",\"queue_bytes\":%" PRIu64 ",\"queue_dropped\":%" PRIu64
+             ",\"peers_up\":%u,\"peers\":%s,"
+             "\"net\":{\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"handshake_failed\":%" PRIu64
+             ",\"handshake_timeouts\":%" PRIu64 ",\"frames_oversize\":%" PRIu64 ",\"replaced\":%" PRIu64
+             "},\"clients\":{\"connected\":%u,\"subscribers\":%u,\"txs_ok\":%" PRIu64
+             ",\"pool_full\":%" PRIu64 ",\"too_large\":%" PRIu64 ",\"oversize\":%" PRIu64
+             ",\"paused\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"slow_subscribers\":%" PRIu64
+             "},\"member\":{\"units_created\":%" PRIu64 ",\"units_added\":%" PRIu64
+             ",\"units_ordered\":%" PRIu64 ",\"batches_ordered\":%" PRIu64 ",\"txs_ordered\":%" PRIu64
+             ",\"messages_in\":%" PRIu64 ",\"messages_dropped\":%" PRIu64 ",\"units_pending\":%" PRIu64
+             ",\"pending_evicted\":%" PRIu64 ",\"requests_sent\":%" PRIu64 ",\"forks_detected\":%" PRIu64
+             ",\"coin_shares_invalid\":%" PRIu64 ",\"pool_txs\":%" PRIu64 ",\"pool_bytes\":%" PRIu64
+             ",\"dag_units\":%" PRIu64 "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
+             "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"output_bytes\":%" PRIu64
+             ",\"consensus_latency_ms_mean\":%.1f",
+             uptime, rss_mb(), (double)ru.ru_maxrss / 1024.0, cpu,
+             ms.round_created == UINT32_MAX ? -1 : (int)ms.round_created,
+             ms.round_ordered == UINT32_MAX ? -1 : (int)ms.round_ordered, in, out, qbytes, qdropped,
+             net_connected(&nd->net), peers, nc->conns_accepted, nc->conns_refused,
+             nc->handshake_failed, nc->handshake_timeouts, nc->frames_oversize, nc->conns_replaced,
+             nd->clients.count, nd->clients.subscribers, cc->txs_ok, cc->txs_pool_full,
+             cc->txs_too_large, cc->frames_oversize, cc->paused, cc->refused,
+             cc->subscribers_dropped, ms.units_created, ms.units_added, ms.units_ordered,
+             ms.batches_ordered, ms.txs_ordered, ms.messages_in, ms.messages_dropped,
+             ms.units_pending, ms.pending_evicted, ms.requests_sent, ms.forks_detected,
+             ms.coin_shares_invalid, ms.pool_txs, ms.pool_bytes, ms.dag_units, nd->steps,
+             (double)nd->step_ns / 1e6, nd->backup.syncs, (double)nd->backup.sync_ns_max / 1e6,
+             nd->output.bytes,
+             nd->consensus_latency_n
+                 ? (double)nd->consensus_latency_ms_sum / (double)nd->consensus_latency_n
+                 : 0.0);
+}
+
+static void on_stats_timer(uv_timer_t *t)
+{
+    node *nd = t->data;
+    log_stats(nd, "stats");
+    log_flush(&nd->log);
+}
+
+/* ---- start and stop ---------------------------------------------------------------------------- */
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    node *nd = s->data;
+    log_line(&nd->log, LOG_INFO, "stopping", "\"signal\":\"%s\"",
+             signum == SIGINT ? "SIGINT" : "SIGTERM");
+    node_stop(nd, 0);
+}
+
+static void node_stop(node *nd, int code)
+{
+    if (nd->stopping) return;
+    nd->stopping = 1;
+    nd->exit_code = code;
+    if (nd->member && nd->handles_ready) log_stats(nd, "final_stats");
+    output_flush(&nd->output);
+    net_close(&nd->net);
+    client_port_close(&nd->clients);
+    if (nd->handles_ready) {
+        uv_close((uv_handle_t *)&nd->step_timer, NULL);
+        uv_close((uv_handle_t *)&nd->stats_timer, NULL);
+        uv_close((uv_handle_t *)&nd->sigint, NULL);
+        uv_close((uv_handle_t *)&nd->sigterm, NULL);
+    }
+    log_flush(&nd->log);
+}
+
+static int prepare(node *nd, char *err, size_t cap)
+{
+    const node_options *o = &nd->opt;
+    if (committee_load(o->committee_path, &nd->committee, err, cap) != 0) return -1;
+    if (member_key_load(o->key_path, &nd->committee, &nd->secret, err, cap) != 0) return -1;
+    uint32_t me = nd->secret.index;
+    if (o->data_dir) snprintf(nd->data_dir, sizeof nd->data_dir, "%s", o->data_dir);
+    else snprintf(nd->data_dir, sizeof nd->data_dir, "aleph-member-%u", me);
+    if (make_dirs(nd->data_dir, 0700, err, cap) != 0) return -1;
+
+    aleph_config *cfg = &nd->cfg;
+    aleph_config_defaults(cfg);
+    cfg->members = nd->committee.size;
+    cfg->session = nd->committee.session;
+    cfg->coin_mode = nd->committee.coin_mode;
+    cfg->sign_public_keys = (const uint8_t(*)[32])nd->committee.sign_pks;
+    cfg->coin_verification_keys = (const uint8_t(*)[32])nd->committee.coin_vks;
+    cfg->max_unit_bytes = nd->committee.max_unit_bytes;
+    if (o->max_tx_bytes) cfg->max_tx_bytes = o->max_tx_bytes;
+    if (cfg->max_tx_bytes + 4 > cfg->max_unit_bytes) cfg->max_tx_bytes = cfg->max_unit_bytes - 4;
+    if (o->pool_bytes) cfg->pool_bytes_max = o->pool_bytes;
+    if (o->round_delay_ms >= 0) cfg->round_delay_ms_min = (uint32_t)o->round_delay_ms;
+    if (o->idle_round_delay_ms >= 0) cfg->idle_round_delay_ms = (uint32_t)o->idle_round_delay_ms;
+    if (o->parent_wait_ms >= 0) cfg->parent_wait_ms_max = (uint32_t)o->parent_wait_ms;
+    if (o->anti_entropy_ms > 0) cfg->anti_entropy_ms = (uint32_t)o->anti_entropy_ms;
+    cfg->rounds_max = o->rounds_max;
+    randombytes_buf(&cfg->rng_seed, sizeof cfg->rng_seed); /* local choices only */
+    const char *merr = NULL;
+    nd->member = aleph_member_new(cfg, &nd->secret, &merr);
+    if (!nd->member) {
+        snprintf(err, cap, "%s: %s", o->key_path, merr ? merr : "cannot create the member");
+        return -1;
+    }
+
+    char path[4200];
+    if (o->log_path) snprintf(path, sizeof path, "%s", o->log_path);
+    else snprintf(path, sizeof path, "%s/node.log", nd->data_dir);
+    if (log_open(&nd->log, path, me, o->log_level, err, cap) != 0) return -1;
+    snprintf(path, sizeof path, "%s/backup.bin", nd->data_dir);
+    if (backup_open(&nd->backup, path, err, cap) != 0) return -1;
+    snprintf(path, sizeof path, "%s/output.bin", nd->data_dir);
+    if (output_open(&nd->output, path, me, nd->committee.session, err, cap) != 0) return -1;
+    return 0;
+}
+
+static int start(node *nd, char *err, size_t cap)
+{
+    const node_options *o = &nd->opt;
+    uint32_t me = nd->secret.index;
+    uv_timer_init(&nd->loop, &nd->step_timer);
+    nd->step_timer.data = nd;
+    nd->step_due_ms = UINT64_MAX;
+    uv_timer_init(&nd->loop, &nd->stats_timer);
+    nd->stats_timer.data = nd;
+    uv_signal_init(&nd->loop, &nd->sigint);
+    nd->sigint.data = nd;
+    uv_signal_init(&nd->loop, &nd->sigterm);
+    nd->sigterm.data = nd;
+    nd->handles_ready = 1;
+
+    if (net_start(&nd->net, &nd->loop, &nd->committee, &nd->secret, &nd->log, o->queue_bytes,
+                  on_peer_message, nd, err, cap) != 0)
+        return -1;
+    uint32_t cport = o->client_port ? o->client_port : nd->committee.members[me].client_port;
+    if (!cport) {
+        snprintf(err, cap, "the committee file gives member %u no client_port: pass --client-port",
+                 me);
+        return -1;
+    }
+    if (client_port_start(&nd->clients, &nd->loop, o->client_host, (uint16_t)cport,
+                          nd->cfg.max_tx_bytes, o->subscriber_buffer, on_submit, on_submitted, nd,
+                          &nd->log, err, cap) != 0)
+        return -1;
+    uv_signal_start(&nd->sigint, on_signal, SIGINT);
+    uv_signal_start(&nd->sigterm, on_signal, SIGTERM);
+    uv_timer_start(&nd->stats_timer, on_stats_timer, o->stats_interval_ms, o->stats_interval_ms);
+    log_line(&nd->log, LOG_INFO, "node_started",
+             "\"members\":%u,\"session\":\"%016" PRIx64 "\",\"coin\":\"%s\",\"address\":\"%s\","
+             "\"client_port\":%u,\"data_dir\":\"%s\",\"round_delay_ms\":%u,\"max_unit_bytes\":%u,"
+             "\"pid\":%d",
+             nd->committee.size, nd->committee.session, coin_mode_name(nd->committee.coin_mode),
+             nd->net.listen_desc, cport, nd->data_dir, nd->cfg.round_delay_ms_min,
+             nd->cfg.max_unit_bytes, (int)getpid());
+    log_flush(&nd->log);
+    aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = node_now_ms(nd)};
+    node_step(nd, &ev);
+    return 0;
+}
+
+int node_run(const node_options *o)
+{
+    node *nd = calloc(1, sizeof *nd);
+    if (!nd) {
+        fprintf(stderr, "aleph node: out of memory\n");
+        return 1;
+    }
+    nd->opt = *o;
+    nd->started_mono_ns = clock_mono_ns();
+    nd->backup.fd = -1;
+    nd->output.fd = -1;
+    nd->log.fd = -1;
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&nd->loop);
+    char err[KEYS_ERR_MAX];
+    int rc = 0;
+    if (prepare(nd, err, sizeof err) != 0 || start(nd, err, sizeof err) != 0) {
+        fprintf(stderr, "aleph node: %s\n", err);
+        if (nd->log.buf && nd->log.fd != STDERR_FILENO) {
+            char esc[KEYS_ERR_MAX + 64];
+            log_line(&nd->log, LOG_ERROR, "start_failed", "\"error\":\"%s\"",
+                     log_escape(esc, sizeof esc, err));
+        }
+        rc = 1;
+        node_stop(nd, 1);
+    }
+    uv_run(&nd->loop, UV_RUN_DEFAULT);
+    if (!rc) rc = nd->exit_code;
+    if (!rc || nd->log.buf) log_line(&nd->log, LOG_INFO, "stopped", "\"exit_code\":%d", rc);
+    uv_loop_close(&nd->loop);
+    net_free(&nd->net);
+    output_close(&nd->output);
+    backup_close(&nd->backup);
+    log_close(&nd->log);
+    aleph_member_free(nd->member);
+    committee_free(&nd->committee);
+    sodium_memzero(&nd->secret, sizeof nd->secret);
+    free(nd);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* `aleph node`: one member of a committee as a process. A libuv loop drives the protocol
+ * core: every message from a peer and every deadline the member asked for becomes one
+ * aleph_member_step(), and each update is carried out in the order the core requires:
+ * persist own units (fdatasync) before sending them, send, deliver batches to the output
+ * file and subscribers, log notices, re-arm the wake-up timer. */
+#ifndef ALEPH_NODE_NODE_H
+#define ALEPH_NODE_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct node_options {
+    const char *committee_path;
+    const char *key_path;
+    const char *data_dir;          /* NULL: ./aleph-member-<i> */
+    const char *log_path;          /* NULL: DATA_DIR/node.log; "-": stderr */
+    int log_level;
+    const char *client_host;
+    uint32_t client_port;          /* 0: the committee's client_port for this member */
+    int round_delay_ms;            /* -1: core default */
+    int idle_round_delay_ms;
+    int parent_wait_ms;
+    int anti_entropy_ms;
+    uint32_t max_tx_bytes;         /* 0: core default */
+    uint32_t pool_bytes;
+    uint32_t rounds_max;
+    size_t queue_bytes;            /* per-peer send queue bound */
+    size_t subscriber_buffer;      /* per-subscriber stream bound */
+    uint32_t stats_interval_ms;
+    int log_units;                 /* 1: unit_received and unit_ordered lines for every unit */
+} node_options;
+
+void node_options_defaults(node_options *o);
+/* Runs until SIGINT/SIGTERM; returns the process exit status. */
+int node_run(const node_options *o);
+
+#endif

@@ -1,0 +1,229 @@
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define OUTPUT_BUF_BYTES (4u << 20)
+
+int output_open(output_file *o, const char *path, uint32_t member, uint64_t session, char *err,
+                size_t cap)
+{
+    memset(o, 0, sizeof *o);
+    o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (o->fd < 0) {
+        snprintf(err, cap, "cannot open output file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(o->fd, &st) == 0 && st.st_size > 0) {
+        snprintf(err, cap,
+                 "%s holds the output of an earlier run; use another --data-dir (restart from a "
+                 "backup is not supported yet)",
+                 path);
+        close(o->fd);
+        return -1;
+    }
+    o->cap = OUTPUT_BUF_BYTES;
+    o->buf = malloc(o->cap);
+    if (!o->buf) {
+        snprintf(err, cap, "out of memory");
+        close(o->fd);
+        return -1;
+    }
+    memcpy(o->buf, OUTPUT_MAGIC, 8);
+    le32_put(o->buf + 8, 1);
+    le32_put(o->buf + 12, member);
+    le64_put(o->buf + 16, session);
+    o->len = OUTPUT_FILE_HEADER_BYTES;
+    return output_flush(o) == 0 ? 0 : (snprintf(err, cap, "cannot write %s: %s", path,
+                                                strerror(o->errno_saved)),
+                                       -1);
+}
+
+int output_flush(output_file *o)
+{
+    if (o->len && !o->failed) {
+        if (write_all(o->fd, o->buf, o->len) != 0) {
+            o->failed = 1;
+            o->errno_saved = errno;
+        } else {
+            o->bytes += o->len;
+        }
+    }
+    o->len = 0;
+    return o->failed ? -1 : 0;
+}
+
+static void append(output_file *o, const void *data, size_t len)
+{
+    if (o->cap - o->len < len) {
+        output_flush(o);
+        if (len >= o->cap) { /* a large payload goes straight out */
+            if (!o->failed && write_all(o->fd, data, len) != 0) {
+                o->failed = 1;
+                o->errno_saved = errno;
+            } else {
+                o->bytes += len;
+            }
+            return;
+        }
+    }
+    memcpy(o->buf + o->len, data, len);
+    o->len += len;
+}
+
+void output_batch(output_file *o, const aleph_batch *b, uint64_t output_real_ns)
+{
+    uint8_t h[OUTPUT_BATCH_HEADER_BYTES];
+    le32_put(h, OUTPUT_BATCH_MAGIC);
+    le32_put(h + 4, b->round);
+    le32_put(h + 8, b->head_creator);
+    memcpy(h + 12, b->head_hash, 32);
+    le32_put(h + 44, b->head_depth);
+    le64_put(h + 48, output_real_ns);
+    le32_put(h + 56, (uint32_t)b->units_len);
+    append(o, h, sizeof h);
+    for (size_t i = 0; i < b->units_len; i++) {
+        const aleph_ordered_unit *u = &b->units[i];
+        uint8_t uh[OUTPUT_UNIT_HEADER_BYTES];
+        le32_put(uh, u->round);
+        le32_put(uh + 4, u->creator);
+        memcpy(uh + 8, u->hash, 32);
+        le32_put(uh + 40, (uint32_t)u->payload_len);
+        append(o, uh, sizeof uh);
+        if (u->payload_len) append(o, u->payload, u->payload_len);
+    }
+    o->batches++;
+    o->units += b->units_len;
+}
+
+void output_close(output_file *o)
+{
+    if (o->fd >= 0) {
+        output_flush(o);
+        close(o->fd);
+    }
+    o->fd = -1;
+    free(o->buf);
+    o->buf = NULL;
+}
+
+/* ---- reading --------------------------------------------------------------------------------- */
+
+int output_tail_open(output_tail *t, const char *path)
+{
+    memset(t, 0, sizeof *t);
+    t->f = fopen(path, "rb");
+    if (!t->f) return -1;
+    t->cap = 1u << 20;
+    t->buf = malloc(t->cap);
+    if (!t->buf) {
+        fclose(t->f);
+        t->f = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void output_tail_close(output_tail *t)
+{
+    if (t->f) fclose(t->f);
+    free(t->buf);
+    free(t->units);
+    memset(t, 0, sizeof *t);
+}
+
+/* Parses one batch at p (len bytes available). Returns its size, 0 when incomplete, -1 when
+ * corrupt. units must hold room for the batch's units (grown by the caller). */
+static long parse_batch(const uint8_t *p, size_t len, output_batch_view *b,
+                        output_unit_view **units, size_t *units_cap)
+{
+    if (len < OUTPUT_BATCH_HEADER_BYTES) return 0;
+    if (le32_get(p) != OUTPUT_BATCH_MAGIC) return -1;
+    b->round = le32_get(p + 4);
+    b->head_creator = le32_get(p + 8);
+    b->head_hash = p + 12;
+    b->head_depth = le32_get(p + 44);
+    b->output_real_ns = le64_get(p + 48);
+    b->units = le32_get(p + 56);
+    if (b->units > 1u << 24) return -1;
+    if (b->units > *units_cap) {
+        size_t cap = b->units + 64;
+        output_unit_view *grown = realloc(*units, cap * sizeof *grown);
+        if (!grown) return -1;
+        *units = grown;
+        *units_cap = cap;
+    }
+    size_t off = OUTPUT_BATCH_HEADER_BYTES;
+    for (uint32_t i = 0; i < b->units; i++) {
+        if (len - off < OUTPUT_UNIT_HEADER_BYTES) return 0;
+        output_unit_view *u = &(*units)[i];
+        u->round = le32_get(p + off);
+        u->creator = le32_get(p + off + 4);
+        u->hash = p + off + 8;
+        u->payload_len = le32_get(p + off + 40);
+        if (u->payload_len > ALEPH_PAYLOAD_BYTES_MAX) return -1;
+        off += OUTPUT_UNIT_HEADER_BYTES;
+        if (len - off < u->payload_len) return 0;
+        u->payload = p + off;
+        off += u->payload_len;
+    }
+    return (long)off;
+}
+
+long output_tail_poll(output_tail *t, output_batch_fn fn, void *ctx)
+{
+    if (!t->f) return -1;
+    if (t->corrupt) return -1;
+    long handed = 0;
+    for (;;) {
+        if (t->cap - t->len < (1u << 16)) {
+            size_t cap = t->cap * 2;
+            if (cap > (64u << 20) + ALEPH_MESSAGE_BYTES_MAX * 2) {
+                t->corrupt = 1; /* one batch larger than anything sane */
+                return -1;
+            }
+            uint8_t *grown = realloc(t->buf, cap);
+            if (!grown) return -1;
+            t->buf = grown;
+            t->cap = cap;
+        }
+        clearerr(t->f);
+        size_t got = fread(t->buf + t->len, 1, t->cap - t->len, t->f);
+        t->len += got;
+        size_t pos = 0;
+        if (!t->header_done) {
+            if (t->len < OUTPUT_FILE_HEADER_BYTES) return handed;
+            if (memcmp(t->buf, OUTPUT_MAGIC, 8) != 0 || le32_get(t->buf + 8) != 1) {
+                t->corrupt = 1;
+                return -1;
+            }
+            t->member = le32_get(t->buf + 12);
+            t->session = le64_get(t->buf + 16);
+            t->header_done = 1;
+            pos = OUTPUT_FILE_HEADER_BYTES;
+        }
+        for (;;) {
+            output_batch_view b;
+            long n = parse_batch(t->buf + pos, t->len - pos, &b, &t->units, &t->units_cap);
+            if (n < 0) {
+                t->corrupt = 1;
+                return -1;
+            }
+            if (n == 0) break;
+            fn(ctx, &b, t->units);
+            handed++;
+            t->batches++;
+            pos += (size_t)n;
+        }
+        memmove(t->buf, t->buf + pos, t->len - pos);
+        t->len -= pos;
+        if (got == 0) return handed;
+    }
+}

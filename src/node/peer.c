@@ -1,0 +1,640 @@
+#include "peer.h"
+
+#include <netdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define PENDING_CONNS_MAX 64u
+#define HANDSHAKE_TIMEOUT_MS 5000u
+#define BACKOFF_MIN_MS 50u
+#define BACKOFF_MAX_MS 2000u
+#define WRITE_BATCH_FRAMES 64u
+#define WRITE_BATCH_BYTES (4u << 20)
+#define QUEUE_FRAMES_MAX (1u << 16)
+
+enum conn_state { CONN_CONNECTING, CONN_HELLO, CONN_AUTH, CONN_OPEN, CONN_CLOSING };
+
+typedef struct conn {
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    net *net;
+    struct conn *prev, *next;
+    uint32_t peer;                  /* dialed index, or the authenticated one; else UINT32_MAX */
+    int dialer;
+    enum conn_state state;
+    uint8_t nonce[HS_NONCE_BYTES], peer_nonce[HS_NONCE_BYTES];
+    frame_reader reader;
+    uint64_t deadline_ms;
+    int counted_unauthenticated;
+    uv_write_t wreq;
+    int writing;
+    uint32_t inflight_len;
+    out_frame *inflight[WRITE_BATCH_FRAMES];
+    uv_buf_t bufs[WRITE_BATCH_FRAMES];
+} conn;
+
+typedef struct control_write {
+    uv_write_t req;
+    uint8_t data[FRAME_HEADER_BYTES + HS_FRAME_MAX];
+} control_write;
+
+/* ---- frames ------------------------------------------------------------------------------------ */
+
+out_frame *out_frame_new(const uint8_t *msg, size_t len, int droppable)
+{
+    out_frame *f = malloc(sizeof *f + FRAME_HEADER_BYTES + len);
+    if (!f) return NULL;
+    f->refs = 1;
+    f->len = (uint32_t)(FRAME_HEADER_BYTES + len);
+    f->droppable = (uint8_t)(droppable != 0);
+    le32_put(f->data, (uint32_t)len);
+    memcpy(f->data + FRAME_HEADER_BYTES, msg, len);
+    return f;
+}
+
+void out_frame_unref(out_frame *f)
+{
+    if (f && --f->refs == 0) free(f);
+}
+
+/* ---- queue ------------------------------------------------------------------------------------- */
+
+static out_frame **queue_at(peer *p, uint32_t i)
+{
+    return &p->q[(p->q_head + i) & (p->q_cap - 1)];
+}
+
+static void queue_drop_at(net *n, peer *p, uint32_t i)
+{
+    out_frame **slot = queue_at(p, i);
+    out_frame *f = *slot;
+    p->q_bytes -= f->len;
+    p->stats.queue_dropped++;
+    p->stats.queue_dropped_bytes += f->len;
+    out_frame_unref(f);
+    *slot = NULL;
+}
+
+static void queue_trim_front(peer *p)
+{
+    while (p->q_len && *queue_at(p, 0) == NULL) {
+        p->q_head = (p->q_head + 1) & (p->q_cap - 1);
+        p->q_len--;
+    }
+}
+
+static int queue_compact(peer *p)
+{
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < p->q_len; i++) {
+        out_frame *f = *queue_at(p, i);
+        if (f) *queue_at(p, w++) = f;
+    }
+    int freed = w < p->q_len;
+    p->q_len = w;
+    return freed;
+}
+
+static void queue_push(net *n, peer *p, out_frame *f)
+{
+    if (p->q_bytes + f->len > n->queue_bytes_max) {
+        /* Back-pressure: drop the oldest broadcast unit copies down to a low-water mark, so
+         * that the scan is paid once per many messages. */
+        size_t low = n->queue_bytes_max / 4 * 3;
+        for (uint32_t i = 0; i < p->q_len && p->q_bytes + f->len > low; i++) {
+            out_frame *g = *queue_at(p, i);
+            if (g && g->droppable) queue_drop_at(n, p, i);
+        }
+        queue_trim_front(p);
+        if (p->q_bytes + f->len > n->queue_bytes_max) {
+            p->stats.queue_dropped++;
+            p->stats.queue_dropped_bytes += f->len;
+            return;
+        }
+    }
+    if (p->q_len == p->q_cap) {
+        if (p->q_cap < QUEUE_FRAMES_MAX) {
+            uint32_t cap = p->q_cap ? p->q_cap * 2 : 64;
+            out_frame **grown = malloc(cap * sizeof *grown);
+            if (!grown) {
+                p->stats.queue_dropped++;
+                return;
+            }
+            for (uint32_t i = 0; i < p->q_len; i++) grown[i] = *queue_at(p, i);
+            free(p->q);
+            p->q = grown;
+            p->q_cap = cap;
+            p->q_head = 0;
+        } else if (!queue_compact(p)) {
+            p->stats.queue_dropped++;
+            p->stats.queue_dropped_bytes += f->len;
+            return;
+        }
+    }
+    f->refs++;
+    *queue_at(p, p->q_len++) = f;
+    p->q_bytes += f->len;
+}
+
+static out_frame *queue_pop(peer *p)
+{
+    queue_trim_front(p);
+    if (!p->q_len) return NULL;
+    out_frame *f = *queue_at(p, 0);
+    p->q_head = (p->q_head + 1) & (p->q_cap - 1);
+    p->q_len--;
+    p->q_bytes -= f->len;
+    return f;
+}
+
+static void queue_free(peer *p)
+{
+    for (uint32_t i = 0; i < p->q_len; i++) out_frame_unref(*queue_at(p, i));
+    free(p->q);
+    p->q = NULL;
+    p->q_len = p->q_cap = 0;
+    p->q_bytes = 0;
+}
+
+/* ---- connections ------------------------------------------------------------------------------- */
+
+static void conn_close(conn *c, int level, const char *why);
+static void conn_pump(conn *c);
+static void dial(net *n, peer *p);
+static void on_retry(uv_timer_t *t);
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    conn *c = h->data;
+    frame_reader_free(&c->reader);
+    free(c);
+}
+
+static void schedule_retry(net *n, peer *p)
+{
+    if (n->closing || !p->we_dial || p->retry_armed || p->dialing || p->conn) return;
+    uint32_t base = p->backoff_ms ? p->backoff_ms : BACKOFF_MIN_MS;
+    /* Jitter +-25% so that restarted committees do not dial in lock step. */
+    uint32_t jitter = randombytes_uniform(base / 2 + 1);
+    uint32_t delay = base - base / 4 + jitter;
+    p->backoff_ms = base * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : base * 2;
+    p->retry_armed = 1;
+    uv_timer_start(&p->retry_timer, on_retry, delay, 0);
+}
+
+static void conn_unlink(conn *c)
+{
+    net *n = c->net;
+    if (c->prev) c->prev->next = c->next;
+    else n->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void conn_close(conn *c, int level, const char *why)
+{
+    if (c->state == CONN_CLOSING) return;
+    net *n = c->net;
+    enum conn_state was = c->state;
+    c->state = CONN_CLOSING;
+    if (c->counted_unauthenticated) {
+        n->unauthenticated--;
+        c->counted_unauthenticated = 0;
+    }
+    conn_unlink(c);
+    peer *p = c->peer < n->members ? &n->peers[c->peer] : NULL;
+    if (p && p->dialing == c) p->dialing = NULL;
+    if (p && p->conn == c) {
+        p->conn = NULL;
+        p->stats.disconnects++;
+        if (!n->closing)
+            log_line(n->log, level, "peer_disconnected", "\"peer\":%u,\"reason\":\"%s\"", c->peer,
+                     why);
+    } else if (why && !n->closing && was != CONN_CONNECTING) {
+        char peer_desc[32] = "null";
+        if (c->peer < n->members) snprintf(peer_desc, sizeof peer_desc, "%u", c->peer);
+        log_line(n->log, level, "connection_dropped", "\"peer\":%s,\"reason\":\"%s\"", peer_desc,
+                 why);
+    }
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    if (p) schedule_retry(n, p);
+}
+
+static void on_control_written(uv_write_t *req, int status)
+{
+    free(req); /* control_write starts with its request */
+}
+
+static int send_control(conn *c, const uint8_t *msg, size_t len)
+{
+    control_write *w = malloc(sizeof *w);
+    if (!w) return -1;
+    le32_put(w->data, (uint32_t)len);
+    memcpy(w->data + FRAME_HEADER_BYTES, msg, len);
+    uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)(FRAME_HEADER_BYTES + len));
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_control_written) != 0) {
+        free(w);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    conn *c = req->data;
+    net *n = c->net;
+    peer *p = c->peer < n->members ? &n->peers[c->peer] : NULL;
+    for (uint32_t i = 0; i < c->inflight_len; i++) {
+        if (status == 0 && p) {
+            p->stats.bytes_out += c->inflight[i]->len;
+            p->stats.msgs_out++;
+        }
+        out_frame_unref(c->inflight[i]);
+    }
+    c->inflight_len = 0;
+    c->writing = 0;
+    if (status < 0) {
+        conn_close(c, LOG_INFO, uv_strerror(status));
+        return;
+    }
+    conn_pump(c);
+}
+
+static void conn_pump(conn *c)
+{
+    if (c->state != CONN_OPEN || c->writing) return;
+    net *n = c->net;
+    peer *p = &n->peers[c->peer];
+    size_t bytes = 0;
+    while (c->inflight_len < WRITE_BATCH_FRAMES && bytes < WRITE_BATCH_BYTES) {
+        out_frame *f = queue_pop(p);
+        if (!f) break;
+        c->inflight[c->inflight_len] = f;
+        c->bufs[c->inflight_len] = uv_buf_init((char *)f->data, f->len);
+        c->inflight_len++;
+        bytes += f->len;
+    }
+    if (!c->inflight_len) return;
+    c->writing = 1;
+    c->wreq.data = c;
+    int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, c->bufs, c->inflight_len, on_written);
+    if (rc != 0) {
+        for (uint32_t i = 0; i < c->inflight_len; i++) out_frame_unref(c->inflight[i]);
+        c->inflight_len = 0;
+        c->writing = 0;
+        conn_close(c, LOG_INFO, uv_strerror(rc));
+    }
+}
+
+static void conn_open(conn *c, uint32_t index)
+{
+    net *n = c->net;
+    peer *p = &n->peers[index];
+    if (p->conn && p->conn != c) {
+        n->counters.conns_replaced++;
+        conn_close(p->conn, LOG_INFO, "replaced by a newer connection");
+    }
+    if (p->dialing == c) p->dialing = NULL;
+    c->peer = index;
+    c->state = CONN_OPEN;
+    if (c->counted_unauthenticated) {
+        n->unauthenticated--;
+        c->counted_unauthenticated = 0;
+    }
+    c->reader.max_len = ALEPH_MESSAGE_BYTES_MAX;
+    p->conn = c;
+    p->backoff_ms = 0;
+    p->down_logged = 0;
+    p->stats.connects++;
+    log_line(n->log, LOG_INFO, "peer_connected", "\"peer\":%u,\"dialed\":%s", index,
+             c->dialer ? "true" : "false");
+    conn_pump(c);
+}
+
+static void handshake_failed(conn *c, const char *why)
+{
+    c->net->counters.handshake_failed++;
+    conn_close(c, LOG_WARN, why);
+}
+
+/* One frame from a connection. Returns non-zero when the connection was closed. */
+static int on_frame(void *ctx, const uint8_t *data, size_t len)
+{
+    conn *c = ctx;
+    net *n = c->net;
+    switch (c->state) {
+    case CONN_HELLO: {
+        const char *why = handshake_hello_check(data, len, n->committee->session, c->peer_nonce);
+        if (why) {
+            handshake_failed(c, why);
+            return 1;
+        }
+        c->state = CONN_AUTH;
+        if (c->dialer) {
+            uint8_t auth[HS_AUTH_BYTES];
+            handshake_auth(auth, n->committee->session, c->nonce, c->peer_nonce, n->self, c->peer,
+                           n->secret->sign_secret_key);
+            if (send_control(c, auth, sizeof auth) != 0) {
+                conn_close(c, LOG_INFO, "write failed");
+                return 1;
+            }
+        }
+        return 0;
+    }
+    case CONN_AUTH: {
+        uint32_t who = UINT32_MAX;
+        const char *why = handshake_auth_check(data, len, n->committee->session, c->nonce,
+                                               c->peer_nonce, n->self, n->members,
+                                               (const uint8_t(*)[32])n->committee->sign_pks,
+                                               c->dialer ? c->peer : UINT32_MAX, &who);
+        if (why) {
+            handshake_failed(c, why);
+            return 1;
+        }
+        if (!c->dialer) {
+            uint8_t auth[HS_AUTH_BYTES];
+            handshake_auth(auth, n->committee->session, c->nonce, c->peer_nonce, n->self, who,
+                           n->secret->sign_secret_key);
+            c->peer = who;
+            if (send_control(c, auth, sizeof auth) != 0) {
+                conn_close(c, LOG_INFO, "write failed");
+                return 1;
+            }
+        }
+        conn_open(c, who);
+        return c->state != CONN_OPEN;
+    }
+    case CONN_OPEN: {
+        peer *p = &n->peers[c->peer];
+        p->stats.msgs_in++;
+        p->stats.bytes_in += FRAME_HEADER_BYTES + len;
+        n->on_message(n->ctx, c->peer, data, len);
+        return c->state != CONN_OPEN;
+    }
+    default:
+        return 1;
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    conn *c = h->data;
+    *buf = uv_buf_init((char *)c->net->read_buf, sizeof c->net->read_buf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    conn *c = s->data;
+    if (c->state == CONN_CLOSING) return;
+    if (nread < 0) {
+        conn_close(c, LOG_INFO, nread == UV_EOF ? "closed by peer" : uv_strerror((int)nread));
+        return;
+    }
+    if (nread == 0) return;
+    uint32_t declared = 0;
+    int rc = frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)nread, on_frame, c,
+                               &declared);
+    if (rc == FRAME_TOO_LARGE) {
+        net *n = c->net;
+        n->counters.frames_oversize++;
+        char why[96];
+        snprintf(why, sizeof why, "frame of %u bytes over the limit of %u", declared,
+                 c->reader.max_len);
+        if (c->state == CONN_OPEN) n->peers[c->peer].stats.msgs_in++;
+        conn_close(c, LOG_WARN, why);
+    } else if (rc == FRAME_NO_MEMORY) {
+        conn_close(c, LOG_ERROR, "out of memory");
+    }
+}
+
+static conn *conn_new(net *n, int dialer, uint32_t peer_index)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->net = n;
+    c->dialer = dialer;
+    c->peer = peer_index;
+    c->tcp.data = c;
+    frame_reader_init(&c->reader, HS_FRAME_MAX);
+    randombytes_buf(c->nonce, sizeof c->nonce);
+    c->deadline_ms = uv_now(n->loop) + HANDSHAKE_TIMEOUT_MS;
+    if (uv_tcp_init(n->loop, &c->tcp) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->next = n->conns;
+    if (n->conns) n->conns->prev = c;
+    n->conns = c;
+    return c;
+}
+
+static int conn_begin(conn *c)
+{
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_tcp_keepalive(&c->tcp, 1, 10);
+    uint8_t hello[HS_HELLO_BYTES];
+    handshake_hello(hello, c->net->committee->session, c->nonce);
+    c->state = CONN_HELLO;
+    if (send_control(c, hello, sizeof hello) != 0) return -1;
+    return uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    conn *c = req->data;
+    if (c->state == CONN_CLOSING) return;
+    net *n = c->net;
+    peer *p = &n->peers[c->peer];
+    if (status < 0) {
+        if (!p->down_logged) {
+            log_line(n->log, LOG_INFO, "peer_unreachable", "\"peer\":%u,\"reason\":\"%s\"",
+                     c->peer, uv_strerror(status));
+            p->down_logged = 1;
+        }
+        conn_close(c, LOG_INFO, NULL);
+        return;
+    }
+    if (conn_begin(c) != 0) conn_close(c, LOG_INFO, "cannot start reading");
+}
+
+static void dial(net *n, peer *p)
+{
+    if (n->closing || p->dialing || p->conn) return;
+    conn *c = conn_new(n, 1, p->index);
+    if (!c) {
+        schedule_retry(n, p);
+        return;
+    }
+    c->state = CONN_CONNECTING;
+    c->connect_req.data = c;
+    p->dialing = c;
+    int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&p->addr,
+                            on_connected);
+    if (rc != 0) conn_close(c, LOG_INFO, NULL);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    peer *p = t->data;
+    p->retry_armed = 0;
+    dial(p->net, p);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    net *n = server->data;
+    if (status < 0 || n->closing) return;
+    conn *c = conn_new(n, 0, UINT32_MAX);
+    if (!c) return;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        conn_close(c, LOG_INFO, NULL);
+        return;
+    }
+    n->counters.conns_accepted++;
+    if (n->unauthenticated >= PENDING_CONNS_MAX) {
+        n->counters.conns_refused++;
+        conn_close(c, LOG_WARN, "too many connections in handshake");
+        return;
+    }
+    n->unauthenticated++;
+    c->counted_unauthenticated = 1;
+    if (conn_begin(c) != 0) conn_close(c, LOG_INFO, "cannot start reading");
+}
+
+static void on_housekeeping(uv_timer_t *t)
+{
+    net *n = t->data;
+    uint64_t now = uv_now(n->loop);
+    for (conn *c = n->conns, *next; c; c = next) {
+        next = c->next;
+        if ((c->state == CONN_HELLO || c->state == CONN_AUTH) && now > c->deadline_ms) {
+            n->counters.handshake_timeouts++;
+            conn_close(c, c->dialer ? LOG_INFO : LOG_WARN, "handshake timed out");
+        }
+    }
+}
+
+/* ---- the network ----------------------------------------------------------------------------- */
+
+int resolve_address(const char *host, uint16_t port, struct sockaddr_storage *out, char *err,
+                    size_t cap)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    char port_text[8];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    int rc = getaddrinfo(host, port_text, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, cap, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *secret,
+              node_log *log, size_t queue_bytes_max, net_message_fn on_message, void *ctx,
+              char *err, size_t cap)
+{
+    n->loop = loop;
+    n->committee = c;
+    n->secret = secret;
+    n->self = secret->index;
+    n->members = c->size;
+    n->log = log;
+    n->queue_bytes_max = queue_bytes_max;
+    n->on_message = on_message;
+    n->ctx = ctx;
+    n->peers = calloc(c->size, sizeof *n->peers);
+    if (!n->peers) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    /* Every handle exists from here on, so net_close can close them whatever fails next. */
+    uv_timer_init(loop, &n->housekeeping);
+    n->housekeeping.data = n;
+    uv_tcp_init(loop, &n->listener);
+    n->listener.data = n;
+    n->listener_open = 1;
+    for (uint32_t i = 0; i < c->size; i++) {
+        peer *p = &n->peers[i];
+        p->index = i;
+        p->net = n;
+        if (i == n->self) continue;
+        uv_timer_init(loop, &p->retry_timer);
+        p->retry_timer.data = p;
+        p->we_dial = n->self < i;
+        char why[256];
+        if (resolve_address(c->members[i].host, c->members[i].port, &p->addr, why, sizeof why) !=
+            0) {
+            snprintf(err, cap, "member %u's address: %s", i, why);
+            return -1;
+        }
+    }
+    const committee_member *me = &c->members[n->self];
+    snprintf(n->listen_desc, sizeof n->listen_desc, "%s:%u", me->host, me->port);
+    struct sockaddr_storage addr;
+    char why[256];
+    if (resolve_address(me->host, me->port, &addr, why, sizeof why) != 0) {
+        snprintf(err, cap, "own address: %s", why);
+        return -1;
+    }
+    int rc = uv_tcp_bind(&n->listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&n->listener, 128, on_connection);
+    if (rc != 0) {
+        snprintf(err, cap, "cannot listen on %s (member %u's address): %s%s", n->listen_desc,
+                 n->self, uv_strerror(rc),
+                 rc == UV_EADDRINUSE ? " (is another node running on this port?)" : "");
+        return -1;
+    }
+    uv_timer_start(&n->housekeeping, on_housekeeping, 1000, 1000);
+    for (uint32_t i = 0; i < c->size; i++)
+        if (i != n->self && n->peers[i].we_dial) dial(n, &n->peers[i]);
+    return 0;
+}
+
+void net_send(net *n, uint32_t to, out_frame *f)
+{
+    if (to >= n->members || to == n->self || n->closing) return;
+    peer *p = &n->peers[to];
+    queue_push(n, p, f);
+    if (p->conn) conn_pump(p->conn);
+}
+
+uint32_t net_connected(const net *n)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n->members; i++)
+        if (n->peers && n->peers[i].conn) k++;
+    return k;
+}
+
+void net_close(net *n)
+{
+    if (n->closing) return;
+    n->closing = 1;
+    while (n->conns) conn_close(n->conns, LOG_INFO, NULL);
+    if (n->listener_open) uv_close((uv_handle_t *)&n->listener, NULL);
+    n->listener_open = 0;
+    if (n->peers) {
+        uv_close((uv_handle_t *)&n->housekeeping, NULL);
+        for (uint32_t i = 0; i < n->members; i++) {
+            if (i == n->self) continue;
+            uv_close((uv_handle_t *)&n->peers[i].retry_timer, NULL);
+        }
+    }
+}
+
+void net_free(net *n)
+{
+    if (!n->peers) return;
+    for (uint32_t i = 0; i < n->members; i++) queue_free(&n->peers[i]);
+    free(n->peers);
+    n->peers = NULL;
+}

@@ -1,0 +1,115 @@
+/* Connections between members (libuv): one listener, one persistent authenticated TCP
+ * connection per peer, reconnection with exponential back-off, framed messages with a hard
+ * size limit, and a bounded send queue per peer.
+ *
+ * Who dials: the member with the lower index dials the higher one; the higher one only
+ * accepts. A newer authenticated connection from a peer replaces an older one (the old one
+ * may be half-open after a network fault), so at most one connection per pair is in use.
+ *
+ * Send queues hold frames (shared, reference-counted: a broadcast is encoded once for all
+ * peers) and are bounded in bytes. When a queue would overflow, the oldest queued broadcast
+ * unit copies are dropped first (anti-entropy heals what they carried); if that is not
+ * enough the new message is dropped. Both are counted. A queue also holds messages while its
+ * peer is away, so a short disconnection loses nothing. */
+#ifndef ALEPH_NODE_PEER_H
+#define ALEPH_NODE_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "aleph/aleph.h"
+#include "framing.h"
+#include "handshake.h"
+#include "keys.h"
+#include "log.h"
+
+/* A frame ready to send: u32 length + message, shared by every peer it goes to. */
+typedef struct out_frame {
+    uint32_t refs;
+    uint32_t len;         /* bytes in data, header included */
+    uint8_t droppable;    /* a broadcast copy of a unit: first to go under back-pressure */
+    uint8_t data[];
+} out_frame;
+
+out_frame *out_frame_new(const uint8_t *msg, size_t len, int droppable);
+void out_frame_unref(out_frame *f);
+
+typedef struct peer_stats {
+    uint64_t bytes_in, bytes_out;
+    uint64_t msgs_in, msgs_out;
+    uint64_t queue_dropped;       /* messages dropped because the send queue was full */
+    uint64_t queue_dropped_bytes;
+    uint64_t connects, disconnects;
+} peer_stats;
+
+struct conn;
+
+typedef struct peer {
+    struct net *net;
+    uint32_t index;
+    struct conn *conn;            /* the authenticated connection in use, or NULL */
+    struct conn *dialing;         /* our own attempt in progress (we dial this peer) */
+    int we_dial;
+    /* send queue: a ring of frames; NULL entries are frames dropped in place */
+    out_frame **q;
+    uint32_t q_cap, q_head, q_len;
+    size_t q_bytes;
+    uv_timer_t retry_timer;
+    uint32_t backoff_ms;
+    int retry_armed;
+    struct sockaddr_storage addr;
+    int down_logged;
+    peer_stats stats;
+} peer;
+
+typedef struct net_counters {
+    uint64_t conns_accepted;
+    uint64_t conns_refused;       /* too many unauthenticated connections at once */
+    uint64_t handshake_failed;    /* bad hello or auth: wrong key, index, session, garbage */
+    uint64_t handshake_timeouts;
+    uint64_t frames_oversize;     /* a frame over the limit: connection dropped */
+    uint64_t conns_replaced;
+} net_counters;
+
+typedef void (*net_message_fn)(void *ctx, uint32_t from, const uint8_t *data, size_t len);
+
+typedef struct net {
+    uv_loop_t *loop;
+    const committee *committee;
+    const aleph_secret *secret;
+    uint32_t self, members;
+    uv_tcp_t listener;
+    int listener_open;
+    uv_timer_t housekeeping;
+    peer *peers;
+    struct conn *conns;           /* every live connection, authenticated or not */
+    uint32_t unauthenticated;
+    size_t queue_bytes_max;
+    node_log *log;
+    net_message_fn on_message;
+    void *ctx;
+    net_counters counters;
+    int closing;
+    uint8_t read_buf[256 * 1024]; /* shared: libuv reads into it and hands it straight back */
+    char listen_desc[HOST_MAX + 16];
+} net;
+
+/* Resolves the peers' addresses, listens on our own, and starts dialing. */
+int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *secret,
+              node_log *log, size_t queue_bytes_max, net_message_fn on_message, void *ctx,
+              char *err, size_t cap);
+/* Queues a frame for a peer (takes its own reference). */
+void net_send(net *n, uint32_t to, out_frame *f);
+/* Closes every handle (also after a failed net_start); the loop then runs to completion. */
+void net_close(net *n);
+/* Frees the queues once the loop has finished. */
+void net_free(net *n);
+/* Peers with an authenticated connection now. */
+uint32_t net_connected(const net *n);
+
+/* Host name resolution used by the node and the tools; 0 or -1 with a message. */
+int resolve_address(const char *host, uint16_t port, struct sockaddr_storage *out, char *err,
+                    size_t cap);
+
+#endif

@@ -1,0 +1,221 @@
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void hex_encode(char *out, const uint8_t *in, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int hex_decode(uint8_t *out, size_t len, const char *hex)
+{
+    if (!hex || strlen(hex) != 2 * len) return -1;
+    for (size_t i = 0; i < len; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+uint64_t clock_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t clock_mono_ms(void)
+{
+    return clock_mono_ns() / 1000000ull;
+}
+
+uint64_t clock_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void clock_iso8601(char *out, size_t cap, uint64_t real_ns)
+{
+    time_t s = (time_t)(real_ns / 1000000000ull);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char day[24];
+    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%03uZ", day, (unsigned)(real_ns / 1000000ull % 1000ull));
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int make_dirs(const char *path, int mode, char *err, size_t errcap)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf) {
+        snprintf(err, errcap, "%s: path too long", path);
+        return -1;
+    }
+    strcpy(buf, path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST) {
+                snprintf(err, errcap, "cannot create directory %s: %s", buf, strerror(errno));
+                return -1;
+            }
+            *p = saved;
+            if (saved == '\0') break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errcap, "%s exists and is not a directory", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- options ------------------------------------------------------------------------------- */
+
+void args_init(args *a, const char *cmd, int argc, char **argv)
+{
+    memset(a, 0, sizeof *a);
+    a->argc = argc;
+    a->argv = argv;
+    a->i = 0;
+    a->cmd = cmd;
+}
+
+int args_next(args *a)
+{
+    if (a->error) return 0;
+    a->i++;
+    if (a->i >= a->argc) return 0;
+    a->current = a->argv[a->i];
+    a->value = NULL;
+    return 1;
+}
+
+int args_flag(args *a, const char *name)
+{
+    return strcmp(a->current, name) == 0;
+}
+
+int args_opt(args *a, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(a->current, name, n) != 0) return 0;
+    if (a->current[n] == '=') {
+        a->value = a->current + n + 1;
+        return 1;
+    }
+    if (a->current[n] != '\0') return 0;
+    if (a->i + 1 >= a->argc) {
+        fprintf(stderr, "aleph %s: option %s needs a value (see aleph %s --help)\n", a->cmd,
+                name, a->cmd);
+        a->error = 1;
+        a->value = "";
+        return 1;
+    }
+    a->value = a->argv[++a->i];
+    return 1;
+}
+
+int args_positional(const args *a)
+{
+    return strncmp(a->current, "--", 2) != 0 || strcmp(a->current, "--") == 0;
+}
+
+void args_unknown(args *a)
+{
+    if (args_positional(a))
+        fprintf(stderr, "aleph %s: unexpected argument '%s' (see aleph %s --help)\n", a->cmd,
+                a->current, a->cmd);
+    else
+        fprintf(stderr, "aleph %s: unknown option '%s' (see aleph %s --help)\n", a->cmd,
+                a->current, a->cmd);
+    a->error = 1;
+}
+
+static const char *option_name(const args *a)
+{
+    return a->argv[a->i][0] == '-' ? a->argv[a->i] : a->argv[a->i - 1];
+}
+
+uint64_t args_u64(args *a, uint64_t min, uint64_t max)
+{
+    if (a->error) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(a->value, &end, 10);
+    if (errno || end == a->value || *end || a->value[0] == '-' || v < min || v > max) {
+        char opt[128];
+        snprintf(opt, sizeof opt, "%s", option_name(a));
+        char *eq = strchr(opt, '=');
+        if (eq) *eq = '\0';
+        fprintf(stderr, "aleph %s: %s needs a whole number from %" PRIu64 " to %" PRIu64
+                        ", got '%s'\n",
+                a->cmd, opt, min, max, a->value);
+        a->error = 1;
+        return 0;
+    }
+    return v;
+}
+
+uint32_t args_u32(args *a, uint32_t min, uint32_t max)
+{
+    return (uint32_t)args_u64(a, min, max);
+}
+
+double args_double(args *a, double min, double max)
+{
+    if (a->error) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(a->value, &end);
+    if (errno || end == a->value || *end || !(v >= min && v <= max)) {
+        char opt[128];
+        snprintf(opt, sizeof opt, "%s", option_name(a));
+        char *eq = strchr(opt, '=');
+        if (eq) *eq = '\0';
+        fprintf(stderr, "aleph %s: %s needs a number from %g to %g, got '%s'\n", a->cmd, opt,
+                min, max, a->value);
+        a->error = 1;
+        return 0;
+    }
+    return v;
+}

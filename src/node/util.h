@@ -1,0 +1,89 @@
+/* Small helpers shared by the node and its tools: hex, little-endian integers, clocks, file
+ * writing, and the option parser every subcommand uses (so that errors read the same). */
+#ifndef ALEPH_NODE_UTIL_H
+#define ALEPH_NODE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- hex ---------------------------------------------------------------------------------- */
+
+/* Writes 2*len lowercase hex digits and a NUL into out. */
+void hex_encode(char *out, const uint8_t *in, size_t len);
+/* Decodes exactly len bytes from a string of exactly 2*len hex digits; -1 otherwise. */
+int hex_decode(uint8_t *out, size_t len, const char *hex);
+
+/* ---- little-endian -------------------------------------------------------------------------- */
+
+static inline void le32_put(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static inline uint32_t le32_get(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void le64_put(uint8_t *p, uint64_t v)
+{
+    le32_put(p, (uint32_t)v);
+    le32_put(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint64_t le64_get(const uint8_t *p)
+{
+    return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
+}
+
+/* ---- clocks --------------------------------------------------------------------------------- */
+
+uint64_t clock_mono_ns(void);
+uint64_t clock_mono_ms(void);
+/* Wall clock: shared by every process on one host, so send and output times compare. */
+uint64_t clock_real_ns(void);
+/* "2024-05-01T12:00:00.123Z" into out (at least 32 bytes). */
+void clock_iso8601(char *out, size_t cap, uint64_t real_ns);
+
+/* ---- files ---------------------------------------------------------------------------------- */
+
+/* write() until done or an error other than EINTR; 0 or -1 (errno set). */
+int write_all(int fd, const void *buf, size_t len);
+/* mkdir -p; 0 or -1 with a message in err. */
+int make_dirs(const char *path, int mode, char *err, size_t errcap);
+
+/* ---- command-line options ------------------------------------------------------------------- */
+
+/* Walks argv[1..]: options are "--name VALUE" or "--name=VALUE"; the first problem is
+ * printed as one line "aleph CMD: ..." and leaves error set. */
+typedef struct args {
+    int argc;
+    char **argv;
+    int i;
+    const char *cmd;    /* for messages: "node", "keygen", ... */
+    const char *value;  /* the value of the option matched last */
+    const char *current;
+    int error;
+} args;
+
+void args_init(args *a, const char *cmd, int argc, char **argv);
+/* Advances to the next argument; 0 when there is none (or after an error). */
+int args_next(args *a);
+/* The current argument is flag `name` (no value). */
+int args_flag(args *a, const char *name);
+/* The current argument is option `name`; its value is in a->value. Missing value: error. */
+int args_opt(args *a, const char *name);
+/* Reports the current argument as unknown (or, for a non-option, unexpected). */
+void args_unknown(args *a);
+/* Numbers from a->value, checked against a range; on failure: one line and error set. */
+uint32_t args_u32(args *a, uint32_t min, uint32_t max);
+uint64_t args_u64(args *a, uint64_t min, uint64_t max);
+double args_double(args *a, double min, double max);
+/* Whether the current argument is a positional one (does not start with "--"). */
+int args_positional(const args *a);
+
+#endif

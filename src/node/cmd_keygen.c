@@ -78,7 +78,7 @@ int command_keygen(int argc, char **argv)
     }
     char err[KEYS_ERR_MAX];
     if (keygen_write(&p, err, sizeof err) != 0) {
-        fprintf(stderr, "aleph keygen: %s\n", err);
+        print_error_lines("aleph keygen", err);
         return 1;
     }
     printf("wrote %s/committee.json and %u member key files (coin %s)\n", p.out_dir, p.members,

@@ -341,7 +341,7 @@ int command_load(int argc, char **argv)
                           samples_percentile(&r->latency_us, 95) / 1000, "p99",
                           samples_percentile(&r->latency_us, 99) / 1000));
         }
-        if (json_dump_file(j, records, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+        if (json_dump_file(j, records, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) != 0) {
             fprintf(stderr, "aleph load: cannot write %s\n", records);
             rc = 1;
         }

@@ -80,6 +80,7 @@ typedef struct local_run {
     uint64_t start_mono_ns, phase_mono_ns;
     uint64_t start_real_ns;
     int faulty_killed;
+    uint32_t round_at_kill;
     int interrupted;
     int tty;
     double next_progress_s;
@@ -330,6 +331,7 @@ static void on_control(uv_timer_t *t)
     case PH_LOAD:
         if (r->o.faulty && !r->faulty_killed && now >= r->o.duration_s / 2) {
             r->faulty_killed = 1;
+            r->round_at_kill = r->an.m[r->first_survivor].last_round;
             for (uint32_t i = r->o.members - r->o.faulty; i < r->o.members; i++) {
                 r->p[i].killed_by_us = 1;
                 kill(r->p[i].pid, SIGKILL);
@@ -604,6 +606,11 @@ static json_t *report_json(local_run *r, const report *rep)
     json_object_set_new(j, "drained", json_boolean(r->drained));
     json_object_set_new(j, "batches", json_integer(rep->batches));
     json_object_set_new(j, "last_round", json_integer(rep->last_round));
+    if (r->faulty_killed) {
+        json_object_set_new(j, "round_at_kill", json_integer(r->round_at_kill));
+        json_object_set_new(j, "rounds_after_kill",
+                            json_integer((json_int_t)rep->last_round - r->round_at_kill));
+    }
     json_object_set_new(j, "warn_lines", json_integer((json_int_t)rep->warn_lines));
     json_object_set_new(j, "run_dir", json_string(r->dir));
     return j;
@@ -628,6 +635,9 @@ static void report_text(FILE *f, local_run *r, const report *rep)
             rep->cons_mean, rep->cons_p50);
     fprintf(f, "  rounds       %.1f per second (%u batches, last round %u)\n", rep->rounds_per_s,
             rep->batches, rep->last_round);
+    if (r->faulty_killed)
+        fprintf(f, "  after kill   %u members killed at round %u; the rest ordered %d more rounds\n",
+                o->faulty, r->round_at_kill, (int)rep->last_round - (int)r->round_at_kill);
     fprintf(f, "  traffic      %.2f MB/s sent per member\n", rep->bytes_sent_per_member_s / 1e6);
     fprintf(f, "  resources    peak RSS %.1f MB (largest member), CPU %.2f s per member\n",
             rep->peak_rss_mb, rep->cpu_s_per_member);
@@ -758,7 +768,7 @@ int command_local(int argc, char **argv)
                         .base_port = base, .coin_mode = o->coin,
                         .max_unit_bytes = o->max_unit_bytes};
     if (keygen_write(&kp, err, sizeof err) != 0) {
-        fprintf(stderr, "aleph local: %s\n", err);
+        print_error_lines("aleph local", err);
         free(r);
         return 1;
     }
@@ -769,7 +779,7 @@ int command_local(int argc, char **argv)
         snprintf(mp->data_dir, sizeof mp->data_dir, "%s/member-%u", r->dir, i);
         snprintf(mp->output_path, sizeof mp->output_path, "%s/output.bin", mp->data_dir);
         if (make_dirs(mp->data_dir, 0700, err, sizeof err) != 0) {
-            fprintf(stderr, "aleph local: %s\n", err);
+            print_error_lines("aleph local", err);
             return 1;
         }
     }
@@ -869,7 +879,7 @@ int command_local(int argc, char **argv)
     json_t *j = report_json(r, &rep);
     char path[4300];
     snprintf(path, sizeof path, "%s/summary.json", r->dir);
-    json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     snprintf(path, sizeof path, "%s/summary.txt", r->dir);
     FILE *sf = fopen(path, "w");
     if (sf) {
@@ -886,11 +896,11 @@ int command_local(int argc, char **argv)
     for (size_t s = 0; s < r->lg.per_second_len; s++)
         json_array_append_new(ps, json_integer((json_int_t)r->lg.per_second[s]));
     json_object_set_new(lj, "per_second", ps);
-    json_dump_file(lj, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dump_file(lj, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(lj);
 
     if (o->json) {
-        char *text = json_dumps(j, JSON_PRESERVE_ORDER);
+        char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
         printf("%s\n", text);
         free(text);
     } else {

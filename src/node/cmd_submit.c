@@ -117,7 +117,7 @@ int command_submit(int argc, char **argv)
     } else if (committee_path && member >= 0) {
         committee c;
         if (committee_load(committee_path, &c, err, sizeof err) != 0) {
-            fprintf(stderr, "aleph submit: %s\n", err);
+            print_error_lines("aleph submit", err);
             free(txs);
             return 1;
         }
@@ -141,7 +141,7 @@ int command_submit(int argc, char **argv)
     }
     int fd = connect_tcp(host, port, err, sizeof err);
     if (fd < 0) {
-        fprintf(stderr, "aleph submit: %s\n", err);
+        print_error_lines("aleph submit", err);
         free(txs);
         return 1;
     }

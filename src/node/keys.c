@@ -115,6 +115,12 @@ static json_t *load_json(problems *p, const char *path)
         problem(p, "cannot read: %s", strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        problem(p, "cannot read: not a regular file%s", S_ISDIR(st.st_mode) ? " (a directory)" : "");
+        fclose(f);
+        return NULL;
+    }
     json_error_t je;
     json_t *root = json_loadf(f, 0, &je);
     fclose(f);

@@ -496,7 +496,7 @@ int node_run(const node_options *o)
     char err[KEYS_ERR_MAX];
     int rc = 0;
     if (prepare(nd, err, sizeof err) != 0 || start(nd, err, sizeof err) != 0) {
-        fprintf(stderr, "aleph node: %s\n", err);
+        print_error_lines("aleph node", err);
         if (nd->log.buf && nd->log.fd != STDERR_FILENO) {
             char esc[KEYS_ERR_MAX + 64];
             log_line(&nd->log, LOG_ERROR, "start_failed", "\"error\":\"%s\"",

@@ -219,3 +219,15 @@ double args_double(args *a, double min, double max)
     }
     return v;
 }
+
+void print_error_lines(const char *prefix, const char *msg)
+{
+    const char *p = msg;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stderr, "%s: %.*s\n", prefix, len, p);
+        p += len;
+        if (*p == '\n') p++;
+    }
+}

@@ -56,6 +56,9 @@ int write_all(int fd, const void *buf, size_t len);
 /* mkdir -p; 0 or -1 with a message in err. */
 int make_dirs(const char *path, int mode, char *err, size_t errcap);
 
+/* Prints each line of a (possibly multi-line) message as "PREFIX: line" on stderr. */
+void print_error_lines(const char *prefix, const char *msg);
+
 /* ---- command-line options ------------------------------------------------------------------- */
 
 /* Walks argv[1..]: options are "--name VALUE" or "--name=VALUE"; the first problem is

@@ -116,9 +116,9 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
     fprintf(out, "  heads decided at   d=2 %.1f%%  d=3 %.1f%%  d=4 %.1f%%  d>=5 %.1f%%  (%" PRIu64 " decisions, honest members)\n",
             pct(r->heads_at_depth[0], heads), pct(r->heads_at_depth[1], heads),
             pct(r->heads_at_depth[2], heads), pct(r->heads_at_depth[3], heads), heads);
-    fprintf(out, "  messages           sent %" PRIu64 ", delivered %" PRIu64 ", lost %" PRIu64 ", cut %" PRIu64 ", duplicated %" PRIu64 ", silenced %" PRIu64 "\n",
+    fprintf(out, "  messages           sent %" PRIu64 ", delivered %" PRIu64 ", lost %" PRIu64 ", cut %" PRIu64 ", duplicated %" PRIu64 ", silenced %" PRIu64 ", to crashed %" PRIu64 "\n",
             r->messages_sent, r->messages_delivered, r->messages_lost, r->messages_cut,
-            r->messages_duplicated, r->messages_silenced);
+            r->messages_duplicated, r->messages_silenced, r->messages_to_crashed);
     fprintf(out, "  dropped            %" PRIu64 " by honest members; garbage sent %" PRIu64 " (%" PRIu64 " must be dropped)\n",
             r->messages_dropped, r->garbage_sent, r->garbage_must_drop);
     fprintf(out, "  forks detected     %" PRIu64 " (sum over honest members)\n", r->forks_detected);
@@ -194,6 +194,7 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(o, "messages_cut", json_integer((json_int_t)r->messages_cut));
     json_object_set_new(o, "messages_duplicated", json_integer((json_int_t)r->messages_duplicated));
     json_object_set_new(o, "messages_silenced", json_integer((json_int_t)r->messages_silenced));
+    json_object_set_new(o, "messages_to_crashed", json_integer((json_int_t)r->messages_to_crashed));
     json_object_set_new(o, "messages_dropped", json_integer((json_int_t)r->messages_dropped));
     json_object_set_new(o, "garbage_sent", json_integer((json_int_t)r->garbage_sent));
     json_object_set_new(o, "garbage_must_drop", json_integer((json_int_t)r->garbage_must_drop));

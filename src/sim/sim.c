@@ -460,6 +460,8 @@ static void on_deliver(sim *s, const sim_event *ev)
         } else {
             for (uint32_t w = 0; w < mb->instances && !mb->crashed; w++) step(s, ev->to, w, &in);
         }
+    } else {
+        s->res->messages_to_crashed++;
     }
     sim_msg_release(ev->msg);
 }

@@ -109,7 +109,8 @@ typedef struct sim_result {
     uint64_t messages_sent;       /* messages handed to the network (one per recipient) */
     uint64_t messages_delivered;
     uint64_t messages_lost, messages_cut, messages_duplicated;
-    uint64_t messages_silenced;   /* sent by silent or crashed members, never left */
+    uint64_t messages_silenced;   /* sent by silent members, never left */
+    uint64_t messages_to_crashed; /* arrived at a crashed member, discarded */
     uint64_t messages_dropped;    /* rejected by honest members (aleph_member_stats) */
     uint64_t garbage_sent;        /* hostile messages (per recipient) */
     uint64_t garbage_must_drop;   /* of which every receiver must reject */

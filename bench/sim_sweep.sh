@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Long seed sweep of the simulator: `aleph sim --seeds 1000` over several configurations.
+# Exits non-zero if any run of any configuration fails (the failing seeds and a rerun command
+# are printed by aleph sim). Not part of ctest (tests/*.sh are); run it by hand or in CI:
+#   bench/sim_sweep.sh [path/to/aleph] [seeds]
+# Build it in Release first (cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release). Takes a few
+# minutes on a 2-core machine with 1000 seeds.
+set -u
+ALEPH=${1:-build-rel/aleph}
+SEEDS=${2:-1000}
+MATRIX=${MATRIX:-$(dirname "$0")/../tests/data/aws-8-regions-rtt-ms.tsv}
+if [ ! -x "$ALEPH" ]; then
+    echo "sim_sweep: $ALEPH is not an executable (build it, or pass its path)" >&2
+    exit 2
+fi
+status=0
+run() {
+    echo "== $*"
+    "$ALEPH" sim --quiet --seeds "$SEEDS" "$@" || status=1
+}
+run --members 4 --byzantine 1 --byzantine-kind mix --rounds 30
+run --members 7 --byzantine 2 --byzantine-kind mix --rounds 30 --loss 0.1 --duplicate 0.05 --reorder 50
+run --members 10 --byzantine 3 --byzantine-kind mix --rounds 30 --partition 300:3000
+run --members 7 --byzantine 1 --byzantine-kind forker --crashed 1 --rounds 30 --coin test
+run --members 10 --byzantine 3 --byzantine-kind garbage --rounds 30 --coin off --latency "matrix:$MATRIX"
+run --members 4 --rounds 30 --latency const:50
+exit $status

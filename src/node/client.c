@@ -7,7 +7,7 @@
 #include "peer.h"
 #include "util.h"
 
-#define ACK_QUEUE_MAX (1u << 20)
+#define ACK_QUEUE_MAX (64u << 10)
 
 typedef struct client {
     uv_tcp_t tcp;

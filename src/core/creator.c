@@ -11,6 +11,10 @@
 /* Creators (not known forkers) with a unit of `round` in the DAG, and how many could have. */
 static uint32_t usable_creators(const aleph_member *m, uint32_t round, uint32_t *possible)
 {
+    if (m->dag.forks_len == 0) {
+        *possible = m->n;
+        return round < m->dag.rounds_len ? m->dag.rounds[round].creators_present : 0;
+    }
     uint32_t present = 0, candidates = 0;
     for (uint32_t c = 0; c < m->n; c++) {
         if (m->dag.forker[c]) continue;

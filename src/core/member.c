@@ -193,9 +193,11 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
 {
     outbox_reset(&m->out);
     if (ev->now_ms > m->now_ms) m->now_ms = ev->now_ms;
+    uint64_t units_before = m->stats.units_added;
     if (ev->kind == ALEPH_EVENT_MESSAGE) take_message(m, ev);
     creator_try(m);
-    ordering_advance(m);
+    /* Heads depend on the DAG alone (coin values too): only a grown DAG can move them. */
+    if (m->stats.units_added != units_before) ordering_advance(m);
     sync_tick(m);
     outbox_finish(&m->out, up);
     uint64_t wake = creator_wake_ms(m), sync_at = sync_wake_ms(m);

@@ -123,6 +123,7 @@ typedef struct election {
     uint32_t current;            /* index of the candidate being decided */
     int8_t **votes;              /* votes[d-1][round_pos]: -1 unknown, 0, 1, 2 waiting */
     uint32_t *votes_len;
+    uint32_t *final_upto;        /* per row: entries below this position are final */
     uint32_t votes_rounds;
 } election;
 

@@ -24,8 +24,10 @@ static void election_reset_votes(election *e)
     for (uint32_t i = 0; i < e->votes_rounds; i++) free(e->votes[i]);
     free(e->votes);
     free(e->votes_len);
+    free(e->final_upto);
     e->votes = NULL;
     e->votes_len = NULL;
+    e->final_upto = NULL;
     e->votes_rounds = 0;
 }
 
@@ -58,13 +60,16 @@ static int8_t *votes_row(election *e, uint32_t d, uint32_t units_in_round)
 {
     if (d > e->votes_rounds) {
         int8_t **rows = realloc(e->votes, d * sizeof *rows);
-        uint32_t *lens = realloc(e->votes_len, d * sizeof *lens);
         if (rows) e->votes = rows;
+        uint32_t *lens = realloc(e->votes_len, d * sizeof *lens);
         if (lens) e->votes_len = lens;
-        if (!rows || !lens) return NULL;
+        uint32_t *finals = realloc(e->final_upto, d * sizeof *finals);
+        if (finals) e->final_upto = finals;
+        if (!rows || !lens || !finals) return NULL;
         for (uint32_t i = e->votes_rounds; i < d; i++) {
             e->votes[i] = NULL;
             e->votes_len[i] = 0;
+            e->final_upto[i] = 0;
         }
         e->votes_rounds = d;
     }
@@ -125,14 +130,21 @@ static int decide(aleph_member *m, election *e, const unit *u0, uint32_t *depth)
         const round_index *ri = &g->rounds[round];
         int8_t *row = votes_row(e, d, ri->units_len);
         if (!row) return DECIDED_NOT_YET;
-        for (uint32_t pos = 0; pos < ri->units_len; pos++) {
+        uint32_t *final_upto = &e->final_upto[d - 1];
+        for (uint32_t pos = *final_upto; pos < ri->units_len; pos++) {
             int8_t s = row[pos];
-            if (s != STATE_UNKNOWN && !(s & (STATE_VOTE_WAITS | STATE_DECISION_WAITS))) continue;
-            int v = evaluate(m, e, u0, g->units[ri->units[pos]], d, &row[pos]);
-            if (v != DECIDED_NOT_YET) {
-                *depth = d;
-                return v;
+            int final = s != STATE_UNKNOWN && !(s & (STATE_VOTE_WAITS | STATE_DECISION_WAITS));
+            if (!final) {
+                int v = evaluate(m, e, u0, g->units[ri->units[pos]], d, &row[pos]);
+                if (v != DECIDED_NOT_YET) {
+                    *depth = d;
+                    return v;
+                }
+                s = row[pos];
+                final = !(s & (STATE_VOTE_WAITS | STATE_DECISION_WAITS));
             }
+            /* A final prefix is never looked at again for this candidate. */
+            if (final && pos == *final_upto) (*final_upto)++;
         }
     }
     return DECIDED_NOT_YET;

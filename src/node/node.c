@@ -49,6 +49,15 @@ typedef struct node {
     uint64_t created_ms[CREATED_RING];
     uint64_t steps, step_ns;
     uint64_t consensus_latency_ms_sum, consensus_latency_n;
+    /* Messages produced after a persist wait here until it is durable (FIFO). */
+    struct held_msg {
+        uint64_t seq;
+        uint32_t to;
+        out_frame *f;
+    } *held;
+    size_t held_head, held_len, held_cap;
+    uint64_t hold_until;           /* persist sequence the next message must wait for */
+    uint64_t held_total, held_max;
     char data_dir[4096];
 } node;
 
@@ -158,27 +167,70 @@ static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint6
 
 static void arm_step_timer(node *nd, uint64_t wake_ms);
 
+static void send_now(node *nd, uint32_t to, out_frame *f)
+{
+    if (to == ALEPH_TO_ALL) {
+        for (uint32_t p = 0; p < nd->committee.size; p++)
+            if (p != nd->secret.index) net_send(&nd->net, p, f);
+    } else {
+        net_send(&nd->net, to, f);
+    }
+}
+
+static int hold(node *nd, uint32_t to, out_frame *f)
+{
+    if (nd->held_len == nd->held_cap) {
+        size_t cap = nd->held_cap ? nd->held_cap * 2 : 256;
+        struct held_msg *grown = malloc(cap * sizeof *grown);
+        if (!grown) return -1;
+        for (size_t i = 0; i < nd->held_len; i++)
+            grown[i] = nd->held[(nd->held_head + i) % nd->held_cap];
+        free(nd->held);
+        nd->held = grown;
+        nd->held_cap = cap;
+        nd->held_head = 0;
+    }
+    nd->held[(nd->held_head + nd->held_len) % nd->held_cap] =
+        (struct held_msg){.seq = nd->hold_until, .to = to, .f = f};
+    nd->held_len++;
+    nd->held_total++;
+    if (nd->held_len > nd->held_max) nd->held_max = nd->held_len;
+    return 0;
+}
+
+static void on_durable(void *ctx, uint64_t durable_seq)
+{
+    node *nd = ctx;
+    while (nd->held_len && nd->held[nd->held_head].seq <= durable_seq) {
+        struct held_msg *h = &nd->held[nd->held_head];
+        if (!nd->stopping) send_now(nd, h->to, h->f);
+        out_frame_unref(h->f);
+        nd->held_head = (nd->held_head + 1) % nd->held_cap;
+        nd->held_len--;
+    }
+}
+
+static void on_backup_failed(void *ctx, int err)
+{
+    /* Never send what is not durable: stop instead. */
+    node *nd = ctx;
+    log_line(&nd->log, LOG_ERROR, "backup_failed", "\"error\":\"%s\"", strerror(err));
+    node_stop(nd, 1);
+}
+
 static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms)
 {
-    if (up->persist_len) {
-        if (backup_append(&nd->backup, up->persist, up->persist_len) != 0) {
-            /* Never send what is not durable: stop instead. */
-            log_line(&nd->log, LOG_ERROR, "backup_failed", "\"error\":\"%s\"", strerror(errno));
-            node_stop(nd, 1);
-            return;
-        }
-    }
+    if (up->persist_len) nd->hold_until = backup_submit(&nd->backup, up->persist, up->persist_len);
     for (size_t i = 0; i < up->messages_len; i++) {
         const aleph_outgoing *m = &up->messages[i];
         if (m->len == 0) continue;
         int droppable = m->to == ALEPH_TO_ALL && m->data[0] == MSG_UNIT;
         out_frame *f = out_frame_new(m->data, m->len, droppable);
         if (!f) continue;
-        if (m->to == ALEPH_TO_ALL) {
-            for (uint32_t p = 0; p < nd->committee.size; p++)
-                if (p != nd->secret.index) net_send(&nd->net, p, f);
+        if (nd->backup.durable_seq < nd->hold_until) {
+            if (hold(nd, m->to, f) == 0) continue;
         } else {
-            net_send(&nd->net, m->to, f);
+            send_now(nd, m->to, f);
         }
         out_frame_unref(f);
     }
@@ -335,7 +387,8 @@ static void log_stats(node *nd, const char *event)
              ",\"pending_evicted\":%" PRIu64 ",\"requests_sent\":%" PRIu64 ",\"forks_detected\":%" PRIu64
              ",\"coin_shares_invalid\":%" PRIu64 ",\"pool_txs\":%" PRIu64 ",\"pool_bytes\":%" PRIu64
              ",\"dag_units\":%" PRIu64 "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
-             "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"output_bytes\":%" PRIu64
+             "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
+             "\"held_max\":%zu,\"output_bytes\":%" PRIu64
              ",\"consensus_latency_ms_mean\":%.1f",
              uptime, rss_mb(), (double)ru.ru_maxrss / 1024.0, cpu,
              ms.round_created == UINT32_MAX ? -1 : (int)ms.round_created,
@@ -349,7 +402,9 @@ static void log_stats(node *nd, const char *event)
              ms.units_pending, ms.pending_evicted, ms.requests_sent, ms.forks_detected,
              ms.coin_shares_invalid, ms.pool_txs, ms.pool_bytes, ms.dag_units, nd->steps,
              (double)nd->step_ns / 1e6, nd->backup.syncs, (double)nd->backup.sync_ns_max / 1e6,
-             nd->output.bytes,
+             nd->backup.syncs ? (double)nd->backup.sync_ns_total / 1e6 / (double)nd->backup.syncs
+                              : 0.0,
+             nd->held_max, nd->output.bytes,
              nd->consensus_latency_n
                  ? (double)nd->consensus_latency_ms_sum / (double)nd->consensus_latency_n
                  : 0.0);
@@ -463,6 +518,7 @@ static int start(node *nd, char *err, size_t cap)
                           nd->cfg.max_tx_bytes, o->subscriber_buffer, on_submit, on_submitted, nd,
                           &nd->log, err, cap) != 0)
         return -1;
+    backup_start(&nd->backup, &nd->loop, on_durable, on_backup_failed, nd);
     uv_signal_start(&nd->sigint, on_signal, SIGINT);
     uv_signal_start(&nd->sigterm, on_signal, SIGTERM);
     uv_timer_start(&nd->stats_timer, on_stats_timer, o->stats_interval_ms, o->stats_interval_ms);
@@ -509,6 +565,9 @@ int node_run(const node_options *o)
     if (!rc) rc = nd->exit_code;
     if (!rc || nd->log.buf) log_line(&nd->log, LOG_INFO, "stopped", "\"exit_code\":%d", rc);
     uv_loop_close(&nd->loop);
+    for (size_t i = 0; i < nd->held_len; i++)
+        out_frame_unref(nd->held[(nd->held_head + i) % nd->held_cap].f);
+    free(nd->held);
     net_free(&nd->net);
     output_close(&nd->output);
     backup_close(&nd->backup);

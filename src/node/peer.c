@@ -213,7 +213,7 @@ static void conn_close(conn *c, int level, const char *why)
         p->stats.disconnects++;
         if (!n->closing)
             log_line(n->log, level, "peer_disconnected", "\"peer\":%u,\"reason\":\"%s\"", c->peer,
-                     why);
+                     why ? why : "closed");
     } else if (why && !n->closing && was != CONN_CONNECTING) {
         char peer_desc[32] = "null";
         if (c->peer < n->members) snprintf(peer_desc, sizeof peer_desc, "%u", c->peer);

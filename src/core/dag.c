@@ -466,8 +466,8 @@ unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_
     return u;
 }
 
-void dag_receive_parents(aleph_member *m, const uint8_t unit_hash_[32], const uint8_t *hashes,
-                         uint32_t count)
+void dag_receive_parents(aleph_member *m, uint32_t from, const uint8_t unit_hash_[32],
+                         const uint8_t *hashes, uint32_t count)
 {
     pending_set *p = &m->pending;
     if (!hashmap_get(&p->by_hash, unit_hash_, NULL)) return; /* not (or no longer) waiting */
@@ -479,6 +479,7 @@ void dag_receive_parents(aleph_member *m, const uint8_t unit_hash_[32], const ui
         if (!pu->explicit_parents) return;
         memcpy(pu->explicit_parents, hashes, (size_t)count * 32);
         pu->explicit_len = count;
+        pu->from = from; /* it holds those parents: ask it for any that are missing */
         pending_retry(m);
         return;
     }

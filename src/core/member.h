@@ -102,7 +102,7 @@ typedef struct request {
     uint32_t creator, round; /* REQ_SLOT */
     uint32_t attempts;
     uint64_t next_ms;
-    uint32_t peer;           /* next peer to ask */
+    uint32_t origin;         /* the peer that showed the need: it holds what is missing */
 } request;
 
 typedef struct request_set {
@@ -213,8 +213,8 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
 /* Adds an own, freshly created unit; it is valid by construction. */
 unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_t hash[32]);
 /* A PARENTS answer arrived for a pending unit. */
-void dag_receive_parents(aleph_member *m, const uint8_t unit_hash[32], const uint8_t *hashes,
-                         uint32_t count);
+void dag_receive_parents(aleph_member *m, uint32_t from, const uint8_t unit_hash[32],
+                         const uint8_t *hashes, uint32_t count);
 /* Asks again for what every waiting unit waits for: requests give up after a few attempts,
  * and a unit must not wait forever for an answer nobody is asked for any more. */
 void pending_rerequest(aleph_member *m);

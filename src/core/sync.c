@@ -10,10 +10,15 @@
 #include "member.h"
 #include "message.h"
 
-#define REQUEST_ATTEMPTS_MAX 8u
-#define REQUEST_BACKOFF_SHIFT_MAX 4u
+/* A request goes first to the peer that showed the need (it holds what is missing, if it is
+ * honest), then to every other peer in turn, so that a unit only a few members hold (a
+ * forker's variant) is found within one pass over the committee. */
+#define REQUEST_ATTEMPTS_MIN 8u
+#define REQUEST_BACKOFF_SHIFT_MAX 2u
 /* Units sent in answer to one HIGHEST message: enough for several rounds of catch-up. */
 #define ANTI_ENTROPY_ROUNDS_MAX 8u
+/* Answers to REQUEST_PARENTS that also carry the parent units, per message. */
+#define PARENTS_PUSH_MAX 2u
 #define ANTI_ENTROPY_BYTES_MAX (8u * 1024u * 1024u)
 
 void slot_key(uint32_t creator, uint32_t round, uint8_t key[32])
@@ -57,7 +62,25 @@ static void request_add(aleph_member *m, uint8_t kind, const uint8_t key[32],
     r->round = round;
     r->attempts = 0;
     r->next_ms = m->now_ms;
-    r->peer = (peer == m->secret.index || peer >= m->n) ? member_random_peer(m) : peer;
+    r->origin = (peer == m->secret.index || peer >= m->n) ? member_random_peer(m) : peer;
+}
+
+static uint32_t request_attempts_max(const aleph_member *m)
+{
+    uint32_t pass = 2 * (m->n - 1) + 1;
+    return pass > REQUEST_ATTEMPTS_MIN ? pass : REQUEST_ATTEMPTS_MIN;
+}
+
+/* Attempt k asks the origin on even k, and the k/2-th other peer after it on odd k. */
+static uint32_t request_peer(const aleph_member *m, const request *r)
+{
+    if (r->attempts % 2 == 0) return r->origin;
+    uint32_t step = 1 + (r->attempts / 2) % (m->n - 1);
+    uint32_t p = (r->origin + step) % m->n;
+    if (p == m->secret.index) p = (p + 1) % m->n;
+    if (p == r->origin) p = (p + 1) % m->n;
+    if (p == m->secret.index) p = (p + 1) % m->n;
+    return p;
 }
 
 void sync_request_slot(aleph_member *m, uint32_t creator, uint32_t round, uint32_t peer)
@@ -164,7 +187,8 @@ static void flush_requests(aleph_member *m)
     request_set *rs = &m->requests;
     for (uint32_t i = 0; i < rs->len;) {
         request *r = &rs->items[i];
-        if (request_satisfied(m, r) || r->attempts >= REQUEST_ATTEMPTS_MAX) request_remove(m, i);
+        if (request_satisfied(m, r) || r->attempts >= request_attempts_max(m))
+            request_remove(m, i);
         else i++;
     }
     due_request *due = NULL;
@@ -173,12 +197,11 @@ static void flush_requests(aleph_member *m)
         request *r = &rs->items[i];
         if (r->next_ms > m->now_ms) continue;
         if (!due && !(due = malloc(rs->len * sizeof *due))) return;
-        due[due_len++] = (due_request){.peer = r->peer, .kind = r->kind, .index = i};
-        uint32_t shift = r->attempts < REQUEST_BACKOFF_SHIFT_MAX ? r->attempts
-                                                                 : REQUEST_BACKOFF_SHIFT_MAX;
+        due[due_len++] = (due_request){.peer = request_peer(m, r), .kind = r->kind, .index = i};
+        uint32_t shift = r->attempts / 2 < REQUEST_BACKOFF_SHIFT_MAX ? r->attempts / 2
+                                                                     : REQUEST_BACKOFF_SHIFT_MAX;
         r->attempts++;
         r->next_ms = m->now_ms + ((uint64_t)m->cfg.request_retry_ms << shift);
-        r->peer = member_random_peer(m);
     }
     if (!due_len) return;
     qsort(due, due_len, sizeof *due, compare_due);
@@ -234,7 +257,7 @@ static void send_slot(aleph_member *m, uint32_t to, uint32_t creator, uint32_t r
         send_unit(m, to, m->dag.units[id]);
 }
 
-static void answer_parents(aleph_member *m, uint32_t to, const uint8_t hash[32])
+static void answer_parents(aleph_member *m, uint32_t to, const uint8_t hash[32], int push_units)
 {
     const unit *u = dag_find(m, hash);
     if (!u || !u->parents) return;
@@ -251,6 +274,11 @@ static void answer_parents(aleph_member *m, uint32_t to, const uint8_t hash[32])
         memcpy(p, m->dag.units[u->parents[c]]->hash, 32);
         p += 32;
     }
+    /* Parents are asked for only when a fork is involved, and the asker will most likely
+     * need a variant it lacks next: send the parent units too, saving a round trip. */
+    if (!push_units) return;
+    for (uint32_t c = 0; c < m->n; c++)
+        if (u->parents[c] != NONE) send_unit(m, to, m->dag.units[u->parents[c]]);
 }
 
 /* Sends the units a peer lacks according to its highest rounds, lowest rounds first (so
@@ -303,10 +331,13 @@ void sync_receive(aleph_member *m, uint32_t from, const void *msg_)
         }
         break;
     case MSG_REQUEST_PARENTS:
-        for (uint32_t i = 0; i < msg->count; i++) answer_parents(m, from, message_hash(msg, i));
+        /* Units are pushed for the first few only: a request must not be a lever for
+         * making a member send N units per 32 bytes asked. */
+        for (uint32_t i = 0; i < msg->count; i++)
+            answer_parents(m, from, message_hash(msg, i), i < PARENTS_PUSH_MAX);
         break;
     case MSG_PARENTS:
-        dag_receive_parents(m, msg->body, msg->items, msg->count);
+        dag_receive_parents(m, from, msg->body, msg->items, msg->count);
         break;
     case MSG_HIGHEST:
         answer_highest(m, from, msg);

@@ -471,6 +471,7 @@ typedef struct report {
     uint64_t warn_lines;
     int unexpected_exits;
     uint32_t batches, last_round;
+    double harness_cpu_s;          /* this process: load generator and output analysis */
 } report;
 
 static void check_exactly_once(local_run *r, report *rep)
@@ -564,6 +565,10 @@ static void compute(local_run *r, report *rep)
         rep->unanswered += t->sent - t->acked;
     }
     rep->kept_rate = loadgen_kept_rate(&r->lg);
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    rep->harness_cpu_s = (double)self.ru_utime.tv_sec + (double)self.ru_utime.tv_usec / 1e6 +
+                         (double)self.ru_stime.tv_sec + (double)self.ru_stime.tv_usec / 1e6;
 }
 
 static json_t *report_json(local_run *r, const report *rep)
@@ -592,6 +597,7 @@ static json_t *report_json(local_run *r, const report *rep)
     json_object_set_new(j, "bytes_sent_per_member_s", json_real(round(rep->bytes_sent_per_member_s)));
     json_object_set_new(j, "peak_rss_mb", json_real(round(rep->peak_rss_mb * 10) / 10));
     json_object_set_new(j, "cpu_s_per_member", json_real(round(rep->cpu_s_per_member * 100) / 100));
+    json_object_set_new(j, "harness_cpu_s", json_real(round(rep->harness_cpu_s * 100) / 100));
     json_object_set_new(j, "round_delay_ms", r->o.round_delay_ms >= 0
                                                  ? json_integer(r->o.round_delay_ms)
                                                  : json_integer(10));
@@ -639,8 +645,9 @@ static void report_text(FILE *f, local_run *r, const report *rep)
         fprintf(f, "  after kill   %u members killed at round %u; the rest ordered %d more rounds\n",
                 o->faulty, r->round_at_kill, (int)rep->last_round - (int)r->round_at_kill);
     fprintf(f, "  traffic      %.2f MB/s sent per member\n", rep->bytes_sent_per_member_s / 1e6);
-    fprintf(f, "  resources    peak RSS %.1f MB (largest member), CPU %.2f s per member\n",
-            rep->peak_rss_mb, rep->cpu_s_per_member);
+    fprintf(f, "  resources    peak RSS %.1f MB (largest member), CPU %.2f s per member; "
+               "load generator and analysis %.2f s\n",
+            rep->peak_rss_mb, rep->cpu_s_per_member, rep->harness_cpu_s);
     fprintf(f, "  client       sent %" PRIu64 ", accepted %" PRIu64 ", refused (pool full) %" PRIu64
                "%s%s\n",
             rep->sent, rep->accepted, rep->pool_full,

@@ -89,3 +89,27 @@ int frame_reader_feed(frame_reader *r, const uint8_t *data, size_t len, frame_fn
     }
     return FRAME_OK;
 }
+
+uint8_t *frame_reader_direct(frame_reader *r, size_t min, size_t *len)
+{
+    if (!r->in_body || !r->body) return NULL;
+    size_t missing = r->body_len - r->body_have;
+    if (missing < min) return NULL;
+    *len = missing;
+    return r->body + r->body_have;
+}
+
+int frame_reader_direct_done(frame_reader *r, size_t n, frame_fn fn, void *ctx)
+{
+    r->body_have += (uint32_t)n;
+    if (r->body_have < r->body_len) return FRAME_OK;
+    r->in_body = 0;
+    r->header_have = 0;
+    int stop = fn(ctx, r->body, r->body_len);
+    if (r->body_cap > BODY_KEEP_MAX) {
+        free(r->body);
+        r->body = NULL;
+        r->body_cap = 0;
+    }
+    return stop ? FRAME_STOPPED : FRAME_OK;
+}

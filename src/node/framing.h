@@ -40,4 +40,12 @@ void frame_reader_free(frame_reader *r);
 int frame_reader_feed(frame_reader *r, const uint8_t *data, size_t len, frame_fn fn, void *ctx,
                       uint32_t *declared);
 
+/* While a large frame body is being assembled the next read can go straight into it, saving
+ * a copy: returns where and how much may be read (only when at least `min` bytes of the body
+ * are missing), else NULL. */
+uint8_t *frame_reader_direct(frame_reader *r, size_t min, size_t *len);
+/* Accounts for n bytes read straight into the body (n <= the *len given); calls fn when the
+ * frame is complete. Returns FRAME_OK or FRAME_STOPPED. */
+int frame_reader_direct_done(frame_reader *r, size_t n, frame_fn fn, void *ctx);
+
 #endif

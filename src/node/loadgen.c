@@ -12,13 +12,25 @@
  * the client falling behind. */
 #define WRITE_QUEUE_LIMIT (8u << 20)
 
+/* Padding: a fixed pseudo-random pattern (copied, not computed per byte). */
+static uint8_t padding[4096];
+static int padding_ready;
+
 void loadgen_fill_tx(uint8_t *tx, uint32_t size, uint64_t send_ns, uint64_t seq,
                      uint32_t client_id)
 {
+    if (!padding_ready) {
+        for (size_t i = 0; i < sizeof padding; i++) padding[i] = (uint8_t)(i * 131u + 17u);
+        padding_ready = 1;
+    }
     le64_put(tx, send_ns);
     le64_put(tx + 8, seq);
     le32_put(tx + 16, client_id);
-    for (uint32_t i = LOADGEN_TX_MIN; i < size; i++) tx[i] = (uint8_t)(i * 131u + seq);
+    for (uint32_t off = LOADGEN_TX_MIN; off < size;) {
+        uint32_t n = size - off < sizeof padding ? size - off : (uint32_t)sizeof padding;
+        memcpy(tx + off, padding, n);
+        off += n;
+    }
 }
 
 int loadgen_parse_tx(const uint8_t *tx, size_t len, uint64_t *send_ns, uint64_t *seq,

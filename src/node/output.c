@@ -9,7 +9,8 @@
 
 #include "util.h"
 
-#define OUTPUT_BUF_BYTES (4u << 20)
+#define OUTPUT_BUF_BYTES (64u << 10)
+#define OUTPUT_IOV_MAX 512
 
 int output_open(output_file *o, const char *path, uint32_t member, uint64_t session, char *err,
                 size_t cap)
@@ -31,7 +32,8 @@ int output_open(output_file *o, const char *path, uint32_t member, uint64_t sess
     }
     o->cap = OUTPUT_BUF_BYTES;
     o->buf = malloc(o->cap);
-    if (!o->buf) {
+    o->iov = malloc(OUTPUT_IOV_MAX * sizeof *o->iov);
+    if (!o->buf || !o->iov) {
         snprintf(err, cap, "out of memory");
         close(o->fd);
         return -1;
@@ -46,36 +48,63 @@ int output_open(output_file *o, const char *path, uint32_t member, uint64_t sess
                                        -1);
 }
 
-int output_flush(output_file *o)
+static void write_iov(output_file *o)
 {
-    if (o->len && !o->failed) {
-        if (write_all(o->fd, o->buf, o->len) != 0) {
+    struct iovec *iov = o->iov;
+    int cnt = o->iov_len;
+    while (cnt > 0 && !o->failed) {
+        ssize_t w = writev(o->fd, iov, cnt);
+        if (w < 0) {
+            if (errno == EINTR) continue;
             o->failed = 1;
             o->errno_saved = errno;
-        } else {
-            o->bytes += o->len;
+            break;
+        }
+        o->bytes += (uint64_t)w;
+        size_t left = (size_t)w;
+        while (cnt > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + left;
+            iov->iov_len -= left;
         }
     }
+    o->iov_len = 0;
     o->len = 0;
+}
+
+int output_flush(output_file *o)
+{
+    if (o->len && o->iov_len == 0) {
+        /* only the file header is pending */
+        o->iov[0] = (struct iovec){o->buf, o->len};
+        o->iov_len = 1;
+    }
+    if (o->iov_len) write_iov(o);
     return o->failed ? -1 : 0;
 }
 
-static void append(output_file *o, const void *data, size_t len)
+/* Adds bytes to the current header run (copied into buf). */
+static void add_header(output_file *o, const void *data, size_t len)
 {
-    if (o->cap - o->len < len) {
-        output_flush(o);
-        if (len >= o->cap) { /* a large payload goes straight out */
-            if (!o->failed && write_all(o->fd, data, len) != 0) {
-                o->failed = 1;
-                o->errno_saved = errno;
-            } else {
-                o->bytes += len;
-            }
-            return;
-        }
-    }
-    memcpy(o->buf + o->len, data, len);
+    if (o->cap - o->len < len || o->iov_len >= OUTPUT_IOV_MAX - 1) write_iov(o);
+    uint8_t *at = o->buf + o->len;
+    memcpy(at, data, len);
     o->len += len;
+    if (o->iov_len && (uint8_t *)o->iov[o->iov_len - 1].iov_base +
+                              o->iov[o->iov_len - 1].iov_len == at)
+        o->iov[o->iov_len - 1].iov_len += len; /* extends the previous header run */
+    else
+        o->iov[o->iov_len++] = (struct iovec){at, len};
+}
+
+static void add_payload(output_file *o, const uint8_t *data, size_t len)
+{
+    if (o->iov_len >= OUTPUT_IOV_MAX) write_iov(o);
+    o->iov[o->iov_len++] = (struct iovec){(void *)data, len};
 }
 
 void output_batch(output_file *o, const aleph_batch *b, uint64_t output_real_ns)
@@ -88,7 +117,7 @@ void output_batch(output_file *o, const aleph_batch *b, uint64_t output_real_ns)
     le32_put(h + 44, b->head_depth);
     le64_put(h + 48, output_real_ns);
     le32_put(h + 56, (uint32_t)b->units_len);
-    append(o, h, sizeof h);
+    add_header(o, h, sizeof h);
     for (size_t i = 0; i < b->units_len; i++) {
         const aleph_ordered_unit *u = &b->units[i];
         uint8_t uh[OUTPUT_UNIT_HEADER_BYTES];
@@ -96,9 +125,11 @@ void output_batch(output_file *o, const aleph_batch *b, uint64_t output_real_ns)
         le32_put(uh + 4, u->creator);
         memcpy(uh + 8, u->hash, 32);
         le32_put(uh + 40, (uint32_t)u->payload_len);
-        append(o, uh, sizeof uh);
-        if (u->payload_len) append(o, u->payload, u->payload_len);
+        add_header(o, uh, sizeof uh);
+        if (u->payload_len) add_payload(o, u->payload, u->payload_len);
     }
+    /* Payloads belong to the member and are valid only until its next step: write now. */
+    write_iov(o);
     o->batches++;
     o->units += b->units_len;
 }
@@ -111,7 +142,9 @@ void output_close(output_file *o)
     }
     o->fd = -1;
     free(o->buf);
+    free(o->iov);
     o->buf = NULL;
+    o->iov = NULL;
 }
 
 /* ---- reading --------------------------------------------------------------------------------- */

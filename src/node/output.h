@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 
 #include "aleph/aleph.h"
 
@@ -27,8 +28,10 @@
 
 typedef struct output_file {
     int fd;
-    uint8_t *buf;
+    uint8_t *buf;            /* headers of the batch being written */
     size_t len, cap;
+    struct iovec *iov;       /* headers and payloads (in place, not copied) */
+    int iov_len;
     uint64_t batches, units, bytes;
     int failed;          /* a write failed: errno_saved tells why */
     int errno_saved;
@@ -37,7 +40,8 @@ typedef struct output_file {
 /* Creates (or refuses a non-empty) output file and writes its header. */
 int output_open(output_file *o, const char *path, uint32_t member, uint64_t session, char *err,
                 size_t cap);
-/* Appends one batch (buffered; see output_flush). */
+/* Appends one batch: headers are gathered in a buffer and written with the payloads, which
+ * are not copied, in one writev. */
 void output_batch(output_file *o, const aleph_batch *b, uint64_t output_real_ns);
 /* Writes what is buffered; -1 when a write failed. */
 int output_flush(output_file *o);

@@ -383,7 +383,13 @@ static int on_frame(void *ctx, const uint8_t *data, size_t len)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     conn *c = h->data;
-    *buf = uv_buf_init((char *)c->net->read_buf, sizeof c->net->read_buf);
+    size_t len;
+    /* The rest of a large unit goes straight into its assembly buffer. */
+    uint8_t *direct = frame_reader_direct(&c->reader, 64u * 1024u, &len);
+    if (direct && c->state == CONN_OPEN)
+        *buf = uv_buf_init((char *)direct, (unsigned)len);
+    else
+        *buf = uv_buf_init((char *)c->net->read_buf, sizeof c->net->read_buf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -395,6 +401,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread == 0) return;
+    if (buf->base != (char *)c->net->read_buf) {
+        frame_reader_direct_done(&c->reader, (size_t)nread, on_frame, c);
+        return;
+    }
     uint32_t declared = 0;
     int rc = frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)nread, on_frame, c,
                                &declared);

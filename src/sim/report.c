@@ -53,6 +53,9 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
         at += (size_t)snprintf(buf + at, len - at, " --faulty-ms %" PRIu64, cfg->faulty_ms_max);
     if (at < len && cfg->liveness_ms_max)
         at += (size_t)snprintf(buf + at, len - at, " --liveness-ms %" PRIu64, cfg->liveness_ms_max);
+    if (at < len && cfg->adversary_round)
+        at += (size_t)snprintf(buf + at, len - at, " --adversary %u:%u", cfg->adversary_round,
+                               cfg->adversary_rounds);
     if (at < len) snprintf(buf + at, len - at, " --seed %" PRIu64, seed);
 }
 
@@ -116,6 +119,17 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
     fprintf(out, "  heads decided at   d=2 %.1f%%  d=3 %.1f%%  d=4 %.1f%%  d>=5 %.1f%%  (%" PRIu64 " decisions, honest members)\n",
             pct(r->heads_at_depth[0], heads), pct(r->heads_at_depth[1], heads),
             pct(r->heads_at_depth[2], heads), pct(r->heads_at_depth[3], heads), heads);
+    if (r->adversary_round) {
+        if (r->adversary_head_delay == UINT32_MAX)
+            fprintf(out, "  adversary          head of round %u never output at member 0\n",
+                    r->adversary_round);
+        else
+            fprintf(out,
+                    "  adversary          head of round %u output when member 0 was at round "
+                    "r+%u (decided at d=%u); the scheduler held it through r+%u in its view\n",
+                    r->adversary_round, r->adversary_head_delay, r->adversary_head_depth,
+                    r->adversary_held);
+    }
     fprintf(out, "  messages           sent %" PRIu64 ", delivered %" PRIu64 ", lost %" PRIu64 ", cut %" PRIu64 ", duplicated %" PRIu64 ", silenced %" PRIu64 ", to crashed %" PRIu64 "\n",
             r->messages_sent, r->messages_delivered, r->messages_lost, r->messages_cut,
             r->messages_duplicated, r->messages_silenced, r->messages_to_crashed);
@@ -184,6 +198,16 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(d, "4", json_integer((json_int_t)r->heads_at_depth[2]));
     json_object_set_new(d, "5+", json_integer((json_int_t)r->heads_at_depth[3]));
     json_object_set_new(o, "heads_at_depth", d);
+    if (r->adversary_round) {
+        json_t *a = json_object();
+        json_object_set_new(a, "round", json_integer(r->adversary_round));
+        json_object_set_new(a, "head_delay_rounds", r->adversary_head_delay == UINT32_MAX
+                                                        ? json_null()
+                                                        : json_integer(r->adversary_head_delay));
+        json_object_set_new(a, "head_depth", json_integer(r->adversary_head_depth));
+        json_object_set_new(a, "held_rounds", json_integer(r->adversary_held));
+        json_object_set_new(o, "adversary", a);
+    }
     json_object_set_new(o, "heal_ms", json_integer((json_int_t)r->heal_ms));
     json_object_set_new(o, "end_ms", json_integer((json_int_t)r->end_ms));
     json_object_set_new(o, "wall_s", json_real(r->wall_s));

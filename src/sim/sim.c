@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adversary.h"
 #include "dump.h"
 #include "event_queue.h"
 #include "garbage.h"
@@ -74,6 +75,10 @@ typedef struct sim {
     sim_samples e2e, consensus;
     sim_dump dump;
     int dumping;
+    unit_limits limits;           /* what the members' decoders check */
+    sim_adversary *adversary;
+    sim_event *held;              /* deliveries the adversary holds back */
+    size_t held_len, held_cap;
     uint8_t *honest_mask;
     uint32_t honest_count, honest_reached, honest_at_heal_round;
     uint64_t now;
@@ -184,6 +189,23 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
     if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) {
         snprintf(buf, len, "--coin: unknown mode");
         return buf;
+    }
+    if (cfg->adversary_round) {
+        if (cfg->byzantine || cfg->crashed) {
+            snprintf(buf, len, "--adversary: runs with every member live (it needs no Byzantine "
+                               "member); drop --byzantine and --crashed");
+            return buf;
+        }
+        if (cfg->adversary_rounds < 1 || cfg->adversary_rounds > 1000) {
+            snprintf(buf, len, "--adversary: rounds to hold must be in 1..1000");
+            return buf;
+        }
+        if (cfg->rounds < cfg->adversary_round + cfg->adversary_rounds + 8) {
+            snprintf(buf, len, "--rounds: %u is too low for --adversary %u:%u (needs at least %u)",
+                     cfg->rounds, cfg->adversary_round, cfg->adversary_rounds,
+                     cfg->adversary_round + cfg->adversary_rounds + 8);
+            return buf;
+        }
     }
     if (cfg->txs_per_tick > 100000) {
         snprintf(buf, len, "--txs-per-tick: %u is over 100000", cfg->txs_per_tick);
@@ -315,20 +337,62 @@ static void count_drop(sim *s, const char *reason)
         s->drops[s->drops_len++] = (drop_reason){reason, 1};
 }
 
-static void dump_created(sim *s, uint32_t i, uint32_t w, const aleph_update *up,
-                         const uint8_t hash[32])
+/* The encoding of the unit just created with this hash: it is among the step's persists. */
+static const aleph_blob *created_unit(const sim *s, const aleph_update *up, const uint8_t hash[32])
 {
     for (size_t k = 0; k < up->persist_len; k++) {
         unit_wire wire;
-        if (unit_decode(up->persist[k].data, up->persist[k].len, &s->dump.limits, &wire) != NULL)
+        if (unit_decode(up->persist[k].data, up->persist[k].len, &s->limits, &wire) != NULL)
             continue;
         uint8_t h[32];
         unit_hash(up->persist[k].data, wire.signed_len, h);
-        if (memcmp(h, hash, 32) == 0) {
-            sim_dump_unit_created(&s->dump, i, w, up->persist[k].data, up->persist[k].len, s->now);
-            return;
+        if (memcmp(h, hash, 32) == 0) return &up->persist[k];
+    }
+    return NULL;
+}
+
+/* Deliveries the adversary held back that it now admits go out at once. */
+static void release_held(sim *s)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < s->held_len; k++) {
+        sim_event ev = s->held[k];
+        const sim_member *to = &s->members[ev.to];
+        if (sim_adversary_admit(s->adversary, ev.to, to->inst[0].own_round, ev.msg->data,
+                                ev.msg->len)) {
+            ev.at_ms = s->now;
+            if (sim_queue_push(&s->queue, ev) != 0) fail(s, NULL, "simulator out of memory (queue)");
+        } else {
+            s->held[kept++] = ev;
         }
     }
+    s->held_len = kept;
+}
+
+static void hold(sim *s, const sim_event *ev)
+{
+    if (s->held_len == s->held_cap) {
+        size_t cap = s->held_cap ? s->held_cap * 2 : 256;
+        sim_event *grown = realloc(s->held, cap * sizeof *grown);
+        if (!grown) {
+            fail(s, NULL, "simulator out of memory (held messages)");
+            sim_msg_release(ev->msg);
+            return;
+        }
+        s->held = grown;
+        s->held_cap = cap;
+    }
+    s->held[s->held_len++] = *ev;
+}
+
+static void adversary_saw_created(sim *s, const aleph_update *up, const uint8_t hash[32])
+{
+    const aleph_blob *b = created_unit(s, up, hash);
+    if (!b) return;
+    int was_active = sim_adversary_active(s->adversary);
+    if (sim_adversary_created(s->adversary, b->data, b->len) ||
+        was_active != sim_adversary_active(s->adversary))
+        release_held(s);
 }
 
 static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *up)
@@ -351,7 +415,11 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
                 mb->reached_heal_round = 1;
                 s->honest_at_heal_round++;
             }
-            if (s->dumping) dump_created(s, i, w, up, no->hash);
+            if (s->dumping) {
+                const aleph_blob *b = created_unit(s, up, no->hash);
+                if (b) sim_dump_unit_created(&s->dump, i, w, b->data, b->len, s->now);
+            }
+            if (s->adversary && w == 0) adversary_saw_created(s, up, no->hash);
             break;
         case ALEPH_NOTICE_UNIT_ADDED:
             if (s->dumping) sim_dump_unit_added(&s->dump, i, w, no->creator, no->round, no->hash);
@@ -388,6 +456,16 @@ static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
         return;
     }
     mb->heads++;
+    if (s->adversary && i == 0 && b->round >= sim_adversary_attack_round(s->adversary) &&
+        s->res->adversary_head_delay == UINT32_MAX) {
+        int32_t own = mb->inst[0].own_round;
+        uint32_t r0 = sim_adversary_attack_round(s->adversary);
+        s->res->adversary_head_delay = own > (int32_t)r0 ? (uint32_t)own - r0 : 0;
+        s->res->adversary_head_depth = b->head_depth;
+        s->res->adversary_held = sim_adversary_rounds_held(s->adversary);
+        sim_adversary_stop(s->adversary);
+        release_held(s);
+    }
     if (!mb->honest) return;
     uint32_t d = b->head_depth < 2 ? 2 : b->head_depth > 5 ? 5 : b->head_depth;
     s->res->heads_at_depth[d - 2]++;
@@ -442,6 +520,12 @@ static void step(sim *s, uint32_t i, uint32_t w, const aleph_event *ev)
 static void on_deliver(sim *s, const sim_event *ev)
 {
     sim_member *mb = &s->members[ev->to];
+    if (s->adversary && !mb->crashed &&
+        !sim_adversary_admit(s->adversary, ev->to, mb->inst[0].own_round, ev->msg->data,
+                             ev->msg->len)) {
+        hold(s, ev);
+        return;
+    }
     if (!mb->crashed) {
         s->res->messages_delivered++;
         aleph_event in = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = s->now, .from = ev->from,
@@ -606,6 +690,15 @@ static int setup(sim *s, char *err, size_t err_len)
     s->acfg.rng_seed = read_le(rng_seed, 8);
     s->acfg.verify_signature = sim_sig_cache_verify;
     s->acfg.verify_signature_ctx = &s->sigs;
+    if (cfg->adversary_round) {
+        /* Members create as soon as they hold a quorum: the scheduler picks that quorum. */
+        s->acfg.round_delay_ms_min = 0;
+        s->acfg.parent_wait_ms_max = 0;
+        s->acfg.idle_round_delay_ms = 0;
+    }
+    s->limits = (unit_limits){.session = s->acfg.session, .members = n, .quorum = aleph_quorum(n),
+                              .max_payload_bytes = s->acfg.max_unit_bytes,
+                              .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
 
     sim_rng_seed(&s->fault_rng, cfg->seed, FAULT_STREAM);
     uint32_t byz_first = n - cfg->byzantine, crashed_first = byz_first - cfg->crashed;
@@ -662,13 +755,17 @@ static int setup(sim *s, char *err, size_t err_len)
             return -1;
         }
         for (uint32_t i = 0; i < n; i++) forker[i] = s->members[i].behaviour == SIM_FORKER;
-        unit_limits lim = {.session = s->acfg.session, .members = n, .quorum = aleph_quorum(n),
-                           .max_payload_bytes = s->acfg.max_unit_bytes,
-                           .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
-        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &lim, err, err_len);
+        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &s->limits, err, err_len);
         free(forker);
         if (rc != 0) return -1;
         s->dumping = 1;
+    }
+    if (cfg->adversary_round) {
+        s->adversary = sim_adversary_new(n, cfg->adversary_round, cfg->adversary_rounds, &s->limits);
+        if (!s->adversary) {
+            snprintf(err, err_len, "out of memory (adversary)");
+            return -1;
+        }
     }
     s->faulty_deadline = sim_faulty_ms_max(cfg);
     return 0;
@@ -676,6 +773,9 @@ static int setup(sim *s, char *err, size_t err_len)
 
 static void teardown(sim *s)
 {
+    for (size_t k = 0; k < s->held_len; k++) sim_msg_release(s->held[k].msg);
+    free(s->held);
+    sim_adversary_free(s->adversary);
     for (uint32_t i = 0; s->members && i < s->n; i++) {
         sim_member *mb = &s->members[i];
         for (uint32_t w = 0; w < 2; w++) aleph_member_free(mb->inst[w].m);
@@ -789,6 +889,8 @@ int sim_run(const sim_config *cfg, sim_result *res)
     res->seed = cfg->seed;
     res->target_round = sim_target_round(cfg);
     res->rounds_max = sim_rounds_max(cfg);
+    res->adversary_round = cfg->adversary_round;
+    res->adversary_head_delay = UINT32_MAX;
     char err[512];
     if (sim_config_check(cfg, err, sizeof err)) {
         res->setup_failed = 1;

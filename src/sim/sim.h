@@ -61,6 +61,8 @@ typedef struct sim_config {
     uint64_t faulty_ms_max;       /* 0: default (see sim_config_resolve) */
     uint64_t liveness_ms_max;     /* 0: default */
     const char *dump_dir;         /* NULL: no dump */
+    uint32_t adversary_round;     /* 0: none; else the round r0 whose candidate is attacked */
+    uint32_t adversary_rounds;    /* the scheduler gives up this many rounds above r0 */
     FILE *progress;               /* NULL: silent; else a line at healing and at the end */
 } sim_config;
 
@@ -99,6 +101,12 @@ typedef struct sim_result {
     sim_distribution latency_ms;  /* end to end, virtual: submit to output at its member */
     sim_distribution consensus_latency_ms; /* unit creation to ordering at its creator */
     uint64_t heads_at_depth[4];   /* heads decided at d = 2, 3, 4, >= 5 (honest members) */
+    /* adversarial scheduler (when configured) */
+    uint32_t adversary_round;     /* r0 */
+    uint32_t adversary_held;      /* rounds above r0 it kept U0 undecided (its own view) */
+    uint32_t adversary_head_delay;/* member 0's own round when it output batch(r0), minus r0;
+                                     UINT32_MAX when it never did */
+    uint32_t adversary_head_depth;/* d at which head(r0) was decided there */
     uint64_t tracked_units;       /* honest units created before healing that were checked */
 
     uint64_t heal_ms, end_ms;     /* virtual */

@@ -75,6 +75,13 @@ static void usage(FILE *out)
 "  --faulty-ms MS         faulty phase limit, virtual ms [30000 + 500*ROUNDS, plus B of\n"
 "                         --partition]\n"
 "  --liveness-ms MS       time allowed after healing, virtual ms [60000 + 2000*ROUNDS]\n"
+"  --adversary R0[:K]     an adversarial scheduler attacks the default candidate of round\n"
+"                         R0: it picks which quorum of units reaches each member before\n"
+"                         it creates its next unit, to keep the candidate undecided, for\n"
+"                         up to K rounds [K = 40]. Member delays are set to 0; every member\n"
+"                         must be live (no --byzantine, --crashed); ROUNDS >= R0 + K + 8.\n"
+"                         Reports when member 0 output the head of R0 (with --seeds, the\n"
+"                         distribution over seeds)\n"
 "  --json                 print one JSON object per run (with --seeds, one aggregate\n"
 "                         object) instead of the summary block\n"
 "  --dump DIR             write DIR/dag.jsonl (every unit created, forks included) and\n"
@@ -225,6 +232,18 @@ static int parse_args(cli *c, int argc, char **argv)
             int rc = parse_latency(c, value);
             if (rc) return rc;
             g->latency_spec = value;
+        } else if (strcmp(name, "--adversary") == 0) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%s", value);
+            char *colon = strchr(buf, ':');
+            g->adversary_rounds = 40;
+            if (colon) {
+                *colon = '\0';
+                if (parse_u32(colon + 1, &g->adversary_rounds) != 0 || !g->adversary_rounds)
+                    return usage_error("--adversary: '%s' is not ROUND[:ROUNDS]%s", value, "");
+            }
+            if (parse_u32(buf, &g->adversary_round) != 0 || g->adversary_round == 0)
+                return usage_error("--adversary: '%s' is not ROUND[:ROUNDS] with ROUND >= 1%s", value, "");
         } else if (strcmp(name, "--partition") == 0) {
             char buf[64];
             snprintf(buf, sizeof buf, "%s", value);
@@ -243,6 +262,48 @@ static int parse_args(cli *c, int argc, char **argv)
         if (bad) return usage_error("%s: '%s' is not a valid value", name, value);
     }
     return 0;
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Over seeds: how many rounds above r0 member 0 had reached when the head of r0 came out. */
+static void print_adversary_distribution(const cli *c, uint32_t *delays)
+{
+    uint64_t k = c->seeds, never = 0, sum = 0;
+    qsort(delays, k, sizeof *delays, compare_u32); /* "never" (UINT32_MAX) sorts last */
+    uint32_t histogram[11] = {0};                  /* d = 0..9, and 10 or more */
+    for (uint64_t i = 0; i < k; i++) {
+        if (delays[i] == UINT32_MAX) {
+            never++;
+            continue;
+        }
+        sum += delays[i];
+        histogram[delays[i] < 10 ? delays[i] : 10]++;
+    }
+    uint64_t seen = k - never;
+    double mean = seen ? (double)sum / (double)seen : 0;
+    long p50 = delays[k / 2] == UINT32_MAX ? -1 : (long)delays[k / 2];
+    long p95 = delays[k * 95 / 100] == UINT32_MAX ? -1 : (long)delays[k * 95 / 100];
+    uint32_t max = seen ? delays[seen - 1] : 0;
+    if (c->json) {
+        printf("{\"adversary_round\":%u,\"runs\":%" PRIu64 ",\"head_delay_rounds\":{\"mean\":%.2f,"
+               "\"p50\":%ld,\"p95\":%ld,\"max\":%u,\"never\":%" PRIu64 "},\"histogram\":[",
+               c->cfg.adversary_round, k, mean, p50, p95, max, never);
+        for (int i = 0; i < 11; i++) printf("%s%u", i ? "," : "", histogram[i]);
+        printf("]}\n");
+        return;
+    }
+    printf("adversary: rounds d above %u that member 0 had created when it output head(%u), over "
+           "%" PRIu64 " seeds (-1: never):\n  mean %.2f (over %" PRIu64 " runs), p50 %ld, p95 %ld, "
+           "max %u, never %" PRIu64 "\n  histogram:",
+           c->cfg.adversary_round, c->cfg.adversary_round, k, mean, seen, p50, p95, max, never);
+    for (int i = 0; i < 11; i++)
+        if (histogram[i]) printf(" d%s%d: %u", i == 10 ? ">=" : "=", i, histogram[i]);
+    printf("\n");
 }
 
 static int run_one(cli *c, sim_config *cfg, sim_result *res, const char *dump_root)
@@ -293,11 +354,13 @@ int command_sim(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int exit_code = 0;
+    uint32_t *delays = c.cfg.adversary_round ? calloc(c.seeds, sizeof *delays) : NULL;
     for (uint64_t k = 0; k < c.seeds; k++) {
         cfg.seed = c.cfg.seed + k;
         sim_result res;
         int r = run_one(&c, &cfg, &res, dump_root);
         runs++;
+        if (delays) delays[k] = res.adversary_head_delay;
         if (r == 2) {
             fprintf(stderr, "aleph sim: %s\n", res.failure);
             free(failing);
@@ -348,6 +411,8 @@ int command_sim(int argc, char **argv)
                    c.cfg.seed + c.seeds - 1, wall);
         }
     }
+    if (delays && c.seeds > 1) print_adversary_distribution(&c, delays);
+    free(delays);
     free(failing);
     free(c.matrix);
     return exit_code;

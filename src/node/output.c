@@ -241,6 +241,7 @@ long output_tail_poll(output_tail *t, output_batch_fn fn, void *ctx)
             t->session = le64_get(t->buf + 16);
             t->header_done = 1;
             pos = OUTPUT_FILE_HEADER_BYTES;
+            t->consumed = OUTPUT_FILE_HEADER_BYTES;
         }
         for (;;) {
             output_batch_view b;
@@ -254,6 +255,7 @@ long output_tail_poll(output_tail *t, output_batch_fn fn, void *ctx)
             handed++;
             t->batches++;
             pos += (size_t)n;
+            t->consumed += (uint64_t)n;
         }
         memmove(t->buf, t->buf + pos, t->len - pos);
         t->len -= pos;

@@ -74,6 +74,7 @@ typedef struct output_tail {
     uint64_t session;
     int corrupt;          /* the file did not parse: stops reading */
     uint64_t batches;
+    uint64_t consumed;    /* file bytes up to the end of the last complete batch */
     struct output_unit_view *units; /* scratch for one batch */
     size_t units_cap;
 } output_tail;

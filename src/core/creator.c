@@ -17,7 +17,7 @@ static uint32_t usable_creators(const aleph_member *m, uint32_t round, uint32_t 
     }
     uint32_t present = 0, candidates = 0;
     for (uint32_t c = 0; c < m->n; c++) {
-        if (m->dag.forker[c]) continue;
+        if (m->dag.forker[c] && c != m->secret.index) continue;
         candidates++;
         if (dag_first_in_slot(m, c, round) != NONE) present++;
     }
@@ -54,11 +54,18 @@ static void create(aleph_member *m, uint32_t round)
     const uint8_t *hashes[ALEPH_MEMBERS_MAX];
     if (round > 0) {
         for (uint32_t c = 0; c < m->n; c++) {
-            uint32_t h = m->dag.highest_plus1[c];
-            if (m->dag.forker[c] || h == 0) continue;
-            /* The highest unit below `round`: late units of slow members still get in. */
-            uint32_t r = h - 1 < round - 1 ? h - 1 : round - 1;
-            uint32_t id = dag_first_in_slot(m, c, r);
+            uint32_t h = m->dag.highest_plus1[c], r, id;
+            if (c == m->secret.index) {
+                /* Our own last unit, always: even if another process signs with our key (then
+                 * we count as a forker too, and the slot may hold its unit first). */
+                r = round - 1;
+                id = m->own_last;
+            } else {
+                if (m->dag.forker[c] || h == 0) continue;
+                /* The highest unit below `round`: late units of slow members still get in. */
+                r = h - 1 < round - 1 ? h - 1 : round - 1;
+                id = dag_first_in_slot(m, c, r);
+            }
             if (id == NONE) continue;
             m->scratch_creators[parents] = c;
             m->scratch_rounds[parents] = r;
@@ -92,9 +99,20 @@ static void create(aleph_member *m, uint32_t round)
     size_t len = unit_encoded_len(&d);
     uint8_t hash[32];
     unit_encode_signed(&d, m->secret.sign_secret_key, m->unit_buf, hash);
+    /* Into the own DAG first: it checks the unit like any other, so a unit that breaks a
+     * rule is never sent. */
+    unit *own = dag_add_own(m, m->unit_buf, len, hash);
+    if (!own) {
+        m->halted = 1;
+        aleph_notice n = {.kind = ALEPH_NOTICE_HALT, .round = round, .creator = m->secret.index,
+                          .peer = NONE, .reason = "own unit rejected by the own DAG (out of memory?)"};
+        outbox_notice(&m->out, &n);
+        return;
+    }
+    m->own_last = own->id;
     /* The caller performs `persist` before `messages`: never sent before it is durable. */
-    if (outbox_persist(&m->out, m->unit_buf, len) != 0 ||
-        outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, m->unit_buf, len) != 0)
+    if (outbox_persist(&m->out, own->bytes, len) != 0 ||
+        outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, own->bytes, len) != 0)
         return;
     m->own_round = (int32_t)round;
     m->own_created_ms = m->now_ms;
@@ -105,7 +123,6 @@ static void create(aleph_member *m, uint32_t round)
                       .round = round, .peer = NONE};
     memcpy(n.hash, hash, 32);
     outbox_notice(&m->out, &n);
-    dag_add_own(m, m->unit_buf, len, hash);
 }
 
 /* Creates at most one unit per call, so that a committee with no delays still returns to

@@ -459,7 +459,8 @@ unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_
     for (uint32_t i = 0; i < w.parents_len; i++) {
         uint32_t c, r;
         unit_wire_parent(&w, i, &c, &r);
-        ids[c] = dag_first_in_slot(m, c, r);
+        ids[c] = c == m->secret.index ? m->own_last : dag_first_in_slot(m, c, r);
+        if (ids[c] == NONE) return NULL;
     }
     unit *u = add_unit(m, &w, data, hash, ids);
     if (u) pending_retry(m);

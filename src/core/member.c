@@ -130,16 +130,18 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
                               .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
     m->rng = cfg->rng_seed ^ ((uint64_t)secret->index << 32);
     m->own_round = -1;
+    m->own_last = NONE;
     m->stats.round_created = UINT32_MAX;
     m->stats.round_ordered = UINT32_MAX;
     m->scratch_creators = malloc(m->n * sizeof(uint32_t));
     m->scratch_rounds = malloc(m->n * sizeof(uint32_t));
     m->scratch_ids = malloc(m->n * sizeof(uint32_t));
     m->highest_reply_ms = calloc(m->n, sizeof(uint64_t));
+    m->highest_answer_ms = calloc(m->n, sizeof(uint64_t));
     m->payload_buf = malloc(cfg->max_unit_bytes ? cfg->max_unit_bytes : 1);
     m->unit_buf = malloc(64 + 6 * (size_t)m->n + 32 + 4 + cfg->max_unit_bytes + 1 +
                          ALEPH_COIN_SHARE_BYTES + ALEPH_SIGNATURE_BYTES);
-    if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
+    if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms || !m->highest_answer_ms ||
         !m->payload_buf || !m->unit_buf)
         goto oom;
     if (dag_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0) goto oom;
@@ -166,6 +168,7 @@ void aleph_member_free(aleph_member *m)
     free(m->scratch_rounds);
     free(m->scratch_ids);
     free(m->highest_reply_ms);
+    free(m->highest_answer_ms);
     free(m->payload_buf);
     free(m->unit_buf);
     sodium_memzero(&m->secret, sizeof m->secret);

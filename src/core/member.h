@@ -188,6 +188,7 @@ struct aleph_member {
 
     /* creator */
     int32_t own_round;              /* highest own round created, -1 before the first */
+    uint32_t own_last;              /* unit id of the last own unit, NONE before the first */
     uint64_t own_created_ms;
     uint64_t quorum_seen_ms;        /* when the next round's parents first reached q */
     uint32_t *scratch_creators, *scratch_rounds, *scratch_ids;
@@ -197,6 +198,7 @@ struct aleph_member {
     /* sync */
     uint64_t next_anti_entropy_ms;
     uint64_t *highest_reply_ms;     /* per peer: last HIGHEST sent in reply */
+    uint64_t *highest_answer_ms;    /* per peer: last units sent in answer to its HIGHEST */
 
     outbox out;
     aleph_member_stats stats;

@@ -293,7 +293,12 @@ static void answer_highest(aleph_member *m, uint32_t to, const message *msg)
         if (theirs > ours) they_have_more = 1;
     }
     size_t bytes = 0;
-    if (lowest != UINT32_MAX) {
+    /* At most one batch of units per peer per half period: a HIGHEST of a few bytes must not
+     * be a lever for making a member send megabytes over and over. */
+    int may_answer = m->highest_answer_ms[to] == 0 ||
+                     m->now_ms >= m->highest_answer_ms[to] + m->cfg.anti_entropy_ms / 2;
+    if (lowest != UINT32_MAX && may_answer) {
+        m->highest_answer_ms[to] = m->now_ms ? m->now_ms : 1;
         uint32_t last = lowest + ANTI_ENTROPY_ROUNDS_MAX;
         for (uint32_t r = lowest; r < m->dag.rounds_len && r < last && bytes < ANTI_ENTROPY_BYTES_MAX;
              r++) {

@@ -24,4 +24,7 @@ run --members 10 --byzantine 3 --byzantine-kind mix --rounds 30 --partition 300:
 run --members 7 --byzantine 1 --byzantine-kind forker --crashed 1 --rounds 30 --coin test
 run --members 10 --byzantine 3 --byzantine-kind garbage --rounds 30 --coin off --latency "matrix:$MATRIX"
 run --members 4 --rounds 30 --latency const:50
+# The adversarial scheduler against both coin modes (agreement is checked on every run too).
+run --members 4 --adversary 4:40 --rounds 60 --latency const:10 --coin off
+run --members 7 --adversary 4:20 --rounds 40 --latency const:10 --coin threshold
 exit $status

@@ -503,6 +503,15 @@ static void check_exactly_once(local_run *r, report *rep)
             }
         }
     }
+    if (r->interrupted) {
+        /* Not drained: transactions still in flight are not missing. */
+        rep->exactly_once = rep->duplicates == 0 && rep->refused_but_output == 0;
+        snprintf(rep->exactly_once_why, sizeof rep->exactly_once_why,
+                 "interrupted before the drain: %" PRIu64 " accepted tx not output yet, %" PRIu64
+                 " output twice, %" PRIu64 " refused but output",
+                 rep->missing, rep->duplicates, rep->refused_but_output);
+        return;
+    }
     rep->exactly_once = rep->missing == 0 && rep->duplicates == 0 && rep->refused_but_output == 0;
     if (rep->exactly_once)
         snprintf(rep->exactly_once_why, sizeof rep->exactly_once_why,
@@ -622,6 +631,7 @@ static json_t *report_json(local_run *r, const report *rep)
     json_object_set_new(j, "txs_duplicated", json_integer((json_int_t)rep->duplicates));
     json_object_set_new(j, "client_kept_rate", json_boolean(rep->kept_rate));
     json_object_set_new(j, "drained", json_boolean(r->drained));
+    json_object_set_new(j, "interrupted", json_boolean(r->interrupted));
     json_object_set_new(j, "batches", json_integer(rep->batches));
     json_object_set_new(j, "last_round", json_integer(rep->last_round));
     if (r->faulty_killed) {
@@ -664,7 +674,7 @@ static void report_text(FILE *f, local_run *r, const report *rep)
                "%s%s\n",
             rep->sent, rep->accepted, rep->pool_full,
             rep->kept_rate ? ", kept its rate" : ", FELL BEHIND its rate (the run does not count)",
-            r->drained ? "" : "; drain timed out");
+            r->drained ? "" : r->interrupted ? "; interrupted" : "; drain timed out");
     if (rep->warn_lines)
         fprintf(f, "  warnings     %" PRIu64 " warn/error lines in the members' logs\n",
                 rep->warn_lines);

@@ -564,7 +564,8 @@ int node_run(const node_options *o)
     uv_run(&nd->loop, UV_RUN_DEFAULT);
     if (!rc) rc = nd->exit_code;
     if (!rc || nd->log.buf) log_line(&nd->log, LOG_INFO, "stopped", "\"exit_code\":%d", rc);
-    uv_loop_close(&nd->loop);
+    if (uv_loop_close(&nd->loop) != 0)
+        log_line(&nd->log, LOG_ERROR, "handles_left_open", NULL); /* a bug: every handle is closed */
     for (size_t i = 0; i < nd->held_len; i++)
         out_frame_unref(nd->held[(nd->held_head + i) % nd->held_cap].f);
     free(nd->held);

@@ -23,8 +23,8 @@ sub() { echo "$1" | grep -o "\"$2\": {[^}]*}" | grep -o "\"$3\": [-0-9.]*" | sed
 
 printf "# %s, %s cores, load %s\n" "$(uname -n)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf "# aleph local --members 4 --tx-size 512 --duration %s %s\n" "$duration" "$*"
-printf "%-4s %9s %11s %9s %9s %9s %8s %8s %8s %6s %5s\n" run offered throughput p50_ms p95_ms \
-    p99_ms rounds_s cpu_s rss_mb kept agree
+printf "%-4s %9s %11s %9s %9s %9s %8s %8s %8s %6s %5s %8s\n" run offered throughput p50_ms \
+    p95_ms p99_ms rounds_s cpu_s rss_mb kept agree other_cpu
 for rep in $(seq 1 "$repeats"); do
     for rate in $rates; do
         rm -rf "$work/run"
@@ -35,11 +35,11 @@ for rep in $(seq 1 "$repeats"); do
             echo "rate $rate: aleph local failed (status $rc): $(head -3 "$work/err")"
             continue
         fi
-        printf "%-4s %9s %11s %9s %9s %9s %8s %8s %8s %6s %5s\n" "$rep" "$rate" \
+        printf "%-4s %9s %11s %9s %9s %9s %8s %8s %8s %6s %5s %8s\n" "$rep" "$rate" \
             "$(field "$out" throughput_tx_s)" "$(sub "$out" latency_ms p50)" \
             "$(sub "$out" latency_ms p95)" "$(sub "$out" latency_ms p99)" \
             "$(field "$out" rounds_per_s)" "$(field "$out" cpu_s_per_member)" \
             "$(field "$out" peak_rss_mb)" "$(field "$out" client_kept_rate)" \
-            "$(field "$out" agreement)"
+            "$(field "$out" agreement)" "$(field "$out" other_cpu_s)"
     done
 done

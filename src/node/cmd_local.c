@@ -89,6 +89,7 @@ typedef struct local_run {
     int drained;
     double drain_s;
     int failed_to_stop;
+    double busy_at_spawn_s, busy_at_end_s;
 } local_run;
 
 static local_run *g_run; /* for the child-exit bookkeeping in tests of liveness */
@@ -126,6 +127,21 @@ static void local_usage(FILE *to)
             "its send time (both CLOCK_REALTIME on this host). Throughput and latency count the\n"
             "steady window (the first and last tenth of the load are left out, at most 5 s each).\n",
             LOADGEN_TX_MIN);
+}
+
+/* CPU seconds the whole machine spent busy so far (all cores), from /proc/stat. */
+static double machine_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return 0;
+    unsigned long long v[10] = {0};
+    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                     &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+    fclose(f);
+    if (got < 8) return 0;
+    /* user nice system idle iowait irq softirq steal: busy = all but idle and iowait */
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return (double)busy / (double)sysconf(_SC_CLK_TCK);
 }
 
 static double now_s(const local_run *r)
@@ -484,6 +500,7 @@ typedef struct report {
     int unexpected_exits;
     uint32_t batches, last_round;
     double harness_cpu_s;          /* this process: load generator and output analysis */
+    double other_cpu_s;            /* other processes on this machine during the run */
 } report;
 
 static void check_exactly_once(local_run *r, report *rep)
@@ -590,6 +607,8 @@ static void compute(local_run *r, report *rep)
     getrusage(RUSAGE_SELF, &self);
     rep->harness_cpu_s = (double)self.ru_utime.tv_sec + (double)self.ru_utime.tv_usec / 1e6 +
                          (double)self.ru_stime.tv_sec + (double)self.ru_stime.tv_usec / 1e6;
+    rep->other_cpu_s = r->busy_at_end_s - r->busy_at_spawn_s - cpu - rep->harness_cpu_s;
+    if (rep->other_cpu_s < 0) rep->other_cpu_s = 0;
 }
 
 static json_t *report_json(local_run *r, const report *rep)
@@ -619,6 +638,8 @@ static json_t *report_json(local_run *r, const report *rep)
     json_object_set_new(j, "peak_rss_mb", json_real(round(rep->peak_rss_mb * 10) / 10));
     json_object_set_new(j, "cpu_s_per_member", json_real(round(rep->cpu_s_per_member * 100) / 100));
     json_object_set_new(j, "harness_cpu_s", json_real(round(rep->harness_cpu_s * 100) / 100));
+    json_object_set_new(j, "other_cpu_s", json_real(round(rep->other_cpu_s * 100) / 100));
+    json_object_set_new(j, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
     json_object_set_new(j, "round_delay_ms", r->o.round_delay_ms >= 0
                                                  ? json_integer(r->o.round_delay_ms)
                                                  : json_integer(10));
@@ -670,6 +691,9 @@ static void report_text(FILE *f, local_run *r, const report *rep)
     fprintf(f, "  resources    peak RSS %.1f MB (largest member), CPU %.2f s per member; "
                "load generator and analysis %.2f s\n",
             rep->peak_rss_mb, rep->cpu_s_per_member, rep->harness_cpu_s);
+    fprintf(f, "  machine      %ld cores; other processes used %.1f CPU s during the run%s\n",
+            sysconf(_SC_NPROCESSORS_ONLN), rep->other_cpu_s,
+            rep->other_cpu_s > 0.1 * r->o.duration_s ? " (figures are affected)" : "");
     fprintf(f, "  client       sent %" PRIu64 ", accepted %" PRIu64 ", refused (pool full) %" PRIu64
                "%s%s\n",
             rep->sent, rep->accepted, rep->pool_full,
@@ -815,6 +839,7 @@ int command_local(int argc, char **argv)
     if (!o->quiet)
         fprintf(stderr, "aleph local: %u members on 127.0.0.1:%u-%u, run dir %s\n", o->members,
                 base, base + o->members - 1, r->dir);
+    r->busy_at_spawn_s = machine_busy_s();
     for (uint32_t i = 0; i < o->members; i++) {
         r->p[i].pid = spawn_node(r, i);
         if (r->p[i].pid < 0) {
@@ -897,6 +922,7 @@ int command_local(int argc, char **argv)
     uv_signal_start(&r->sigterm, on_local_signal, SIGTERM);
     r->next_progress_s = 1;
     uv_run(&r->loop, UV_RUN_DEFAULT);
+    r->busy_at_end_s = machine_busy_s();
     if (r->tty && r->progress_printed && !o->quiet) fputc('\n', stderr);
     uv_loop_close(&r->loop);
 

@@ -11,5 +11,6 @@ int command_node(int argc, char **argv);
 int command_submit(int argc, char **argv);
 int command_load(int argc, char **argv);
 int command_local(int argc, char **argv);
+int command_analyze(int argc, char **argv);
 
 #endif

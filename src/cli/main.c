@@ -18,6 +18,7 @@ static const command commands[] = {
     {"node", command_node, "run one member of a committee (TCP, client port, output, logs)"},
     {"submit", command_submit, "send transactions to a member's client port"},
     {"load", command_load, "open-loop load generator for members' client ports"},
+    {"analyze", command_analyze, "summary, CSV files and plots of a finished run from its logs"},
 };
 
 static void usage(FILE *to)

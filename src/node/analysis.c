@@ -80,9 +80,60 @@ void analysis_free(run_analysis *a)
         free(t->digests);
         samples_free(&t->latency_us);
         samples_free(&t->interval_latency_us);
+        free(t->sec_txs);
+        free(t->sec_batches);
     }
+    for (size_t s = 0; s < a->sec_latency_len; s++) samples_free(&a->sec_latency_us[s]);
+    free(a->sec_latency_us);
     free(a->m);
     a->m = NULL;
+}
+
+/* ---- per-second series ---------------------------------------------------------------------- */
+
+static int grow_u32(uint32_t **v, size_t *cap, size_t need)
+{
+    if (need <= *cap) return 0;
+    size_t cap2 = *cap ? *cap : 64;
+    while (cap2 < need) cap2 *= 2;
+    uint32_t *g = realloc(*v, cap2 * sizeof *g);
+    if (!g) return -1;
+    memset(g + *cap, 0, (cap2 - *cap) * sizeof *g);
+    *v = g;
+    *cap = cap2;
+    return 0;
+}
+
+/* The series slot of an output time, or -1 before the origin or without memory. */
+static long series_second(run_analysis *a, member_track *t, uint64_t output_ns)
+{
+    if (!a->series_on || output_ns < a->series_origin_ns) return -1;
+    size_t s = (size_t)((output_ns - a->series_origin_ns) / 1000000000ull);
+    if (s >= t->sec_len) {
+        size_t cap = t->sec_cap;
+        if (grow_u32(&t->sec_txs, &cap, s + 1) != 0) return -1;
+        cap = t->sec_cap;
+        if (grow_u32(&t->sec_batches, &cap, s + 1) != 0) return -1;
+        t->sec_cap = cap;
+        t->sec_len = s + 1;
+    }
+    return (long)s;
+}
+
+static void series_latency(run_analysis *a, uint64_t output_ns, uint32_t us)
+{
+    size_t s = (size_t)((output_ns - a->series_origin_ns) / 1000000000ull);
+    if (s >= a->sec_latency_cap) {
+        size_t cap = a->sec_latency_cap ? a->sec_latency_cap : 64;
+        while (cap <= s) cap *= 2;
+        u32_samples *g = realloc(a->sec_latency_us, cap * sizeof *g);
+        if (!g) return;
+        memset(g + a->sec_latency_cap, 0, (cap - a->sec_latency_cap) * sizeof *g);
+        a->sec_latency_us = g;
+        a->sec_latency_cap = cap;
+    }
+    if (s >= a->sec_latency_len) a->sec_latency_len = s + 1;
+    samples_add(&a->sec_latency_us[s], us);
 }
 
 typedef struct poll_ctx {
@@ -94,6 +145,8 @@ static void count_tx(run_analysis *a, member_track *t, const uint8_t *tx, size_t
                      uint64_t output_ns)
 {
     t->txs++;
+    long sec = series_second(a, t, output_ns);
+    if (sec >= 0) t->sec_txs[sec]++;
     uint64_t send_ns, seq;
     uint32_t client;
     if (!loadgen_parse_tx(tx, len, &send_ns, &seq, &client) || client < a->client_id_base ||
@@ -121,6 +174,7 @@ static void count_tx(run_analysis *a, member_track *t, const uint8_t *tx, size_t
         uint64_t us = (output_ns - send_ns) / 1000;
         uint32_t v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
         samples_add(&t->interval_latency_us, v);
+        if (a->series_on && output_ns >= a->series_origin_ns) series_latency(a, output_ns, v);
         if (send_ns >= a->window_start_ns && send_ns < a->window_end_ns)
             samples_add(&t->latency_us, v);
     }
@@ -162,6 +216,8 @@ static void on_batch(void *ctx, const output_batch_view *b, const output_unit_vi
         t->digests_cap = cap;
     }
     memcpy(t->digests[t->batches], t->chain, 16);
+    long sec = series_second(a, t, b->output_real_ns);
+    if (sec >= 0) t->sec_batches[sec]++;
     if (!t->batches) {
         t->first_round = b->round;
         t->first_output_ns = b->output_real_ns;

@@ -46,6 +46,9 @@ typedef struct member_track {
     uint64_t interval_txs;         /* since the last progress report */
     u32_samples latency_us;        /* own-origin transactions sent inside the window */
     u32_samples interval_latency_us;
+    /* per second since series_origin_ns (when series_on): transactions and batches output */
+    uint32_t *sec_txs, *sec_batches;
+    size_t sec_len, sec_cap;
 } member_track;
 
 typedef struct run_analysis {
@@ -53,6 +56,11 @@ typedef struct run_analysis {
     uint32_t client_id_base;
     uint64_t window_start_ns, window_end_ns; /* CLOCK_REALTIME */
     member_track *m;
+    /* Time series for plots (aleph analyze): off unless series_on is set before polling. */
+    int series_on;
+    uint64_t series_origin_ns;
+    u32_samples *sec_latency_us;   /* per output second: own-origin latencies, all members */
+    size_t sec_latency_len, sec_latency_cap;
 } run_analysis;
 
 int analysis_init(run_analysis *a, uint32_t members, uint32_t client_id_base);

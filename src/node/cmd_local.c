@@ -29,10 +29,12 @@
 #include "cli/commands.h"
 #include "keys.h"
 #include "loadgen.h"
+#include "logscan.h"
+#include "summary.h"
 #include "util.h"
 
 #define NODE_ARGS_MAX 32
-#define CLIENT_ID_BASE 0x10000u
+#define CLIENT_ID_BASE LOCAL_CLIENT_ID_BASE
 
 typedef struct local_options {
     uint32_t members, faulty;
@@ -57,10 +59,6 @@ typedef struct member_proc {
     int exited_status;      /* from wait4 */
     int exit_reported;
     struct rusage ru;
-    double uptime_s;
-    uint64_t bytes_out;
-    uint64_t warn_lines;
-    char first_warn[512];
     char data_dir[4200];
     char output_path[4300];
 } member_proc;
@@ -90,6 +88,7 @@ typedef struct local_run {
     double drain_s;
     int failed_to_stop;
     double busy_at_spawn_s, busy_at_end_s;
+    char command[2048];            /* for run.json */
 } local_run;
 
 static local_run *g_run; /* for the child-exit bookkeeping in tests of liveness */
@@ -422,286 +421,125 @@ static void on_local_signal(uv_signal_t *s, int signum)
     }
 }
 
-/* ---- logs ---------------------------------------------------------------------------------- */
+/* ---- summary ------------------------------------------------------------------------------- */
 
-static int64_t parse_ts_ns(const char *line)
-{
-    const char *p = strstr(line, "\"ts\":\"");
-    if (!p) return -1;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    unsigned ms = 0;
-    if (sscanf(p + 6, "%4d-%2d-%2dT%2d:%2d:%2d.%3uZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000000000ll + (int64_t)ms * 1000000ll;
-}
-
-static void read_log(local_run *r, uint32_t i, u32_samples *consensus_ms)
-{
-    member_proc *mp = &r->p[i];
-    char path[4300];
-    snprintf(path, sizeof path, "%s/node.log", mp->data_dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    char *line = NULL;
-    size_t cap = 0;
-    char *last_stats = NULL;
-    while (getline(&line, &cap, f) > 0) {
-        if (strstr(line, "\"level\":\"warn\"") || strstr(line, "\"level\":\"error\"")) {
-            if (!mp->warn_lines) snprintf(mp->first_warn, sizeof mp->first_warn, "%s", line);
-            mp->warn_lines++;
-        }
-        if (strstr(line, "\"event\":\"unit_ordered\"")) {
-            const char *lat = strstr(line, "\"latency_ms\":");
-            if (lat) {
-                int64_t ts = parse_ts_ns(line);
-                if (ts >= (int64_t)r->an.window_start_ns && ts < (int64_t)r->an.window_end_ns)
-                    samples_add(consensus_ms, (uint32_t)strtoul(lat + 13, NULL, 10));
-            }
-        } else if (strstr(line, "\"event\":\"stats\"") || strstr(line, "\"event\":\"final_stats\"")) {
-            free(last_stats);
-            last_stats = strdup(line);
-        }
-    }
-    free(line);
-    fclose(f);
-    if (last_stats) {
-        json_t *j = json_loads(last_stats, 0, NULL);
-        if (j) {
-            mp->uptime_s = json_number_value(json_object_get(j, "uptime_s"));
-            mp->bytes_out = (uint64_t)json_integer_value(json_object_get(j, "bytes_out"));
-            json_decref(j);
-        }
-        free(last_stats);
-    }
-}
-
-/* ---- report -------------------------------------------------------------------------------- */
-
-typedef struct report {
-    int agreement;
-    char agreement_why[256];
+/* What only this process saw: the client's answer for every transaction (exactly-once), the
+ * drain, the kill, the machine's CPU. It goes into run.json's "harness" object; every other
+ * figure is computed from the run's files by summary.c, the code `aleph analyze` runs too. */
+typedef struct harness_check {
     uint64_t missing, duplicates, refused_but_output;
-    char exactly_once_why[256];
     int exactly_once;
-    double window_s;
-    double throughput_tx_s, throughput_mb_s;
-    double lat_mean, lat_p50, lat_p95, lat_p99;
-    double cons_mean, cons_p50;
-    double rounds_per_s;
-    double bytes_sent_per_member_s;
-    double peak_rss_mb, cpu_s_per_member;
-    uint64_t sent, accepted, pool_full, too_large, unanswered;
-    int kept_rate;
-    uint64_t warn_lines;
-    int unexpected_exits;
-    uint32_t batches, last_round;
-    double harness_cpu_s;          /* this process: load generator and output analysis */
-    double other_cpu_s;            /* other processes on this machine during the run */
-} report;
+    char why[256];
+} harness_check;
 
-static void check_exactly_once(local_run *r, report *rep)
+static void check_exactly_once(local_run *r, harness_check *hc)
 {
+    memset(hc, 0, sizeof *hc);
     uint32_t n = r->o.members;
     for (uint32_t m = 0; m < n; m++) {
         member_track *t = &r->an.m[m];
-        rep->duplicates += t->duplicates;
+        hc->duplicates += t->duplicates;
         if (!survivor(r, m)) continue;
         for (uint32_t o = 0; o < n; o++) {
             lg_target *tg = &r->lg.targets[o];
             for (uint64_t s = 0; s < tg->sent; s++) {
                 uint8_t c = s < t->counts_cap[o] ? t->counts[o][s] : 0;
                 uint8_t st = tg->status[s];
-                if (st == LG_OK && c == 0 && survivor(r, o)) rep->missing++;
-                if ((st == LG_POOL_FULL || st == LG_TOO_LARGE) && c) rep->refused_but_output++;
+                if (st == LG_OK && c == 0 && survivor(r, o)) hc->missing++;
+                if ((st == LG_POOL_FULL || st == LG_TOO_LARGE) && c) hc->refused_but_output++;
             }
         }
     }
     if (r->interrupted) {
         /* Not drained: transactions still in flight are not missing. */
-        rep->exactly_once = rep->duplicates == 0 && rep->refused_but_output == 0;
-        snprintf(rep->exactly_once_why, sizeof rep->exactly_once_why,
+        hc->exactly_once = hc->duplicates == 0 && hc->refused_but_output == 0;
+        snprintf(hc->why, sizeof hc->why,
                  "interrupted before the drain: %" PRIu64 " accepted tx not output yet, %" PRIu64
                  " output twice, %" PRIu64 " refused but output",
-                 rep->missing, rep->duplicates, rep->refused_but_output);
+                 hc->missing, hc->duplicates, hc->refused_but_output);
         return;
     }
-    rep->exactly_once = rep->missing == 0 && rep->duplicates == 0 && rep->refused_but_output == 0;
-    if (rep->exactly_once)
-        snprintf(rep->exactly_once_why, sizeof rep->exactly_once_why,
+    hc->exactly_once = hc->missing == 0 && hc->duplicates == 0 && hc->refused_but_output == 0;
+    if (hc->exactly_once)
+        snprintf(hc->why, sizeof hc->why,
                  "every accepted tx output exactly once at every surviving member");
     else
-        snprintf(rep->exactly_once_why, sizeof rep->exactly_once_why,
+        snprintf(hc->why, sizeof hc->why,
                  "%" PRIu64 " accepted tx missing, %" PRIu64 " output twice, %" PRIu64
                  " refused but output",
-                 rep->missing, rep->duplicates, rep->refused_but_output);
+                 hc->missing, hc->duplicates, hc->refused_but_output);
 }
 
-static void compute(local_run *r, report *rep)
+static double rusage_cpu_s(const struct rusage *ru)
 {
-    memset(rep, 0, sizeof *rep);
-    uint32_t n = r->o.members;
-    int *include = calloc(n, sizeof *include);
-    for (uint32_t i = 0; i < n; i++) include[i] = 1;
-    rep->agreement = analysis_agreement(&r->an, include, rep->agreement_why,
-                                        sizeof rep->agreement_why);
-    free(include);
-    check_exactly_once(r, rep);
+    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+           (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
 
-    member_track *m0 = &r->an.m[r->first_survivor];
-    rep->window_s = (double)(r->an.window_end_ns - r->an.window_start_ns) / 1e9;
-    rep->batches = (uint32_t)m0->batches;
-    rep->last_round = m0->last_round;
-    if (rep->window_s > 0) rep->throughput_tx_s = (double)m0->window_txs / rep->window_s;
-    rep->throughput_mb_s = rep->throughput_tx_s * r->o.tx_size / 1e6;
-    if (m0->window_last_ns > m0->window_first_ns)
-        rep->rounds_per_s = (double)(m0->window_last_round - m0->window_first_round) /
-                            ((double)(m0->window_last_ns - m0->window_first_ns) / 1e9);
+static int unexpected_exits(const local_run *r)
+{
+    int k = 0;
+    for (uint32_t i = 0; i < r->o.members; i++)
+        if (!r->p[i].killed_by_us && r->p[i].exit_reported) k++;
+    return k;
+}
 
-    u32_samples all = {0};
-    for (uint32_t i = 0; i < n; i++)
-        for (size_t k = 0; k < r->an.m[i].latency_us.len; k++)
-            samples_add(&all, r->an.m[i].latency_us.v[k]);
-    rep->lat_mean = samples_mean(&all) / 1000.0;
-    rep->lat_p50 = samples_percentile(&all, 50) / 1000.0;
-    rep->lat_p95 = samples_percentile(&all, 95) / 1000.0;
-    rep->lat_p99 = samples_percentile(&all, 99) / 1000.0;
-    samples_free(&all);
-
-    u32_samples cons = {0};
-    double bytes_rate = 0, cpu = 0;
-    uint32_t counted = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        member_proc *mp = &r->p[i];
-        read_log(r, i, &cons);
-        rep->warn_lines += mp->warn_lines;
-        if (mp->uptime_s > 0) {
-            bytes_rate += (double)mp->bytes_out / mp->uptime_s;
-            counted++;
-        }
-        double peak = (double)mp->ru.ru_maxrss / 1024.0;
-        if (peak > rep->peak_rss_mb) rep->peak_rss_mb = peak;
-        cpu += (double)mp->ru.ru_utime.tv_sec + (double)mp->ru.ru_utime.tv_usec / 1e6 +
-               (double)mp->ru.ru_stime.tv_sec + (double)mp->ru.ru_stime.tv_usec / 1e6;
-        if (!mp->killed_by_us && mp->exit_reported) rep->unexpected_exits++;
-    }
-    rep->cons_mean = samples_mean(&cons);
-    rep->cons_p50 = samples_percentile(&cons, 50);
-    samples_free(&cons);
-    rep->bytes_sent_per_member_s = counted ? bytes_rate / counted : 0;
-    rep->cpu_s_per_member = cpu / n;
-
-    for (uint32_t i = 0; i < n; i++) {
+static json_t *harness_json(local_run *r, const harness_check *hc)
+{
+    uint64_t sent = 0, accepted = 0, pool_full = 0, too_large = 0, unanswered = 0;
+    for (uint32_t i = 0; i < r->o.members; i++) {
         lg_target *t = &r->lg.targets[i];
-        rep->sent += t->sent;
-        rep->accepted += t->ok;
-        rep->pool_full += t->pool_full;
-        rep->too_large += t->too_large;
-        rep->unanswered += t->sent - t->acked;
+        sent += t->sent;
+        accepted += t->ok;
+        pool_full += t->pool_full;
+        too_large += t->too_large;
+        unanswered += t->sent - t->acked;
     }
-    rep->kept_rate = loadgen_kept_rate(&r->lg);
+    double members_cpu = 0;
+    for (uint32_t i = 0; i < r->o.members; i++) members_cpu += rusage_cpu_s(&r->p[i].ru);
     struct rusage self;
     getrusage(RUSAGE_SELF, &self);
-    rep->harness_cpu_s = (double)self.ru_utime.tv_sec + (double)self.ru_utime.tv_usec / 1e6 +
-                         (double)self.ru_stime.tv_sec + (double)self.ru_stime.tv_usec / 1e6;
-    rep->other_cpu_s = r->busy_at_end_s - r->busy_at_spawn_s - cpu - rep->harness_cpu_s;
-    if (rep->other_cpu_s < 0) rep->other_cpu_s = 0;
+    double harness_cpu = rusage_cpu_s(&self);
+    double other = r->busy_at_end_s - r->busy_at_spawn_s - members_cpu - harness_cpu;
+    json_t *h = json_object();
+    json_object_set_new(h, "exactly_once", json_boolean(hc->exactly_once));
+    json_object_set_new(h, "exactly_once_why", json_string(hc->why));
+    json_object_set_new(h, "txs_sent", json_integer((json_int_t)sent));
+    json_object_set_new(h, "txs_accepted", json_integer((json_int_t)accepted));
+    json_object_set_new(h, "txs_refused_pool_full", json_integer((json_int_t)pool_full));
+    json_object_set_new(h, "txs_refused_too_large", json_integer((json_int_t)too_large));
+    json_object_set_new(h, "txs_unanswered", json_integer((json_int_t)unanswered));
+    json_object_set_new(h, "txs_missing", json_integer((json_int_t)hc->missing));
+    json_object_set_new(h, "txs_duplicated", json_integer((json_int_t)hc->duplicates));
+    json_object_set_new(h, "client_kept_rate", json_boolean(loadgen_kept_rate(&r->lg)));
+    json_object_set_new(h, "drained", json_boolean(r->drained));
+    json_object_set_new(h, "drain_s", json_real(round(r->drain_s * 100) / 100));
+    json_object_set_new(h, "interrupted", json_boolean(r->interrupted));
+    json_object_set_new(h, "unexpected_exits", json_integer(unexpected_exits(r)));
+    json_object_set_new(h, "harness_cpu_s", json_real(round(harness_cpu * 100) / 100));
+    json_object_set_new(h, "other_cpu_s", json_real(round((other > 0 ? other : 0) * 100) / 100));
+    json_object_set_new(h, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    if (r->faulty_killed) json_object_set_new(h, "round_at_kill", json_integer(r->round_at_kill));
+    return h;
 }
 
-static json_t *report_json(local_run *r, const report *rep)
+static void local_config(const local_run *r, run_config *c)
 {
     const local_options *o = &r->o;
-    json_t *j = json_object();
-    json_object_set_new(j, "members", json_integer(o->members));
-    json_object_set_new(j, "faulty", json_integer(o->faulty));
-    json_object_set_new(j, "tx_size", json_integer(o->tx_size));
-    json_object_set_new(j, "offered_tx_s", json_real(o->rate));
-    json_object_set_new(j, "duration_s", json_real(o->duration_s));
-    json_object_set_new(j, "network", json_string("loopback"));
-    json_object_set_new(j, "agreement", json_boolean(rep->agreement));
-    json_object_set_new(j, "exactly_once", json_boolean(rep->exactly_once));
-    json_object_set_new(j, "throughput_tx_s", json_real(round(rep->throughput_tx_s * 10) / 10));
-    json_object_set_new(j, "throughput_mb_s", json_real(round(rep->throughput_mb_s * 100) / 100));
-    json_object_set_new(j, "latency_ms",
-                        json_pack("{s:f, s:f, s:f, s:f}", "mean", round(rep->lat_mean * 10) / 10,
-                                  "p50", round(rep->lat_p50 * 10) / 10, "p95",
-                                  round(rep->lat_p95 * 10) / 10, "p99",
-                                  round(rep->lat_p99 * 10) / 10));
-    json_object_set_new(j, "consensus_latency_ms",
-                        json_pack("{s:f, s:f}", "mean", round(rep->cons_mean * 10) / 10, "p50",
-                                  rep->cons_p50));
-    json_object_set_new(j, "rounds_per_s", json_real(round(rep->rounds_per_s * 10) / 10));
-    json_object_set_new(j, "bytes_sent_per_member_s", json_real(round(rep->bytes_sent_per_member_s)));
-    json_object_set_new(j, "peak_rss_mb", json_real(round(rep->peak_rss_mb * 10) / 10));
-    json_object_set_new(j, "cpu_s_per_member", json_real(round(rep->cpu_s_per_member * 100) / 100));
-    json_object_set_new(j, "harness_cpu_s", json_real(round(rep->harness_cpu_s * 100) / 100));
-    json_object_set_new(j, "other_cpu_s", json_real(round(rep->other_cpu_s * 100) / 100));
-    json_object_set_new(j, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-    json_object_set_new(j, "round_delay_ms", r->o.round_delay_ms >= 0
-                                                 ? json_integer(r->o.round_delay_ms)
-                                                 : json_integer(10));
-    json_object_set_new(j, "max_unit_bytes", json_integer(o->max_unit_bytes));
-    json_object_set_new(j, "coin", json_string(o->coin == ALEPH_COIN_OFF ? "off" : "threshold"));
-    json_object_set_new(j, "txs_sent", json_integer((json_int_t)rep->sent));
-    json_object_set_new(j, "txs_accepted", json_integer((json_int_t)rep->accepted));
-    json_object_set_new(j, "txs_refused_pool_full", json_integer((json_int_t)rep->pool_full));
-    json_object_set_new(j, "txs_missing", json_integer((json_int_t)rep->missing));
-    json_object_set_new(j, "txs_duplicated", json_integer((json_int_t)rep->duplicates));
-    json_object_set_new(j, "client_kept_rate", json_boolean(rep->kept_rate));
-    json_object_set_new(j, "drained", json_boolean(r->drained));
-    json_object_set_new(j, "interrupted", json_boolean(r->interrupted));
-    json_object_set_new(j, "batches", json_integer(rep->batches));
-    json_object_set_new(j, "last_round", json_integer(rep->last_round));
-    if (r->faulty_killed) {
-        json_object_set_new(j, "round_at_kill", json_integer(r->round_at_kill));
-        json_object_set_new(j, "rounds_after_kill",
-                            json_integer((json_int_t)rep->last_round - r->round_at_kill));
-    }
-    json_object_set_new(j, "warn_lines", json_integer((json_int_t)rep->warn_lines));
-    json_object_set_new(j, "run_dir", json_string(r->dir));
-    return j;
-}
-
-static void report_text(FILE *f, local_run *r, const report *rep)
-{
-    const local_options *o = &r->o;
-    fprintf(f, "aleph local: %u members (%u faulty), %u-byte txs, %.0f tx/s offered for %.0f s, "
-               "loopback\n",
-            o->members, o->faulty, o->tx_size, o->rate, o->duration_s);
-    fprintf(f, "  config       round delay %d ms, max unit %u B, coin %s, run dir %s\n",
-            o->round_delay_ms >= 0 ? o->round_delay_ms : 10, o->max_unit_bytes,
-            o->coin == ALEPH_COIN_OFF ? "off" : "threshold", r->dir);
-    fprintf(f, "  agreement    %s: %s\n", rep->agreement ? "yes" : "NO", rep->agreement_why);
-    fprintf(f, "  delivery     %s: %s\n", rep->exactly_once ? "yes" : "NO", rep->exactly_once_why);
-    fprintf(f, "  throughput   %.0f tx/s (%.2f MB/s) at member %u over the steady window (%.1f s)\n",
-            rep->throughput_tx_s, rep->throughput_mb_s, r->first_survivor, rep->window_s);
-    fprintf(f, "  latency      end to end: mean %.1f ms, p50 %.1f, p95 %.1f, p99 %.1f\n",
-            rep->lat_mean, rep->lat_p50, rep->lat_p95, rep->lat_p99);
-    fprintf(f, "  consensus    unit created to ordered at its creator: mean %.1f ms, p50 %.0f\n",
-            rep->cons_mean, rep->cons_p50);
-    fprintf(f, "  rounds       %.1f per second (%u batches, last round %u)\n", rep->rounds_per_s,
-            rep->batches, rep->last_round);
-    if (r->faulty_killed)
-        fprintf(f, "  after kill   %u members killed at round %u; the rest ordered %d more rounds\n",
-                o->faulty, r->round_at_kill, (int)rep->last_round - (int)r->round_at_kill);
-    fprintf(f, "  traffic      %.2f MB/s sent per member\n", rep->bytes_sent_per_member_s / 1e6);
-    fprintf(f, "  resources    peak RSS %.1f MB (largest member), CPU %.2f s per member; "
-               "load generator and analysis %.2f s\n",
-            rep->peak_rss_mb, rep->cpu_s_per_member, rep->harness_cpu_s);
-    fprintf(f, "  machine      %ld cores; other processes used %.1f CPU s during the run%s\n",
-            sysconf(_SC_NPROCESSORS_ONLN), rep->other_cpu_s,
-            rep->other_cpu_s > 0.1 * r->o.duration_s ? " (figures are affected)" : "");
-    fprintf(f, "  client       sent %" PRIu64 ", accepted %" PRIu64 ", refused (pool full) %" PRIu64
-               "%s%s\n",
-            rep->sent, rep->accepted, rep->pool_full,
-            rep->kept_rate ? ", kept its rate" : ", FELL BEHIND its rate (the run does not count)",
-            r->drained ? "" : r->interrupted ? "; interrupted" : "; drain timed out");
-    if (rep->warn_lines)
-        fprintf(f, "  warnings     %" PRIu64 " warn/error lines in the members' logs\n",
-                rep->warn_lines);
+    run_config_defaults(c);
+    c->members = o->members;
+    c->faulty = o->faulty;
+    c->tx_size = o->tx_size;
+    c->offered_tx_s = o->rate;
+    c->duration_s = o->duration_s;
+    c->round_delay_ms = o->round_delay_ms >= 0 ? o->round_delay_ms : 10;
+    c->max_unit_bytes = o->max_unit_bytes;
+    snprintf(c->coin, sizeof c->coin, "%s", o->coin == ALEPH_COIN_OFF ? "off" : "threshold");
+    c->client_id_base = CLIENT_ID_BASE;
+    c->load_start_ns = r->start_real_ns;
+    c->window_start_ns = r->an.window_start_ns;
+    c->window_end_ns = r->an.window_end_ns;
+    snprintf(c->command, sizeof c->command, "%s", r->command);
 }
 
 /* ---- main ---------------------------------------------------------------------------------- */
@@ -795,6 +633,9 @@ int command_local(int argc, char **argv)
     }
     r->tty = isatty(STDERR_FILENO);
     signal(SIGPIPE, SIG_IGN);
+    size_t cl = (size_t)snprintf(r->command, sizeof r->command, "aleph local");
+    for (int k = 1; k < argc && cl < sizeof r->command; k++)
+        cl += (size_t)snprintf(r->command + cl, sizeof r->command - cl, " %s", argv[k]);
 
     /* run directory */
     if (o->out_dir) {
@@ -909,6 +750,13 @@ int command_local(int argc, char **argv)
     if (edge > 5) edge = 5;
     r->an.window_start_ns = r->start_real_ns + (uint64_t)(edge * 1e9);
     r->an.window_end_ns = r->start_real_ns + (uint64_t)((o->duration_s - edge) * 1e9);
+    r->an.series_on = 1;
+    r->an.series_origin_ns = r->start_real_ns;
+    run_config cfg;
+    local_config(r, &cfg);
+    char manifest[4300];
+    snprintf(manifest, sizeof manifest, "%s/run.json", r->dir);
+    run_manifest_write(manifest, &cfg, NULL);
     loadgen_start(&r->lg);
 
     uv_timer_init(&r->loop, &r->control);
@@ -927,26 +775,18 @@ int command_local(int argc, char **argv)
     uv_loop_close(&r->loop);
 
     poll_outputs(r);
-    report rep;
-    compute(r, &rep);
+    harness_check hc;
+    check_exactly_once(r, &hc);
+    json_t *harness = harness_json(r, &hc);
+    run_manifest_write(manifest, &cfg, harness);
 
-    /* summary files */
-    json_t *j = report_json(r, &rep);
     char path[4300];
-    snprintf(path, sizeof path, "%s/summary.json", r->dir);
-    json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-    snprintf(path, sizeof path, "%s/summary.txt", r->dir);
-    FILE *sf = fopen(path, "w");
-    if (sf) {
-        report_text(sf, r, &rep);
-        fclose(sf);
-    }
     snprintf(path, sizeof path, "%s/load.json", r->dir);
     json_t *lj = json_object();
-    json_object_set_new(lj, "sent", json_integer((json_int_t)rep.sent));
-    json_object_set_new(lj, "accepted", json_integer((json_int_t)rep.accepted));
-    json_object_set_new(lj, "refused_pool_full", json_integer((json_int_t)rep.pool_full));
-    json_object_set_new(lj, "kept_rate", json_boolean(rep.kept_rate));
+    json_object_set(lj, "sent", json_object_get(harness, "txs_sent"));
+    json_object_set(lj, "accepted", json_object_get(harness, "txs_accepted"));
+    json_object_set(lj, "refused_pool_full", json_object_get(harness, "txs_refused_pool_full"));
+    json_object_set(lj, "kept_rate", json_object_get(harness, "client_kept_rate"));
     json_t *ps = json_array();
     for (size_t s = 0; s < r->lg.per_second_len; s++)
         json_array_append_new(ps, json_integer((json_int_t)r->lg.per_second[s]));
@@ -954,39 +794,77 @@ int command_local(int argc, char **argv)
     json_dump_file(lj, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(lj);
 
+    /* The summary: the same computation as `aleph analyze RUN_DIR`, on the outputs already
+     * read and the logs; CPU and memory from the members' rusage. */
+    member_log *logs = calloc(o->members, sizeof *logs);
+    int *has_log = calloc(o->members, sizeof *has_log);
+    double *cpu = calloc(o->members, sizeof *cpu), *rss = calloc(o->members, sizeof *rss);
+    for (uint32_t i = 0; i < o->members; i++) {
+        snprintf(path, sizeof path, "%s/node.log", r->p[i].data_dir);
+        has_log[i] = member_log_read(&logs[i], path, err, sizeof err) == 0;
+        cpu[i] = rusage_cpu_s(&r->p[i].ru);
+        rss[i] = (double)r->p[i].ru.ru_maxrss / 1024.0;
+    }
+    load_record load;
+    snprintf(path, sizeof path, "%s/load.json", r->dir);
+    load_record_read(path, &load);
+    summary_inputs in = {.cfg = &cfg, .an = &r->an, .logs = logs, .has_log = has_log,
+                         .members = o->members, .load = &load, .harness = harness,
+                         .cpu_s_override = cpu, .peak_rss_override = rss};
+    run_summary sum;
+    summary_compute(&sum, &in);
+    sum.title = "aleph local";
+    snprintf(sum.source, sizeof sum.source, "run dir %s", r->dir);
+    json_t *j = summary_json(&sum);
+    json_object_set_new(j, "run_dir", json_string(r->dir));
+    snprintf(path, sizeof path, "%s/summary.json", r->dir);
+    json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    snprintf(path, sizeof path, "%s/summary.txt", r->dir);
+    FILE *sf = fopen(path, "w");
+    if (sf) {
+        summary_text(sf, &sum);
+        fclose(sf);
+    }
+    if (summary_write_csv(&sum, &in, r->dir, err, sizeof err) != 0)
+        fprintf(stderr, "aleph local: %s\n", err);
     if (o->json) {
         char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
         printf("%s\n", text);
         free(text);
     } else {
-        report_text(stdout, r, &rep);
+        summary_text(stdout, &sum);
     }
     json_decref(j);
 
     int status = 0;
-    if (!rep.agreement) {
+    if (sum.agreement == 0) {
         fprintf(stderr, "aleph local: FAILED: the members' outputs disagree: %s\n",
-                rep.agreement_why);
+                sum.agreement_why);
         status = 1;
     }
-    if (!rep.exactly_once) {
-        fprintf(stderr, "aleph local: FAILED: %s\n", rep.exactly_once_why);
+    if (!hc.exactly_once) {
+        fprintf(stderr, "aleph local: FAILED: %s\n", hc.why);
         status = 1;
     }
-    if (rep.unexpected_exits) {
+    if (unexpected_exits(r)) {
         fprintf(stderr, "aleph local: FAILED: %d member(s) exited unexpectedly\n",
-                rep.unexpected_exits);
+                unexpected_exits(r));
         status = 1;
     }
-    if (o->faulty == 0 && rep.warn_lines) {
-        for (uint32_t i = 0; i < o->members; i++)
-            if (r->p[i].warn_lines) {
-                fprintf(stderr, "aleph local: FAILED: warning in a run without faulty members: %s",
-                        r->p[i].first_warn);
-                break;
-            }
+    if (o->faulty == 0 && sum.warn_lines) {
+        fprintf(stderr, "aleph local: FAILED: warning in a run without faulty members: %s\n",
+                sum.first_warn);
         status = 1;
     }
+    summary_free(&sum);
+    load_record_free(&load);
+    for (uint32_t i = 0; i < o->members; i++)
+        if (has_log[i]) member_log_free(&logs[i]);
+    free(logs);
+    free(has_log);
+    free(cpu);
+    free(rss);
+    json_decref(harness);
     if (r->failed_to_stop) {
         fprintf(stderr, "aleph local: FAILED: a member did not stop within 10 s of SIGTERM\n");
         status = 1;

@@ -1,0 +1,368 @@
+/* `aleph analyze`: the summary of a finished run from its files (summary.h), with CSV files
+ * and PNG plots. Works on the run directory `aleph local` writes, on a single member's
+ * directory, or on one node.log (figures at that member only). */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "cli/commands.h"
+#include "loadgen.h"
+#include "logscan.h"
+#include "plots.h"
+#include "summary.h"
+#include "util.h"
+
+static void analyze_usage(FILE *to)
+{
+    fprintf(to,
+            "usage: aleph analyze RUN_DIR|MEMBER_DIR|NODE_LOG [--json] [--out DIR] [--no-plots]\n\n"
+            "Computes the summary of a finished run from its files: the run directory of\n"
+            "`aleph local` (run.json, load.json, member-<i>/node.log and output.bin), one\n"
+            "member's directory, or one node.log (then the figures are that member's).\n"
+            "Prints the summary block (docs: shared/docs/BENCHMARKING.md) and writes into the\n"
+            "run directory, or DIR:\n"
+            "  summary.json, summary.txt  the summary (--json prints the JSON on stdout)\n"
+            "  series.csv                 per second: offered and ordered tx/s, MB/s, end-to-end\n"
+            "                             latency mean/p50/p95/p99, rounds\n"
+            "  members.csv, traffic.csv   per member: bytes sent and received per second,\n"
+            "                             memory, CPU, dropped messages; traffic per second\n"
+            "  links.csv                  per link: unit receive delay (created at the creator\n"
+            "                             to added at the peer), and the emulated delay if any\n"
+            "  latency_cdf.csv            distribution of the window's end-to-end latencies\n"
+            "  *.png, plots.gp            throughput, latency over time, latency CDF, traffic\n"
+            "                             (gnuplot; --no-plots skips them)\n\n"
+            "Figures: throughput at one member over the steady window (run.json's, else the\n"
+            "load's span from the transactions' send times less a tenth at each end, at most\n"
+            "5 s); end-to-end latency = output time at the member a transaction was sent to\n"
+            "minus its send time; consensus latency = unit ordered at its creator minus its\n"
+            "creation; decision depth d of each head (2, 3, 4+). Broken or truncated log lines\n"
+            "are counted, reported and skipped.\n"
+            "Exit status: 0, 1 when the outputs disagree or a transaction was lost or\n"
+            "duplicated, 2 on a usage error or when nothing could be read.\n");
+}
+
+typedef struct span_ctx {
+    uint32_t base, members;
+    uint64_t t0, t1;
+} span_ctx;
+
+static void span_batch(void *ctx, const output_batch_view *b, const output_unit_view *units)
+{
+    span_ctx *sc = ctx;
+    for (uint32_t i = 0; i < b->units; i++) {
+        size_t off = 0;
+        const uint8_t *tx;
+        size_t len;
+        while (aleph_payload_next(units[i].payload, units[i].payload_len, &off, &tx, &len) == 1) {
+            uint64_t send_ns, seq;
+            uint32_t client;
+            if (!loadgen_parse_tx(tx, len, &send_ns, &seq, &client) || client < sc->base ||
+                client - sc->base >= sc->members)
+                continue;
+            if (!sc->t0 || send_ns < sc->t0) sc->t0 = send_ns;
+            if (send_ns > sc->t1) sc->t1 = send_ns;
+        }
+    }
+}
+
+/* The span of the load's send times in one output file: a run without run.json. */
+static int load_span(const char *output_path, uint32_t base, uint32_t members, uint64_t *t0,
+                     uint64_t *t1)
+{
+    output_tail t;
+    if (output_tail_open(&t, output_path) != 0) return -1;
+    span_ctx sc = {.base = base, .members = members};
+    output_tail_poll(&t, span_batch, &sc);
+    output_tail_close(&t);
+    *t0 = sc.t0;
+    *t1 = sc.t1;
+    return sc.t0 ? 0 : -1;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+typedef struct analyze_job {
+    char run_dir[2048];           /* where run.json and load.json are looked for */
+    char out_dir[2048];
+    uint32_t members;
+    uint32_t only;                /* UINT32_MAX: every member; else one log */
+    char only_log[2048];
+    char (*log_paths)[4096];
+    char (*output_paths)[4096];
+} analyze_job;
+
+static uint32_t count_member_dirs(const char *dir)
+{
+    uint32_t n = 0;
+    char p[4096];
+    for (;;) {
+        snprintf(p, sizeof p, "%s/member-%u", dir, n);
+        if (!is_dir(p) || n >= ALEPH_MEMBERS_MAX) return n;
+        n++;
+    }
+}
+
+int command_analyze(int argc, char **argv)
+{
+    const char *target = NULL, *out = NULL;
+    int json = 0, plots = 1;
+    args a;
+    args_init(&a, "analyze", argc, argv);
+    while (args_next(&a)) {
+        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
+            analyze_usage(stdout);
+            return 0;
+        } else if (args_flag(&a, "--json")) {
+            json = 1;
+        } else if (args_flag(&a, "--no-plots")) {
+            plots = 0;
+        } else if (args_opt(&a, "--out")) {
+            out = a.value;
+        } else if (args_positional(&a) && !target) {
+            target = a.current;
+        } else {
+            args_unknown(&a);
+        }
+    }
+    if (a.error) return 2;
+    if (!target) {
+        fprintf(stderr, "aleph analyze: give a run directory or a node.log (see --help)\n");
+        return 2;
+    }
+    if (strlen(target) > 1900 || (out && strlen(out) > 1900)) {
+        fprintf(stderr, "aleph analyze: path too long\n");
+        return 2;
+    }
+
+    analyze_job job;
+    memset(&job, 0, sizeof job);
+    job.only = UINT32_MAX;
+    char err[4400];
+    member_log single;
+    int single_read = 0;
+    if (is_dir(target)) {
+        char p[2048];
+        snprintf(p, sizeof p, "%.1900s/node.log", target);
+        if (count_member_dirs(target) == 0 && is_file(p)) {
+            snprintf(job.only_log, sizeof job.only_log, "%s", p); /* a member's directory */
+        } else {
+            snprintf(job.run_dir, sizeof job.run_dir, "%s", target);
+        }
+    } else if (is_file(target)) {
+        snprintf(job.only_log, sizeof job.only_log, "%s", target);
+    } else {
+        fprintf(stderr, "aleph analyze: %s: %s\n", target, strerror(errno));
+        return 2;
+    }
+    if (job.only_log[0]) {
+        /* One member: its log says who it is and the committee size; run.json, if any, is
+         * in the directory above the member's. */
+        if (member_log_read(&single, job.only_log, err, sizeof err) != 0) {
+            fprintf(stderr, "aleph analyze: %s\n", err);
+            return 2;
+        }
+        single_read = 1;
+        if (single.member == UINT32_MAX) {
+            fprintf(stderr, "aleph analyze: %s: no readable log line (%" PRIu64 " broken)\n",
+                    job.only_log, single.broken);
+            member_log_free(&single);
+            return 2;
+        }
+        job.only = single.member;
+        char tmp[2048];
+        snprintf(tmp, sizeof tmp, "%s", job.only_log);
+        char *member_dir = dirname(tmp);
+        char tmp2[2048];
+        snprintf(tmp2, sizeof tmp2, "%s", member_dir);
+        snprintf(job.run_dir, sizeof job.run_dir, "%s", dirname(tmp2));
+        if (!out) out = member_dir[0] ? member_dir : ".";
+        snprintf(job.out_dir, sizeof job.out_dir, "%s", out);
+    } else {
+        snprintf(job.out_dir, sizeof job.out_dir, "%s", out ? out : job.run_dir);
+    }
+
+    /* configuration */
+    run_config cfg;
+    json_t *harness = NULL;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/run.json", job.run_dir);
+    int have_manifest = is_file(path) && run_manifest_read(path, &cfg, &harness, err, sizeof err) == 0;
+    if (!have_manifest) {
+        if (is_file(path)) fprintf(stderr, "aleph analyze: ignoring %s\n", err);
+        run_config_defaults(&cfg);
+        snprintf(cfg.network, sizeof cfg.network, "unknown");
+    }
+    if (job.only != UINT32_MAX) {
+        uint32_t n = single.members ? single.members : job.only + 1;
+        if (have_manifest && cfg.members != n) have_manifest = 0, run_config_defaults(&cfg);
+        cfg.members = n;
+        job.members = n;
+    } else if (have_manifest) {
+        job.members = cfg.members;
+    } else {
+        job.members = count_member_dirs(job.run_dir);
+        cfg.members = job.members;
+    }
+    if (job.members == 0 || job.members > ALEPH_MEMBERS_MAX ||
+        (job.only != UINT32_MAX && job.only >= job.members)) {
+        fprintf(stderr, "aleph analyze: %s: no member directories (member-0, member-1, ...) "
+                        "and no run.json\n",
+                job.run_dir);
+        if (single_read) member_log_free(&single);
+        json_decref(harness);
+        return 2;
+    }
+    uint32_t n = job.members;
+    job.log_paths = calloc(n, sizeof *job.log_paths);
+    job.output_paths = calloc(n, sizeof *job.output_paths);
+    member_log *logs = calloc(n, sizeof *logs);
+    int *has_log = calloc(n, sizeof *has_log);
+    if (!job.log_paths || !job.output_paths || !logs || !has_log) {
+        fprintf(stderr, "aleph analyze: out of memory\n");
+        return 2;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (job.only != UINT32_MAX && i != job.only) continue;
+        if (job.only != UINT32_MAX) {
+            snprintf(job.log_paths[i], sizeof job.log_paths[i], "%s", job.only_log);
+            char tmp[2048];
+            snprintf(tmp, sizeof tmp, "%s", job.only_log);
+            snprintf(job.output_paths[i], sizeof job.output_paths[i], "%s/output.bin", dirname(tmp));
+        } else {
+            snprintf(job.log_paths[i], sizeof job.log_paths[i], "%s/member-%u/node.log", job.run_dir, i);
+            snprintf(job.output_paths[i], sizeof job.output_paths[i], "%s/member-%u/output.bin",
+                     job.run_dir, i);
+        }
+    }
+
+    /* logs */
+    for (uint32_t i = 0; i < n; i++) {
+        if (!job.log_paths[i][0]) continue;
+        if (job.only == i) {
+            logs[i] = single;
+            has_log[i] = 1;
+            single_read = 0;
+        } else if (is_file(job.log_paths[i])) {
+            has_log[i] = member_log_read(&logs[i], job.log_paths[i], err, sizeof err) == 0;
+            if (!has_log[i]) fprintf(stderr, "aleph analyze: %s\n", err);
+        }
+        if (has_log[i] && !have_manifest) {
+            /* what the logs tell about the configuration */
+            if (logs[i].round_delay_ms || logs[i].started) cfg.round_delay_ms = (int)logs[i].round_delay_ms;
+            if (logs[i].max_unit_bytes) cfg.max_unit_bytes = logs[i].max_unit_bytes;
+            if (logs[i].coin[0]) snprintf(cfg.coin, sizeof cfg.coin, "%s", logs[i].coin);
+            if (logs[i].has_links && strcmp(cfg.network, "unknown") == 0)
+                snprintf(cfg.network, sizeof cfg.network, "emulated-wan");
+        }
+    }
+
+    /* outputs: window first (the manifest's, else the load's span), then everything */
+    run_analysis an;
+    analysis_init(&an, n, cfg.client_id_base);
+    int outputs = 0;
+    for (uint32_t i = 0; i < n; i++) outputs += job.output_paths[i][0] && is_file(job.output_paths[i]);
+    if (outputs && !cfg.window_end_ns) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t t0, t1;
+            if (job.output_paths[i][0] && is_file(job.output_paths[i]) &&
+                load_span(job.output_paths[i], cfg.client_id_base, n, &t0, &t1) == 0) {
+                cfg.load_start_ns = t0;
+                if (!cfg.duration_s) cfg.duration_s = (double)(t1 - t0) / 1e9;
+                run_window(t0, t1, &cfg.window_start_ns, &cfg.window_end_ns);
+                break;
+            }
+        }
+    }
+    an.window_start_ns = cfg.window_start_ns;
+    an.window_end_ns = cfg.window_end_ns;
+    an.series_on = 1;
+    an.series_origin_ns = cfg.load_start_ns;
+    if (!an.series_origin_ns)
+        for (uint32_t i = 0; i < n && !an.series_origin_ns; i++)
+            if (has_log[i]) an.series_origin_ns = (uint64_t)logs[i].first_ts_ms * 1000000ull;
+    for (uint32_t i = 0; i < n; i++)
+        if (job.output_paths[i][0] && is_file(job.output_paths[i]))
+            analysis_poll(&an, i, job.output_paths[i]);
+
+    load_record load;
+    snprintf(path, sizeof path, "%s/load.json", job.run_dir);
+    load_record_read(path, &load);
+    if (!have_manifest && load.present && load.per_second_len && !cfg.offered_tx_s && cfg.duration_s > 0)
+        cfg.offered_tx_s = (double)load.sent / (double)load.per_second_len;
+
+    summary_inputs in = {.cfg = &cfg, .an = outputs ? &an : NULL, .logs = logs, .has_log = has_log,
+                         .members = n, .load = load.present ? &load : NULL, .harness = harness};
+    run_summary s;
+    summary_compute(&s, &in);
+    s.title = "aleph analyze";
+    snprintf(s.source, sizeof s.source, "%s%s", job.only != UINT32_MAX ? "log " : "run dir ",
+             job.only != UINT32_MAX ? job.only_log : job.run_dir);
+
+    int status = 0;
+    if (s.members_seen == 0) {
+        fprintf(stderr, "aleph analyze: %s: no member log or output file found\n", target);
+        status = 2;
+    } else {
+        if (make_dirs(job.out_dir, 0755, err, sizeof err) != 0) {
+            fprintf(stderr, "aleph analyze: %s\n", err);
+            status = 2;
+        } else {
+            json_t *j = summary_json(&s);
+            if (job.only == UINT32_MAX) json_object_set_new(j, "run_dir", json_string(job.run_dir));
+            snprintf(path, sizeof path, "%s/summary.json", job.out_dir);
+            json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+            snprintf(path, sizeof path, "%s/summary.txt", job.out_dir);
+            FILE *sf = fopen(path, "w");
+            if (sf) {
+                summary_text(sf, &s);
+                fclose(sf);
+            }
+            if (summary_write_csv(&s, &in, job.out_dir, err, sizeof err) != 0)
+                fprintf(stderr, "aleph analyze: %s\n", err);
+            else if (plots && plots_draw(&s, job.out_dir, err, sizeof err) < 0)
+                fprintf(stderr, "aleph analyze: plots: %s\n", err);
+            if (json) {
+                char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+                printf("%s\n", text);
+                free(text);
+            } else {
+                summary_text(stdout, &s);
+            }
+            json_decref(j);
+        }
+        if (s.log_broken)
+            fprintf(stderr, "aleph analyze: %" PRIu64 " broken or truncated log line(s) skipped "
+                            "(first: %s)\n",
+                    s.log_broken, s.first_broken);
+        if (s.agreement == 0 || s.exactly_once == 0) status = 1;
+    }
+    summary_free(&s);
+    load_record_free(&load);
+    analysis_free(&an);
+    for (uint32_t i = 0; i < n; i++)
+        if (has_log[i]) member_log_free(&logs[i]);
+    if (single_read) member_log_free(&single);
+    free(logs);
+    free(has_log);
+    free(job.log_paths);
+    free(job.output_paths);
+    json_decref(harness);
+    return status;
+}

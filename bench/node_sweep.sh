@@ -41,5 +41,10 @@ for rep in $(seq 1 "$repeats"); do
             "$(field "$out" rounds_per_s)" "$(field "$out" cpu_s_per_member)" \
             "$(field "$out" peak_rss_mb)" "$(field "$out" client_kept_rate)" \
             "$(field "$out" agreement)" "$(field "$out" other_cpu_s)"
+        if [ "$rc" -ne 0 ]; then
+            echo "  rate $rate run $rep: aleph local exited $rc:"; grep -i "fail" "$work/err" | sed 's/^/    /'
+            cp -r "$work/run" "${TMPDIR:-/tmp}/aleph-sweep-failed-$rate-$rep" 2>/dev/null &&
+                echo "    kept in ${TMPDIR:-/tmp}/aleph-sweep-failed-$rate-$rep"
+        fi
     done
 done

@@ -10,8 +10,9 @@
 
 #include "util.h"
 
-#define LOG_BUF_BYTES (256u * 1024u)
-#define LOG_LINE_MAX 8192u
+#define LOG_BUF_BYTES (1024u * 1024u)
+/* A stats line carries one entry per peer: room for the largest committee. */
+#define LOG_LINE_MAX (256u * 1024u)
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 

@@ -346,7 +346,9 @@ static void log_stats(node *nd, const char *event)
                  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     aleph_member_stats ms;
     aleph_member_stats_get(nd->member, &ms);
-    char peers[16384];
+    size_t peers_cap = 64 + (size_t)nd->committee.size * 200;
+    char *peers = malloc(peers_cap);
+    if (!peers) return;
     size_t pl = 0;
     uint64_t in = 0, out = 0, qbytes = 0, qdropped = 0;
     peers[pl++] = '[';
@@ -357,8 +359,8 @@ static void log_stats(node *nd, const char *event)
         out += p->stats.bytes_out;
         qbytes += p->q_bytes;
         qdropped += p->stats.queue_dropped;
-        if (pl + 256 < sizeof peers) {
-            int w = snprintf(peers + pl, sizeof peers - pl,
+        if (pl + 256 < peers_cap) {
+            int w = snprintf(peers + pl, peers_cap - pl,
                              "%s{\"peer\":%u,\"up\":%s,\"in\":%" PRIu64 ",\"out\":%" PRIu64
                              ",\"queue_bytes\":%zu,\"queue_len\":%u,\"dropped\":%" PRIu64 "}",
                              pl > 1 ? "," : "", i, p->conn ? "true" : "false", p->stats.bytes_in,
@@ -408,6 +410,7 @@ static void log_stats(node *nd, const char *event)
              nd->consensus_latency_n
                  ? (double)nd->consensus_latency_ms_sum / (double)nd->consensus_latency_n
                  : 0.0);
+    free(peers);
 }
 
 static void on_stats_timer(uv_timer_t *t)
@@ -522,12 +525,14 @@ static int start(node *nd, char *err, size_t cap)
     uv_signal_start(&nd->sigint, on_signal, SIGINT);
     uv_signal_start(&nd->sigterm, on_signal, SIGTERM);
     uv_timer_start(&nd->stats_timer, on_stats_timer, o->stats_interval_ms, o->stats_interval_ms);
+    char dir_esc[8192];
+    log_escape(dir_esc, sizeof dir_esc, nd->data_dir);
     log_line(&nd->log, LOG_INFO, "node_started",
              "\"members\":%u,\"session\":\"%016" PRIx64 "\",\"coin\":\"%s\",\"address\":\"%s\","
              "\"client_port\":%u,\"data_dir\":\"%s\",\"round_delay_ms\":%u,\"max_unit_bytes\":%u,"
              "\"pid\":%d",
              nd->committee.size, nd->committee.session, coin_mode_name(nd->committee.coin_mode),
-             nd->net.listen_desc, cport, nd->data_dir, nd->cfg.round_delay_ms_min,
+             nd->net.listen_desc, cport, dir_esc, nd->cfg.round_delay_ms_min,
              nd->cfg.max_unit_bytes, (int)getpid());
     log_flush(&nd->log);
     aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = node_now_ms(nd)};

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 #include "keys.h"
 #include "loadgen.h"
 #include "logscan.h"
+#include "netns.h"
 #include "summary.h"
 #include "util.h"
 
@@ -50,6 +52,9 @@ typedef struct local_options {
     const char *node_args[NODE_ARGS_MAX];
     int node_args_len;
     int quiet;
+    const char *wan;               /* --wan: link spec for every node (link_delay.h) */
+    double jitter_ms, loss, bandwidth_mbit;
+    int hosts;                     /* --hosts: a network namespace per member (netns.h) */
 } local_options;
 
 typedef struct member_proc {
@@ -58,6 +63,7 @@ typedef struct member_proc {
     int killed_by_us;       /* SIGKILL as a faulty member */
     int exited_status;      /* from wait4 */
     int exit_reported;
+    char host[64];          /* its address: 127.0.0.1, or its namespace's with --hosts */
     struct rusage ru;
     char data_dir[4200];
     char output_path[4300];
@@ -91,6 +97,14 @@ typedef struct local_run {
     char command[2048];            /* for run.json */
 } local_run;
 
+/* Namespaces of --hosts: removed at exit whatever path the run takes. */
+static netns_set g_hosts;
+
+static void hosts_cleanup(void)
+{
+    netns_destroy(&g_hosts);
+}
+
 static local_run *g_run; /* for the child-exit bookkeeping in tests of liveness */
 
 static void local_usage(FILE *to)
@@ -121,6 +135,25 @@ static void local_usage(FILE *to)
             "                      to be ordered (default 30)\n"
             "  --node-arg ARG      pass ARG to every node (repeatable), e.g. --node-arg\n"
             "                      --log-units=off\n"
+            "  --wan FILE|MS       emulated wide-area links: FILE is a round-trip-time matrix\n"
+            "                      (e.g. shared/data/aws-8-regions-rtt-ms.tsv); members are\n"
+            "                      assigned to its regions in turn (member i in region i mod K)\n"
+            "                      and each link gets the one-way delay RTT/2 (at least 1 ms);\n"
+            "                      MS: that one-way delay on every link. Done in user space in\n"
+            "                      each node's transport (aleph node --link-delays): outgoing\n"
+            "                      messages wait in a FIFO per link until due, so a link never\n"
+            "                      reorders (TCP semantics); no root or netem needed\n"
+            "  --jitter MS         with --wan: each message +-MS (uniform), FIFO order kept\n"
+            "  --loss P            with --wan: drop whole member messages with probability P\n"
+            "                      (over TCP nothing else can be lost; the protocol heals lost\n"
+            "                      messages by requests and anti-entropy)\n"
+            "  --bandwidth MBIT    uplink cap per member in Mbit/s: with --hosts by tbf on the\n"
+            "                      member's veth (kernel), else in the user-space link stage\n"
+            "  --hosts             root only: every member in its own network namespace with\n"
+            "                      its own address (10.77.S.i/24, a private test subnet) on a\n"
+            "                      veth pair to a bridge, so members are separate hosts to the\n"
+            "                      kernel; removed at exit (leftovers of a killed run are\n"
+            "                      removed by the next --hosts run)\n"
             "  --quiet             no progress lines\n\n"
             "End-to-end latency: output time at the member a transaction was submitted to minus\n"
             "its send time (both CLOCK_REALTIME on this host). Throughput and latency count the\n"
@@ -183,8 +216,8 @@ static pid_t spawn_node(local_run *r, uint32_t i)
     snprintf(committee_path, sizeof committee_path, "%s/committee.json", r->dir);
     snprintf(key, sizeof key, "%s/member-%u.key", r->dir, i);
     snprintf(errlog, sizeof errlog, "%s/stderr.log", mp->data_dir);
-    char delay[32];
-    const char *argv[16 + NODE_ARGS_MAX];
+    char delay[32], jitter[32], loss[32], bw[32];
+    const char *argv[32 + NODE_ARGS_MAX];
     int k = 0;
     argv[k++] = "aleph";
     argv[k++] = "node";
@@ -199,6 +232,25 @@ static pid_t spawn_node(local_run *r, uint32_t i)
         argv[k++] = "--round-delay-ms";
         argv[k++] = delay;
     }
+    if (r->o.wan) {
+        argv[k++] = "--link-delays";
+        argv[k++] = r->o.wan;
+        snprintf(jitter, sizeof jitter, "%g", r->o.jitter_ms);
+        argv[k++] = "--link-jitter-ms";
+        argv[k++] = jitter;
+        snprintf(loss, sizeof loss, "%g", r->o.loss);
+        argv[k++] = "--link-loss";
+        argv[k++] = loss;
+        if (!r->o.hosts) {
+            snprintf(bw, sizeof bw, "%g", r->o.bandwidth_mbit);
+            argv[k++] = "--link-bandwidth-mbit";
+            argv[k++] = bw;
+        }
+    }
+    if (r->o.hosts) {
+        argv[k++] = "--client-host";
+        argv[k++] = mp->host;
+    }
     for (int j = 0; j < r->o.node_args_len; j++) argv[k++] = r->o.node_args[j];
     argv[k] = NULL;
     pid_t parent = getpid();
@@ -208,6 +260,10 @@ static pid_t spawn_node(local_run *r, uint32_t i)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);
     setpgid(0, 0); /* Ctrl-C goes to `aleph local`, which stops the nodes itself */
+    if (r->o.hosts && netns_enter(&g_hosts, i) != 0) {
+        fprintf(stderr, "aleph local: cannot enter member %u's network namespace\n", i);
+        _exit(1);
+    }
     int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd >= 0) {
         dup2(fd, STDOUT_FILENO);
@@ -536,6 +592,17 @@ static void local_config(const local_run *r, run_config *c)
     c->max_unit_bytes = o->max_unit_bytes;
     snprintf(c->coin, sizeof c->coin, "%s", o->coin == ALEPH_COIN_OFF ? "off" : "threshold");
     c->client_id_base = CLIENT_ID_BASE;
+    snprintf(c->network, sizeof c->network, "%s",
+             o->wan && o->hosts ? "emulated-wan+netns" : o->wan ? "emulated-wan"
+                                                 : o->hosts   ? "netns"
+                                                              : "loopback");
+    if (o->wan) {
+        const char *base = strrchr(o->wan, '/');
+        snprintf(c->wan_matrix, sizeof c->wan_matrix, "%s", base ? base + 1 : o->wan);
+    }
+    c->jitter_ms = o->jitter_ms;
+    c->loss = o->loss;
+    c->bandwidth_mbit = o->bandwidth_mbit;
     c->load_start_ns = r->start_real_ns;
     c->window_start_ns = r->an.window_start_ns;
     c->window_end_ns = r->an.window_end_ns;
@@ -582,6 +649,16 @@ static int parse_local_args(local_options *o, int argc, char **argv)
             o->max_unit_bytes = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
         } else if (args_opt(&a, "--drain-timeout")) {
             o->drain_timeout_s = args_double(&a, 0, 3600);
+        } else if (args_opt(&a, "--wan")) {
+            o->wan = a.value;
+        } else if (args_opt(&a, "--jitter")) {
+            o->jitter_ms = args_double(&a, 0, 60000);
+        } else if (args_opt(&a, "--loss")) {
+            o->loss = args_double(&a, 0, 1);
+        } else if (args_opt(&a, "--bandwidth")) {
+            o->bandwidth_mbit = args_double(&a, 0, 1e6);
+        } else if (args_flag(&a, "--hosts")) {
+            o->hosts = 1;
         } else if (args_opt(&a, "--node-arg")) {
             if (o->node_args_len == NODE_ARGS_MAX) {
                 fprintf(stderr, "aleph local: at most %d --node-arg\n", NODE_ARGS_MAX);
@@ -607,6 +684,15 @@ static int parse_local_args(local_options *o, int argc, char **argv)
     }
     if (o->rate <= 0) {
         fprintf(stderr, "aleph local: --rate must be positive\n");
+        return 2;
+    }
+    if (!o->wan && (o->jitter_ms > 0 || o->loss > 0 || (o->bandwidth_mbit > 0 && !o->hosts))) {
+        fprintf(stderr, "aleph local: --jitter, --loss and --bandwidth need --wan (or --hosts for "
+                        "--bandwidth)\n");
+        return 2;
+    }
+    if (o->hosts && o->members > NETNS_MEMBERS_MAX) {
+        fprintf(stderr, "aleph local: --hosts supports at most %u members\n", NETNS_MEMBERS_MAX);
         return 2;
     }
     return -1;
@@ -668,8 +754,25 @@ int command_local(int argc, char **argv)
     }
     r->p = calloc(o->members, sizeof *r->p);
     analysis_init(&r->an, o->members, CLIENT_ID_BASE);
+    if (o->hosts) {
+        char why[512];
+        if (!netns_available(why, sizeof why)) {
+            fprintf(stderr, "aleph local: --hosts: network namespaces unavailable: %s\n", why);
+            return 1;
+        }
+        atexit(hosts_cleanup);
+        char cpath[4200];
+        snprintf(cpath, sizeof cpath, "%s/committee.json", r->dir);
+        if (netns_create(&g_hosts, o->members, o->bandwidth_mbit, err, sizeof err) != 0 ||
+            netns_rewrite_committee(&g_hosts, cpath, err, sizeof err) != 0) {
+            fprintf(stderr, "aleph local: --hosts: %s\n", err);
+            return 1;
+        }
+    }
     for (uint32_t i = 0; i < o->members; i++) {
         member_proc *mp = &r->p[i];
+        if (o->hosts) netns_address(&g_hosts, i, mp->host, sizeof mp->host);
+        else snprintf(mp->host, sizeof mp->host, "127.0.0.1");
         snprintf(mp->data_dir, sizeof mp->data_dir, "%s/member-%u", r->dir, i);
         snprintf(mp->output_path, sizeof mp->output_path, "%s/output.bin", mp->data_dir);
         if (make_dirs(mp->data_dir, 0700, err, sizeof err) != 0) {
@@ -678,8 +781,10 @@ int command_local(int argc, char **argv)
         }
     }
     if (!o->quiet)
-        fprintf(stderr, "aleph local: %u members on 127.0.0.1:%u-%u, run dir %s\n", o->members,
-                base, base + o->members - 1, r->dir);
+        fprintf(stderr, "aleph local: %u members on %s:%u-%u%s%s, run dir %s\n", o->members,
+                o->hosts ? "10.77.x.y (one network namespace each)" : "127.0.0.1", base,
+                base + o->members - 1, o->wan ? ", emulated WAN links " : "",
+                o->wan ? o->wan : "", r->dir);
     r->busy_at_spawn_s = machine_busy_s();
     for (uint32_t i = 0; i < o->members; i++) {
         r->p[i].pid = spawn_node(r, i);
@@ -709,6 +814,7 @@ int command_local(int argc, char **argv)
             struct sockaddr_in a = {.sin_family = AF_INET,
                                     .sin_port = htons((uint16_t)(base + o->members + i)),
                                     .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+            inet_pton(AF_INET, r->p[i].host, &a.sin_addr);
             int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
             int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
             if (fd >= 0) close(fd);
@@ -736,7 +842,7 @@ int command_local(int argc, char **argv)
 
     loadgen_init(&r->lg, &r->loop, o->members, o->rate, o->tx_size, CLIENT_ID_BASE);
     for (uint32_t i = 0; i < o->members; i++)
-        loadgen_target(&r->lg, i, "127.0.0.1", (uint16_t)(base + o->members + i));
+        loadgen_target(&r->lg, i, r->p[i].host, (uint16_t)(base + o->members + i));
     loadgen_connect(&r->lg);
     while (loadgen_connected(&r->lg) + 0 < o->members && uv_run(&r->loop, UV_RUN_ONCE)) {
         uint32_t gone = 0;
@@ -883,6 +989,7 @@ int command_local(int argc, char **argv)
         }
     }
     if (r->interrupted && !status) status = 130;
+    hosts_cleanup();
     loadgen_free(&r->lg);
     analysis_free(&r->an);
     free(r->p);

@@ -32,7 +32,21 @@ static void node_usage(FILE *to)
             "  --pool-bytes N          transaction pool bound; beyond it submits are refused\n"
             "                          with status 1 (default 67108864)\n"
             "  --queue-bytes N         per-peer send queue bound (default 33554432)\n"
-            "  --rounds-max N          stop creating units after round N (default: no limit)\n\n"
+            "  --rounds-max N          stop creating units after round N (default: no limit)\n"
+            "  --link-delays SPEC      emulate wide-area links in user space: SPEC is a round-\n"
+            "                          trip-time matrix file (shared/data/aws-8-regions-rtt-\n"
+            "                          ms.tsv format; member i in region i mod K; one-way\n"
+            "                          delay RTT/2, at least 1 ms) or a number of ms one way\n"
+            "                          for every link. Outgoing messages wait in a per-peer FIFO\n"
+            "                          until due (a link never reorders, as over TCP)\n"
+            "  --link-jitter-ms J      with --link-delays: each message +-J ms (uniform; FIFO\n"
+            "                          order kept)\n"
+            "  --link-loss P           with --link-delays: drop whole member messages with\n"
+            "                          probability P. TCP itself loses nothing, so loss in user\n"
+            "                          space means lost messages; the protocol heals them by\n"
+            "                          requests and anti-entropy\n"
+            "  --link-bandwidth-mbit M with --link-delays: this member's uplink in Mbit/s; every\n"
+            "                          copy of a message is serialised on it (0: unlimited)\n\n"
             "Client port protocol: u32 little-endian length + transaction, answered by one byte\n"
             "(0 accepted, 1 pool full, 2 too large or empty); the u32 0xFFFFFFFF subscribes to the\n"
             "ordered transactions, streamed as u32 length + bytes.\n"
@@ -95,11 +109,24 @@ int command_node(int argc, char **argv)
             o.queue_bytes = args_u64(&a, 1u << 20, 1ull << 34);
         } else if (args_opt(&a, "--rounds-max")) {
             o.rounds_max = args_u32(&a, 0, ALEPH_ROUND_MAX);
+        } else if (args_opt(&a, "--link-delays")) {
+            o.link_spec = a.value;
+        } else if (args_opt(&a, "--link-jitter-ms")) {
+            o.link_jitter_ms = args_double(&a, 0, 60000);
+        } else if (args_opt(&a, "--link-loss")) {
+            o.link_loss = args_double(&a, 0, 1);
+        } else if (args_opt(&a, "--link-bandwidth-mbit")) {
+            o.link_bandwidth_mbit = args_double(&a, 0, 1e6);
         } else {
             args_unknown(&a);
         }
     }
     if (a.error) return 2;
+    if (!o.link_spec && (o.link_jitter_ms > 0 || o.link_loss > 0 || o.link_bandwidth_mbit > 0)) {
+        fprintf(stderr, "aleph node: --link-jitter-ms, --link-loss and --link-bandwidth-mbit need "
+                        "--link-delays (use --link-delays 0 for none)\n");
+        return 2;
+    }
     if (!o.committee_path || !o.key_path) {
         fprintf(stderr, "aleph node: --committee and --key are required (see aleph node --help)\n");
         return 2;

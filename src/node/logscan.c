@@ -186,11 +186,6 @@ static int read_stats(member_log *m, const char *line, size_t len, int64_t ts)
                          jint(net, "frames_oversize");
     json_t *cl = json_object_get(j, "clients");
     if (json_is_object(cl)) s.client_refused = jint(cl, "pool_full") + jint(cl, "too_large");
-    json_t *link = json_object_get(j, "link");
-    if (json_is_object(link)) {
-        s.link_lost = jint(link, "lost");
-        s.link_dropped = jint(link, "dropped");
-    }
     json_decref(j);
     PUSH(m->stats, m->stats_len, m->stats_cap, s);
     return 0;
@@ -300,6 +295,9 @@ static void parse_line(member_log *m, char *line, size_t len, int had_newline)
         ok = read_started(m, line, len) == 0;
     } else if (event_is(ev, "link_config")) {
         ok = read_links(m, line, len) == 0;
+    } else if (event_is(ev, "link_stats")) {
+        ok = field_u64(line, "\"lost\":", &m->link_lost) &&
+             field_u64(line, "\"dropped\":", &m->link_dropped);
     } else if (event_is(ev, "input_dropped")) {
         m->input_dropped++;
     }

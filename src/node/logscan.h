@@ -43,8 +43,6 @@ typedef struct log_stats {     /* one "stats" or "final_stats" line */
     uint64_t messages_dropped;  /* messages the member rejected (invalid, hostile) */
     uint64_t net_rejected;      /* connections refused, failed handshakes, oversize frames */
     uint64_t client_refused;    /* client transactions refused: pool full, too large */
-    uint64_t link_lost;         /* messages dropped by the emulated link (--link-loss) */
-    uint64_t link_dropped;      /* the emulated link's queue was full */
     uint64_t units_created, txs_ordered;
 } log_stats;
 
@@ -68,6 +66,8 @@ typedef struct member_log {
     uint64_t warn_lines;         /* warn and error */
     char first_warn[512];
     uint64_t input_dropped;      /* "input_dropped" events (a peer's message refused) */
+    uint64_t link_lost;          /* last "link_stats": messages lost on the emulated links */
+    uint64_t link_dropped;       /* ... dropped because an emulated link's queue was full */
     int64_t first_ts_ms, last_ts_ms;
     int stopped_cleanly;         /* a final_stats line */
     /* records */

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "cli/commands.h"
 #include "keys.h"
+#include "link_delay.h"
 #include "log.h"
 #include "message.h"
 #include "output.h"
@@ -413,10 +414,19 @@ static void log_stats(node *nd, const char *event)
     free(peers);
 }
 
+static void log_link_stats(node *nd)
+{
+    if (!nd->net.links) return;
+    char fields[256];
+    link_stage_stats_fields(nd->net.links, fields, sizeof fields);
+    log_line(&nd->log, LOG_INFO, "link_stats", "%s", fields);
+}
+
 static void on_stats_timer(uv_timer_t *t)
 {
     node *nd = t->data;
     log_stats(nd, "stats");
+    log_link_stats(nd);
     log_flush(&nd->log);
 }
 
@@ -435,6 +445,7 @@ static void node_stop(node *nd, int code)
     if (nd->stopping) return;
     nd->stopping = 1;
     nd->exit_code = code;
+    if (nd->member && nd->handles_ready) log_link_stats(nd);
     if (nd->member && nd->handles_ready) log_stats(nd, "final_stats");
     output_flush(&nd->output);
     net_close(&nd->net);
@@ -511,6 +522,17 @@ static int start(node *nd, char *err, size_t cap)
     if (net_start(&nd->net, &nd->loop, &nd->committee, &nd->secret, &nd->log, o->queue_bytes,
                   on_peer_message, nd, err, cap) != 0)
         return -1;
+    if (o->link_spec) {
+        if (net_links_attach(&nd->net, o->link_spec, o->link_jitter_ms, o->link_loss,
+                             o->link_bandwidth_mbit, err, cap) != 0)
+            return -1;
+        char *fields = malloc(64 + (size_t)nd->committee.size * 16 + 1200);
+        if (fields) {
+            link_stage_config_fields(nd->net.links, fields, 64 + (size_t)nd->committee.size * 16 + 1200);
+            log_line(&nd->log, LOG_INFO, "link_config", "%s", fields);
+            free(fields);
+        }
+    }
     uint32_t cport = o->client_port ? o->client_port : nd->committee.members[me].client_port;
     if (!cport) {
         snprintf(err, cap, "the committee file gives member %u no client_port: pass --client-port",

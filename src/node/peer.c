@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_delay.h"
 #include "util.h"
 
 #define PENDING_CONNS_MAX 64u
@@ -612,6 +613,16 @@ int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *s
 void net_send(net *n, uint32_t to, out_frame *f)
 {
     if (to >= n->members || to == n->self || n->closing) return;
+    if (n->links) {
+        link_stage_submit(n->links, to, f);
+        return;
+    }
+    net_send_now(n, to, f);
+}
+
+void net_send_now(net *n, uint32_t to, out_frame *f)
+{
+    if (to >= n->members || to == n->self || n->closing) return;
     peer *p = &n->peers[to];
     queue_push(n, p, f);
     if (p->conn) conn_pump(p->conn);
@@ -629,6 +640,7 @@ void net_close(net *n)
 {
     if (n->closing) return;
     n->closing = 1;
+    if (n->links) link_stage_close(n->links);
     while (n->conns) conn_close(n->conns, LOG_INFO, NULL);
     if (n->listener_open) uv_close((uv_handle_t *)&n->listener, NULL);
     n->listener_open = 0;
@@ -643,6 +655,11 @@ void net_close(net *n)
 
 void net_free(net *n)
 {
+    if (n->links) {
+        link_stage_free(n->links);
+        free(n->links);
+        n->links = NULL;
+    }
     if (!n->peers) return;
     for (uint32_t i = 0; i < n->members; i++) queue_free(&n->peers[i]);
     free(n->peers);

@@ -74,6 +74,8 @@ typedef struct net_counters {
 
 typedef void (*net_message_fn)(void *ctx, uint32_t from, const uint8_t *data, size_t len);
 
+struct link_stage;
+
 typedef struct net {
     uv_loop_t *loop;
     const committee *committee;
@@ -90,6 +92,8 @@ typedef struct net {
     net_message_fn on_message;
     void *ctx;
     net_counters counters;
+    struct link_stage *links;     /* emulated WAN links (link_delay.h) or NULL; owned: freed
+                                   * by net_free */
     int closing;
     uint8_t read_buf[256 * 1024]; /* shared: libuv reads into it and hands it straight back */
     char listen_desc[HOST_MAX + 16];
@@ -99,8 +103,10 @@ typedef struct net {
 int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *secret,
               node_log *log, size_t queue_bytes_max, net_message_fn on_message, void *ctx,
               char *err, size_t cap);
-/* Queues a frame for a peer (takes its own reference). */
+/* Queues a frame for a peer (takes its own reference), through the emulated links if any. */
 void net_send(net *n, uint32_t to, out_frame *f);
+/* The same without the emulated links (they call it when a frame is due). */
+void net_send_now(net *n, uint32_t to, out_frame *f);
 /* Closes every handle (also after a failed net_start); the loop then runs to completion. */
 void net_close(net *n);
 /* Frees the queues once the loop has finished. */

@@ -335,6 +335,8 @@ static void compute_from_logs(run_summary *s, const summary_inputs *in)
                 snprintf(s->first_warn, sizeof s->first_warn, "%s", ml->first_warn);
             s->warn_lines += ml->warn_lines;
             s->drop_input += ml->input_dropped;
+            s->drop_link_lost += ml->link_lost;
+            s->drop_link_full += ml->link_dropped;
             for (size_t k = 0; k < ml->ordered_len; k++)
                 if (!s->cfg.window_end_ns || in_window(s, ml->ordered[k].ts_ms))
                     samples_add(&cons, ml->ordered[k].latency_ms);
@@ -353,10 +355,8 @@ static void compute_from_logs(run_summary *s, const summary_inputs *in)
                 s->drop_rejected += st->messages_dropped;
                 s->drop_connections += st->net_rejected;
                 s->drop_client += st->client_refused;
-                s->drop_link_lost += st->link_lost;
-                s->drop_link_full += st->link_dropped;
                 pm->dropped = st->queue_dropped + st->messages_dropped + st->net_rejected +
-                              st->link_lost + st->link_dropped + ml->input_dropped;
+                              ml->link_lost + ml->link_dropped + ml->input_dropped;
             }
         }
         if (in->cpu_s_override && in->cpu_s_override[i] >= 0) pm->cpu_s = in->cpu_s_override[i];

@@ -241,9 +241,12 @@ int netns_rewrite_committee(const netns_set *s, const char *path, char *err, siz
 void netns_destroy(netns_set *s)
 {
     for (uint32_t i = 0; i < s->created; i++) {
-        char ns[32];
+        char ns[32], host_if[16];
         ns_name(s, i, ns, sizeof ns);
-        run(NULL, 0, "ip", "netns", "del", ns, NULL); /* its veth end goes, and the pair */
+        snprintf(host_if, sizeof host_if, "av%dx%u", s->pid, i);
+        /* The pair now (a namespace's own devices go asynchronously after its deletion). */
+        run(NULL, 0, "ip", "link", "del", host_if, NULL);
+        run(NULL, 0, "ip", "netns", "del", ns, NULL);
     }
     s->created = 0;
     if (s->bridge_up) run(NULL, 0, "ip", "link", "del", s->bridge, NULL);

@@ -126,7 +126,9 @@ static void local_usage(FILE *to)
             "                      at most (N-1)/3)\n"
             "  --out DIR           run directory (default ./aleph-run-YYYYmmdd-HHMMSS): keys,\n"
             "                      per member backup.bin, output.bin, node.log, stderr.log;\n"
-            "                      summary.txt and summary.json\n"
+            "                      run.json (configuration and what the harness saw),\n"
+            "                      load.json, summary.txt and summary.json, and the CSV files\n"
+            "                      of `aleph analyze` (which also draws plots from them)\n"
             "  --coin on|off       threshold coin (default on) or the deterministic schedule\n"
             "  --json              print the summary as one JSON object on stdout\n"
             "  --round-delay-ms N  minimum time between a member's units (default: node's, 10)\n"
@@ -157,7 +159,8 @@ static void local_usage(FILE *to)
             "  --quiet             no progress lines\n\n"
             "End-to-end latency: output time at the member a transaction was submitted to minus\n"
             "its send time (both CLOCK_REALTIME on this host). Throughput and latency count the\n"
-            "steady window (the first and last tenth of the load are left out, at most 5 s each).\n",
+            "steady window (the first and last tenth of the load are left out, at most 5 s each).\n"
+            "The summary is computed by the same code as `aleph analyze RUN_DIR`.\n",
             LOADGEN_TX_MIN);
 }
 

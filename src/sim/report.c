@@ -53,6 +53,12 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
         at += (size_t)snprintf(buf + at, len - at, " --faulty-ms %" PRIu64, cfg->faulty_ms_max);
     if (at < len && cfg->liveness_ms_max)
         at += (size_t)snprintf(buf + at, len - at, " --liveness-ms %" PRIu64, cfg->liveness_ms_max);
+    if (at < len && cfg->round_delay_ms >= 0)
+        at += (size_t)snprintf(buf + at, len - at, " --round-delay-ms %lld",
+                               (long long)cfg->round_delay_ms);
+    if (at < len && cfg->parent_wait_ms >= 0)
+        at += (size_t)snprintf(buf + at, len - at, " --parent-wait-ms %lld",
+                               (long long)cfg->parent_wait_ms);
     if (at < len && cfg->adversary_round)
         at += (size_t)snprintf(buf + at, len - at, " --adversary %u:%u", cfg->adversary_round,
                                cfg->adversary_rounds);

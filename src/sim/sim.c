@@ -117,6 +117,8 @@ void sim_config_defaults(sim_config *cfg)
     cfg->net.latency.max_ms = 80;
     cfg->coin_mode = ALEPH_COIN_THRESHOLD;
     cfg->txs_per_tick = 1;
+    cfg->round_delay_ms = -1;
+    cfg->parent_wait_ms = -1;
 }
 
 uint64_t sim_faulty_ms_max(const sim_config *cfg)
@@ -690,6 +692,8 @@ static int setup(sim *s, char *err, size_t err_len)
     s->acfg.rng_seed = read_le(rng_seed, 8);
     s->acfg.verify_signature = sim_sig_cache_verify;
     s->acfg.verify_signature_ctx = &s->sigs;
+    if (cfg->round_delay_ms >= 0) s->acfg.round_delay_ms_min = (uint32_t)cfg->round_delay_ms;
+    if (cfg->parent_wait_ms >= 0) s->acfg.parent_wait_ms_max = (uint32_t)cfg->parent_wait_ms;
     if (cfg->adversary_round) {
         /* Members create as soon as they hold a quorum: the scheduler picks that quorum. */
         s->acfg.round_delay_ms_min = 0;

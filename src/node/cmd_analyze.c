@@ -268,8 +268,12 @@ int command_analyze(int argc, char **argv)
             if (logs[i].round_delay_ms || logs[i].started) cfg.round_delay_ms = (int)logs[i].round_delay_ms;
             if (logs[i].max_unit_bytes) cfg.max_unit_bytes = logs[i].max_unit_bytes;
             if (logs[i].coin[0]) snprintf(cfg.coin, sizeof cfg.coin, "%s", logs[i].coin);
-            if (logs[i].has_links && strcmp(cfg.network, "unknown") == 0)
-                snprintf(cfg.network, sizeof cfg.network, "emulated-wan");
+            /* the network: emulated links are logged; namespace addresses are 10.77.S.i */
+            int ns = strncmp(logs[i].address, "10.77.", 6) == 0;
+            if (strcmp(cfg.network, "unknown") == 0 || strcmp(cfg.network, "loopback") == 0)
+                snprintf(cfg.network, sizeof cfg.network, "%s",
+                         logs[i].has_links ? (ns ? "emulated-wan+netns" : "emulated-wan")
+                                           : (ns ? "netns" : "loopback"));
         }
     }
 

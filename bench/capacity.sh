@@ -29,11 +29,11 @@ net_args=()
 if [ -n "$wan" ]; then
     net_args=(--wan "$wan")
     cap=${cap:-3000}
-    rates=${rates:-"2000 5000 10000 20000 30000 40000"}
+    rates=${rates:-"5000 10000 20000 40000 60000 80000 120000 160000"}
     network="emulated WAN ($(basename "$wan"))"
 else
     cap=${cap:-1000}
-    rates=${rates:-"5000 10000 20000 40000 60000 80000"}
+    rates=${rates:-"10000 20000 40000 80000 120000 160000 200000 250000"}
     network=loopback
 fi
 bench_init capacity

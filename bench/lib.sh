@@ -6,6 +6,7 @@
 # machine, the commands), and prints the table.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BENCH_REPO=$(cd "$BENCH_DIR/.." && pwd)
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
 
 bench_init() { # name
@@ -50,6 +51,7 @@ bench_run() {
     shift 2
     rm -rf "$BENCH_WORK/run"
     local cmd="aleph local $* --json --quiet"
+    cmd=${cmd//$BENCH_REPO\//}
     BENCH_COMMANDS+=("$cmd")
     RUN_JSON=$("$aleph" local "$@" --out "$BENCH_WORK/run" --json --quiet 2>"$BENCH_WORK/err")
     local rc=$?

@@ -14,7 +14,7 @@ aleph=${1:?usage: seed_experiment.sh PATH_TO_aleph [options]}
 shift
 . "$(dirname "$0")/lib.sh"
 sizes="8 16" loads="1 100 1000" duration=20 tx=32
-matrix=$BENCH_DIR/../tests/data/aws-8-regions-rtt-ms.tsv
+matrix=$BENCH_REPO/tests/data/aws-8-regions-rtt-ms.tsv
 while [ $# -gt 0 ]; do
     case $1 in
         --sizes) sizes=$2; shift 2 ;;

@@ -59,16 +59,16 @@ typedef enum aleph_coin_mode {
  * session id from the committee file so that a member with another configuration cannot
  * take part. Timing fields are local tuning and may differ. */
 typedef struct aleph_config {
-    uint32_t members;                          /* N, 1..ALEPH_MEMBERS_MAX */
-    uint64_t session;                          /* id of this committee run */
+    uint32_t members; /* N, 1..ALEPH_MEMBERS_MAX */
+    uint64_t session; /* id of this committee run */
     aleph_coin_mode coin_mode;
-    const uint8_t (*sign_public_keys)[32];     /* N Ed25519 public keys */
+    const uint8_t (*sign_public_keys)[32];       /* N Ed25519 public keys */
     const uint8_t (*coin_verification_keys)[32]; /* N points X_i (threshold mode only) */
 
-    uint32_t max_unit_bytes;      /* payload bytes per unit (<= ALEPH_PAYLOAD_BYTES_MAX) */
-    uint32_t max_tx_bytes;        /* one transaction */
-    uint32_t pool_bytes_max;      /* local transaction pool; submits beyond it are refused */
-    uint32_t pending_units_max;   /* units waiting for parents */
+    uint32_t max_unit_bytes;    /* payload bytes per unit (<= ALEPH_PAYLOAD_BYTES_MAX) */
+    uint32_t max_tx_bytes;      /* one transaction */
+    uint32_t pool_bytes_max;    /* local transaction pool; submits beyond it are refused */
+    uint32_t pending_units_max; /* units waiting for parents */
 
     uint32_t round_delay_ms_min;  /* minimum time between two own units */
     uint32_t idle_round_delay_ms; /* pace when no transaction is pending anywhere */
@@ -77,7 +77,7 @@ typedef struct aleph_config {
     uint32_t request_retry_ms;    /* first retry of a request for missing units */
     uint32_t rounds_max;          /* stop creating units after this round (0: no limit) */
 
-    uint64_t rng_seed;            /* local choices (which peer to ask); not for ordering */
+    uint64_t rng_seed; /* local choices (which peer to ask); not for ordering */
 
     /* 1: never create units; only receive and order (benchmarks, read-only replicas). */
     int observer;
@@ -117,14 +117,14 @@ typedef enum aleph_event_kind {
 
 typedef struct aleph_event {
     aleph_event_kind kind;
-    uint64_t now_ms;        /* the caller's clock (monotonic); virtual time in the simulator */
-    uint32_t from;          /* MESSAGE: sender's member index (authenticated by the shell) */
-    const uint8_t *data;    /* MESSAGE: bytes; only read during the call */
+    uint64_t now_ms;     /* the caller's clock (monotonic); virtual time in the simulator */
+    uint32_t from;       /* MESSAGE: sender's member index (authenticated by the shell) */
+    const uint8_t *data; /* MESSAGE: bytes; only read during the call */
     size_t len;
 } aleph_event;
 
 typedef struct aleph_outgoing {
-    uint32_t to;            /* member index, or ALEPH_TO_ALL */
+    uint32_t to; /* member index, or ALEPH_TO_ALL */
     const uint8_t *data;
     size_t len;
 } aleph_outgoing;
@@ -144,28 +144,28 @@ typedef struct aleph_ordered_unit {
 } aleph_ordered_unit;
 
 typedef struct aleph_batch {
-    uint32_t round;          /* the round whose head closed this batch */
+    uint32_t round; /* the round whose head closed this batch */
     uint32_t head_creator;
     const uint8_t *head_hash;
-    uint32_t head_depth;     /* d of the unit that decided the head (2, 3, 4, ...) */
+    uint32_t head_depth; /* d of the unit that decided the head (2, 3, 4, ...) */
     size_t units_len;
     const aleph_ordered_unit *units; /* sorted by (round, hash) */
 } aleph_batch;
 
 typedef enum aleph_notice_kind {
-    ALEPH_NOTICE_UNIT_CREATED = 0,  /* an own unit was created (round, hash) */
-    ALEPH_NOTICE_UNIT_ADDED = 1,    /* a unit entered the DAG */
-    ALEPH_NOTICE_FORK = 2,          /* creator was found forking (round of the proof) */
-    ALEPH_NOTICE_DROPPED = 3,       /* input rejected; reason in `reason` */
-    ALEPH_NOTICE_HALT = 4,          /* a round had every candidate decided 0: > f faulty */
+    ALEPH_NOTICE_UNIT_CREATED = 0, /* an own unit was created (round, hash) */
+    ALEPH_NOTICE_UNIT_ADDED = 1,   /* a unit entered the DAG */
+    ALEPH_NOTICE_FORK = 2,         /* creator was found forking (round of the proof) */
+    ALEPH_NOTICE_DROPPED = 3,      /* input rejected; reason in `reason` */
+    ALEPH_NOTICE_HALT = 4,         /* a round had every candidate decided 0: > f faulty */
 } aleph_notice_kind;
 
 typedef struct aleph_notice {
     aleph_notice_kind kind;
     uint32_t creator;
     uint32_t round;
-    uint32_t peer;           /* who sent the input (DROPPED) */
-    const char *reason;      /* static string (DROPPED) */
+    uint32_t peer;      /* who sent the input (DROPPED) */
+    const char *reason; /* static string (DROPPED) */
     uint8_t hash[ALEPH_HASH_BYTES];
 } aleph_notice;
 
@@ -210,25 +210,25 @@ aleph_submit_status aleph_member_submit(aleph_member *m, const uint8_t *tx, size
 
 typedef struct aleph_member_stats {
     uint64_t units_created;
-    uint64_t units_added;        /* entered the DAG, own included */
+    uint64_t units_added; /* entered the DAG, own included */
     uint64_t units_ordered;
     uint64_t batches_ordered;
     uint64_t txs_ordered;
     uint64_t messages_in;
-    uint64_t messages_dropped;   /* malformed, oversized, bad signature, rule broken */
-    uint64_t units_pending;      /* waiting for parents now */
-    uint64_t pending_evicted;    /* pending units dropped because the buffer was full */
+    uint64_t messages_dropped; /* malformed, oversized, bad signature, rule broken */
+    uint64_t units_pending;    /* waiting for parents now */
+    uint64_t pending_evicted;  /* pending units dropped because the buffer was full */
     uint64_t requests_sent;
     uint64_t forks_detected;
     uint64_t coin_shares_invalid;
     uint64_t coin_shares_created;
-    uint64_t coin_shares_verified;   /* checked because a coin value was needed */
-    uint64_t coin_values;            /* coin values computed (threshold or test mode) */
-    uint64_t pool_txs;           /* transactions waiting in the pool now */
+    uint64_t coin_shares_verified; /* checked because a coin value was needed */
+    uint64_t coin_values;          /* coin values computed (threshold or test mode) */
+    uint64_t pool_txs;             /* transactions waiting in the pool now */
     uint64_t pool_bytes;
-    uint32_t round_created;      /* highest own round created (or -1 cast: none) */
-    uint32_t round_ordered;      /* round of the last head (UINT32_MAX: none yet) */
-    uint64_t dag_units;          /* units in the DAG now */
+    uint32_t round_created; /* highest own round created (or -1 cast: none) */
+    uint32_t round_ordered; /* round of the last head (UINT32_MAX: none yet) */
+    uint64_t dag_units;     /* units in the DAG now */
 } aleph_member_stats;
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);

@@ -15,8 +15,7 @@ void coin_nonce(uint64_t session, uint32_t round, uint8_t out[12])
     put_uint(out + 8, round, 4);
 }
 
-static int threshold_value(aleph_member *m, const round_index *ri, uint32_t round,
-                           uint8_t out[32])
+static int threshold_value(aleph_member *m, const round_index *ri, uint32_t round, uint8_t out[32])
 {
     uint8_t nonce[12];
     coin_nonce(m->cfg.session, round, nonce);

@@ -80,8 +80,11 @@ static void create(aleph_member *m, uint32_t round)
     int with_share = coin_share_for(m, round, share);
     if (with_share < 0) {
         m->halted = 1;
-        aleph_notice n = {.kind = ALEPH_NOTICE_HALT, .round = round, .creator = m->secret.index,
-                          .peer = NONE, .reason = "cannot create a coin share: bad coin key"};
+        aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
+                          .round = round,
+                          .creator = m->secret.index,
+                          .peer = NONE,
+                          .reason = "cannot create a coin share: bad coin key"};
         outbox_notice(&m->out, &n);
         return;
     }
@@ -104,8 +107,11 @@ static void create(aleph_member *m, uint32_t round)
     unit *own = dag_add_own(m, m->unit_buf, len, hash);
     if (!own) {
         m->halted = 1;
-        aleph_notice n = {.kind = ALEPH_NOTICE_HALT, .round = round, .creator = m->secret.index,
-                          .peer = NONE, .reason = "own unit rejected by the own DAG (out of memory?)"};
+        aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
+                          .round = round,
+                          .creator = m->secret.index,
+                          .peer = NONE,
+                          .reason = "own unit rejected by the own DAG (out of memory?)"};
         outbox_notice(&m->out, &n);
         return;
     }
@@ -119,8 +125,10 @@ static void create(aleph_member *m, uint32_t round)
     m->quorum_seen_ms = 0;
     m->stats.units_created++;
     m->stats.round_created = round;
-    aleph_notice n = {.kind = ALEPH_NOTICE_UNIT_CREATED, .creator = m->secret.index,
-                      .round = round, .peer = NONE};
+    aleph_notice n = {.kind = ALEPH_NOTICE_UNIT_CREATED,
+                      .creator = m->secret.index,
+                      .round = round,
+                      .peer = NONE};
     memcpy(n.hash, hash, 32);
     outbox_notice(&m->out, &n);
 }

@@ -43,8 +43,7 @@ void sign_hash(uint8_t sig[64], const uint8_t hash[HASH_BYTES], const uint8_t se
     crypto_sign_detached(sig, NULL, hash, HASH_BYTES, secret_key);
 }
 
-int verify_hash(const uint8_t hash[HASH_BYTES], const uint8_t sig[64],
-                const uint8_t public_key[32])
+int verify_hash(const uint8_t hash[HASH_BYTES], const uint8_t sig[64], const uint8_t public_key[32])
 {
     return crypto_sign_verify_detached(sig, hash, HASH_BYTES, public_key) == 0;
 }

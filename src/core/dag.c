@@ -100,8 +100,10 @@ static void record_fork(aleph_member *m, const unit *first, const unit *second)
 {
     dag *d = &m->dag;
     m->stats.forks_detected++;
-    aleph_notice n = {.kind = ALEPH_NOTICE_FORK, .creator = second->creator,
-                      .round = second->round, .peer = NONE};
+    aleph_notice n = {.kind = ALEPH_NOTICE_FORK,
+                      .creator = second->creator,
+                      .round = second->round,
+                      .peer = NONE};
     memcpy(n.hash, second->hash, 32);
     outbox_notice(&m->out, &n);
     if (d->forker[second->creator]) return; /* one proof per forker is enough */
@@ -176,8 +178,8 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     m->stats.units_added++;
     m->stats.dag_units = d->units_len;
 
-    aleph_notice n = {.kind = ALEPH_NOTICE_UNIT_ADDED, .creator = u->creator, .round = u->round,
-                      .peer = NONE};
+    aleph_notice n = {
+        .kind = ALEPH_NOTICE_UNIT_ADDED, .creator = u->creator, .round = u->round, .peer = NONE};
     memcpy(n.hash, hash, 32);
     outbox_notice(&m->out, &n);
     return u;
@@ -330,8 +332,7 @@ static uint32_t pending_quota(const aleph_member *m)
 /* Keeps a copy of a unit that waits for parents. When the buffer (or the creator's share of
  * it) is full, the highest-round unit goes: lower rounds are needed first, and anti-entropy
  * brings the rest again later. */
-static void pending_keep(aleph_member *m, const pending_unit *tmp, const uint8_t *data,
-                         size_t len)
+static void pending_keep(aleph_member *m, const pending_unit *tmp, const uint8_t *data, size_t len)
 {
     pending_set *p = &m->pending;
     uint32_t victim = NONE;
@@ -397,8 +398,10 @@ static void pending_retry(aleph_member *m)
                 i++;
                 continue;
             }
-            if (res == RESOLVE_REJECTED) member_drop(m, pu->from, reason);
-            else progress = 1;
+            if (res == RESOLVE_REJECTED)
+                member_drop(m, pu->from, reason);
+            else
+                progress = 1;
             pending_release(m, i);
         }
     }
@@ -428,12 +431,16 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
         member_drop(m, from, "bad unit signature");
         return;
     }
-    if (w.creator == m->secret.index && !m->cfg.observer && (int64_t)w.round > (int64_t)m->own_round) {
+    if (w.creator == m->secret.index && !m->cfg.observer &&
+        (int64_t)w.round > (int64_t)m->own_round) {
         /* Our key signed a unit this process did not make: a lost backup or a second
          * process with our key. Creating further units could equivocate. */
         m->halted = 1;
-        aleph_notice n = {.kind = ALEPH_NOTICE_HALT, .creator = w.creator, .round = w.round,
-                          .peer = from, .reason = "own unit newer than any created here"};
+        aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
+                          .creator = w.creator,
+                          .round = w.round,
+                          .peer = from,
+                          .reason = "own unit newer than any created here"};
         memcpy(n.hash, tmp.hash, 32);
         outbox_notice(&m->out, &n);
     }

@@ -78,8 +78,11 @@ uint32_t member_random_peer(aleph_member *m)
 void member_drop(aleph_member *m, uint32_t peer, const char *reason)
 {
     m->stats.messages_dropped++;
-    aleph_notice n = {.kind = ALEPH_NOTICE_DROPPED, .peer = peer, .reason = reason,
-                      .creator = NONE, .round = NONE};
+    aleph_notice n = {.kind = ALEPH_NOTICE_DROPPED,
+                      .peer = peer,
+                      .reason = reason,
+                      .creator = NONE,
+                      .round = NONE};
     outbox_notice(&m->out, &n);
 }
 
@@ -141,8 +144,8 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     m->payload_buf = malloc(cfg->max_unit_bytes ? cfg->max_unit_bytes : 1);
     m->unit_buf = malloc(64 + 6 * (size_t)m->n + 32 + 4 + cfg->max_unit_bytes + 1 +
                          ALEPH_COIN_SHARE_BYTES + ALEPH_SIGNATURE_BYTES);
-    if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms || !m->highest_answer_ms ||
-        !m->payload_buf || !m->unit_buf)
+    if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
+        !m->highest_answer_ms || !m->payload_buf || !m->unit_buf)
         goto oom;
     if (dag_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0) goto oom;
     if (hashmap_init(&m->requests.by_key, 64) != 0) goto oom;
@@ -188,8 +191,10 @@ static void take_message(aleph_member *m, const aleph_event *ev)
         member_drop(m, ev->from, err);
         return;
     }
-    if (msg.type == MSG_UNIT) dag_receive_unit(m, msg.body, msg.body_len, ev->from);
-    else sync_receive(m, ev->from, &msg);
+    if (msg.type == MSG_UNIT)
+        dag_receive_unit(m, msg.body, msg.body_len, ev->from);
+    else
+        sync_receive(m, ev->from, &msg);
 }
 
 void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
@@ -251,7 +256,8 @@ int aleph_keys_deal(uint32_t n, const uint8_t seed[32], aleph_secret *secrets,
         secrets[i].index = i;
         uint8_t member_seed[32];
         if (seed) {
-            uint8_t idx[4] = {(uint8_t)i, (uint8_t)(i >> 8), (uint8_t)(i >> 16), (uint8_t)(i >> 24)};
+            uint8_t idx[4] = {(uint8_t)i, (uint8_t)(i >> 8), (uint8_t)(i >> 16),
+                              (uint8_t)(i >> 24)};
             hash_tagged2(member_seed, "aleph/deal-sign", seed, 32, idx, 4);
         } else {
             randombytes_buf(member_seed, sizeof member_seed);

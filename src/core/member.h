@@ -37,7 +37,7 @@ typedef struct unit {
     uint32_t len;
     uint32_t payload_off;
     uint32_t payload_len;
-    uint32_t share_off;   /* 0 when the unit carries no coin share */
+    uint32_t share_off; /* 0 when the unit carries no coin share */
     uint8_t share_state;
 } unit;
 
@@ -79,7 +79,7 @@ typedef struct pending_unit {
     uint8_t (*explicit_parents)[32]; /* from a PARENTS answer; NULL until one came */
     uint32_t explicit_len;
     /* What it waits for, so that a retry pass skips it with one lookup. */
-    uint8_t wait_kind;               /* enum wait_kind in dag.c */
+    uint8_t wait_kind; /* enum wait_kind in dag.c */
     uint32_t wait_creator, wait_round;
     uint8_t wait_hash[32];
 } pending_unit;
@@ -102,7 +102,7 @@ typedef struct request {
     uint32_t creator, round; /* REQ_SLOT */
     uint32_t attempts;
     uint64_t next_ms;
-    uint32_t origin;         /* the peer that showed the need: it holds what is missing */
+    uint32_t origin; /* the peer that showed the need: it holds what is missing */
 } request;
 
 typedef struct request_set {
@@ -111,19 +111,20 @@ typedef struct request_set {
     hashmap by_key; /* key -> index in items */
 } request_set;
 
-/* ---- ordering --------------------------------------------------------------------------------- */
+/* ---- ordering ---------------------------------------------------------------------------------
+ */
 
 typedef struct election {
     uint32_t round;
     int started;
-    uint32_t *candidates;        /* unit ids in candidate order */
+    uint32_t *candidates; /* unit ids in candidate order */
     uint32_t candidates_len;
-    uint32_t defaults_len;       /* how many of them are the default creator's */
-    int rest_sorted;             /* the non-default part is ordered (may need coin(r+5)) */
-    uint32_t current;            /* index of the candidate being decided */
-    int8_t **votes;              /* votes[d-1][round_pos]: -1 unknown, 0, 1, 2 waiting */
+    uint32_t defaults_len; /* how many of them are the default creator's */
+    int rest_sorted;       /* the non-default part is ordered (may need coin(r+5)) */
+    uint32_t current;      /* index of the candidate being decided */
+    int8_t **votes;        /* votes[d-1][round_pos]: -1 unknown, 0, 1, 2 waiting */
     uint32_t *votes_len;
-    uint32_t *final_upto;        /* per row: entries below this position are final */
+    uint32_t *final_upto; /* per row: entries below this position are final */
     uint32_t votes_rounds;
 } election;
 
@@ -134,7 +135,8 @@ typedef struct coin_cache_entry {
 
 #define COIN_CACHE_SLOTS 64u
 
-/* ---- transaction pool ------------------------------------------------------------------------- */
+/* ---- transaction pool -------------------------------------------------------------------------
+ */
 
 typedef struct tx_pool {
     uint8_t *buf; /* ring of [u32 len][bytes] records */
@@ -147,23 +149,29 @@ typedef struct tx_pool {
 typedef struct outbox {
     uint8_t *arena;
     size_t arena_len, arena_cap;
-    struct { uint32_t to; size_t off, len; } *msgs;
+    struct {
+        uint32_t to;
+        size_t off, len;
+    } * msgs;
     size_t msgs_len, msgs_cap;
-    struct { size_t off, len; } *persists;
+    struct {
+        size_t off, len;
+    } * persists;
     size_t persists_len, persists_cap;
     aleph_outgoing *out_msgs;
     aleph_blob *out_persists;
     size_t out_cap_msgs, out_cap_persists;
     aleph_batch *batches;
     size_t batches_len, batches_cap;
-    aleph_ordered_unit *ordered;     /* all batches' units, back to back */
+    aleph_ordered_unit *ordered; /* all batches' units, back to back */
     size_t ordered_len, ordered_cap;
-    size_t *batch_first;             /* index into ordered for each batch */
+    size_t *batch_first; /* index into ordered for each batch */
     aleph_notice *notices;
     size_t notices_len, notices_cap;
 } outbox;
 
-/* ---- the member -------------------------------------------------------------------------------- */
+/* ---- the member --------------------------------------------------------------------------------
+ */
 
 struct aleph_member {
     aleph_config cfg;
@@ -180,25 +188,25 @@ struct aleph_member {
     pending_set pending;
     request_set requests;
     election election;
-    uint32_t next_head_round;       /* lowest round without a head */
+    uint32_t next_head_round; /* lowest round without a head */
     coin_cache_entry coin_cache[COIN_CACHE_SLOTS];
     int halted;
 
     tx_pool pool;
 
     /* creator */
-    int32_t own_round;              /* highest own round created, -1 before the first */
-    uint32_t own_last;              /* unit id of the last own unit, NONE before the first */
+    int32_t own_round; /* highest own round created, -1 before the first */
+    uint32_t own_last; /* unit id of the last own unit, NONE before the first */
     uint64_t own_created_ms;
-    uint64_t quorum_seen_ms;        /* when the next round's parents first reached q */
+    uint64_t quorum_seen_ms; /* when the next round's parents first reached q */
     uint32_t *scratch_creators, *scratch_rounds, *scratch_ids;
     uint8_t *payload_buf;
-    uint8_t *unit_buf;              /* an own unit being encoded */
+    uint8_t *unit_buf; /* an own unit being encoded */
 
     /* sync */
     uint64_t next_anti_entropy_ms;
-    uint64_t *highest_reply_ms;     /* per peer: last HIGHEST sent in reply */
-    uint64_t *highest_answer_ms;    /* per peer: last units sent in answer to its HIGHEST */
+    uint64_t *highest_reply_ms;  /* per peer: last HIGHEST sent in reply */
+    uint64_t *highest_answer_ms; /* per peer: last units sent in answer to its HIGHEST */
 
     outbox out;
     aleph_member_stats stats;

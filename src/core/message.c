@@ -30,11 +30,9 @@ const char *message_decode(const uint8_t *data, size_t len, uint32_t members, me
         out->body = data + 1;
         out->body_len = len - 1;
         return NULL;
-    case MSG_REQUEST_UNITS:
-        return decode_list(&r, 6, MSG_LIST_MAX, out);
+    case MSG_REQUEST_UNITS: return decode_list(&r, 6, MSG_LIST_MAX, out);
     case MSG_REQUEST_PARENTS:
-    case MSG_REQUEST_HASHES:
-        return decode_list(&r, 32, MSG_LIST_MAX, out);
+    case MSG_REQUEST_HASHES: return decode_list(&r, 32, MSG_LIST_MAX, out);
     case MSG_PARENTS:
         out->body = reader_take(&r, 32);
         out->body_len = 32;
@@ -49,8 +47,7 @@ const char *message_decode(const uint8_t *data, size_t len, uint32_t members, me
                 return "highest round out of range";
         return NULL;
     }
-    default:
-        return "unknown message type";
+    default: return "unknown message type";
     }
 }
 

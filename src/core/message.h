@@ -27,10 +27,10 @@ enum message_type {
 
 typedef struct message {
     enum message_type type;
-    const uint8_t *body;     /* UNIT: the unit; PARENTS: the unit hash */
+    const uint8_t *body; /* UNIT: the unit; PARENTS: the unit hash */
     size_t body_len;
-    uint32_t count;          /* list length */
-    const uint8_t *items;    /* list entries, validated for size */
+    uint32_t count;       /* list length */
+    const uint8_t *items; /* list entries, validated for size */
 } message;
 
 /* Returns NULL when valid, or a static reason. */

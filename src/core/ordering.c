@@ -101,23 +101,32 @@ static int evaluate(aleph_member *m, election *e, const unit *u0, const unit *u,
         const unit *p = m->dag.units[pid];
         if (p->round + 1 != u->round) continue; /* older parents never count */
         int8_t s = below[p->round_pos];
-        if (s == STATE_UNKNOWN || (s & STATE_VOTE_WAITS)) waiting++;
-        else count[s & STATE_VOTE_MASK]++;
+        if (s == STATE_UNKNOWN || (s & STATE_VOTE_WAITS))
+            waiting++;
+        else
+            count[s & STATE_VOTE_MASK]++;
     }
     int cv = common_vote(m, u0, d, u->round);
     int vote;
-    if (count[0] > 0 && count[1] > 0) vote = cv;             /* mixed: the common vote */
-    else if (waiting > 0) vote = -1;                          /* may still turn out mixed */
-    else vote = count[1] > 0 ? 1 : 0;                         /* unanimous */
+    if (count[0] > 0 && count[1] > 0)
+        vote = cv; /* mixed: the common vote */
+    else if (waiting > 0)
+        vote = -1; /* may still turn out mixed */
+    else
+        vote = count[1] > 0 ? 1 : 0; /* unanimous */
 
     int decided = DECIDED_NOT_YET;
     int decision_final = 0;
     if (cv >= 0) {
-        if (count[cv] >= m->q) decided = cv, decision_final = 1;
-        else if (waiting == 0) decision_final = 1;
+        if (count[cv] >= m->q)
+            decided = cv, decision_final = 1;
+        else if (waiting == 0)
+            decision_final = 1;
     }
-    if (vote < 0) *state = STATE_VOTE_WAITS;
-    else *state = (int8_t)(vote | (decision_final ? 0 : STATE_DECISION_WAITS));
+    if (vote < 0)
+        *state = STATE_VOTE_WAITS;
+    else
+        *state = (int8_t)(vote | (decision_final ? 0 : STATE_DECISION_WAITS));
     return decided;
 }
 
@@ -222,8 +231,10 @@ static int sort_rest(aleph_member *m, election *e)
         const unit *u = m->dag.units[e->candidates[e->defaults_len + i]];
         items[i].id = u->id;
         items[i].hash = u->hash;
-        if (with_coin) hash_tagged2(items[i].priority, "aleph/priority", coin, 32, u->hash, 32);
-        else memcpy(items[i].priority, u->hash, 32);
+        if (with_coin)
+            hash_tagged2(items[i].priority, "aleph/priority", coin, 32, u->hash, 32);
+        else
+            memcpy(items[i].priority, u->hash, 32);
     }
     qsort(items, rest, sizeof *items, compare_ranked);
     for (uint32_t i = 0; i < rest; i++) e->candidates[e->defaults_len + i] = items[i].id;
@@ -266,8 +277,11 @@ static void emit_batch(aleph_member *m, unit *head, uint32_t depth)
         }
     }
     qsort(found, len, sizeof *found, compare_by_round_hash);
-    aleph_batch b = {.round = round, .head_creator = head->creator, .head_hash = head->hash,
-                     .head_depth = depth, .units_len = len};
+    aleph_batch b = {.round = round,
+                     .head_creator = head->creator,
+                     .head_hash = head->hash,
+                     .head_depth = depth,
+                     .units_len = len};
     aleph_ordered_unit *out = outbox_batch_begin(&m->out, &b, len);
     for (size_t i = 0; i < len; i++) {
         unit *u = found[i];
@@ -322,8 +336,11 @@ void ordering_advance(aleph_member *m)
         if (!head) {
             /* Every candidate decided 0: impossible with at most f faulty members. */
             m->halted = 1;
-            aleph_notice n = {.kind = ALEPH_NOTICE_HALT, .round = r, .creator = NONE,
-                              .peer = NONE, .reason = "every candidate of a round decided 0"};
+            aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
+                              .round = r,
+                              .creator = NONE,
+                              .peer = NONE,
+                              .reason = "every candidate of a round decided 0"};
             outbox_notice(&m->out, &n);
             return;
         }

@@ -87,8 +87,7 @@ int outbox_persist(outbox *o, const uint8_t *data, size_t len)
 
 void outbox_notice(outbox *o, const aleph_notice *n)
 {
-    if (reserve((void **)&o->notices, &o->notices_cap, o->notices_len + 1, sizeof *o->notices) !=
-        0)
+    if (reserve((void **)&o->notices, &o->notices_cap, o->notices_len + 1, sizeof *o->notices) != 0)
         return;
     o->notices[o->notices_len++] = *n;
 }
@@ -96,8 +95,7 @@ void outbox_notice(outbox *o, const aleph_notice *n)
 aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len)
 {
     size_t cap_before = o->batches_cap;
-    if (reserve((void **)&o->batches, &o->batches_cap, o->batches_len + 1, sizeof *o->batches) !=
-        0)
+    if (reserve((void **)&o->batches, &o->batches_cap, o->batches_len + 1, sizeof *o->batches) != 0)
         return NULL;
     if (o->batches_cap != cap_before) {
         size_t *grown = realloc(o->batch_first, o->batches_cap * sizeof *grown);
@@ -136,7 +134,8 @@ void outbox_finish(outbox *o, aleph_update *up)
         up->persist = o->out_persists;
         up->persist_len = o->persists_len;
     }
-    for (size_t i = 0; i < o->batches_len; i++) o->batches[i].units = o->ordered + o->batch_first[i];
+    for (size_t i = 0; i < o->batches_len; i++)
+        o->batches[i].units = o->ordered + o->batch_first[i];
     up->batches = o->batches;
     up->batches_len = o->batches_len;
     up->notices = o->notices;

@@ -56,8 +56,8 @@ size_t pool_take(tx_pool *p, uint8_t *buf, size_t cap)
     while (p->used >= 4) {
         uint8_t hdr[4];
         ring_read(p, p->head, hdr, 4);
-        size_t len = (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 |
-                     (size_t)hdr[3] << 24;
+        size_t len =
+            (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 | (size_t)hdr[3] << 24;
         if (out + 4 + len > cap) break;
         memcpy(buf + out, hdr, 4);
         ring_read(p, p->head + 4, buf + out + 4, len);

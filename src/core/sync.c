@@ -189,7 +189,8 @@ static void flush_requests(aleph_member *m)
         request *r = &rs->items[i];
         if (request_satisfied(m, r) || r->attempts >= request_attempts_max(m))
             request_remove(m, i);
-        else i++;
+        else
+            i++;
     }
     due_request *due = NULL;
     uint32_t due_len = 0;
@@ -300,8 +301,8 @@ static void answer_highest(aleph_member *m, uint32_t to, const message *msg)
     if (lowest != UINT32_MAX && may_answer) {
         m->highest_answer_ms[to] = m->now_ms ? m->now_ms : 1;
         uint32_t last = lowest + ANTI_ENTROPY_ROUNDS_MAX;
-        for (uint32_t r = lowest; r < m->dag.rounds_len && r < last && bytes < ANTI_ENTROPY_BYTES_MAX;
-             r++) {
+        for (uint32_t r = lowest;
+             r < m->dag.rounds_len && r < last && bytes < ANTI_ENTROPY_BYTES_MAX; r++) {
             for (uint32_t c = 0; c < m->n; c++) {
                 if (message_highest(msg, c) > r) continue;
                 for (uint32_t id = dag_first_in_slot(m, c, r); id != NONE;
@@ -341,13 +342,8 @@ void sync_receive(aleph_member *m, uint32_t from, const void *msg_)
         for (uint32_t i = 0; i < msg->count; i++)
             answer_parents(m, from, message_hash(msg, i), i < PARENTS_PUSH_MAX);
         break;
-    case MSG_PARENTS:
-        dag_receive_parents(m, from, msg->body, msg->items, msg->count);
-        break;
-    case MSG_HIGHEST:
-        answer_highest(m, from, msg);
-        break;
-    default:
-        break;
+    case MSG_PARENTS: dag_receive_parents(m, from, msg->body, msg->items, msg->count); break;
+    case MSG_HIGHEST: answer_highest(m, from, msg); break;
+    default: break;
     }
 }

@@ -231,9 +231,8 @@ int tc_share_verify(const uint8_t verification_key[32], const uint8_t *nonce, si
     const uint8_t *s = share + 64;
     /* Non-canonical c or s would let one proof have several encodings; zero c would make the
      * proof say nothing about S. */
-    if (!tc_point_valid(verification_key) || !tc_point_valid(s_point) ||
-        !scalar_is_canonical(c) || !scalar_is_canonical(s) || sodium_is_zero(c, 32) ||
-        sodium_is_zero(s, 32)) {
+    if (!tc_point_valid(verification_key) || !tc_point_valid(s_point) || !scalar_is_canonical(c) ||
+        !scalar_is_canonical(s) || sodium_is_zero(c, 32) || sodium_is_zero(s, 32)) {
         return 0;
     }
 

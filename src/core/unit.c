@@ -29,7 +29,8 @@ const char *unit_decode(const uint8_t *data, size_t len, const unit_limits *lim,
         for (uint32_t i = 0; i < out->parents_len; i++) {
             uint32_t pc, pr;
             unit_wire_parent(out, i, &pc, &pr);
-            if ((int64_t)pc <= last_creator) return "parents not in strictly ascending creator order";
+            if ((int64_t)pc <= last_creator)
+                return "parents not in strictly ascending creator order";
             if (pc >= lim->members) return "parent creator outside the committee";
             if (pr >= out->round) return "parent not below the unit's round";
             last_creator = pc;

@@ -28,15 +28,15 @@ typedef struct unit_wire {
     uint64_t session;
     uint32_t creator;
     uint32_t round;
-    uint32_t parents_len;            /* P */
-    const uint8_t *parents_raw;      /* P x 6 bytes, validated */
-    const uint8_t *control_hash;     /* NULL for round 0 */
+    uint32_t parents_len;        /* P */
+    const uint8_t *parents_raw;  /* P x 6 bytes, validated */
+    const uint8_t *control_hash; /* NULL for round 0 */
     const uint8_t *payload;
     uint32_t payload_len;
-    const uint8_t *coin_share;       /* NULL when absent */
+    const uint8_t *coin_share; /* NULL when absent */
     const uint8_t *signature;
-    size_t signed_len;               /* bytes covered by the hash */
-    size_t len;                      /* whole encoding */
+    size_t signed_len; /* bytes covered by the hash */
+    size_t len;        /* whole encoding */
 } unit_wire;
 
 /* Limits a decoder checks against; they come from the committee's configuration. */
@@ -45,7 +45,7 @@ typedef struct unit_limits {
     uint32_t members;
     uint32_t quorum;
     uint32_t max_payload_bytes;
-    int coin_share_required;         /* 1: must carry a share; 0: must not */
+    int coin_share_required; /* 1: must carry a share; 0: must not */
 } unit_limits;
 
 /* Decodes and checks everything that needs no DAG: field bounds, session, trailing bytes,
@@ -71,10 +71,10 @@ typedef struct unit_draft {
     uint32_t parents_len;
     const uint32_t *parent_creators; /* ascending */
     const uint32_t *parent_rounds;
-    const uint8_t *control_hash;     /* ignored for round 0 */
+    const uint8_t *control_hash; /* ignored for round 0 */
     const uint8_t *payload;
     uint32_t payload_len;
-    const uint8_t *coin_share;       /* NULL: none */
+    const uint8_t *coin_share; /* NULL: none */
 } unit_draft;
 
 size_t unit_encoded_len(const unit_draft *d);

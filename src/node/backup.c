@@ -118,9 +118,9 @@ uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n)
         p->len += 4 + blobs[i].len;
     }
     p->units += n;
-    p->seq = ++b->submitted_seq;
-    kick(b);
-    return p->seq;
+    uint64_t seq = p->seq = ++b->submitted_seq;
+    kick(b); /* may swap `pending` into `writing`: p then points at the older batch */
+    return seq;
 }
 
 int backup_busy(const backup_file *b)

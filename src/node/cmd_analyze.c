@@ -211,7 +211,10 @@ int command_analyze(int argc, char **argv)
     }
     if (job.only != UINT32_MAX) {
         uint32_t n = single.members ? single.members : job.only + 1;
-        if (have_manifest && cfg.members != n) have_manifest = 0, run_config_defaults(&cfg);
+        if (have_manifest && cfg.members != n) { /* a manifest of another committee */
+            have_manifest = 0;
+            run_config_defaults(&cfg);
+        }
         cfg.members = n;
         job.members = n;
     } else if (have_manifest) {

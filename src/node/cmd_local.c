@@ -855,10 +855,8 @@ int command_local(int argc, char **argv)
     r->first_survivor = 0;
     r->start_mono_ns = clock_mono_ns();
     r->start_real_ns = clock_real_ns();
-    double edge = o->duration_s / 10;
-    if (edge > 5) edge = 5;
-    r->an.window_start_ns = r->start_real_ns + (uint64_t)(edge * 1e9);
-    r->an.window_end_ns = r->start_real_ns + (uint64_t)((o->duration_s - edge) * 1e9);
+    run_window(r->start_real_ns, r->start_real_ns + (uint64_t)(o->duration_s * 1e9),
+               &r->an.window_start_ns, &r->an.window_end_ns);
     r->an.series_on = 1;
     r->an.series_origin_ns = r->start_real_ns;
     run_config cfg;

@@ -26,6 +26,9 @@ static void analyze_usage(FILE *to)
             "Computes the summary of a finished run from its files: the run directory of\n"
             "`aleph local` (run.json, load.json, member-<i>/node.log and output.bin), one\n"
             "member's directory, or one node.log (then the figures are that member's).\n"
+            "A run of `aleph node` processes loaded by `aleph load --records FILE` can be\n"
+            "analysed too: put FILE as load.json next to the member-<i> directories (its client\n"
+            "id, rate and transaction size are taken from it).\n"
             "Prints the summary block (docs: shared/docs/BENCHMARKING.md) and writes into the\n"
             "run directory, or DIR:\n"
             "  summary.json, summary.txt  the summary (--json prints the JSON on stdout)\n"
@@ -280,6 +283,18 @@ int command_analyze(int argc, char **argv)
         }
     }
 
+    /* the load client's records: without a manifest, what they say about the load */
+    load_record load;
+    snprintf(path, sizeof path, "%s/load.json", job.run_dir);
+    load_record_read(path, &load);
+    if (!have_manifest && load.present) {
+        if (load.client_id) cfg.client_id_base = load.client_id; /* aleph load --records */
+        if (load.tx_size) cfg.tx_size = load.tx_size;
+        if (load.duration_s > 0) cfg.duration_s = load.duration_s;
+        if (load.offered_tx_s > 0) cfg.offered_tx_s = load.offered_tx_s;
+        else if (load.per_second_len) cfg.offered_tx_s = (double)load.sent / (double)load.per_second_len;
+    }
+
     /* outputs: window first (the manifest's, else the load's span), then everything */
     run_analysis an;
     analysis_init(&an, n, cfg.client_id_base);
@@ -308,11 +323,6 @@ int command_analyze(int argc, char **argv)
         if (job.output_paths[i][0] && is_file(job.output_paths[i]))
             analysis_poll(&an, i, job.output_paths[i]);
 
-    load_record load;
-    snprintf(path, sizeof path, "%s/load.json", job.run_dir);
-    load_record_read(path, &load);
-    if (!have_manifest && load.present && load.per_second_len && !cfg.offered_tx_s && cfg.duration_s > 0)
-        cfg.offered_tx_s = (double)load.sent / (double)load.per_second_len;
 
     summary_inputs in = {.cfg = &cfg, .an = outputs ? &an : NULL, .logs = logs, .has_log = has_log,
                          .members = n, .load = load.present ? &load : NULL, .harness = harness};

@@ -144,6 +144,10 @@ int load_record_read(const char *path, load_record *l)
     l->accepted = ju64(j, "accepted", 0);
     l->refused_pool_full = ju64(j, "refused_pool_full", 0);
     l->kept_rate = json_is_true(json_object_get(j, "kept_rate"));
+    l->client_id = (uint32_t)ju64(j, "client_id", 0);
+    l->tx_size = (uint32_t)ju64(j, "tx_size", 0);
+    l->offered_tx_s = jdbl(j, "offered_tx_s", 0);
+    l->duration_s = jdbl(j, "duration_s", 0);
     json_t *ps = json_object_get(j, "per_second");
     if (json_is_array(ps) && json_array_size(ps)) {
         l->per_second = calloc(json_array_size(ps), sizeof *l->per_second);

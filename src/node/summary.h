@@ -51,11 +51,15 @@ int run_manifest_write(const char *path, const run_config *c, json_t *harness);
  * 5 s each. */
 void run_window(uint64_t t0_ns, uint64_t t1_ns, uint64_t *start_ns, uint64_t *end_ns);
 
-/* load.json from `aleph local` (or `aleph load --records`). */
+/* load.json from `aleph local`, or the records file of `aleph load --records` (which also
+ * gives its client id, rate, transaction size and duration; 0 when absent). */
 typedef struct load_record {
     int present;
     uint64_t sent, accepted, refused_pool_full;
     int kept_rate;
+    uint32_t client_id;
+    uint32_t tx_size;
+    double offered_tx_s, duration_s;
     uint64_t *per_second;          /* transactions sent in each second of the load */
     size_t per_second_len;
 } load_record;

@@ -156,6 +156,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     u->payload_len = w->payload_len;
     u->share_off = w->coin_share ? (uint32_t)(w->coin_share - data) : 0;
     u->round_pos = ri->units_len;
+    u->added_ms = m->now_ms;
     if (append_u32(&ri->units, &ri->units_len, &ri->units_cap, u->id) != 0) goto oom;
     if (hashmap_put(&d->by_hash, hash, u->id) != 0) {
         ri->units_len--;

@@ -38,6 +38,7 @@ typedef struct unit {
     uint32_t payload_off;
     uint32_t payload_len;
     uint32_t share_off; /* 0 when the unit carries no coin share */
+    uint64_t added_ms;  /* when it entered this member's DAG (local time) */
     uint8_t share_state;
 } unit;
 

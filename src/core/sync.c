@@ -307,8 +307,13 @@ static void answer_highest(aleph_member *m, uint32_t to, const message *msg)
                 if (message_highest(msg, c) > r) continue;
                 for (uint32_t id = dag_first_in_slot(m, c, r); id != NONE;
                      id = m->dag.units[id]->fork_next) {
-                    send_unit(m, to, m->dag.units[id]);
-                    bytes += m->dag.units[id]->len;
+                    const unit *u = m->dag.units[id];
+                    /* A unit that reached us within the last period is most likely still
+                     * on its way to the peer by the normal broadcast: on long links,
+                     * pushing it again only doubles the traffic. */
+                    if (u->added_ms + m->cfg.anti_entropy_ms > m->now_ms) continue;
+                    send_unit(m, to, u);
+                    bytes += u->len;
                 }
             }
         }

@@ -44,11 +44,6 @@ void dag_free(aleph_member *m)
     memset(d, 0, sizeof *d);
 }
 
-unit *dag_unit(const aleph_member *m, uint32_t id)
-{
-    return id < m->dag.units_len ? m->dag.units[id] : NULL;
-}
-
 unit *dag_find(const aleph_member *m, const uint8_t hash[32])
 {
     uint32_t id;

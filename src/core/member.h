@@ -216,7 +216,6 @@ struct aleph_member {
 /* dag.c */
 int dag_init(aleph_member *m);
 void dag_free(aleph_member *m);
-unit *dag_unit(const aleph_member *m, uint32_t id);
 unit *dag_find(const aleph_member *m, const uint8_t hash[32]);
 uint32_t dag_first_in_slot(const aleph_member *m, uint32_t creator, uint32_t round);
 /* Takes a unit from the network (or from the own creator when own = 1). */
@@ -255,7 +254,6 @@ void sync_tick(aleph_member *m);
 uint64_t sync_wake_ms(const aleph_member *m);
 void sync_receive(aleph_member *m, uint32_t from, const void *msg);
 void sync_free(aleph_member *m);
-void slot_key(uint32_t creator, uint32_t round, uint8_t key[32]);
 
 /* pool.c */
 int pool_init(tx_pool *p, size_t cap);

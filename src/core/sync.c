@@ -21,7 +21,7 @@
 #define PARENTS_PUSH_MAX 2u
 #define ANTI_ENTROPY_BYTES_MAX (8u * 1024u * 1024u)
 
-void slot_key(uint32_t creator, uint32_t round, uint8_t key[32])
+static void slot_key(uint32_t creator, uint32_t round, uint8_t key[32])
 {
     /* Unit hashes are uniform; a key with 24 zero bytes is not one of them in practice. */
     memset(key, 0, 32);

@@ -44,18 +44,6 @@ static aleph_secret g_me; /* member 0 */
 static pid_t g_pids[N];
 static uint32_t g_base;
 
-static int port_free(uint16_t port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 static int connect_port(uint16_t port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -133,9 +121,7 @@ static int start_nodes(void **state)
     if (!mkdtemp(g_dir)) return -1;
     g_base = 0;
     for (uint32_t b = 63000 + (uint32_t)(getpid() % 200) * 8; b < 65000 && !g_base; b += 8) {
-        int ok = 1;
-        for (uint32_t i = 0; i < 2 * N && ok; i++) ok = port_free((uint16_t)(b + i));
-        if (ok) g_base = b;
+        if (loopback_ports_free(b, 2 * N)) g_base = b;
     }
     if (!g_base) return -1;
     char err[KEYS_ERR_MAX], path[400];

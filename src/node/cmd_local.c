@@ -186,25 +186,10 @@ static double now_s(const local_run *r)
 
 /* ---- ports and processes ------------------------------------------------------------------ */
 
-static int port_free(uint16_t port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 static int choose_ports(uint32_t n, uint32_t *base)
 {
     for (uint32_t b = 61000; b + 2 * n <= 65535; b += 2 * n) {
-        int ok = 1;
-        for (uint32_t i = 0; i < 2 * n && ok; i++) ok = port_free((uint16_t)(b + i));
-        if (ok) {
+        if (loopback_ports_free(b, 2 * n)) {
             *base = b;
             return 0;
         }

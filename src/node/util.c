@@ -4,6 +4,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -230,4 +233,25 @@ void print_error_lines(const char *prefix, const char *msg)
         p += len;
         if (*p == '\n') p++;
     }
+}
+
+static int port_free(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+int loopback_ports_free(uint32_t first, uint32_t count)
+{
+    if (first + count > 65536) return 0;
+    for (uint32_t i = 0; i < count; i++)
+        if (!port_free((uint16_t)(first + i))) return 0;
+    return 1;
 }

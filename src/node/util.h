@@ -89,4 +89,7 @@ double args_double(args *a, double min, double max);
 /* Whether the current argument is a positional one (does not start with "--"). */
 int args_positional(const args *a);
 
+/* 1 when every port first..first+count-1 can be bound on 127.0.0.1 right now. */
+int loopback_ports_free(uint32_t first, uint32_t count);
+
 #endif

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "latency_matrix.h"
-#include "sim.h"
+#include "base/latency_matrix.h"
+#include "sim/sim.h"
 
 int main(int argc, char **argv)
 {

@@ -19,7 +19,7 @@
 
 #include "aleph/aleph.h"
 #include "cli/commands.h"
-#include "logscan.h"
+#include "measure/logscan.h"
 
 /* The fixture's design (make_fixture.py). */
 #define N 4

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "backup.h"
+#include "node/backup.h"
 
 static uint64_t durable;
 

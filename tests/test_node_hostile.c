@@ -30,11 +30,11 @@
 #include <sodium.h>
 
 #include "aleph/aleph.h"
-#include "handshake.h"
-#include "keys.h"
-#include "node.h"
+#include "net/handshake.h"
+#include "base/keys.h"
+#include "node/node.h"
 #include "test_support.h"
-#include "util.h"
+#include "base/util.h"
 
 #define N 4
 

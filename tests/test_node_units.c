@@ -16,13 +16,13 @@
 #include <sodium.h>
 
 #include "aleph/aleph.h"
-#include "framing.h"
-#include "handshake.h"
-#include "keys.h"
-#include "loadgen.h"
-#include "output.h"
+#include "net/framing.h"
+#include "net/handshake.h"
+#include "base/keys.h"
+#include "harness/loadgen.h"
+#include "node/output.h"
 #include "test_support.h"
-#include "util.h"
+#include "base/util.h"
 
 /* ---- framing ------------------------------------------------------------------------------- */
 
@@ -318,7 +318,7 @@ static void on_batch(void *ctx, const output_batch_view *b, const output_unit_vi
         while (aleph_payload_next(units[i].payload, units[i].payload_len, &off, &tx, &len) == 1) {
             uint64_t send, seq;
             uint32_t client;
-            assert_int_equal(loadgen_parse_tx(tx, len, &send, &seq, &client), 1);
+            assert_int_equal(probe_tx_parse(tx, len, &send, &seq, &client), 1);
             assert_int_equal(seq, rb->txs);
             assert_int_equal(client, 77);
             rb->txs++;
@@ -340,7 +340,7 @@ static void test_output_round_trip(void **state)
     for (int u = 0; u < 3; u++) {
         for (int t = 0; t < 2; t++) {
             le32_put(payload[u] + t * 68, 64);
-            loadgen_fill_tx(payload[u] + t * 68 + 4, 64, 1000, seq++, 77);
+            probe_tx_fill(payload[u] + t * 68 + 4, 64, 1000, seq++, 77);
         }
         units[u] = (aleph_ordered_unit){.creator = (uint32_t)u, .round = 5, .hash = hash,
                                         .payload = payload[u], .payload_len = sizeof payload[u]};

@@ -19,8 +19,8 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
-#include "latency_matrix.h"
-#include "sim.h"
+#include "base/latency_matrix.h"
+#include "sim/sim.h"
 #include "test_support.h"
 
 #define ROUNDS 20

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "sim.h"
+#include "sim/sim.h"
 
 #define R0 4u
 #define HOLD 20u

@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "garbage.h"
-#include "sim.h"
+#include "sim/garbage.h"
+#include "sim/sim.h"
 #include "test_support.h"
 
 #define ROUNDS 20

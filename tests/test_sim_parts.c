@@ -14,11 +14,11 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "event_queue.h"
-#include "invariants.h"
-#include "latency_matrix.h"
-#include "network.h"
-#include "sig_cache.h"
+#include "sim/event_queue.h"
+#include "sim/invariants.h"
+#include "base/latency_matrix.h"
+#include "sim/network.h"
+#include "sim/sig_cache.h"
 #include "test_support.h"
 
 static void matrix_path(char *buf, size_t len)

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 int backup_open(backup_file *b, const char *path, char *err, size_t cap)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "peer.h"
-#include "util.h"
+#include "net/peer.h"
+#include "base/util.h"
 
 #define ACK_QUEUE_MAX (64u << 10)
 

@@ -21,7 +21,7 @@
 #include <uv.h>
 
 #include "aleph/aleph.h"
-#include "log.h"
+#include "base/log.h"
 
 #define CLIENT_SUBSCRIBE 0xFFFFFFFFu
 #define CLIENT_FRAME_HARD_MAX (16u << 20)

@@ -14,14 +14,13 @@
 #include "aleph/aleph.h"
 #include "backup.h"
 #include "client.h"
-#include "cli/commands.h"
-#include "keys.h"
-#include "link_delay.h"
-#include "log.h"
-#include "message.h"
+#include "base/keys.h"
+#include "net/link_delay.h"
+#include "base/log.h"
+#include "core/message.h"
 #include "output.h"
-#include "peer.h"
-#include "util.h"
+#include "net/peer.h"
+#include "base/util.h"
 
 #define CREATED_RING 4096u
 

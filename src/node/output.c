@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 #define OUTPUT_BUF_BYTES (64u << 10)
 #define OUTPUT_IOV_MAX 512

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "unit.h"
+#include "core/unit.h"
 
 typedef struct sim_adversary sim_adversary;
 

@@ -19,7 +19,7 @@
 
 #include "aleph/aleph.h"
 #include "hash_table.h"
-#include "unit.h"
+#include "core/unit.h"
 
 typedef struct sim_dump {
     FILE *dag;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "message.h"
-#include "unit.h"
+#include "core/message.h"
+#include "core/unit.h"
 
 void sim_garbage_init(sim_garbage *g, const aleph_config *cfg, const aleph_secret *secret)
 {

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "latency_matrix.h"
+#include "base/latency_matrix.h"
 #include "sim_rng.h"
 
 typedef enum sim_latency_kind {

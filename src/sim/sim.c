@@ -20,7 +20,7 @@
 #include "invariants.h"
 #include "samples.h"
 #include "sig_cache.h"
-#include "unit.h"
+#include "core/unit.h"
 
 #define SIM_MAX_UNIT_BYTES (64u * 1024u)
 #define SIM_MAX_TX_BYTES 1024u

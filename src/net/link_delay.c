@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "sim/latency_matrix.h"
+#include "base/log.h"
+#include "base/latency_matrix.h"
 
 /* ---- parameters ----------------------------------------------------------------------------- */
 

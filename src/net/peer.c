@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "link_delay.h"
-#include "util.h"
+#include "base/util.h"
 
 #define PENDING_CONNS_MAX 64u
 #define HANDSHAKE_TIMEOUT_MS 5000u

@@ -9,11 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cli/commands.h"
-#include "client.h"
-#include "keys.h"
-#include "peer.h"
-#include "util.h"
+#include "commands.h"
+#include "node/client.h"
+#include "base/keys.h"
+#include "net/peer.h"
+#include "base/util.h"
 
 static void submit_usage(FILE *to)
 {

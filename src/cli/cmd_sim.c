@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cli/commands.h"
-#include "latency_matrix.h"
-#include "sim.h"
+#include "commands.h"
+#include "base/latency_matrix.h"
+#include "sim/sim.h"
 
 static void usage(FILE *out)
 {

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/commands.h"
-#include "keys.h"
-#include "util.h"
+#include "commands.h"
+#include "base/keys.h"
+#include "base/util.h"
 
 static void keygen_usage(FILE *to)
 {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loadgen.h"
-#include "util.h"
+#include "base/probe_tx.h"
+#include "base/util.h"
 
 void samples_add(u32_samples *s, uint32_t v)
 {
@@ -149,7 +149,7 @@ static void count_tx(run_analysis *a, member_track *t, const uint8_t *tx, size_t
     if (sec >= 0) t->sec_txs[sec]++;
     uint64_t send_ns, seq;
     uint32_t client;
-    if (!loadgen_parse_tx(tx, len, &send_ns, &seq, &client) || client < a->client_id_base ||
+    if (!probe_tx_parse(tx, len, &send_ns, &seq, &client) || client < a->client_id_base ||
         client - a->client_id_base >= a->members || seq > (1ull << 34)) {
         t->foreign_txs++;
         return;

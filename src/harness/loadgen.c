@@ -4,44 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "peer.h"
-#include "util.h"
+#include "net/peer.h"
+#include "base/util.h"
 
 /* A connection with more than this waiting in its socket's write queue gets nothing new
  * this tick: the member reads slower than we send, and the skipped transactions count as
  * the client falling behind. */
 #define WRITE_QUEUE_LIMIT (8u << 20)
-
-/* Padding: a fixed pseudo-random pattern (copied, not computed per byte). */
-static uint8_t padding[4096];
-static int padding_ready;
-
-void loadgen_fill_tx(uint8_t *tx, uint32_t size, uint64_t send_ns, uint64_t seq,
-                     uint32_t client_id)
-{
-    if (!padding_ready) {
-        for (size_t i = 0; i < sizeof padding; i++) padding[i] = (uint8_t)(i * 131u + 17u);
-        padding_ready = 1;
-    }
-    le64_put(tx, send_ns);
-    le64_put(tx + 8, seq);
-    le32_put(tx + 16, client_id);
-    for (uint32_t off = LOADGEN_TX_MIN; off < size;) {
-        uint32_t n = size - off < sizeof padding ? size - off : (uint32_t)sizeof padding;
-        memcpy(tx + off, padding, n);
-        off += n;
-    }
-}
-
-int loadgen_parse_tx(const uint8_t *tx, size_t len, uint64_t *send_ns, uint64_t *seq,
-                     uint32_t *client_id)
-{
-    if (len < LOADGEN_TX_MIN) return 0;
-    *send_ns = le64_get(tx);
-    *seq = le64_get(tx + 8);
-    *client_id = le32_get(tx + 16);
-    return 1;
-}
 
 int loadgen_init(loadgen *lg, uv_loop_t *loop, uint32_t targets, double rate, uint32_t tx_size,
                  uint32_t client_id_base)
@@ -178,7 +147,7 @@ static void send_batch(lg_target *t, uint64_t n, uint64_t now_ns)
     uint8_t *p = w->data;
     for (uint64_t i = 0; i < n; i++) {
         le32_put(p, lg->tx_size);
-        loadgen_fill_tx(p + 4, lg->tx_size, now_ns, t->sent + i, lg->client_id_base + t->index);
+        probe_tx_fill(p + 4, lg->tx_size, now_ns, t->sent + i, lg->client_id_base + t->index);
         p += rec;
     }
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)(rec * n));

@@ -10,14 +10,14 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "analysis.h"
-#include "cli/commands.h"
-#include "client.h"
-#include "framing.h"
-#include "keys.h"
-#include "loadgen.h"
-#include "peer.h"
-#include "util.h"
+#include "measure/analysis.h"
+#include "commands.h"
+#include "node/client.h"
+#include "net/framing.h"
+#include "base/keys.h"
+#include "harness/loadgen.h"
+#include "net/peer.h"
+#include "base/util.h"
 
 #define TARGETS_MAX 1024
 
@@ -73,7 +73,7 @@ static int on_sub_frame(void *ctx, const uint8_t *data, size_t len)
     r->sub_total++;
     uint64_t send_ns, seq;
     uint32_t client;
-    if (!loadgen_parse_tx(data, len, &send_ns, &seq, &client)) return 0;
+    if (!probe_tx_parse(data, len, &send_ns, &seq, &client)) return 0;
     if (client < r->client_base || client - r->client_base >= r->targets) return 0;
     r->sub_ours++;
     uint64_t now = clock_real_ns();

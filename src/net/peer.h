@@ -21,8 +21,8 @@
 #include "aleph/aleph.h"
 #include "framing.h"
 #include "handshake.h"
-#include "keys.h"
-#include "log.h"
+#include "base/keys.h"
+#include "base/log.h"
 
 /* A frame ready to send: u32 length + message, shared by every peer it goes to. */
 typedef struct out_frame {

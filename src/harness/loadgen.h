@@ -13,9 +13,10 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "keys.h"
+#include "base/keys.h"
+#include "base/probe_tx.h"
 
-#define LOADGEN_TX_MIN 20u
+#define LOADGEN_TX_MIN PROBE_TX_BYTES_MIN
 #define LOADGEN_TICK_MS 2u
 
 /* Answer codes per sent transaction; LG_UNANSWERED until the ack arrives. */
@@ -78,12 +79,5 @@ void loadgen_close(loadgen *lg);
 void loadgen_free(loadgen *lg);
 /* Whether the rate was kept: nothing skipped beyond 1% of what was due. */
 int loadgen_kept_rate(const loadgen *lg);
-
-/* Fills a transaction. */
-void loadgen_fill_tx(uint8_t *tx, uint32_t size, uint64_t send_ns, uint64_t seq,
-                     uint32_t client_id);
-/* Reads one back; 0 when it is too short to be one of ours. */
-int loadgen_parse_tx(const uint8_t *tx, size_t len, uint64_t *send_ns, uint64_t *seq,
-                     uint32_t *client_id);
 
 #endif

@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/commands.h"
+#include "commands.h"
 #include "aleph/aleph.h"
-#include "log.h"
-#include "node.h"
-#include "util.h"
+#include "base/log.h"
+#include "node/node.h"
+#include "base/util.h"
 
 static void node_usage(FILE *to)
 {

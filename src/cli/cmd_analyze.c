@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analysis.h"
-#include "cli/commands.h"
-#include "loadgen.h"
-#include "logscan.h"
-#include "plots.h"
-#include "summary.h"
-#include "util.h"
+#include "measure/analysis.h"
+#include "commands.h"
+#include "harness/loadgen.h"
+#include "measure/logscan.h"
+#include "measure/plots.h"
+#include "measure/summary.h"
+#include "base/util.h"
 
 static void analyze_usage(FILE *to)
 {
@@ -66,7 +66,7 @@ static void span_batch(void *ctx, const output_batch_view *b, const output_unit_
         while (aleph_payload_next(units[i].payload, units[i].payload_len, &off, &tx, &len) == 1) {
             uint64_t send_ns, seq;
             uint32_t client;
-            if (!loadgen_parse_tx(tx, len, &send_ns, &seq, &client) || client < sc->base ||
+            if (!probe_tx_parse(tx, len, &send_ns, &seq, &client) || client < sc->base ||
                 client - sc->base >= sc->members)
                 continue;
             if (!sc->t0 || send_ns < sc->t0) sc->t0 = send_ns;

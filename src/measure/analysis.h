@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output.h"
+#include "node/output.h"
 
 typedef struct u32_samples {
     uint32_t *v;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* Assembly buffers above this are released after use rather than kept for the next frame. */
 #define BODY_KEEP_MAX (256u * 1024u)

@@ -3,7 +3,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 static const uint8_t magic[4] = {'A', 'L', 'P', 'H'};
 

@@ -26,14 +26,14 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "analysis.h"
-#include "cli/commands.h"
-#include "keys.h"
-#include "loadgen.h"
-#include "logscan.h"
-#include "netns.h"
-#include "summary.h"
-#include "util.h"
+#include "measure/analysis.h"
+#include "commands.h"
+#include "base/keys.h"
+#include "harness/loadgen.h"
+#include "measure/logscan.h"
+#include "harness/netns.h"
+#include "measure/summary.h"
+#include "base/util.h"
 
 #define NODE_ARGS_MAX 32
 #define CLIENT_ID_BASE LOCAL_CLIENT_ID_BASE

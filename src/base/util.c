@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -13,31 +14,16 @@
 
 void hex_encode(char *out, const uint8_t *in, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    sodium_bin2hex(out, 2 * len + 1, in, len);
 }
 
 int hex_decode(uint8_t *out, size_t len, const char *hex)
 {
+    size_t got = 0;
+    const char *end = NULL;
     if (!hex || strlen(hex) != 2 * len) return -1;
-    for (size_t i = 0; i < len; i++) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    if (sodium_hex2bin(out, len, hex, 2 * len, NULL, &got, &end) != 0) return -1;
+    return got == len && *end == '\0' ? 0 : -1;
 }
 
 uint64_t clock_mono_ns(void)

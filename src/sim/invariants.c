@@ -1,6 +1,7 @@
 #include "invariants.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +9,7 @@
 
 char *sim_hex32(const uint8_t bytes[32], char out[65])
 {
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    out[64] = '\0';
-    return out;
+    return sodium_bin2hex(out, 65, bytes, 32);
 }
 
 int sim_checker_init(sim_checker *c, uint32_t members)

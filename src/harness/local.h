@@ -1,0 +1,39 @@
+/* `aleph local`: a committee of N node processes on this machine with an open-loop load, a
+ * live progress line, and a summary at the end (docs: BENCHMARKING.md's summary block).
+ * The command line is parsed by src/cli/cmd_local.c; the run's phases live here. */
+#ifndef ALEPH_HARNESS_LOCAL_H
+#define ALEPH_HARNESS_LOCAL_H
+
+#include <stdint.h>
+
+#include <aleph/aleph.h>
+
+#define LOCAL_NODE_ARGS_MAX 32
+
+typedef struct local_options {
+    uint32_t members, faulty;
+    double duration_s;
+    double rate;
+    uint32_t tx_size;
+    const char *out_dir;
+    aleph_coin_mode coin;
+    int json;
+    int round_delay_ms;
+    uint32_t max_unit_bytes;
+    double drain_timeout_s;
+    const char *node_args[LOCAL_NODE_ARGS_MAX];
+    int node_args_len;
+    int quiet;
+    const char *wan;               /* --wan: link spec for every node (link_delay.h) */
+    double jitter_ms, loss, bandwidth_mbit;
+    int hosts;                     /* --hosts: a network namespace per member (netns.h) */
+} local_options;
+
+/* The defaults of every option. */
+void local_options_defaults(local_options *o);
+
+/* Runs the whole experiment; `command` is the command line recorded in run.json. Returns the
+ * process exit status (0 passed, 1 failed, 130 interrupted). */
+int local_run_main(const local_options *o, const char *command);
+
+#endif

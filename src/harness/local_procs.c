@@ -1,0 +1,173 @@
+/* `aleph local`'s processes: ports, fork/exec of the nodes, reaping, their exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "local_run.h"
+
+netns_set local_hosts;
+
+void local_hosts_cleanup(void)
+{
+    netns_destroy(&local_hosts);
+}
+
+/* CPU seconds the whole machine spent busy so far (all cores), from /proc/stat. */
+double local_machine_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return 0;
+    unsigned long long v[10] = {0};
+    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                     &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+    fclose(f);
+    if (got < 8) return 0;
+    /* user nice system idle iowait irq softirq steal: busy = all but idle and iowait */
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
+int local_choose_ports(uint32_t n, uint32_t *base)
+{
+    for (uint32_t b = 61000; b + 2 * n <= 65535; b += 2 * n) {
+        if (loopback_ports_free(b, 2 * n)) {
+            *base = b;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+pid_t local_spawn_node(local_run *r, uint32_t i)
+{
+    member_proc *mp = &r->p[i];
+    char committee_path[4200], key[4200], errlog[4300];
+    snprintf(committee_path, sizeof committee_path, "%s/committee.json", r->dir);
+    snprintf(key, sizeof key, "%s/member-%u.key", r->dir, i);
+    snprintf(errlog, sizeof errlog, "%s/stderr.log", mp->data_dir);
+    char delay[32], jitter[32], loss[32], bw[32];
+    const char *argv[32 + LOCAL_NODE_ARGS_MAX];
+    int k = 0;
+    argv[k++] = "aleph";
+    argv[k++] = "node";
+    argv[k++] = "--committee";
+    argv[k++] = committee_path;
+    argv[k++] = "--key";
+    argv[k++] = key;
+    argv[k++] = "--data-dir";
+    argv[k++] = mp->data_dir;
+    if (r->o.round_delay_ms >= 0) {
+        snprintf(delay, sizeof delay, "%d", r->o.round_delay_ms);
+        argv[k++] = "--round-delay-ms";
+        argv[k++] = delay;
+    }
+    if (r->o.wan) {
+        argv[k++] = "--link-delays";
+        argv[k++] = r->o.wan;
+        snprintf(jitter, sizeof jitter, "%g", r->o.jitter_ms);
+        argv[k++] = "--link-jitter-ms";
+        argv[k++] = jitter;
+        snprintf(loss, sizeof loss, "%g", r->o.loss);
+        argv[k++] = "--link-loss";
+        argv[k++] = loss;
+        if (!r->o.hosts) {
+            snprintf(bw, sizeof bw, "%g", r->o.bandwidth_mbit);
+            argv[k++] = "--link-bandwidth-mbit";
+            argv[k++] = bw;
+        }
+    }
+    if (r->o.hosts) {
+        argv[k++] = "--client-host";
+        argv[k++] = mp->host;
+    }
+    for (int j = 0; j < r->o.node_args_len; j++) argv[k++] = r->o.node_args[j];
+    argv[k] = NULL;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    /* child */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    setpgid(0, 0); /* Ctrl-C goes to `aleph local`, which stops the nodes itself */
+    if (r->o.hosts && netns_enter(&local_hosts, i) != 0) {
+        fprintf(stderr, "aleph local: cannot enter member %u's network namespace\n", i);
+        _exit(1);
+    }
+    int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    execv("/proc/self/exe", (char *const *)argv);
+    fprintf(stderr, "aleph local: cannot exec /proc/self/exe: %s\n", strerror(errno));
+    _exit(127);
+}
+
+void local_reap(local_run *r)
+{
+    for (uint32_t i = 0; i < r->o.members; i++) {
+        member_proc *mp = &r->p[i];
+        if (!mp->running) continue;
+        int status;
+        pid_t got = wait4(mp->pid, &status, WNOHANG, &mp->ru);
+        if (got == mp->pid) {
+            mp->running = 0;
+            mp->exited_status = status;
+        }
+    }
+}
+
+uint32_t local_running_count(const local_run *r)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < r->o.members; i++) k += r->p[i].running;
+    return k;
+}
+
+int local_survivor(const local_run *r, uint32_t i)
+{
+    return i < r->o.members - r->o.faulty;
+}
+
+void local_first_stderr_line(const member_proc *mp, char *out, size_t cap)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/stderr.log", mp->data_dir);
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (fgets(out, (int)cap, f)) {
+        size_t n = strlen(out);
+        if (n && out[n - 1] == '\n') out[n - 1] = '\0';
+    }
+    fclose(f);
+}
+
+int local_unexpected_exit(local_run *r, uint32_t i)
+{
+    member_proc *mp = &r->p[i];
+    return !mp->running && !mp->killed_by_us && r->phase < PH_STOP;
+}
+
+double local_rusage_cpu_s(const struct rusage *ru)
+{
+    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+           (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
+int local_unexpected_exits(const local_run *r)
+{
+    int k = 0;
+    for (uint32_t i = 0; i < r->o.members; i++)
+        if (!r->p[i].killed_by_us && r->p[i].exit_reported) k++;
+    return k;
+}

@@ -13,208 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "adversary.h"
-#include "dump.h"
-#include "event_queue.h"
-#include "garbage.h"
-#include "invariants.h"
-#include "samples.h"
-#include "sig_cache.h"
-#include "core/unit.h"
+#include "sim_state.h"
 
-#define SIM_MAX_UNIT_BYTES (64u * 1024u)
-#define SIM_MAX_TX_BYTES 1024u
-#define SIM_POOL_BYTES (1u << 20)
-#define SIM_TX_BYTES 16u
-#define SIM_SPIN_LIMIT 100000u
-#define SIM_SIG_CACHE_MAX (4u << 20)
-#define FAULT_STREAM 0x6661756c74ull /* "fault" */
-
-typedef struct sim_instance {
-    aleph_member *m;
-    uint64_t wake_ms;     /* the pending TICK, UINT64_MAX when none */
-    uint64_t spin_ms;     /* last ms at which it asked to be woken immediately */
-    uint32_t spin_count;
-    int32_t own_round;    /* highest own round created, -1 before the first */
-    uint32_t tx_seq;
-} sim_instance;
-
-typedef struct sim_member {
-    sim_behaviour behaviour;
-    int honest;           /* never faulty: liveness and completeness apply */
-    int checked;          /* honest code: its output must agree (honest, crashed) */
-    int crashed;          /* the crash has happened */
-    uint32_t crash_round;
-    uint32_t instances;   /* 2 for a forker */
-    sim_instance inst[2];
-    sim_garbage garbage;
-    uint64_t *created_ms; /* per own round, for consensus latency (honest only) */
-    int reached_target, reached_heal_round;
-    uint32_t heads;       /* batches output */
-} sim_member;
-
-typedef struct drop_reason {
-    const char *reason;
-    uint64_t count;
-} drop_reason;
-
-typedef struct sim {
-    const sim_config *cfg;
-    sim_result *res;
-    uint32_t n, rounds, rounds_max, target, heal_round;
-    sim_member *members;
-    aleph_secret *secrets;
-    uint8_t (*sign_pks)[32];
-    uint8_t (*coin_vks)[32];
-    aleph_config acfg;
-    sim_sig_cache sigs;
-    sim_queue queue;
-    sim_network net;
-    sim_checker checker;
-    sim_rng fault_rng;
-    sim_samples e2e, consensus;
-    sim_dump dump;
-    int dumping;
-    unit_limits limits;           /* what the members' decoders check */
-    sim_adversary *adversary;
-    sim_event *held;              /* deliveries the adversary holds back */
-    size_t held_len, held_cap;
-    uint8_t *honest_mask;
-    uint32_t honest_count, honest_reached, honest_at_heal_round;
-    uint64_t now;
-    int healed;
-    uint64_t faulty_deadline, liveness_deadline;
-    int progress_dirty;
-    int failed;
-    drop_reason drops[64];
-    uint32_t drops_len;
-} sim;
-
-/* ---- configuration ------------------------------------------------------------------------ */
-
-const char *sim_behaviour_name(sim_behaviour b)
-{
-    static const char *names[] = {"honest", "crash", "silent", "forker", "garbage", "mix"};
-    return b <= SIM_MIX ? names[b] : "?";
-}
-
-int sim_behaviour_parse(const char *s)
-{
-    for (int b = SIM_CRASH; b <= SIM_MIX; b++)
-        if (strcmp(s, sim_behaviour_name((sim_behaviour)b)) == 0) return b;
-    return -1;
-}
-
-void sim_config_defaults(sim_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->members = 4;
-    cfg->byzantine_kind = SIM_MIX;
-    cfg->seed = 1;
-    cfg->rounds = 40;
-    cfg->net.latency.kind = SIM_LATENCY_UNIFORM;
-    cfg->net.latency.min_ms = 20;
-    cfg->net.latency.max_ms = 80;
-    cfg->coin_mode = ALEPH_COIN_THRESHOLD;
-    cfg->txs_per_tick = 1;
-    cfg->round_delay_ms = -1;
-    cfg->parent_wait_ms = -1;
-}
-
-uint64_t sim_faulty_ms_max(const sim_config *cfg)
-{
-    if (cfg->faulty_ms_max) return cfg->faulty_ms_max;
-    uint64_t base = 30000 + 500ull * cfg->rounds;
-    if (cfg->net.partition) base += cfg->net.partition_end_ms;
-    return base;
-}
-
-uint64_t sim_liveness_ms_max(const sim_config *cfg)
-{
-    return cfg->liveness_ms_max ? cfg->liveness_ms_max : 60000 + 2000ull * cfg->rounds;
-}
-
-uint32_t sim_target_round(const sim_config *cfg)
-{
-    return cfg->rounds;
-}
-
-uint32_t sim_rounds_max(const sim_config *cfg)
-{
-    return cfg->rounds + SIM_ROUNDS_SLACK;
-}
-
-const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
-{
-    uint32_t n = cfg->members;
-    if (n < 1 || n > ALEPH_MEMBERS_MAX) {
-        snprintf(buf, len, "--members: %u is not in 1..%u", n, ALEPH_MEMBERS_MAX);
-        return buf;
-    }
-    uint32_t f = aleph_faulty_max(n);
-    if ((uint64_t)cfg->byzantine + cfg->crashed > f) {
-        snprintf(buf, len,
-                 "--byzantine %u + --crashed %u exceed f = %u, the faults %u members tolerate",
-                 cfg->byzantine, cfg->crashed, f, n);
-        return buf;
-    }
-    if (cfg->byzantine_kind < SIM_CRASH || cfg->byzantine_kind > SIM_MIX) {
-        snprintf(buf, len, "--byzantine-kind: unknown kind");
-        return buf;
-    }
-    if (cfg->rounds < SIM_ROUNDS_MIN || cfg->rounds > 1000000) {
-        snprintf(buf, len, "--rounds: %u is not in %u..1000000", cfg->rounds, SIM_ROUNDS_MIN);
-        return buf;
-    }
-    const sim_latency *l = &cfg->net.latency;
-    if (l->kind == SIM_LATENCY_UNIFORM && l->min_ms > l->max_ms) {
-        snprintf(buf, len, "--latency: uniform range %u..%u is empty", l->min_ms, l->max_ms);
-        return buf;
-    }
-    if (l->kind == SIM_LATENCY_MATRIX && (!l->matrix || l->matrix->regions == 0)) {
-        snprintf(buf, len, "--latency: matrix not loaded");
-        return buf;
-    }
-    if (!(cfg->net.loss >= 0 && cfg->net.loss < 1)) {
-        snprintf(buf, len, "--loss: %g is not in [0, 1)", cfg->net.loss);
-        return buf;
-    }
-    if (!(cfg->net.duplicate >= 0 && cfg->net.duplicate <= 1)) {
-        snprintf(buf, len, "--duplicate: %g is not in [0, 1]", cfg->net.duplicate);
-        return buf;
-    }
-    if (cfg->net.partition && cfg->net.partition_start_ms >= cfg->net.partition_end_ms) {
-        snprintf(buf, len, "--partition: start %" PRIu64 " is not before end %" PRIu64,
-                 cfg->net.partition_start_ms, cfg->net.partition_end_ms);
-        return buf;
-    }
-    if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) {
-        snprintf(buf, len, "--coin: unknown mode");
-        return buf;
-    }
-    if (cfg->adversary_round) {
-        if (cfg->byzantine || cfg->crashed) {
-            snprintf(buf, len, "--adversary: runs with every member live (it needs no Byzantine "
-                               "member); drop --byzantine and --crashed");
-            return buf;
-        }
-        if (cfg->adversary_rounds < 1 || cfg->adversary_rounds > 1000) {
-            snprintf(buf, len, "--adversary: rounds to hold must be in 1..1000");
-            return buf;
-        }
-        if (cfg->rounds < cfg->adversary_round + cfg->adversary_rounds + 8) {
-            snprintf(buf, len, "--rounds: %u is too low for --adversary %u:%u (needs at least %u)",
-                     cfg->rounds, cfg->adversary_round, cfg->adversary_rounds,
-                     cfg->adversary_round + cfg->adversary_rounds + 8);
-            return buf;
-        }
-    }
-    if (cfg->txs_per_tick > 100000) {
-        snprintf(buf, len, "--txs-per-tick: %u is over 100000", cfg->txs_per_tick);
-        return buf;
-    }
-    return NULL;
-}
 
 /* ---- failures ----------------------------------------------------------------------------- */
 
@@ -441,7 +241,7 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
     }
 }
 
-static uint64_t read_le(const uint8_t *p, size_t n)
+uint64_t sim_read_le(const uint8_t *p, size_t n)
 {
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
@@ -480,8 +280,8 @@ static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
         const uint8_t *tx;
         size_t tx_len;
         while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1) {
-            if (tx_len != SIM_TX_BYTES || read_le(tx, 4) != i) continue;
-            uint64_t sent = read_le(tx + 8, 8);
+            if (tx_len != SIM_TX_BYTES || sim_read_le(tx, 4) != i) continue;
+            uint64_t sent = sim_read_le(tx + 8, 8);
             if (sent <= s->now) sim_samples_add(&s->e2e, s->now - sent);
         }
     }
@@ -636,170 +436,6 @@ static int done(sim *s)
     return sim_checker_complete(&s->checker, s->honest_mask, NULL, 0);
 }
 
-/* ---- set-up and tear-down ----------------------------------------------------------------- */
-
-static void derive(uint8_t out[32], const char *tag, uint64_t seed)
-{
-    uint8_t in[8];
-    for (int b = 0; b < 8; b++) in[b] = (uint8_t)(seed >> (8 * b));
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 32);
-    crypto_generichash_update(&st, (const uint8_t *)tag, strlen(tag) + 1);
-    crypto_generichash_update(&st, in, sizeof in);
-    crypto_generichash_final(&st, out, 32);
-}
-
-static int setup(sim *s, char *err, size_t err_len)
-{
-    const sim_config *cfg = s->cfg;
-    uint32_t n = s->n = cfg->members;
-    s->rounds = cfg->rounds;
-    s->rounds_max = sim_rounds_max(cfg);
-    s->target = sim_target_round(cfg);
-    s->heal_round = cfg->rounds / 2;
-    if (aleph_init() != 0) {
-        snprintf(err, err_len, "libsodium failed to initialise");
-        return -1;
-    }
-    s->members = calloc(n, sizeof *s->members);
-    s->secrets = calloc(n, sizeof *s->secrets);
-    s->sign_pks = calloc(n, 32);
-    s->coin_vks = calloc(n, 32);
-    s->honest_mask = calloc(n, 1);
-    if (!s->members || !s->secrets || !s->sign_pks || !s->coin_vks || !s->honest_mask) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    uint8_t key_seed[32], session[32], rng_seed[32];
-    derive(key_seed, "aleph-sim/keys", cfg->seed);
-    derive(session, "aleph-sim/session", cfg->seed);
-    derive(rng_seed, "aleph-sim/member-rng", cfg->seed);
-    if (aleph_keys_deal(n, key_seed, s->secrets, s->sign_pks, s->coin_vks) != 0) {
-        snprintf(err, err_len, "key dealing failed for %u members", n);
-        return -1;
-    }
-    sim_sig_cache_init(&s->sigs, SIM_SIG_CACHE_MAX);
-    aleph_config_defaults(&s->acfg);
-    s->acfg.members = n;
-    s->acfg.session = read_le(session, 8);
-    s->acfg.coin_mode = cfg->coin_mode;
-    s->acfg.sign_public_keys = (const uint8_t(*)[32])s->sign_pks;
-    s->acfg.coin_verification_keys = (const uint8_t(*)[32])s->coin_vks;
-    s->acfg.max_unit_bytes = SIM_MAX_UNIT_BYTES;
-    s->acfg.max_tx_bytes = SIM_MAX_TX_BYTES;
-    s->acfg.pool_bytes_max = SIM_POOL_BYTES;
-    s->acfg.rounds_max = s->rounds_max;
-    s->acfg.rng_seed = read_le(rng_seed, 8);
-    s->acfg.verify_signature = sim_sig_cache_verify;
-    s->acfg.verify_signature_ctx = &s->sigs;
-    if (cfg->round_delay_ms >= 0) s->acfg.round_delay_ms_min = (uint32_t)cfg->round_delay_ms;
-    if (cfg->parent_wait_ms >= 0) s->acfg.parent_wait_ms_max = (uint32_t)cfg->parent_wait_ms;
-    if (cfg->adversary_round) {
-        /* Members create as soon as they hold a quorum: the scheduler picks that quorum. */
-        s->acfg.round_delay_ms_min = 0;
-        s->acfg.parent_wait_ms_max = 0;
-        s->acfg.idle_round_delay_ms = 0;
-    }
-    s->limits = (unit_limits){.session = s->acfg.session, .members = n, .quorum = aleph_quorum(n),
-                              .max_payload_bytes = s->acfg.max_unit_bytes,
-                              .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
-
-    sim_rng_seed(&s->fault_rng, cfg->seed, FAULT_STREAM);
-    uint32_t byz_first = n - cfg->byzantine, crashed_first = byz_first - cfg->crashed;
-    static const sim_behaviour mix[] = {SIM_FORKER, SIM_GARBAGE, SIM_SILENT, SIM_CRASH};
-    uint32_t crash_round_max = s->heal_round > 1 ? s->heal_round : 1;
-    for (uint32_t i = 0; i < n; i++) {
-        sim_member *mb = &s->members[i];
-        if (i < crashed_first) mb->behaviour = SIM_HONEST;
-        else if (i < byz_first) mb->behaviour = SIM_CRASH;
-        else if (cfg->byzantine_kind == SIM_MIX) mb->behaviour = mix[(i - byz_first) % 4];
-        else mb->behaviour = cfg->byzantine_kind;
-        mb->honest = i < crashed_first;
-        mb->checked = mb->honest || mb->behaviour == SIM_CRASH;
-        if (mb->honest) {
-            s->honest_mask[i] = 1;
-            s->honest_count++;
-        }
-        if (mb->behaviour == SIM_CRASH)
-            mb->crash_round = (uint32_t)sim_rng_range(&s->fault_rng, 1, crash_round_max);
-        mb->instances = mb->behaviour == SIM_FORKER ? 2 : 1;
-        if (mb->honest && !(mb->created_ms = calloc((size_t)s->rounds_max + 1, sizeof(uint64_t)))) {
-            snprintf(err, err_len, "out of memory");
-            return -1;
-        }
-        for (uint32_t w = 0; w < mb->instances; w++) {
-            aleph_config c = s->acfg;
-            c.rng_seed ^= w ? 0xb0b0b0b0b0b0b0b0ull : 0;
-            const char *why = NULL;
-            mb->inst[w].m = aleph_member_new(&c, &s->secrets[i], &why);
-            if (!mb->inst[w].m) {
-                snprintf(err, err_len, "member %u: %s", i, why ? why : "cannot create");
-                return -1;
-            }
-            mb->inst[w].wake_ms = UINT64_MAX;
-            mb->inst[w].spin_ms = UINT64_MAX;
-            mb->inst[w].own_round = -1;
-        }
-        if (mb->behaviour == SIM_GARBAGE) sim_garbage_init(&mb->garbage, &s->acfg, &s->secrets[i]);
-    }
-
-    sim_network_config net = cfg->net;
-    net.members = n;
-    if (sim_network_init(&s->net, &net, cfg->seed) != 0 || sim_checker_init(&s->checker, n) != 0) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    sim_queue_init(&s->queue);
-    sim_samples_init(&s->e2e);
-    sim_samples_init(&s->consensus);
-    if (cfg->dump_dir) {
-        uint8_t *forker = calloc(n, 1);
-        if (!forker) {
-            snprintf(err, err_len, "out of memory");
-            return -1;
-        }
-        for (uint32_t i = 0; i < n; i++) forker[i] = s->members[i].behaviour == SIM_FORKER;
-        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &s->limits, err, err_len);
-        free(forker);
-        if (rc != 0) return -1;
-        s->dumping = 1;
-    }
-    if (cfg->adversary_round) {
-        s->adversary = sim_adversary_new(n, cfg->adversary_round, cfg->adversary_rounds, &s->limits);
-        if (!s->adversary) {
-            snprintf(err, err_len, "out of memory (adversary)");
-            return -1;
-        }
-    }
-    s->faulty_deadline = sim_faulty_ms_max(cfg);
-    return 0;
-}
-
-static void teardown(sim *s)
-{
-    for (size_t k = 0; k < s->held_len; k++) sim_msg_release(s->held[k].msg);
-    free(s->held);
-    sim_adversary_free(s->adversary);
-    for (uint32_t i = 0; s->members && i < s->n; i++) {
-        sim_member *mb = &s->members[i];
-        for (uint32_t w = 0; w < 2; w++) aleph_member_free(mb->inst[w].m);
-        if (mb->behaviour == SIM_GARBAGE) sim_garbage_free(&mb->garbage);
-        free(mb->created_ms);
-    }
-    free(s->members);
-    if (s->secrets) sodium_memzero(s->secrets, (size_t)s->n * sizeof *s->secrets);
-    free(s->secrets);
-    free(s->sign_pks);
-    free(s->coin_vks);
-    free(s->honest_mask);
-    sim_sig_cache_free(&s->sigs);
-    sim_queue_free(&s->queue);
-    sim_network_free(&s->net);
-    sim_checker_free(&s->checker);
-    sim_samples_free(&s->e2e);
-    sim_samples_free(&s->consensus);
-}
-
 static double wall_now(void)
 {
     struct timespec ts;
@@ -914,11 +550,11 @@ int sim_run(const sim_config *cfg, sim_result *res)
     }
     s->cfg = cfg;
     s->res = res;
-    if (setup(s, err, sizeof err) != 0) {
+    if (sim_setup(s, err, sizeof err) != 0) {
         res->setup_failed = 1;
         snprintf(res->failure, sizeof res->failure, "%s", err);
         if (s->dumping) sim_dump_close(&s->dump);
-        teardown(s);
+        sim_teardown(s);
         free(s);
         return 2;
     }
@@ -956,7 +592,7 @@ int sim_run(const sim_config *cfg, sim_result *res)
         fail(s, NULL, "--dump: writing %s failed", cfg->dump_dir);
     res->ok = !s->failed;
     if (cfg->progress) print_members(s, cfg->progress);
-    teardown(s);
+    sim_teardown(s);
     free(s);
     res->wall_s = wall_now() - wall_start;
     if (cfg->progress)

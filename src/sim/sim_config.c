@@ -1,0 +1,131 @@
+/* The simulator's configuration: defaults, the limits derived from it, and its check (the
+ * messages name the command-line flags of `aleph sim`). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim.h"
+
+const char *sim_behaviour_name(sim_behaviour b)
+{
+    static const char *names[] = {"honest", "crash", "silent", "forker", "garbage", "mix"};
+    return b <= SIM_MIX ? names[b] : "?";
+}
+
+int sim_behaviour_parse(const char *s)
+{
+    for (int b = SIM_CRASH; b <= SIM_MIX; b++)
+        if (strcmp(s, sim_behaviour_name((sim_behaviour)b)) == 0) return b;
+    return -1;
+}
+
+void sim_config_defaults(sim_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->members = 4;
+    cfg->byzantine_kind = SIM_MIX;
+    cfg->seed = 1;
+    cfg->rounds = 40;
+    cfg->net.latency.kind = SIM_LATENCY_UNIFORM;
+    cfg->net.latency.min_ms = 20;
+    cfg->net.latency.max_ms = 80;
+    cfg->coin_mode = ALEPH_COIN_THRESHOLD;
+    cfg->txs_per_tick = 1;
+    cfg->round_delay_ms = -1;
+    cfg->parent_wait_ms = -1;
+}
+
+uint64_t sim_faulty_ms_max(const sim_config *cfg)
+{
+    if (cfg->faulty_ms_max) return cfg->faulty_ms_max;
+    uint64_t base = 30000 + 500ull * cfg->rounds;
+    if (cfg->net.partition) base += cfg->net.partition_end_ms;
+    return base;
+}
+
+uint64_t sim_liveness_ms_max(const sim_config *cfg)
+{
+    return cfg->liveness_ms_max ? cfg->liveness_ms_max : 60000 + 2000ull * cfg->rounds;
+}
+
+uint32_t sim_target_round(const sim_config *cfg)
+{
+    return cfg->rounds;
+}
+
+uint32_t sim_rounds_max(const sim_config *cfg)
+{
+    return cfg->rounds + SIM_ROUNDS_SLACK;
+}
+
+const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
+{
+    uint32_t n = cfg->members;
+    if (n < 1 || n > ALEPH_MEMBERS_MAX) {
+        snprintf(buf, len, "--members: %u is not in 1..%u", n, ALEPH_MEMBERS_MAX);
+        return buf;
+    }
+    uint32_t f = aleph_faulty_max(n);
+    if ((uint64_t)cfg->byzantine + cfg->crashed > f) {
+        snprintf(buf, len,
+                 "--byzantine %u + --crashed %u exceed f = %u, the faults %u members tolerate",
+                 cfg->byzantine, cfg->crashed, f, n);
+        return buf;
+    }
+    if (cfg->byzantine_kind < SIM_CRASH || cfg->byzantine_kind > SIM_MIX) {
+        snprintf(buf, len, "--byzantine-kind: unknown kind");
+        return buf;
+    }
+    if (cfg->rounds < SIM_ROUNDS_MIN || cfg->rounds > 1000000) {
+        snprintf(buf, len, "--rounds: %u is not in %u..1000000", cfg->rounds, SIM_ROUNDS_MIN);
+        return buf;
+    }
+    const sim_latency *l = &cfg->net.latency;
+    if (l->kind == SIM_LATENCY_UNIFORM && l->min_ms > l->max_ms) {
+        snprintf(buf, len, "--latency: uniform range %u..%u is empty", l->min_ms, l->max_ms);
+        return buf;
+    }
+    if (l->kind == SIM_LATENCY_MATRIX && (!l->matrix || l->matrix->regions == 0)) {
+        snprintf(buf, len, "--latency: matrix not loaded");
+        return buf;
+    }
+    if (!(cfg->net.loss >= 0 && cfg->net.loss < 1)) {
+        snprintf(buf, len, "--loss: %g is not in [0, 1)", cfg->net.loss);
+        return buf;
+    }
+    if (!(cfg->net.duplicate >= 0 && cfg->net.duplicate <= 1)) {
+        snprintf(buf, len, "--duplicate: %g is not in [0, 1]", cfg->net.duplicate);
+        return buf;
+    }
+    if (cfg->net.partition && cfg->net.partition_start_ms >= cfg->net.partition_end_ms) {
+        snprintf(buf, len, "--partition: start %" PRIu64 " is not before end %" PRIu64,
+                 cfg->net.partition_start_ms, cfg->net.partition_end_ms);
+        return buf;
+    }
+    if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) {
+        snprintf(buf, len, "--coin: unknown mode");
+        return buf;
+    }
+    if (cfg->adversary_round) {
+        if (cfg->byzantine || cfg->crashed) {
+            snprintf(buf, len, "--adversary: runs with every member live (it needs no Byzantine "
+                               "member); drop --byzantine and --crashed");
+            return buf;
+        }
+        if (cfg->adversary_rounds < 1 || cfg->adversary_rounds > 1000) {
+            snprintf(buf, len, "--adversary: rounds to hold must be in 1..1000");
+            return buf;
+        }
+        if (cfg->rounds < cfg->adversary_round + cfg->adversary_rounds + 8) {
+            snprintf(buf, len, "--rounds: %u is too low for --adversary %u:%u (needs at least %u)",
+                     cfg->rounds, cfg->adversary_round, cfg->adversary_rounds,
+                     cfg->adversary_round + cfg->adversary_rounds + 8);
+            return buf;
+        }
+    }
+    if (cfg->txs_per_tick > 100000) {
+        snprintf(buf, len, "--txs-per-tick: %u is over 100000", cfg->txs_per_tick);
+        return buf;
+    }
+    return NULL;
+}

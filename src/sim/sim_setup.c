@@ -1,0 +1,192 @@
+/* The simulator's set-up and tear-down: keys dealt from the seed, the members' configuration,
+ * their behaviours, the network, the checker, the dump and the adversary. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_state.h"
+
+static void derive(uint8_t out[32], const char *tag, uint64_t seed)
+{
+    uint8_t in[8];
+    for (int b = 0; b < 8; b++) in[b] = (uint8_t)(seed >> (8 * b));
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)tag, strlen(tag) + 1);
+    crypto_generichash_update(&st, in, sizeof in);
+    crypto_generichash_final(&st, out, 32);
+}
+
+/* Keys dealt from the seed and the members' configuration. */
+static int setup_config(sim *s, char *err, size_t err_len)
+{
+    const sim_config *cfg = s->cfg;
+    uint32_t n = s->n = cfg->members;
+    s->rounds = cfg->rounds;
+    s->rounds_max = sim_rounds_max(cfg);
+    s->target = sim_target_round(cfg);
+    s->heal_round = cfg->rounds / 2;
+    if (aleph_init() != 0) {
+        snprintf(err, err_len, "libsodium failed to initialise");
+        return -1;
+    }
+    s->members = calloc(n, sizeof *s->members);
+    s->secrets = calloc(n, sizeof *s->secrets);
+    s->sign_pks = calloc(n, 32);
+    s->coin_vks = calloc(n, 32);
+    s->honest_mask = calloc(n, 1);
+    if (!s->members || !s->secrets || !s->sign_pks || !s->coin_vks || !s->honest_mask) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    uint8_t key_seed[32], session[32], rng_seed[32];
+    derive(key_seed, "aleph-sim/keys", cfg->seed);
+    derive(session, "aleph-sim/session", cfg->seed);
+    derive(rng_seed, "aleph-sim/member-rng", cfg->seed);
+    if (aleph_keys_deal(n, key_seed, s->secrets, s->sign_pks, s->coin_vks) != 0) {
+        snprintf(err, err_len, "key dealing failed for %u members", n);
+        return -1;
+    }
+    sim_sig_cache_init(&s->sigs, SIM_SIG_CACHE_MAX);
+    aleph_config_defaults(&s->acfg);
+    s->acfg.members = n;
+    s->acfg.session = sim_read_le(session, 8);
+    s->acfg.coin_mode = cfg->coin_mode;
+    s->acfg.sign_public_keys = (const uint8_t(*)[32])s->sign_pks;
+    s->acfg.coin_verification_keys = (const uint8_t(*)[32])s->coin_vks;
+    s->acfg.max_unit_bytes = SIM_MAX_UNIT_BYTES;
+    s->acfg.max_tx_bytes = SIM_MAX_TX_BYTES;
+    s->acfg.pool_bytes_max = SIM_POOL_BYTES;
+    s->acfg.rounds_max = s->rounds_max;
+    s->acfg.rng_seed = sim_read_le(rng_seed, 8);
+    s->acfg.verify_signature = sim_sig_cache_verify;
+    s->acfg.verify_signature_ctx = &s->sigs;
+    if (cfg->round_delay_ms >= 0) s->acfg.round_delay_ms_min = (uint32_t)cfg->round_delay_ms;
+    if (cfg->parent_wait_ms >= 0) s->acfg.parent_wait_ms_max = (uint32_t)cfg->parent_wait_ms;
+    if (cfg->adversary_round) {
+        /* Members create as soon as they hold a quorum: the scheduler picks that quorum. */
+        s->acfg.round_delay_ms_min = 0;
+        s->acfg.parent_wait_ms_max = 0;
+        s->acfg.idle_round_delay_ms = 0;
+    }
+    s->limits = (unit_limits){.session = s->acfg.session, .members = n, .quorum = aleph_quorum(n),
+                              .max_payload_bytes = s->acfg.max_unit_bytes,
+                              .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
+    return 0;
+}
+
+/* Each member's behaviour and core instances (two for a forker). */
+static int setup_members(sim *s, char *err, size_t err_len)
+{
+    const sim_config *cfg = s->cfg;
+    uint32_t n = s->n;
+    sim_rng_seed(&s->fault_rng, cfg->seed, FAULT_STREAM);
+    uint32_t byz_first = n - cfg->byzantine, crashed_first = byz_first - cfg->crashed;
+    static const sim_behaviour mix[] = {SIM_FORKER, SIM_GARBAGE, SIM_SILENT, SIM_CRASH};
+    uint32_t crash_round_max = s->heal_round > 1 ? s->heal_round : 1;
+    for (uint32_t i = 0; i < n; i++) {
+        sim_member *mb = &s->members[i];
+        if (i < crashed_first) mb->behaviour = SIM_HONEST;
+        else if (i < byz_first) mb->behaviour = SIM_CRASH;
+        else if (cfg->byzantine_kind == SIM_MIX) mb->behaviour = mix[(i - byz_first) % 4];
+        else mb->behaviour = cfg->byzantine_kind;
+        mb->honest = i < crashed_first;
+        mb->checked = mb->honest || mb->behaviour == SIM_CRASH;
+        if (mb->honest) {
+            s->honest_mask[i] = 1;
+            s->honest_count++;
+        }
+        if (mb->behaviour == SIM_CRASH)
+            mb->crash_round = (uint32_t)sim_rng_range(&s->fault_rng, 1, crash_round_max);
+        mb->instances = mb->behaviour == SIM_FORKER ? 2 : 1;
+        if (mb->honest && !(mb->created_ms = calloc((size_t)s->rounds_max + 1, sizeof(uint64_t)))) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        for (uint32_t w = 0; w < mb->instances; w++) {
+            aleph_config c = s->acfg;
+            c.rng_seed ^= w ? 0xb0b0b0b0b0b0b0b0ull : 0;
+            const char *why = NULL;
+            mb->inst[w].m = aleph_member_new(&c, &s->secrets[i], &why);
+            if (!mb->inst[w].m) {
+                snprintf(err, err_len, "member %u: %s", i, why ? why : "cannot create");
+                return -1;
+            }
+            mb->inst[w].wake_ms = UINT64_MAX;
+            mb->inst[w].spin_ms = UINT64_MAX;
+            mb->inst[w].own_round = -1;
+        }
+        if (mb->behaviour == SIM_GARBAGE) sim_garbage_init(&mb->garbage, &s->acfg, &s->secrets[i]);
+    }
+    return 0;
+}
+
+/* The network, the checker, the samples, the dump and the adversary. */
+static int setup_tools(sim *s, char *err, size_t err_len)
+{
+    const sim_config *cfg = s->cfg;
+    uint32_t n = s->n;
+    sim_network_config net = cfg->net;
+    net.members = n;
+    if (sim_network_init(&s->net, &net, cfg->seed) != 0 || sim_checker_init(&s->checker, n) != 0) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    sim_queue_init(&s->queue);
+    sim_samples_init(&s->e2e);
+    sim_samples_init(&s->consensus);
+    if (cfg->dump_dir) {
+        uint8_t *forker = calloc(n, 1);
+        if (!forker) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        for (uint32_t i = 0; i < n; i++) forker[i] = s->members[i].behaviour == SIM_FORKER;
+        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &s->limits, err, err_len);
+        free(forker);
+        if (rc != 0) return -1;
+        s->dumping = 1;
+    }
+    if (cfg->adversary_round) {
+        s->adversary = sim_adversary_new(n, cfg->adversary_round, cfg->adversary_rounds, &s->limits);
+        if (!s->adversary) {
+            snprintf(err, err_len, "out of memory (adversary)");
+            return -1;
+        }
+    }
+    s->faulty_deadline = sim_faulty_ms_max(cfg);
+    return 0;
+}
+
+int sim_setup(sim *s, char *err, size_t err_len)
+{
+    if (setup_config(s, err, err_len) != 0) return -1;
+    if (setup_members(s, err, err_len) != 0) return -1;
+    return setup_tools(s, err, err_len);
+}
+
+void sim_teardown(sim *s)
+{
+    for (size_t k = 0; k < s->held_len; k++) sim_msg_release(s->held[k].msg);
+    free(s->held);
+    sim_adversary_free(s->adversary);
+    for (uint32_t i = 0; s->members && i < s->n; i++) {
+        sim_member *mb = &s->members[i];
+        for (uint32_t w = 0; w < 2; w++) aleph_member_free(mb->inst[w].m);
+        if (mb->behaviour == SIM_GARBAGE) sim_garbage_free(&mb->garbage);
+        free(mb->created_ms);
+    }
+    free(s->members);
+    if (s->secrets) sodium_memzero(s->secrets, (size_t)s->n * sizeof *s->secrets);
+    free(s->secrets);
+    free(s->sign_pks);
+    free(s->coin_vks);
+    free(s->honest_mask);
+    sim_sig_cache_free(&s->sigs);
+    sim_queue_free(&s->queue);
+    sim_network_free(&s->net);
+    sim_checker_free(&s->checker);
+    sim_samples_free(&s->e2e);
+    sim_samples_free(&s->consensus);
+}

@@ -1,0 +1,93 @@
+/* The simulator's state, shared by the engine (sim.c) and its set-up (sim_setup.c). */
+#ifndef ALEPH_SIM_STATE_H
+#define ALEPH_SIM_STATE_H
+
+#include <stdint.h>
+
+#include "sim.h"
+#include "adversary.h"
+#include "dump.h"
+#include "event_queue.h"
+#include "garbage.h"
+#include "invariants.h"
+#include "samples.h"
+#include "sig_cache.h"
+#include "core/unit.h"
+
+#define SIM_MAX_UNIT_BYTES (64u * 1024u)
+#define SIM_MAX_TX_BYTES 1024u
+#define SIM_POOL_BYTES (1u << 20)
+#define SIM_TX_BYTES 16u
+#define SIM_SPIN_LIMIT 100000u
+#define SIM_SIG_CACHE_MAX (4u << 20)
+#define FAULT_STREAM 0x6661756c74ull /* "fault" */
+
+typedef struct sim_instance {
+    aleph_member *m;
+    uint64_t wake_ms;     /* the pending TICK, UINT64_MAX when none */
+    uint64_t spin_ms;     /* last ms at which it asked to be woken immediately */
+    uint32_t spin_count;
+    int32_t own_round;    /* highest own round created, -1 before the first */
+    uint32_t tx_seq;
+} sim_instance;
+
+typedef struct sim_member {
+    sim_behaviour behaviour;
+    int honest;           /* never faulty: liveness and completeness apply */
+    int checked;          /* honest code: its output must agree (honest, crashed) */
+    int crashed;          /* the crash has happened */
+    uint32_t crash_round;
+    uint32_t instances;   /* 2 for a forker */
+    sim_instance inst[2];
+    sim_garbage garbage;
+    uint64_t *created_ms; /* per own round, for consensus latency (honest only) */
+    int reached_target, reached_heal_round;
+    uint32_t heads;       /* batches output */
+} sim_member;
+
+typedef struct drop_reason {
+    const char *reason;
+    uint64_t count;
+} drop_reason;
+
+typedef struct sim {
+    const sim_config *cfg;
+    sim_result *res;
+    uint32_t n, rounds, rounds_max, target, heal_round;
+    sim_member *members;
+    aleph_secret *secrets;
+    uint8_t (*sign_pks)[32];
+    uint8_t (*coin_vks)[32];
+    aleph_config acfg;
+    sim_sig_cache sigs;
+    sim_queue queue;
+    sim_network net;
+    sim_checker checker;
+    sim_rng fault_rng;
+    sim_samples e2e, consensus;
+    sim_dump dump;
+    int dumping;
+    unit_limits limits;           /* what the members' decoders check */
+    sim_adversary *adversary;
+    sim_event *held;              /* deliveries the adversary holds back */
+    size_t held_len, held_cap;
+    uint8_t *honest_mask;
+    uint32_t honest_count, honest_reached, honest_at_heal_round;
+    uint64_t now;
+    int healed;
+    uint64_t faulty_deadline, liveness_deadline;
+    int progress_dirty;
+    int failed;
+    drop_reason drops[64];
+    uint32_t drops_len;
+} sim;
+
+/* sim_setup.c: builds the committee, the network and the tools from s->cfg; on failure a
+ * message in err and -1 (teardown still frees what was built). */
+int sim_setup(sim *s, char *err, size_t err_len);
+void sim_teardown(sim *s);
+
+/* sim.c */
+uint64_t sim_read_le(const uint8_t *p, size_t n);
+
+#endif

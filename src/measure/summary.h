@@ -139,6 +139,12 @@ typedef struct summary_inputs {
     const double *peak_rss_override;
 } summary_inputs;
 
+/* Fields of a JSON object read with a default (run_files.c): a string copied into out (left
+ * alone when absent), a non-negative integer, a number. */
+void json_field_str(json_t *j, const char *key, char *out, size_t cap);
+uint64_t json_field_u64(json_t *j, const char *key, uint64_t def);
+double json_field_double(json_t *j, const char *key, double def);
+
 void summary_compute(run_summary *s, const summary_inputs *in);
 void summary_free(run_summary *s);
 json_t *summary_json(const run_summary *s);

@@ -15,7 +15,6 @@
 #define BACKOFF_MAX_MS 2000u
 #define WRITE_BATCH_FRAMES 64u
 #define WRITE_BATCH_BYTES (4u << 20)
-#define QUEUE_FRAMES_MAX (1u << 16)
 
 enum conn_state { CONN_CONNECTING, CONN_HELLO, CONN_AUTH, CONN_OPEN, CONN_CLOSING };
 
@@ -42,124 +41,6 @@ typedef struct control_write {
     uv_write_t req;
     uint8_t data[FRAME_HEADER_BYTES + HS_FRAME_MAX];
 } control_write;
-
-/* ---- frames ------------------------------------------------------------------------------------ */
-
-out_frame *out_frame_new(const uint8_t *msg, size_t len, int droppable)
-{
-    out_frame *f = malloc(sizeof *f + FRAME_HEADER_BYTES + len);
-    if (!f) return NULL;
-    f->refs = 1;
-    f->len = (uint32_t)(FRAME_HEADER_BYTES + len);
-    f->droppable = (uint8_t)(droppable != 0);
-    le32_put(f->data, (uint32_t)len);
-    memcpy(f->data + FRAME_HEADER_BYTES, msg, len);
-    return f;
-}
-
-void out_frame_unref(out_frame *f)
-{
-    if (f && --f->refs == 0) free(f);
-}
-
-/* ---- queue ------------------------------------------------------------------------------------- */
-
-static out_frame **queue_at(peer *p, uint32_t i)
-{
-    return &p->q[(p->q_head + i) & (p->q_cap - 1)];
-}
-
-static void queue_drop_at(net *n, peer *p, uint32_t i)
-{
-    out_frame **slot = queue_at(p, i);
-    out_frame *f = *slot;
-    p->q_bytes -= f->len;
-    p->stats.queue_dropped++;
-    p->stats.queue_dropped_bytes += f->len;
-    out_frame_unref(f);
-    *slot = NULL;
-}
-
-static void queue_trim_front(peer *p)
-{
-    while (p->q_len && *queue_at(p, 0) == NULL) {
-        p->q_head = (p->q_head + 1) & (p->q_cap - 1);
-        p->q_len--;
-    }
-}
-
-static int queue_compact(peer *p)
-{
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < p->q_len; i++) {
-        out_frame *f = *queue_at(p, i);
-        if (f) *queue_at(p, w++) = f;
-    }
-    int freed = w < p->q_len;
-    p->q_len = w;
-    return freed;
-}
-
-static void queue_push(net *n, peer *p, out_frame *f)
-{
-    if (p->q_bytes + f->len > n->queue_bytes_max) {
-        /* Back-pressure: drop the oldest broadcast unit copies down to a low-water mark, so
-         * that the scan is paid once per many messages. */
-        size_t low = n->queue_bytes_max / 4 * 3;
-        for (uint32_t i = 0; i < p->q_len && p->q_bytes + f->len > low; i++) {
-            out_frame *g = *queue_at(p, i);
-            if (g && g->droppable) queue_drop_at(n, p, i);
-        }
-        queue_trim_front(p);
-        if (p->q_bytes + f->len > n->queue_bytes_max) {
-            p->stats.queue_dropped++;
-            p->stats.queue_dropped_bytes += f->len;
-            return;
-        }
-    }
-    if (p->q_len == p->q_cap) {
-        if (p->q_cap < QUEUE_FRAMES_MAX) {
-            uint32_t cap = p->q_cap ? p->q_cap * 2 : 64;
-            out_frame **grown = malloc(cap * sizeof *grown);
-            if (!grown) {
-                p->stats.queue_dropped++;
-                return;
-            }
-            for (uint32_t i = 0; i < p->q_len; i++) grown[i] = *queue_at(p, i);
-            free(p->q);
-            p->q = grown;
-            p->q_cap = cap;
-            p->q_head = 0;
-        } else if (!queue_compact(p)) {
-            p->stats.queue_dropped++;
-            p->stats.queue_dropped_bytes += f->len;
-            return;
-        }
-    }
-    f->refs++;
-    *queue_at(p, p->q_len++) = f;
-    p->q_bytes += f->len;
-}
-
-static out_frame *queue_pop(peer *p)
-{
-    queue_trim_front(p);
-    if (!p->q_len) return NULL;
-    out_frame *f = *queue_at(p, 0);
-    p->q_head = (p->q_head + 1) & (p->q_cap - 1);
-    p->q_len--;
-    p->q_bytes -= f->len;
-    return f;
-}
-
-static void queue_free(peer *p)
-{
-    for (uint32_t i = 0; i < p->q_len; i++) out_frame_unref(*queue_at(p, i));
-    free(p->q);
-    p->q = NULL;
-    p->q_len = p->q_cap = 0;
-    p->q_bytes = 0;
-}
 
 /* ---- connections ------------------------------------------------------------------------------- */
 
@@ -272,7 +153,7 @@ static void conn_pump(conn *c)
     peer *p = &n->peers[c->peer];
     size_t bytes = 0;
     while (c->inflight_len < WRITE_BATCH_FRAMES && bytes < WRITE_BATCH_BYTES) {
-        out_frame *f = queue_pop(p);
+        out_frame *f = send_queue_pop(&p->queue);
         if (!f) break;
         c->inflight[c->inflight_len] = f;
         c->bufs[c->inflight_len] = uv_buf_init((char *)f->data, f->len);
@@ -624,7 +505,7 @@ void net_send_now(net *n, uint32_t to, out_frame *f)
 {
     if (to >= n->members || to == n->self || n->closing) return;
     peer *p = &n->peers[to];
-    queue_push(n, p, f);
+    send_queue_push(&p->queue, f, n->queue_bytes_max);
     if (p->conn) conn_pump(p->conn);
 }
 
@@ -661,7 +542,7 @@ void net_free(net *n)
         n->links = NULL;
     }
     if (!n->peers) return;
-    for (uint32_t i = 0; i < n->members; i++) queue_free(&n->peers[i]);
+    for (uint32_t i = 0; i < n->members; i++) send_queue_free(&n->peers[i].queue);
     free(n->peers);
     n->peers = NULL;
 }

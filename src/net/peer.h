@@ -6,11 +6,8 @@
  * accepts. A newer authenticated connection from a peer replaces an older one (the old one
  * may be half-open after a network fault), so at most one connection per pair is in use.
  *
- * Send queues hold frames (shared, reference-counted: a broadcast is encoded once for all
- * peers) and are bounded in bytes. When a queue would overflow, the oldest queued broadcast
- * unit copies are dropped first (anti-entropy heals what they carried); if that is not
- * enough the new message is dropped. Both are counted. A queue also holds messages while its
- * peer is away, so a short disconnection loses nothing. */
+ * Each peer has a bounded send queue (send_queue.h); it also holds messages while its peer
+ * is away, so a short disconnection loses nothing. */
 #ifndef ALEPH_NODE_PEER_H
 #define ALEPH_NODE_PEER_H
 
@@ -21,25 +18,13 @@
 #include "aleph/aleph.h"
 #include "framing.h"
 #include "handshake.h"
+#include "send_queue.h"
 #include "base/keys.h"
 #include "base/log.h"
-
-/* A frame ready to send: u32 length + message, shared by every peer it goes to. */
-typedef struct out_frame {
-    uint32_t refs;
-    uint32_t len;         /* bytes in data, header included */
-    uint8_t droppable;    /* a broadcast copy of a unit: first to go under back-pressure */
-    uint8_t data[];
-} out_frame;
-
-out_frame *out_frame_new(const uint8_t *msg, size_t len, int droppable);
-void out_frame_unref(out_frame *f);
 
 typedef struct peer_stats {
     uint64_t bytes_in, bytes_out;
     uint64_t msgs_in, msgs_out;
-    uint64_t queue_dropped;       /* messages dropped because the send queue was full */
-    uint64_t queue_dropped_bytes;
     uint64_t connects, disconnects;
 } peer_stats;
 
@@ -51,10 +36,7 @@ typedef struct peer {
     struct conn *conn;            /* the authenticated connection in use, or NULL */
     struct conn *dialing;         /* our own attempt in progress (we dial this peer) */
     int we_dial;
-    /* send queue: a ring of frames; NULL entries are frames dropped in place */
-    out_frame **q;
-    uint32_t q_cap, q_head, q_len;
-    size_t q_bytes;
+    send_queue queue;
     uv_timer_t retry_timer;
     uint32_t backoff_ms;
     int retry_armed;

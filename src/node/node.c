@@ -357,14 +357,14 @@ static void log_stats(node *nd, const char *event)
         const peer *p = &nd->net.peers[i];
         in += p->stats.bytes_in;
         out += p->stats.bytes_out;
-        qbytes += p->q_bytes;
-        qdropped += p->stats.queue_dropped;
+        qbytes += p->queue.bytes;
+        qdropped += p->queue.dropped;
         if (pl + 256 < peers_cap) {
             int w = snprintf(peers + pl, peers_cap - pl,
                              "%s{\"peer\":%u,\"up\":%s,\"in\":%" PRIu64 ",\"out\":%" PRIu64
                              ",\"queue_bytes\":%zu,\"queue_len\":%u,\"dropped\":%" PRIu64 "}",
                              pl > 1 ? "," : "", i, p->conn ? "true" : "false", p->stats.bytes_in,
-                             p->stats.bytes_out, p->q_bytes, p->q_len, p->stats.queue_dropped);
+                             p->stats.bytes_out, p->queue.bytes, p->queue.len, p->queue.dropped);
             if (w > 0) pl += (size_t)w;
         }
     }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addresses.h"
 #include "util.h"
 
 #define COMMITTEE_FORMAT "aleph-committee/1"
@@ -259,7 +260,8 @@ int committee_load(const char *path, committee *c, char *err, size_t cap)
         seen[index] = 1;
         committee_member *cm = &c->members[index];
         const char *addr = get_string(&p, m, "address", where);
-        if (addr && address_parse(addr, cm->host, sizeof cm->host, &cm->port) != 0)
+        if (addr && (address_parse(addr, cm->host, sizeof cm->host, &cm->port) != 0 ||
+                     !address_host_valid(cm->host)))
             problem(&p, "%s\"address\" must be host:port, got \"%s\"", where, addr);
         uint64_t cport = 0;
         if (json_object_get(m, "client_port")) {
@@ -365,7 +367,8 @@ int keygen_write(const keygen_params *kp, char *err, size_t cap)
         return -1;
     }
     uint32_t client_base = kp->client_base_port ? kp->client_base_port : kp->base_port + n;
-    if (kp->base_port < 1 || kp->base_port + n - 1 > 65535 || client_base + n - 1 > 65535) {
+    if (!kp->addresses &&
+        (kp->base_port < 1 || kp->base_port + n - 1 > 65535 || client_base + n - 1 > 65535)) {
         snprintf(err, cap, "ports from %u (members) and %u (clients) do not fit below 65536",
                  kp->base_port, client_base);
         return -1;
@@ -437,12 +440,16 @@ int keygen_write(const keygen_params *kp, char *err, size_t cap)
         char pk[65], vk[65], addr[HOST_MAX + 16];
         hex_encode(pk, c.sign_pks[i], 32);
         hex_encode(vk, c.coin_vks[i], 32);
-        if (strchr(kp->host, ':')) snprintf(addr, sizeof addr, "[%s]:%u", kp->host, kp->base_port + i);
-        else snprintf(addr, sizeof addr, "%s:%u", kp->host, kp->base_port + i);
+        uint32_t cport = client_base + i;
+        if (kp->addresses) {
+            address_format(addr, sizeof addr, kp->addresses[i].host, kp->addresses[i].port);
+            cport = kp->addresses[i].client_port;
+        } else {
+            address_format(addr, sizeof addr, kp->host, (uint16_t)(kp->base_port + i));
+        }
         json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:s}", "index", (json_int_t)i,
-                                              "address", addr, "client_port",
-                                              (json_int_t)(client_base + i), "sign_public_key",
-                                              pk, "coin_verification_key", vk));
+                                              "address", addr, "client_port", (json_int_t)cport,
+                                              "sign_public_key", pk, "coin_verification_key", vk));
     }
     json_object_set_new(root, "members", list);
     snprintf(path, sizeof path, "%s/committee.json", kp->out_dir);

@@ -63,6 +63,8 @@ typedef struct keygen_params {
     const char *host;
     uint32_t base_port;        /* member i listens on base_port + i */
     uint32_t client_base_port; /* member i's client port; 0: base_port + members + i */
+    const committee_member *addresses; /* members entries (addresses.h) instead of host and
+                                        * the base ports; NULL: host, base_port */
     aleph_coin_mode coin_mode;
     uint32_t max_unit_bytes;
 } keygen_params;

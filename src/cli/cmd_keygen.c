@@ -1,8 +1,10 @@
 /* `aleph keygen`: a trusted dealer writes a committee file and one key file per member. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "base/addresses.h"
 #include "base/keys.h"
 #include "base/util.h"
 
@@ -11,7 +13,8 @@ static void keygen_usage(FILE *to)
     fprintf(to,
             "usage: aleph keygen --members N --out DIR [--host H] [--base-port P]\n"
             "                    [--client-base-port P] [--coin threshold|off]\n"
-            "                    [--max-unit-bytes B]\n\n"
+            "                    [--max-unit-bytes B]\n"
+            "       aleph keygen --addresses FILE --out DIR [--coin ...] [--max-unit-bytes B]\n\n"
             "Deals fresh random keys for a committee of N members (a trusted dealer) and writes\n"
             "  DIR/committee.json   public: addresses, public keys, coin mode, session id\n"
             "  DIR/member-<i>.key   secret: member i's signing key and coin share (mode 0600)\n"
@@ -19,6 +22,11 @@ static void keygen_usage(FILE *to)
             "options:\n"
             "  --members N          committee size, 1..1024 (f = (N-1)/3 faults tolerated)\n"
             "  --out DIR            output directory (created if missing)\n"
+            "  --addresses FILE     members on several hosts: one line per member, in index\n"
+            "                       order, 'HOST:PORT [CLIENT_PORT]' (HOST a DNS name, an IPv4\n"
+            "                       address or [IPv6]; client port default PORT+1; # comments).\n"
+            "                       Names are resolved by each node (getaddrinfo) when it\n"
+            "                       starts. Gives --members; replaces --host and the base ports\n"
             "  --host H             address the members listen on (default 127.0.0.1)\n"
             "  --base-port P        member i listens on P+i (default 61000)\n"
             "  --client-base-port P member i's client port is P+i (default base-port + N)\n"
@@ -34,7 +42,8 @@ int command_keygen(int argc, char **argv)
                        .base_port = 61000,
                        .coin_mode = ALEPH_COIN_THRESHOLD,
                        .max_unit_bytes = 1u << 20};
-    int have_members = 0;
+    int have_members = 0, have_host = 0;
+    const char *addresses_path = NULL;
     args a;
     args_init(&a, "keygen", argc, argv);
     while (args_next(&a)) {
@@ -44,14 +53,19 @@ int command_keygen(int argc, char **argv)
         } else if (args_opt(&a, "--members")) {
             p.members = args_u32(&a, 0, ALEPH_MEMBERS_MAX);
             have_members = 1;
+        } else if (args_opt(&a, "--addresses")) {
+            addresses_path = a.value;
         } else if (args_opt(&a, "--out")) {
             p.out_dir = a.value;
         } else if (args_opt(&a, "--host")) {
             p.host = a.value;
+            have_host = 1;
         } else if (args_opt(&a, "--base-port")) {
             p.base_port = args_u32(&a, 1, 65535);
+            have_host = 1;
         } else if (args_opt(&a, "--client-base-port")) {
             p.client_base_port = args_u32(&a, 1, 65535);
+            have_host = 1;
         } else if (args_opt(&a, "--max-unit-bytes")) {
             p.max_unit_bytes = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
         } else if (args_opt(&a, "--coin")) {
@@ -68,16 +82,44 @@ int command_keygen(int argc, char **argv)
         }
     }
     if (a.error) return 2;
-    if (!have_members || !p.out_dir) {
-        fprintf(stderr, "aleph keygen: --members and --out are required (see aleph keygen --help)\n");
+    if (addresses_path && have_host) {
+        fprintf(stderr, "aleph keygen: --addresses replaces --host, --base-port and "
+                        "--client-base-port: give one or the other\n");
         return 2;
+    }
+    if (!p.out_dir || (!have_members && !addresses_path)) {
+        fprintf(stderr, "aleph keygen: --out and --members (or --addresses) are required (see "
+                        "aleph keygen --help)\n");
+        return 2;
+    }
+    if (!addresses_path && !address_host_valid(p.host)) {
+        fprintf(stderr, "aleph keygen: --host '%s' is not a host name or IP address\n", p.host);
+        return 2;
+    }
+    committee_member *addresses = NULL;
+    char err[KEYS_ERR_MAX];
+    if (addresses_path) {
+        uint32_t listed = 0;
+        if (addresses_load(addresses_path, &addresses, &listed, err, sizeof err) != 0) {
+            print_error_lines("aleph keygen", err);
+            return 2;
+        }
+        if (have_members && p.members != listed) {
+            fprintf(stderr, "aleph keygen: --members %u but %s lists %u members\n", p.members,
+                    addresses_path, listed);
+            free(addresses);
+            return 2;
+        }
+        p.members = listed;
+        p.addresses = addresses;
     }
     if (p.members < 1) {
         fprintf(stderr, "aleph keygen: committee too small: --members must be at least 1\n");
         return 2;
     }
-    char err[KEYS_ERR_MAX];
-    if (keygen_write(&p, err, sizeof err) != 0) {
+    int rc = keygen_write(&p, err, sizeof err);
+    free(addresses);
+    if (rc != 0) {
         print_error_lines("aleph keygen", err);
         return 1;
     }

@@ -19,6 +19,10 @@ static void node_usage(FILE *to)
             "  --data-dir DIR          where backup.bin, output.bin and node.log go\n"
             "                          (default ./aleph-member-<index>); must not hold an\n"
             "                          earlier run's files (restart is not supported yet)\n"
+            "  --listen ADDR           bind the member port here instead of the committee\n"
+            "                          file's address (NAT, containers): HOST, HOST:PORT or\n"
+            "                          [IPv6]:PORT, e.g. 0.0.0.0 or [::]:61000. Peers still\n"
+            "                          dial the advertised address\n"
             "  --client-port P         client port (default: the committee file's client_port)\n"
             "  --client-host H         address of the client port (default 127.0.0.1)\n"
             "  --log FILE              JSON-lines log (default DATA_DIR/node.log; - for stderr)\n"
@@ -73,6 +77,8 @@ int command_node(int argc, char **argv)
             o.data_dir = a.value;
         } else if (args_opt(&a, "--client-port")) {
             o.client_port = args_u32(&a, 1, 65535);
+        } else if (args_opt(&a, "--listen")) {
+            o.listen = a.value;
         } else if (args_opt(&a, "--client-host")) {
             o.client_host = a.value;
         } else if (args_opt(&a, "--log")) {

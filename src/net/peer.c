@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "link_delay.h"
+#include "base/addresses.h"
 #include "base/util.h"
 
 #define PENDING_CONNS_MAX 64u
@@ -430,9 +431,28 @@ int resolve_address(const char *host, uint16_t port, struct sockaddr_storage *ou
     return 0;
 }
 
+/* The address to bind: the advertised one (listen NULL), or "HOST", "HOST:PORT",
+ * "[IPv6]:PORT" or a bare IPv6 literal (HOST alone keeps the advertised port). */
+static int listen_parse(const char *listen, const committee_member *me, char *host, size_t cap,
+                        uint16_t *port)
+{
+    if (!listen) {
+        snprintf(host, cap, "%s", me->host);
+        *port = me->port;
+        return 0;
+    }
+    if (address_parse(listen, host, cap, port) == 0 && address_host_valid(host) &&
+        (!strchr(host, ':') || listen[0] == '['))
+        return 0;
+    if (!address_host_valid(listen) || strlen(listen) >= cap) return -1;
+    snprintf(host, cap, "%s", listen);
+    *port = me->port;
+    return 0;
+}
+
 int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *secret,
-              node_log *log, size_t queue_bytes_max, net_message_fn on_message, void *ctx,
-              char *err, size_t cap)
+              const char *listen, node_log *log, size_t queue_bytes_max,
+              net_message_fn on_message, void *ctx, char *err, size_t cap)
 {
     n->loop = loop;
     n->committee = c;
@@ -470,18 +490,24 @@ int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *s
         }
     }
     const committee_member *me = &c->members[n->self];
-    snprintf(n->listen_desc, sizeof n->listen_desc, "%s:%u", me->host, me->port);
+    char host[HOST_MAX];
+    uint16_t port = me->port;
+    if (listen_parse(listen, me, host, sizeof host, &port) != 0) {
+        snprintf(err, cap, "--listen '%s' is not HOST, HOST:PORT or [IPv6]:PORT", listen);
+        return -1;
+    }
+    address_format(n->listen_desc, sizeof n->listen_desc, host, port);
     struct sockaddr_storage addr;
     char why[256];
-    if (resolve_address(me->host, me->port, &addr, why, sizeof why) != 0) {
-        snprintf(err, cap, "own address: %s", why);
+    if (resolve_address(host, port, &addr, why, sizeof why) != 0) {
+        snprintf(err, cap, "%s address: %s", listen ? "listen" : "own", why);
         return -1;
     }
     int rc = uv_tcp_bind(&n->listener, (const struct sockaddr *)&addr, 0);
     if (rc == 0) rc = uv_listen((uv_stream_t *)&n->listener, 128, on_connection);
     if (rc != 0) {
-        snprintf(err, cap, "cannot listen on %s (member %u's address): %s%s", n->listen_desc,
-                 n->self, uv_strerror(rc),
+        snprintf(err, cap, "cannot listen on %s (member %u's %s): %s%s", n->listen_desc,
+                 n->self, listen ? "--listen address" : "address", uv_strerror(rc),
                  rc == UV_EADDRINUSE ? " (is another node running on this port?)" : "");
         return -1;
     }

@@ -81,10 +81,13 @@ typedef struct net {
     char listen_desc[HOST_MAX + 16];
 } net;
 
-/* Resolves the peers' addresses, listens on our own, and starts dialing. */
+/* Resolves the peers' addresses (getaddrinfo), listens on our own, and starts dialing.
+ * listen: where to bind when it differs from the address the committee file advertises
+ * (NAT, containers, 0.0.0.0): "HOST", "HOST:PORT" or "[IPv6]:PORT"; NULL: the advertised
+ * address. */
 int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *secret,
-              node_log *log, size_t queue_bytes_max, net_message_fn on_message, void *ctx,
-              char *err, size_t cap);
+              const char *listen, node_log *log, size_t queue_bytes_max,
+              net_message_fn on_message, void *ctx, char *err, size_t cap);
 /* Queues a frame for a peer (takes its own reference), through the emulated links if any. */
 void net_send(net *n, uint32_t to, out_frame *f);
 /* The same without the emulated links (they call it when a frame is due). */

@@ -518,8 +518,8 @@ static int start(node *nd, char *err, size_t cap)
     nd->sigterm.data = nd;
     nd->handles_ready = 1;
 
-    if (net_start(&nd->net, &nd->loop, &nd->committee, &nd->secret, &nd->log, o->queue_bytes,
-                  on_peer_message, nd, err, cap) != 0)
+    if (net_start(&nd->net, &nd->loop, &nd->committee, &nd->secret, o->listen, &nd->log,
+                  o->queue_bytes, on_peer_message, nd, err, cap) != 0)
         return -1;
     if (o->link_spec) {
         if (net_links_attach(&nd->net, o->link_spec, o->link_jitter_ms, o->link_loss,

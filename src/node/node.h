@@ -15,6 +15,7 @@ typedef struct node_options {
     const char *data_dir;          /* NULL: ./aleph-member-<i> */
     const char *log_path;          /* NULL: DATA_DIR/node.log; "-": stderr */
     int log_level;
+    const char *listen;            /* bind address when not the advertised one (net_start) */
     const char *client_host;
     uint32_t client_port;          /* 0: the committee's client_port for this member */
     int round_delay_ms;            /* -1: core default */

@@ -116,6 +116,7 @@ int args_next(args *a)
     if (a->i >= a->argc) return 0;
     a->current = a->argv[a->i];
     a->value = NULL;
+    a->name = NULL;
     return 1;
 }
 
@@ -128,6 +129,7 @@ int args_opt(args *a, const char *name)
 {
     size_t n = strlen(name);
     if (strncmp(a->current, name, n) != 0) return 0;
+    a->name = name;
     if (a->current[n] == '=') {
         a->value = a->current + n + 1;
         return 1;
@@ -160,9 +162,11 @@ void args_unknown(args *a)
     a->error = 1;
 }
 
+/* The option whose value is being read: the name args_opt matched (a value such as "-5"
+ * must not be taken for the option). */
 static const char *option_name(const args *a)
 {
-    return a->argv[a->i][0] == '-' ? a->argv[a->i] : a->argv[a->i - 1];
+    return a->name ? a->name : a->current;
 }
 
 uint64_t args_u64(args *a, uint64_t min, uint64_t max)
@@ -172,10 +176,7 @@ uint64_t args_u64(args *a, uint64_t min, uint64_t max)
     errno = 0;
     unsigned long long v = strtoull(a->value, &end, 10);
     if (errno || end == a->value || *end || a->value[0] == '-' || v < min || v > max) {
-        char opt[128];
-        snprintf(opt, sizeof opt, "%s", option_name(a));
-        char *eq = strchr(opt, '=');
-        if (eq) *eq = '\0';
+        const char *opt = option_name(a);
         fprintf(stderr, "aleph %s: %s needs a whole number from %" PRIu64 " to %" PRIu64
                         ", got '%s'\n",
                 a->cmd, opt, min, max, a->value);
@@ -197,10 +198,7 @@ double args_double(args *a, double min, double max)
     errno = 0;
     double v = strtod(a->value, &end);
     if (errno || end == a->value || *end || !(v >= min && v <= max)) {
-        char opt[128];
-        snprintf(opt, sizeof opt, "%s", option_name(a));
-        char *eq = strchr(opt, '=');
-        if (eq) *eq = '\0';
+        const char *opt = option_name(a);
         fprintf(stderr, "aleph %s: %s needs a number from %g to %g, got '%s'\n", a->cmd, opt,
                 min, max, a->value);
         a->error = 1;

@@ -69,6 +69,7 @@ typedef struct args {
     int i;
     const char *cmd;    /* for messages: "node", "keygen", ... */
     const char *value;  /* the value of the option matched last */
+    const char *name;   /* that option's name */
     const char *current;
     int error;
 } args;

@@ -1,19 +1,31 @@
 /* `aleph node`: option parsing; the node itself is node.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "commands.h"
 #include "aleph/aleph.h"
+#include "base/keys.h"
 #include "base/log.h"
+#include "base/options.h"
 #include "node/node.h"
 #include "base/util.h"
 
 static void node_usage(FILE *to)
 {
     fprintf(to,
-            "usage: aleph node --committee FILE --key FILE [options]\n\n"
+            "usage: aleph node --committee FILE --key FILE [options]\n"
+            "       aleph node --config FILE [options]\n\n"
             "Runs one member of a committee: connects to the other members (TCP, authenticated\n"
             "with the member keys), orders transactions with them, and writes the order.\n\n"
+            "  --config FILE           a JSON object holding any of the options below, keys\n"
+            "                          spelt with '_' (\"data_dir\": \"/var/lib/aleph\"); the\n"
+            "                          flags given too override it; relative paths are from\n"
+            "                          the working directory\n"
+            "  --print-config          print the effective configuration (defaults, the file,\n"
+            "                          the flags) as such a JSON file, and exit\n"
             "  --committee FILE        committee file (aleph keygen)\n"
             "  --key FILE              this member's key file (its index is in it)\n"
             "  --data-dir DIR          where backup.bin, output.bin and node.log go\n"
@@ -23,7 +35,7 @@ static void node_usage(FILE *to)
             "                          file's address (NAT, containers): HOST, HOST:PORT or\n"
             "                          [IPv6]:PORT, e.g. 0.0.0.0 or [::]:61000. Peers still\n"
             "                          dial the advertised address\n"
-            "  --client-port P         client port (default: the committee file's client_port)\n"
+            "  --client-port P         client port (default 0: the committee file's client_port)\n"
             "  --client-host H         address of the client port (default 127.0.0.1)\n"
             "  --log FILE              JSON-lines log (default DATA_DIR/node.log; - for stderr)\n"
             "  --log-level L           debug, info (default), warn or error\n"
@@ -38,7 +50,7 @@ static void node_usage(FILE *to)
             "  --queue-bytes N         per-peer send queue bound (default 33554432)\n"
             "  --rounds-max N          stop creating units after round N (default: no limit)\n"
             "  --link-delays SPEC      emulate wide-area links in user space: SPEC is a round-\n"
-            "                          trip-time matrix file (shared/data/aws-8-regions-rtt-\n"
+            "                          trip-time matrix file (tests/data/aws-8-regions-rtt-\n"
             "                          ms.tsv format; member i in region i mod K; one-way\n"
             "                          delay RTT/2, at least 1 ms) or a number of ms one way\n"
             "                          for every link. Outgoing messages wait in a per-peer FIFO\n"
@@ -63,79 +75,42 @@ int command_node(int argc, char **argv)
 {
     node_options o;
     node_options_defaults(&o);
-    args a;
-    args_init(&a, "node", argc, argv);
-    while (args_next(&a)) {
-        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
-            node_usage(stdout);
-            return 0;
-        } else if (args_opt(&a, "--committee")) {
-            o.committee_path = a.value;
-        } else if (args_opt(&a, "--key")) {
-            o.key_path = a.value;
-        } else if (args_opt(&a, "--data-dir")) {
-            o.data_dir = a.value;
-        } else if (args_opt(&a, "--client-port")) {
-            o.client_port = args_u32(&a, 1, 65535);
-        } else if (args_opt(&a, "--listen")) {
-            o.listen = a.value;
-        } else if (args_opt(&a, "--client-host")) {
-            o.client_host = a.value;
-        } else if (args_opt(&a, "--log")) {
-            o.log_path = a.value;
-        } else if (args_opt(&a, "--log-level")) {
-            if (strcmp(a.value, "debug") == 0) o.log_level = LOG_DEBUG;
-            else if (strcmp(a.value, "info") == 0) o.log_level = LOG_INFO;
-            else if (strcmp(a.value, "warn") == 0) o.log_level = LOG_WARN;
-            else if (strcmp(a.value, "error") == 0) o.log_level = LOG_ERROR;
-            else {
-                fprintf(stderr, "aleph node: --log-level must be debug, info, warn or error\n");
-                return 2;
-            }
-        } else if (args_opt(&a, "--log-units")) {
-            if (strcmp(a.value, "on") == 0) o.log_units = 1;
-            else if (strcmp(a.value, "off") == 0) o.log_units = 0;
-            else {
-                fprintf(stderr, "aleph node: --log-units must be on or off\n");
-                return 2;
-            }
-        } else if (args_opt(&a, "--round-delay-ms")) {
-            o.round_delay_ms = (int)args_u32(&a, 0, 600000);
-        } else if (args_opt(&a, "--idle-round-delay-ms")) {
-            o.idle_round_delay_ms = (int)args_u32(&a, 0, 600000);
-        } else if (args_opt(&a, "--parent-wait-ms")) {
-            o.parent_wait_ms = (int)args_u32(&a, 0, 600000);
-        } else if (args_opt(&a, "--anti-entropy-ms")) {
-            o.anti_entropy_ms = (int)args_u32(&a, 1, 600000);
-        } else if (args_opt(&a, "--max-tx-bytes")) {
-            o.max_tx_bytes = args_u32(&a, 1, 4u << 20);
-        } else if (args_opt(&a, "--pool-bytes")) {
-            o.pool_bytes = args_u32(&a, 1024, 1u << 31);
-        } else if (args_opt(&a, "--queue-bytes")) {
-            o.queue_bytes = args_u64(&a, 1u << 20, 1ull << 34);
-        } else if (args_opt(&a, "--rounds-max")) {
-            o.rounds_max = args_u32(&a, 0, ALEPH_ROUND_MAX);
-        } else if (args_opt(&a, "--link-delays")) {
-            o.link_spec = a.value;
-        } else if (args_opt(&a, "--link-jitter-ms")) {
-            o.link_jitter_ms = args_double(&a, 0, 60000);
-        } else if (args_opt(&a, "--link-loss")) {
-            o.link_loss = args_double(&a, 0, 1);
-        } else if (args_opt(&a, "--link-bandwidth-mbit")) {
-            o.link_bandwidth_mbit = args_double(&a, 0, 1e6);
-        } else {
-            args_unknown(&a);
+    opts_extra x;
+    /* First pass: --help and --config only; the file is applied, then the flags over it. */
+    if (opts_parse(node_option_table, &o, "node", argc, argv, 0, &x) != 0) return 2;
+    if (x.help) {
+        node_usage(stdout);
+        return 0;
+    }
+    json_t *config = NULL;
+    if (x.config) {
+        char err[KEYS_ERR_MAX];
+        if (opts_load_json(node_option_table, &o, x.config, &config, err, sizeof err) != 0) {
+            print_error_lines("aleph node", err);
+            return 2;
         }
     }
-    if (a.error) return 2;
-    if (!o.link_spec && (o.link_jitter_ms > 0 || o.link_loss > 0 || o.link_bandwidth_mbit > 0)) {
+    int rc = opts_parse(node_option_table, &o, "node", argc, argv, 1, &x);
+    if (rc == 0 && !o.link_spec &&
+        (o.link_jitter_ms > 0 || o.link_loss > 0 || o.link_bandwidth_mbit > 0)) {
         fprintf(stderr, "aleph node: --link-jitter-ms, --link-loss and --link-bandwidth-mbit need "
                         "--link-delays (use --link-delays 0 for none)\n");
-        return 2;
+        rc = 2;
     }
-    if (!o.committee_path || !o.key_path) {
-        fprintf(stderr, "aleph node: --committee and --key are required (see aleph node --help)\n");
-        return 2;
+    if (rc == 0 && x.print_config) {
+        json_t *effective = opts_to_json(node_option_table, &o);
+        char *text = effective ? json_dumps(effective, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        if (text) printf("%s\n", text);
+        else rc = 1;
+        free(text);
+        json_decref(effective);
+    } else if (rc == 0 && (!o.committee_path || !o.key_path)) {
+        fprintf(stderr, "aleph node: --committee and --key are required, as flags or in the "
+                        "--config file (see aleph node --help)\n");
+        rc = 2;
+    } else if (rc == 0) {
+        rc = node_run(&o);
     }
-    return node_run(&o);
+    json_decref(config);
+    return rc;
 }

@@ -61,21 +61,6 @@ typedef struct node {
     char data_dir[4096];
 } node;
 
-void node_options_defaults(node_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->log_level = LOG_INFO;
-    o->client_host = "127.0.0.1";
-    o->round_delay_ms = -1;
-    o->idle_round_delay_ms = -1;
-    o->parent_wait_ms = -1;
-    o->anti_entropy_ms = -1;
-    o->queue_bytes = 32u << 20;
-    o->subscriber_buffer = 64u << 20;
-    o->stats_interval_ms = 1000;
-    o->log_units = 1;
-}
-
 static void node_stop(node *nd, int code);
 
 static void short_hash(char out[17], const uint8_t *hash)

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/options.h"
+
 typedef struct node_options {
     const char *committee_path;
     const char *key_path;
@@ -33,7 +35,10 @@ typedef struct node_options {
     double link_jitter_ms, link_loss, link_bandwidth_mbit;
 } node_options;
 
+/* Every option at its default (the core's defaults where the core has one). */
 void node_options_defaults(node_options *o);
+/* The options as a table (node_options.c): flags, the --config file, --print-config. */
+extern const opt_spec node_option_table[];
 /* Runs until SIGINT/SIGTERM; returns the process exit status. */
 int node_run(const node_options *o);
 

@@ -1,0 +1,61 @@
+/* The node's options: defaults and the one table that the command line, the configuration
+ * file and --print-config all read (base/options.h). */
+#include <stddef.h>
+#include <string.h>
+
+#include "aleph/aleph.h"
+#include "base/log.h"
+#include "node.h"
+
+void node_options_defaults(node_options *o)
+{
+    memset(o, 0, sizeof *o);
+    aleph_config c;
+    aleph_config_defaults(&c);
+    o->log_level = LOG_INFO;
+    o->client_host = "127.0.0.1";
+    o->round_delay_ms = (int)c.round_delay_ms_min;
+    o->idle_round_delay_ms = (int)c.idle_round_delay_ms;
+    o->parent_wait_ms = (int)c.parent_wait_ms_max;
+    o->anti_entropy_ms = (int)c.anti_entropy_ms;
+    o->max_tx_bytes = c.max_tx_bytes;
+    o->pool_bytes = c.pool_bytes_max;
+    o->queue_bytes = 32u << 20;
+    o->subscriber_buffer = 64u << 20;
+    o->stats_interval_ms = 1000;
+    o->log_units = 1;
+}
+
+static const char *const log_level_names[] = {"debug", "info", "warn", "error", NULL};
+static const int log_level_values[] = {LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR};
+static const char *const on_off_names[] = {"on", "off", NULL};
+static const int on_off_values[] = {1, 0};
+
+#define F(field) offsetof(node_options, field)
+#define STR(name, field) {name, OPT_STRING, F(field), 0, 0, NULL, NULL}
+#define NUM(name, kind, field, lo, hi) {name, kind, F(field), lo, hi, NULL, NULL}
+
+const opt_spec node_option_table[] = {
+    STR("committee", committee_path),
+    STR("key", key_path),
+    STR("data-dir", data_dir),
+    STR("listen", listen),
+    STR("client-host", client_host),
+    NUM("client-port", OPT_U32, client_port, 0, 65535), /* 0: the committee file's */
+    STR("log", log_path),
+    {"log-level", OPT_CHOICE, F(log_level), 0, 0, log_level_names, log_level_values},
+    {"log-units", OPT_CHOICE, F(log_units), 0, 0, on_off_names, on_off_values},
+    NUM("round-delay-ms", OPT_INT, round_delay_ms, 0, 600000),
+    NUM("idle-round-delay-ms", OPT_INT, idle_round_delay_ms, 0, 600000),
+    NUM("parent-wait-ms", OPT_INT, parent_wait_ms, 0, 600000),
+    NUM("anti-entropy-ms", OPT_INT, anti_entropy_ms, 1, 600000),
+    NUM("max-tx-bytes", OPT_U32, max_tx_bytes, 1, 4u << 20),
+    NUM("pool-bytes", OPT_U32, pool_bytes, 1024, 2147483648.0),
+    NUM("queue-bytes", OPT_SIZE, queue_bytes, 1u << 20, 17179869184.0),
+    NUM("rounds-max", OPT_U32, rounds_max, 0, ALEPH_ROUND_MAX),
+    STR("link-delays", link_spec),
+    NUM("link-jitter-ms", OPT_DOUBLE, link_jitter_ms, 0, 60000),
+    NUM("link-loss", OPT_DOUBLE, link_loss, 0, 1),
+    NUM("link-bandwidth-mbit", OPT_DOUBLE, link_bandwidth_mbit, 0, 1e6),
+    OPT_END,
+};

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         cfg.latency_spec = "matrix:tests/data/aws-8-regions-rtt-ms.tsv";
     } else if (strcmp(latency, "const") == 0) {
         cfg.net.latency.kind = SIM_LATENCY_CONST;
-        cfg.net.latency.min_ms = cfg.net.latency.max_ms = 50;
+        cfg.net.latency.delay_ms_min = cfg.net.latency.delay_ms_max = 50;
     } else if (strcmp(latency, "uniform") != 0) {
         fprintf(stderr, "bench_sim: latency must be matrix, uniform or const\n");
         return 2;

@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.coin_mode = size > 0 ? (aleph_coin_mode)(data[0] % 3) : ALEPH_COIN_OFF;
     cfg.sign_public_keys = (const uint8_t(*)[32])pks;
     cfg.coin_verification_keys = (const uint8_t(*)[32])vks;
-    cfg.max_unit_bytes = 4096;
-    cfg.max_tx_bytes = 512;
+    cfg.unit_bytes_max = 4096;
+    cfg.tx_bytes_max = 512;
     cfg.pool_bytes_max = 8192;
     aleph_member *m = aleph_member_new(&cfg, &secrets[0], NULL);
     if (!m) abort();

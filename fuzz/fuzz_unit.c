@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    unit_limits lim = {.session = 1, .members = 7, .quorum = 5, .max_payload_bytes = 1024,
+    unit_limits lim = {.session = 1, .members = 7, .quorum = 5, .payload_bytes_max = 1024,
                        .coin_share_required = size & 1};
     unit_wire w;
     if (!unit_decode(data, size, &lim, &w)) {

@@ -103,7 +103,7 @@ static void bad_configurations_are_refused(void **state)
     assert_null(aleph_member_new(&cfg, &c.secrets[0], &err));
     assert_non_null(strstr(err, "committee size"));
     cfg = c.cfg;
-    cfg.max_tx_bytes = cfg.max_unit_bytes;
+    cfg.tx_bytes_max = cfg.unit_bytes_max;
     assert_null(aleph_member_new(&cfg, &c.secrets[0], &err));
     assert_non_null(aleph_config_check(&cfg));
 }

@@ -126,7 +126,7 @@ static int start_nodes(void **state)
     if (!g_base) return -1;
     char err[KEYS_ERR_MAX], path[400];
     keygen_params p = {.members = N, .out_dir = g_dir, .host = "127.0.0.1", .base_port = g_base,
-                       .coin_mode = ALEPH_COIN_THRESHOLD, .max_unit_bytes = 1u << 20};
+                       .coin_mode = ALEPH_COIN_THRESHOLD, .unit_bytes_max = 1u << 20};
     if (keygen_write(&p, err, sizeof err) != 0) return -1;
     snprintf(path, sizeof path, "%s/committee.json", g_dir);
     if (committee_load(path, &g_c, err, sizeof err) != 0) return -1;
@@ -146,9 +146,9 @@ static int start_nodes(void **state)
             o.key_path = key;
             o.data_dir = data;
             o.stats_interval_ms = 200;
-            o.idle_round_delay_ms = 50; /* so that an idle committee still shows progress */
+            o.round_delay_ms_idle = 50; /* so that an idle committee still shows progress */
             o.pool_bytes = 256 * 1024; /* so that a flood fills it */
-            o.max_tx_bytes = 4096;
+            o.tx_bytes_max = 4096;
             _exit(node_run(&o));
         }
         g_pids[i] = pid;

@@ -223,7 +223,7 @@ static void test_keygen_and_load(void **state)
     char out[300], path[400], err[KEYS_ERR_MAX];
     snprintf(out, sizeof out, "%s/keys", g_dir);
     keygen_params p = {.members = 4, .out_dir = out, .host = "127.0.0.1", .base_port = 62000,
-                       .coin_mode = ALEPH_COIN_THRESHOLD, .max_unit_bytes = 1u << 20};
+                       .coin_mode = ALEPH_COIN_THRESHOLD, .unit_bytes_max = 1u << 20};
     assert_int_equal(keygen_write(&p, err, sizeof err), 0);
     /* never overwritten */
     assert_int_not_equal(keygen_write(&p, err, sizeof err), 0);

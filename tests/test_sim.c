@@ -80,7 +80,7 @@ static void constant_latency_rounds_take_the_delay(void **state)
     (void)state;
     sim_config c = base(4, 1);
     c.net.latency.kind = SIM_LATENCY_CONST;
-    c.net.latency.min_ms = c.net.latency.max_ms = 50;
+    c.net.latency.delay_ms_min = c.net.latency.delay_ms_max = 50;
     sim_result r = run_ok(&c);
     /* A round needs one message delay (50 ms) plus the core's minimum round delay: the
      * target round 20 cannot be ordered before round 22 exists, i.e. not before ~1.1 s. */

@@ -31,7 +31,7 @@ static sim_result attack(uint32_t members, aleph_coin_mode coin, uint64_t seed)
     c.coin_mode = coin;
     c.rounds = R0 + HOLD + 10;
     c.net.latency.kind = SIM_LATENCY_CONST;
-    c.net.latency.min_ms = c.net.latency.max_ms = 10;
+    c.net.latency.delay_ms_min = c.net.latency.delay_ms_max = 10;
     c.adversary_round = R0;
     c.adversary_rounds = HOLD;
     sim_result r;

@@ -137,8 +137,8 @@ static void committee_init(committee *c, aleph_coin_mode mode)
     c->cfg.coin_mode = mode;
     c->cfg.sign_public_keys = (const uint8_t(*)[32])c->pks;
     c->cfg.coin_verification_keys = (const uint8_t(*)[32])c->vks;
-    c->cfg.max_unit_bytes = 4096;
-    c->cfg.max_tx_bytes = 64;
+    c->cfg.unit_bytes_max = 4096;
+    c->cfg.tx_bytes_max = 64;
     c->cfg.pool_bytes_max = 65536;
     for (uint32_t i = 0; i < N; i++) {
         const char *err = NULL;

@@ -203,7 +203,7 @@ static void sig_cache_agrees_with_libsodium(void **state)
 static void network_constant_and_loss_and_heal(void **state)
 {
     (void)state;
-    sim_network_config cfg = {.members = 4, .latency = {.kind = SIM_LATENCY_CONST, .min_ms = 25}};
+    sim_network_config cfg = {.members = 4, .latency = {.kind = SIM_LATENCY_CONST, .delay_ms_min = 25}};
     sim_network net;
     assert_int_equal(sim_network_init(&net, &cfg, 7), 0);
     uint64_t d[2];
@@ -234,7 +234,7 @@ static void network_uniform_within_range(void **state)
 {
     (void)state;
     sim_network_config cfg = {.members = 3,
-                              .latency = {.kind = SIM_LATENCY_UNIFORM, .min_ms = 5, .max_ms = 9}};
+                              .latency = {.kind = SIM_LATENCY_UNIFORM, .delay_ms_min = 5, .delay_ms_max = 9}};
     sim_network net;
     assert_int_equal(sim_network_init(&net, &cfg, 1), 0);
     int seen[10] = {0};
@@ -252,7 +252,7 @@ static void network_partition_cuts_across_sides_only(void **state)
 {
     (void)state;
     sim_network_config cfg = {.members = 7,
-                              .latency = {.kind = SIM_LATENCY_CONST, .min_ms = 1},
+                              .latency = {.kind = SIM_LATENCY_CONST, .delay_ms_min = 1},
                               .partition = 1,
                               .partition_start_ms = 100,
                               .partition_end_ms = 200};

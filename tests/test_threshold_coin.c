@@ -18,14 +18,14 @@
 #include "test_support.h"
 #include "threshold_coin.h"
 
-#define MAX_N TC_MEMBERS_MAX
+#define MEMBERS_N_MAX TC_MEMBERS_MAX
 
 /* Large per-test tables live here rather than on the stack. */
-static uint8_t g_sk[MAX_N][32];
-static uint8_t g_vk[MAX_N][32];
-static uint8_t g_shares[MAX_N][TC_SHARE_BYTES];
-static uint32_t g_indices[MAX_N];
-static uint8_t g_subset_shares[MAX_N][TC_SHARE_BYTES];
+static uint8_t g_sk[MEMBERS_N_MAX][32];
+static uint8_t g_vk[MEMBERS_N_MAX][32];
+static uint8_t g_shares[MEMBERS_N_MAX][TC_SHARE_BYTES];
+static uint32_t g_indices[MEMBERS_N_MAX];
+static uint8_t g_subset_shares[MEMBERS_N_MAX][TC_SHARE_BYTES];
 
 static void seed_from_byte(uint8_t seed[32], uint8_t b)
 {
@@ -119,7 +119,7 @@ static void reference_secret(uint8_t x_out[32], const uint32_t *indices, size_t 
 /* The true x*H2G(nonce) for the current deal, from all n secret shares. */
 static void reference_point(uint8_t out[32], uint32_t n, const uint8_t *nonce, size_t nonce_len)
 {
-    uint32_t all[MAX_N];
+    uint32_t all[MEMBERS_N_MAX];
     for (uint32_t i = 0; i < n; i++) {
         all[i] = i;
     }
@@ -164,7 +164,7 @@ static void test_deal_rejects_bad_parameters(void **state)
     assert_int_equal(tc_deal(0, 0, seed, g_sk, g_vk), -1);
     assert_int_equal(tc_deal(4, 0, seed, g_sk, g_vk), -1);
     assert_int_equal(tc_deal(4, 5, seed, g_sk, g_vk), -1);
-    assert_int_equal(tc_deal(MAX_N + 1, 2, seed, g_sk, g_vk), -1);
+    assert_int_equal(tc_deal(MEMBERS_N_MAX + 1, 2, seed, g_sk, g_vk), -1);
     assert_int_equal(tc_deal(4, 2, seed, NULL, g_vk), -1);
     assert_int_equal(tc_deal(4, 2, seed, g_sk, NULL), -1);
     assert_int_equal(tc_deal(1, 1, seed, g_sk, g_vk), 0);
@@ -662,7 +662,7 @@ static void test_combine_different_nonces_differ(void **state)
 static void test_combine_largest_committee(void **state)
 {
     (void)state;
-    const uint32_t n = MAX_N, f = (MAX_N - 1) / 3, threshold = f + 1;
+    const uint32_t n = MEMBERS_N_MAX, f = (MEMBERS_N_MAX - 1) / 3, threshold = f + 1;
     deal_seeded(n, threshold, 35);
     const uint8_t nonce[] = "big";
     create_all_shares(n, nonce, 3);
@@ -712,7 +712,7 @@ static void test_combine_rejects_bad_input(void **state)
     assert_int_equal(tc_combine(NULL, shares, 2, point), -1);
     assert_int_equal(tc_combine(ok, NULL, 2, point), -1);
     assert_int_equal(tc_combine(ok, shares, 2, NULL), -1);
-    uint32_t out_of_range[2] = {0, MAX_N};
+    uint32_t out_of_range[2] = {0, MEMBERS_N_MAX};
     assert_int_equal(tc_combine(out_of_range, shares, 2, point), -1);
     /* UINT32_MAX + 1 would wrap to x-coordinate 0, the point being interpolated. */
     uint32_t wrap[2] = {0, UINT32_MAX};

@@ -38,7 +38,7 @@ static void make_sample(sample *s, int share)
     assert_int_equal(unit_encode_signed(&d, committee.secrets[1].sign_secret_key, s->buf, s->hash),
                      s->len);
     s->lim = (unit_limits){.session = committee.cfg.session, .members = 4, .quorum = 3,
-                           .max_payload_bytes = 100, .coin_share_required = share};
+                           .payload_bytes_max = 100, .coin_share_required = share};
 }
 
 static int setup(void **state)

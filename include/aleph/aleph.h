@@ -31,7 +31,7 @@ extern "C" {
 #define ALEPH_COIN_SHARE_BYTES 96u
 #define ALEPH_COIN_SCALAR_BYTES 32u
 #define ALEPH_COIN_POINT_BYTES 32u
-/* Hard cap on one unit's payload; the configured max_unit_bytes may be lower. */
+/* Hard cap on one unit's payload; the configured unit_bytes_max may be lower. */
 #define ALEPH_PAYLOAD_BYTES_MAX (4u * 1024u * 1024u)
 /* Hard cap on one message of the member protocol (a unit plus framing, or a batch of
  * anti-entropy units). Anything larger is dropped and counted. */
@@ -65,13 +65,13 @@ typedef struct aleph_config {
     const uint8_t (*sign_public_keys)[32];       /* N Ed25519 public keys */
     const uint8_t (*coin_verification_keys)[32]; /* N points X_i (threshold mode only) */
 
-    uint32_t max_unit_bytes;    /* payload bytes per unit (<= ALEPH_PAYLOAD_BYTES_MAX) */
-    uint32_t max_tx_bytes;      /* one transaction */
+    uint32_t unit_bytes_max;    /* payload bytes per unit (<= ALEPH_PAYLOAD_BYTES_MAX) */
+    uint32_t tx_bytes_max;      /* one transaction */
     uint32_t pool_bytes_max;    /* local transaction pool; submits beyond it are refused */
     uint32_t pending_units_max; /* units waiting for parents */
 
     uint32_t round_delay_ms_min;  /* minimum time between two own units */
-    uint32_t idle_round_delay_ms; /* pace when no transaction is pending anywhere */
+    uint32_t round_delay_ms_idle; /* pace when no transaction is pending anywhere */
     uint32_t parent_wait_ms_max;  /* extra wait for more than q parents of the last round */
     uint32_t anti_entropy_ms;     /* period of the anti-entropy exchange */
     uint32_t request_retry_ms;    /* first retry of a request for missing units */
@@ -202,7 +202,7 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
 typedef enum aleph_submit_status {
     ALEPH_SUBMIT_OK = 0,
     ALEPH_SUBMIT_POOL_FULL = 1, /* back-pressure: try again later */
-    ALEPH_SUBMIT_TOO_LARGE = 2, /* over max_tx_bytes, or empty */
+    ALEPH_SUBMIT_TOO_LARGE = 2, /* over tx_bytes_max, or empty */
 } aleph_submit_status;
 
 /* Adds a transaction to the local pool; it goes into a later own unit. */

@@ -64,7 +64,7 @@ uint64_t committee_session(const committee *c)
     le32_put(head, 1);
     le32_put(head + 4, c->size);
     le32_put(head + 8, (uint32_t)c->coin_mode);
-    le32_put(head + 12, c->max_unit_bytes);
+    le32_put(head + 12, c->unit_bytes_max);
     crypto_generichash_update(&st, head, sizeof head);
     for (uint32_t i = 0; i < c->size; i++) {
         uint8_t rec[68];
@@ -206,10 +206,10 @@ int committee_load(const char *path, committee *c, char *err, size_t cap)
     if (format && strcmp(format, COMMITTEE_FORMAT) != 0)
         problem(&p, "\"format\" is '%s', expected '%s' (is this a committee file?)", format,
                 COMMITTEE_FORMAT);
-    uint64_t size = 0, max_unit = 0;
+    uint64_t size = 0, unit_bytes_max = 0;
     if (get_uint(&p, root, "size", "", ALEPH_MEMBERS_MAX, &size) == 0 && size < 1)
         problem(&p, "committee too small: \"size\" must be at least 1");
-    get_uint(&p, root, "max_unit_bytes", "", ALEPH_PAYLOAD_BYTES_MAX, &max_unit);
+    get_uint(&p, root, "max_unit_bytes", "", ALEPH_PAYLOAD_BYTES_MAX, &unit_bytes_max);
     const char *coin = get_string(&p, root, "coin", "");
     if (coin) {
         if (strcmp(coin, "threshold") == 0) c->coin_mode = ALEPH_COIN_THRESHOLD;
@@ -224,7 +224,7 @@ int committee_load(const char *path, committee *c, char *err, size_t cap)
     if (p.count) goto fail;
 
     c->size = (uint32_t)size;
-    c->max_unit_bytes = (uint32_t)max_unit;
+    c->unit_bytes_max = (uint32_t)unit_bytes_max;
     c->members = calloc(size, sizeof *c->members);
     c->sign_pks = calloc(size, 32);
     c->coin_vks = calloc(size, 32);
@@ -389,7 +389,7 @@ int keygen_write(const keygen_params *kp, char *err, size_t cap)
         }
     }
 
-    committee c = {.size = n, .coin_mode = kp->coin_mode, .max_unit_bytes = kp->max_unit_bytes};
+    committee c = {.size = n, .coin_mode = kp->coin_mode, .unit_bytes_max = kp->unit_bytes_max};
     aleph_secret *secrets = sodium_malloc(n * sizeof *secrets);
     c.sign_pks = calloc(n, 32);
     c.coin_vks = calloc(n, 32);
@@ -434,7 +434,7 @@ int keygen_write(const keygen_params *kp, char *err, size_t cap)
     json_object_set_new(root, "format", json_string(COMMITTEE_FORMAT));
     json_object_set_new(root, "size", json_integer(n));
     json_object_set_new(root, "coin", json_string(coin_mode_name(kp->coin_mode)));
-    json_object_set_new(root, "max_unit_bytes", json_integer(kp->max_unit_bytes));
+    json_object_set_new(root, "max_unit_bytes", json_integer(kp->unit_bytes_max));
     json_object_set_new(root, "session", json_string(session_hex));
     for (uint32_t i = 0; i < n; i++) {
         char pk[65], vk[65], addr[HOST_MAX + 16];

@@ -5,9 +5,9 @@
  *    "max_unit_bytes": B, "session": "<16 hex digits>",
  *    "members": [{"index": i, "address": "host:port", "client_port": p,
  *                 "sign_public_key": "<64 hex>", "coin_verification_key": "<64 hex>"}, ...]}
- * Everything that enters ordering (N, coin mode, max_unit_bytes, the keys) is hashed into the
+ * Everything that enters ordering (N, coin mode, unit_bytes_max, the keys) is hashed into the
  * session id: session = the first 8 bytes (little-endian) of
- * BLAKE2b-256("aleph/committee\0" || u32 1 || u32 N || u32 coin || u32 max_unit_bytes ||
+ * BLAKE2b-256("aleph/committee\0" || u32 1 || u32 N || u32 coin || u32 unit_bytes_max ||
  *             for each member: u32 index || sign key || coin key), all integers little-endian.
  * The loader recomputes it, so an edited key or parameter is caught at start-up, and peers
  * whose files differ refuse each other in the handshake. Addresses and ports are not
@@ -37,7 +37,7 @@ typedef struct committee_member {
 typedef struct committee {
     uint32_t size;
     aleph_coin_mode coin_mode;
-    uint32_t max_unit_bytes;
+    uint32_t unit_bytes_max;
     uint64_t session;
     committee_member *members;   /* by index */
     uint8_t (*sign_pks)[32];
@@ -66,7 +66,7 @@ typedef struct keygen_params {
     const committee_member *addresses; /* members entries (addresses.h) instead of host and
                                         * the base ports; NULL: host, base_port */
     aleph_coin_mode coin_mode;
-    uint32_t max_unit_bytes;
+    uint32_t unit_bytes_max;
 } keygen_params;
 
 /* Deals fresh random keys and writes DIR/committee.json and DIR/member-<i>.key (0600, never

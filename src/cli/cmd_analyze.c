@@ -272,7 +272,7 @@ int command_analyze(int argc, char **argv)
         if (has_log[i] && !have_manifest) {
             /* what the logs tell about the configuration */
             if (logs[i].round_delay_ms || logs[i].started) cfg.round_delay_ms = (int)logs[i].round_delay_ms;
-            if (logs[i].max_unit_bytes) cfg.max_unit_bytes = logs[i].max_unit_bytes;
+            if (logs[i].unit_bytes_max) cfg.unit_bytes_max = logs[i].unit_bytes_max;
             if (logs[i].coin[0]) snprintf(cfg.coin, sizeof cfg.coin, "%s", logs[i].coin);
             /* the network: emulated links are logged; namespace addresses are 10.77.S.i */
             int ns = strncmp(logs[i].address, "10.77.", 6) == 0;

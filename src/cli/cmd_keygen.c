@@ -41,7 +41,7 @@ int command_keygen(int argc, char **argv)
     keygen_params p = {.host = "127.0.0.1",
                        .base_port = 61000,
                        .coin_mode = ALEPH_COIN_THRESHOLD,
-                       .max_unit_bytes = 1u << 20};
+                       .unit_bytes_max = 1u << 20};
     int have_members = 0, have_host = 0;
     const char *addresses_path = NULL;
     args a;
@@ -67,7 +67,7 @@ int command_keygen(int argc, char **argv)
             p.client_base_port = args_u32(&a, 1, 65535);
             have_host = 1;
         } else if (args_opt(&a, "--max-unit-bytes")) {
-            p.max_unit_bytes = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
+            p.unit_bytes_max = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
         } else if (args_opt(&a, "--coin")) {
             if (strcmp(a.value, "threshold") == 0 || strcmp(a.value, "on") == 0)
                 p.coin_mode = ALEPH_COIN_THRESHOLD;

@@ -109,7 +109,7 @@ static int parse_local_args(local_options *o, int argc, char **argv)
         } else if (args_opt(&a, "--round-delay-ms")) {
             o->round_delay_ms = (int)args_u32(&a, 0, 600000);
         } else if (args_opt(&a, "--max-unit-bytes")) {
-            o->max_unit_bytes = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
+            o->unit_bytes_max = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
         } else if (args_opt(&a, "--drain-timeout")) {
             o->drain_timeout_s = args_double(&a, 0, 3600);
         } else if (args_opt(&a, "--wan")) {

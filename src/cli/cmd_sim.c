@@ -150,9 +150,9 @@ static int parse_latency(cli *c, const char *spec)
     sim_latency *l = &c->cfg.net.latency;
     if (strncmp(spec, "const:", 6) == 0) {
         l->kind = SIM_LATENCY_CONST;
-        if (parse_u32(spec + 6, &l->min_ms) != 0)
+        if (parse_u32(spec + 6, &l->delay_ms_min) != 0)
             return usage_error("--latency: '%s' is not const:MS with MS a whole number%s", spec, "");
-        l->max_ms = l->min_ms;
+        l->delay_ms_max = l->delay_ms_min;
         return 0;
     }
     if (strncmp(spec, "uniform:", 8) == 0) {
@@ -162,9 +162,9 @@ static int parse_latency(cli *c, const char *spec)
         if (!colon) return usage_error("--latency: '%s' is not uniform:MIN:MAX%s", spec, "");
         *colon = '\0';
         l->kind = SIM_LATENCY_UNIFORM;
-        if (parse_u32(buf, &l->min_ms) != 0 || parse_u32(colon + 1, &l->max_ms) != 0)
+        if (parse_u32(buf, &l->delay_ms_min) != 0 || parse_u32(colon + 1, &l->delay_ms_max) != 0)
             return usage_error("--latency: '%s' is not uniform:MIN:MAX with whole numbers%s", spec, "");
-        if (l->min_ms > l->max_ms)
+        if (l->delay_ms_min > l->delay_ms_max)
             return usage_error("--latency: '%s' has MIN above MAX%s", spec, "");
         return 0;
     }

@@ -39,7 +39,7 @@ uint64_t creator_wake_ms(const aleph_member *m)
     uint32_t prev = (uint32_t)m->own_round, possible;
     uint32_t present = usable_creators(m, prev, &possible);
     if (present < m->q) return UINT64_MAX;
-    uint64_t delay = idle(m) ? m->cfg.idle_round_delay_ms : m->cfg.round_delay_ms_min;
+    uint64_t delay = idle(m) ? m->cfg.round_delay_ms_idle : m->cfg.round_delay_ms_min;
     uint64_t at = m->own_created_ms + delay;
     if (present < possible && m->quorum_seen_ms) {
         uint64_t wait_until = m->quorum_seen_ms + m->cfg.parent_wait_ms_max;
@@ -88,7 +88,7 @@ static void create(aleph_member *m, uint32_t round)
         outbox_notice(&m->out, &n);
         return;
     }
-    size_t payload_len = pool_take(&m->pool, m->payload_buf, m->cfg.max_unit_bytes);
+    size_t payload_len = pool_take(&m->pool, m->payload_buf, m->cfg.unit_bytes_max);
     unit_draft d = {.session = m->cfg.session,
                     .creator = m->secret.index,
                     .round = round,

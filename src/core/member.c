@@ -29,12 +29,12 @@ void aleph_config_defaults(aleph_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->coin_mode = ALEPH_COIN_THRESHOLD;
-    cfg->max_unit_bytes = 1u << 20;
-    cfg->max_tx_bytes = 64u << 10;
+    cfg->unit_bytes_max = 1u << 20;
+    cfg->tx_bytes_max = 64u << 10;
     cfg->pool_bytes_max = 64u << 20;
     cfg->pending_units_max = 4096;
     cfg->round_delay_ms_min = 10;
-    cfg->idle_round_delay_ms = 500;
+    cfg->round_delay_ms_idle = 500;
     cfg->parent_wait_ms_max = 5;
     cfg->anti_entropy_ms = 200;
     cfg->request_retry_ms = 100;
@@ -48,10 +48,10 @@ const char *aleph_config_check(const aleph_config *cfg)
     if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) return "unknown coin mode";
     if (cfg->coin_mode == ALEPH_COIN_THRESHOLD && !cfg->coin_verification_keys)
         return "threshold coin needs the members' coin verification keys";
-    if (cfg->max_unit_bytes > ALEPH_PAYLOAD_BYTES_MAX) return "max_unit_bytes over 4 MiB";
-    if (cfg->max_tx_bytes == 0 || (uint64_t)cfg->max_tx_bytes + 4 > cfg->max_unit_bytes)
+    if (cfg->unit_bytes_max > ALEPH_PAYLOAD_BYTES_MAX) return "max_unit_bytes over 4 MiB";
+    if (cfg->tx_bytes_max == 0 || (uint64_t)cfg->tx_bytes_max + 4 > cfg->unit_bytes_max)
         return "max_tx_bytes must be at least 1 and fit in a unit with its 4-byte length";
-    if ((uint64_t)cfg->max_tx_bytes + 4 > cfg->pool_bytes_max)
+    if ((uint64_t)cfg->tx_bytes_max + 4 > cfg->pool_bytes_max)
         return "pool_bytes_max must hold at least one transaction";
     if (cfg->pending_units_max == 0) return "pending_units_max must be at least 1";
     if (cfg->anti_entropy_ms == 0 || cfg->request_retry_ms == 0)
@@ -129,7 +129,7 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     m->limits = (unit_limits){.session = cfg->session,
                               .members = m->n,
                               .quorum = m->q,
-                              .max_payload_bytes = cfg->max_unit_bytes,
+                              .payload_bytes_max = cfg->unit_bytes_max,
                               .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
     m->rng = cfg->rng_seed ^ ((uint64_t)secret->index << 32);
     m->own_round = -1;
@@ -141,8 +141,8 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     m->scratch_ids = malloc(m->n * sizeof(uint32_t));
     m->highest_reply_ms = calloc(m->n, sizeof(uint64_t));
     m->highest_answer_ms = calloc(m->n, sizeof(uint64_t));
-    m->payload_buf = malloc(cfg->max_unit_bytes ? cfg->max_unit_bytes : 1);
-    m->unit_buf = malloc(64 + 6 * (size_t)m->n + 32 + 4 + cfg->max_unit_bytes + 1 +
+    m->payload_buf = malloc(cfg->unit_bytes_max ? cfg->unit_bytes_max : 1);
+    m->unit_buf = malloc(64 + 6 * (size_t)m->n + 32 + 4 + cfg->unit_bytes_max + 1 +
                          ALEPH_COIN_SHARE_BYTES + ALEPH_SIGNATURE_BYTES);
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
         !m->highest_answer_ms || !m->payload_buf || !m->unit_buf)
@@ -214,7 +214,7 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
 
 aleph_submit_status aleph_member_submit(aleph_member *m, const uint8_t *tx, size_t len)
 {
-    aleph_submit_status s = pool_add(&m->pool, tx, len, m->cfg.max_tx_bytes);
+    aleph_submit_status s = pool_add(&m->pool, tx, len, m->cfg.tx_bytes_max);
     return s;
 }
 

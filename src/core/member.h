@@ -258,7 +258,7 @@ void sync_free(aleph_member *m);
 /* pool.c */
 int pool_init(tx_pool *p, size_t cap);
 void pool_free(tx_pool *p);
-aleph_submit_status pool_add(tx_pool *p, const uint8_t *tx, size_t len, size_t max_tx);
+aleph_submit_status pool_add(tx_pool *p, const uint8_t *tx, size_t len, size_t tx_bytes_max);
 /* Moves whole transactions into buf (payload format) up to cap bytes; returns bytes used. */
 size_t pool_take(tx_pool *p, uint8_t *buf, size_t cap);
 

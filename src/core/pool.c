@@ -36,9 +36,9 @@ static void ring_read(const tx_pool *p, size_t at, uint8_t *dst, size_t n)
     memcpy(dst + first, p->buf, n - first);
 }
 
-aleph_submit_status pool_add(tx_pool *p, const uint8_t *tx, size_t len, size_t max_tx)
+aleph_submit_status pool_add(tx_pool *p, const uint8_t *tx, size_t len, size_t tx_bytes_max)
 {
-    if (len == 0 || len > max_tx) return ALEPH_SUBMIT_TOO_LARGE;
+    if (len == 0 || len > tx_bytes_max) return ALEPH_SUBMIT_TOO_LARGE;
     if (p->cap - p->used < len + 4) return ALEPH_SUBMIT_POOL_FULL;
     uint8_t hdr[4];
     put_uint(hdr, len, 4);

@@ -49,7 +49,7 @@ const char *unit_decode(const uint8_t *data, size_t len, const unit_limits *lim,
 
     out->payload_len = reader_u32(&r);
     if (r.failed) return "truncated payload length";
-    if (out->payload_len > lim->max_payload_bytes) return "payload over the size limit";
+    if (out->payload_len > lim->payload_bytes_max) return "payload over the size limit";
     out->payload = reader_take(&r, out->payload_len);
     if (!out->payload) return "truncated payload";
 

@@ -44,7 +44,7 @@ typedef struct unit_limits {
     uint64_t session;
     uint32_t members;
     uint32_t quorum;
-    uint32_t max_payload_bytes;
+    uint32_t payload_bytes_max;
     int coin_share_required; /* 1: must carry a share; 0: must not */
 } unit_limits;
 

@@ -29,7 +29,7 @@ void local_options_defaults(local_options *o)
     o->tx_size = 512;
     o->coin = ALEPH_COIN_THRESHOLD;
     o->round_delay_ms = -1;
-    o->max_unit_bytes = 1u << 20;
+    o->unit_bytes_max = 1u << 20;
     o->drain_timeout_s = 30;
 }
 
@@ -63,7 +63,7 @@ static int prepare(local_run *r, uint32_t *base)
     }
     keygen_params kp = {.members = o->members, .out_dir = r->dir, .host = "127.0.0.1",
                         .base_port = *base, .coin_mode = o->coin,
-                        .max_unit_bytes = o->max_unit_bytes};
+                        .unit_bytes_max = o->unit_bytes_max};
     if (keygen_write(&kp, err, sizeof err) != 0) {
         print_error_lines("aleph local", err);
         return 1;

@@ -19,7 +19,7 @@ typedef struct local_options {
     aleph_coin_mode coin;
     int json;
     int round_delay_ms;
-    uint32_t max_unit_bytes;
+    uint32_t unit_bytes_max;
     double drain_timeout_s;
     const char *node_args[LOCAL_NODE_ARGS_MAX];
     int node_args_len;

@@ -201,7 +201,7 @@ static int read_started(member_log *m, const char *line, size_t len)
     m->started = 1;
     m->members = (uint32_t)jint(j, "members");
     m->round_delay_ms = (uint32_t)jint(j, "round_delay_ms");
-    m->max_unit_bytes = (uint32_t)jint(j, "max_unit_bytes");
+    m->unit_bytes_max = (uint32_t)jint(j, "max_unit_bytes");
     const char *coin = json_string_value(json_object_get(j, "coin"));
     snprintf(m->coin, sizeof m->coin, "%s", coin ? coin : "");
     const char *addr = json_string_value(json_object_get(j, "address"));

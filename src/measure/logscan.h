@@ -52,7 +52,7 @@ typedef struct member_log {
     uint32_t member;             /* from the lines; UINT32_MAX if none parsed */
     /* node_started */
     int started;
-    uint32_t members, round_delay_ms, max_unit_bytes;
+    uint32_t members, round_delay_ms, unit_bytes_max;
     char coin[16];
     char address[80];
     /* link_config (emulated WAN), when the node had one */

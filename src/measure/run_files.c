@@ -27,7 +27,7 @@ json_t *run_config_json(const run_config *c)
     json_object_set_new(j, "offered_tx_s", json_real(c->offered_tx_s));
     json_object_set_new(j, "duration_s", json_real(c->duration_s));
     json_object_set_new(j, "round_delay_ms", json_integer(c->round_delay_ms));
-    json_object_set_new(j, "max_unit_bytes", json_integer(c->max_unit_bytes));
+    json_object_set_new(j, "max_unit_bytes", json_integer(c->unit_bytes_max));
     json_object_set_new(j, "coin", json_string(c->coin));
     json_object_set_new(j, "network", json_string(c->network));
     json_object_set_new(j, "wan_matrix", json_string(c->wan_matrix));
@@ -83,7 +83,7 @@ int run_manifest_read(const char *path, run_config *c, json_t **harness, char *e
     c->duration_s = json_field_double(j, "duration_s", 0);
     json_t *rd = json_object_get(j, "round_delay_ms");
     c->round_delay_ms = json_is_integer(rd) ? (int)json_integer_value(rd) : -1;
-    c->max_unit_bytes = (uint32_t)json_field_u64(j, "max_unit_bytes", 0);
+    c->unit_bytes_max = (uint32_t)json_field_u64(j, "max_unit_bytes", 0);
     json_field_str(j, "coin", c->coin, sizeof c->coin);
     json_field_str(j, "network", c->network, sizeof c->network);
     json_field_str(j, "wan_matrix", c->wan_matrix, sizeof c->wan_matrix);

@@ -57,14 +57,14 @@ static void compute_links(run_summary *s, const summary_inputs *in)
             l->from = from;
             l->to = to;
             l->units = p->len;
-            l->mean_ms = samples_mean(p);
-            l->p50_ms = samples_percentile(p, 50); /* sorts */
-            l->min_ms = p->v[0];
-            l->max_ms = p->v[p->len - 1];
+            l->delay_ms_mean = samples_mean(p);
+            l->delay_ms_p50 = samples_percentile(p, 50); /* sorts */
+            l->delay_ms_min = p->v[0];
+            l->delay_ms_max = p->v[p->len - 1];
             const member_log *src = &in->logs[from];
-            l->configured_ms = src->has_links && src->link_delay_ms ? src->link_delay_ms[to] : -1;
-            if (s->delay_link_min < 0 || l->mean_ms < s->delay_link_min) s->delay_link_min = l->mean_ms;
-            if (l->mean_ms > s->delay_link_max) s->delay_link_max = l->mean_ms;
+            l->delay_ms_configured = src->has_links && src->link_delay_ms ? src->link_delay_ms[to] : -1;
+            if (s->delay_link_min < 0 || l->delay_ms_mean < s->delay_link_min) s->delay_link_min = l->delay_ms_mean;
+            if (l->delay_ms_mean > s->delay_link_max) s->delay_link_max = l->delay_ms_mean;
         }
     if (s->delay_link_min < 0) s->delay_link_min = 0;
     s->delay_units = all.len;

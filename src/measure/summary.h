@@ -29,7 +29,7 @@ typedef struct run_config {
     uint32_t members, faulty, tx_size;
     double offered_tx_s, duration_s;
     int round_delay_ms;            /* -1: unknown */
-    uint32_t max_unit_bytes;
+    uint32_t unit_bytes_max;
     char coin[16];
     char network[32];
     char wan_matrix[256];
@@ -80,8 +80,8 @@ typedef struct member_figures {
 typedef struct link_figures {      /* units of `from` received (added to the DAG) at `to` */
     uint32_t from, to;
     uint64_t units;
-    double min_ms, mean_ms, p50_ms, max_ms;
-    double configured_ms;          /* the emulated one-way delay, -1 when none */
+    double delay_ms_min, delay_ms_mean, delay_ms_p50, delay_ms_max;
+    double delay_ms_configured;          /* the emulated one-way delay, -1 when none */
 } link_figures;
 
 typedef struct run_summary {

@@ -129,8 +129,8 @@ static int write_links(const run_summary *s, const char *dir, char *err, size_t 
     fprintf(f, "from,to,units,min_ms,mean_ms,p50_ms,max_ms,configured_ms\n");
     for (size_t k = 0; k < s->links_len; k++) {
         const link_figures *l = &s->links[k];
-        fprintf(f, "%u,%u,%" PRIu64 ",%.0f,%.1f,%.0f,%.0f,%.1f\n", l->from, l->to, l->units, l->min_ms,
-                l->mean_ms, l->p50_ms, l->max_ms, l->configured_ms);
+        fprintf(f, "%u,%u,%" PRIu64 ",%.0f,%.1f,%.0f,%.0f,%.1f\n", l->from, l->to, l->units, l->delay_ms_min,
+                l->delay_ms_mean, l->delay_ms_p50, l->delay_ms_max, l->delay_ms_configured);
     }
     fclose(f);
     return 0;

@@ -58,7 +58,7 @@ json_t *summary_json(const run_summary *s)
     json_object_set_new(j, "units_per_batch", r2(s->units_per_batch));
     json_object_set_new(j, "round_delay_ms", c->round_delay_ms >= 0 ? json_integer(c->round_delay_ms)
                                                                    : json_null());
-    json_object_set_new(j, "max_unit_bytes", json_integer(c->max_unit_bytes));
+    json_object_set_new(j, "max_unit_bytes", json_integer(c->unit_bytes_max));
     json_object_set_new(j, "coin", json_string(c->coin));
     json_object_set_new(j, "window_s", r2(s->window_s));
     json_object_set_new(j, "latency_samples", json_integer((json_int_t)s->latency_n));

@@ -38,7 +38,7 @@ void summary_text(FILE *f, const run_summary *s)
     char rd[32];
     if (c->round_delay_ms >= 0) snprintf(rd, sizeof rd, "%d ms", c->round_delay_ms);
     else snprintf(rd, sizeof rd, "default");
-    fprintf(f, "  config       round delay %s, max unit %u B, coin %s, %s\n", rd, c->max_unit_bytes,
+    fprintf(f, "  config       round delay %s, max unit %u B, coin %s, %s\n", rd, c->unit_bytes_max,
             c->coin[0] ? c->coin : "?", s->source);
     fprintf(f, "  agreement    %s: %s\n", yes_no(s->agreement), s->agreement_why);
     fprintf(f, "  delivery     %s: %s\n", yes_no(s->exactly_once), s->exactly_once_why);

@@ -8,10 +8,10 @@
 /* Assembly buffers above this are released after use rather than kept for the next frame. */
 #define BODY_KEEP_MAX (256u * 1024u)
 
-void frame_reader_init(frame_reader *r, uint32_t max_len)
+void frame_reader_init(frame_reader *r, uint32_t body_bytes_max)
 {
     memset(r, 0, sizeof *r);
-    r->max_len = max_len;
+    r->body_bytes_max = body_bytes_max;
 }
 
 void frame_reader_free(frame_reader *r)
@@ -29,7 +29,7 @@ int frame_reader_feed(frame_reader *r, const uint8_t *data, size_t len, frame_fn
             /* Fast path: a whole frame in the input, handed over in place. */
             if (r->header_have == 0 && len >= FRAME_HEADER_BYTES) {
                 uint32_t n = le32_get(data);
-                if (n > r->max_len) {
+                if (n > r->body_bytes_max) {
                     if (declared) *declared = n;
                     return FRAME_TOO_LARGE;
                 }
@@ -50,7 +50,7 @@ int frame_reader_feed(frame_reader *r, const uint8_t *data, size_t len, frame_fn
             len -= take;
             if (r->header_have < FRAME_HEADER_BYTES) return FRAME_OK;
             uint32_t n = le32_get(r->header);
-            if (n > r->max_len) {
+            if (n > r->body_bytes_max) {
                 if (declared) *declared = n;
                 return FRAME_TOO_LARGE;
             }

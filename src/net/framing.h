@@ -14,7 +14,7 @@
 #define FRAME_HEADER_BYTES 4u
 
 typedef struct frame_reader {
-    uint32_t max_len;      /* largest body accepted */
+    uint32_t body_bytes_max;      /* largest body accepted */
     uint8_t header[4];
     uint32_t header_have;
     int in_body;
@@ -29,12 +29,12 @@ typedef int (*frame_fn)(void *ctx, const uint8_t *data, size_t len);
 
 enum frame_result {
     FRAME_OK = 0,
-    FRAME_TOO_LARGE = -1, /* declared length over max_len */
+    FRAME_TOO_LARGE = -1, /* declared length over body_bytes_max */
     FRAME_STOPPED = -2,   /* the callback asked to stop */
     FRAME_NO_MEMORY = -3,
 };
 
-void frame_reader_init(frame_reader *r, uint32_t max_len);
+void frame_reader_init(frame_reader *r, uint32_t body_bytes_max);
 void frame_reader_free(frame_reader *r);
 /* Consumes len bytes; on FRAME_TOO_LARGE *declared holds the offending length. */
 int frame_reader_feed(frame_reader *r, const uint8_t *data, size_t len, frame_fn fn, void *ctx,

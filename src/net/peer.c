@@ -12,8 +12,8 @@
 
 #define PENDING_CONNS_MAX 64u
 #define HANDSHAKE_TIMEOUT_MS 5000u
-#define BACKOFF_MIN_MS 50u
-#define BACKOFF_MAX_MS 2000u
+#define BACKOFF_MS_MIN 50u
+#define BACKOFF_MS_MAX 2000u
 #define WRITE_BATCH_FRAMES 64u
 #define WRITE_BATCH_BYTES (4u << 20)
 
@@ -60,11 +60,11 @@ static void on_conn_closed(uv_handle_t *h)
 static void schedule_retry(net *n, peer *p)
 {
     if (n->closing || !p->we_dial || p->retry_armed || p->dialing || p->conn) return;
-    uint32_t base = p->backoff_ms ? p->backoff_ms : BACKOFF_MIN_MS;
+    uint32_t base = p->backoff_ms ? p->backoff_ms : BACKOFF_MS_MIN;
     /* Jitter +-25% so that restarted committees do not dial in lock step. */
     uint32_t jitter = randombytes_uniform(base / 2 + 1);
     uint32_t delay = base - base / 4 + jitter;
-    p->backoff_ms = base * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : base * 2;
+    p->backoff_ms = base * 2 > BACKOFF_MS_MAX ? BACKOFF_MS_MAX : base * 2;
     p->retry_armed = 1;
     uv_timer_start(&p->retry_timer, on_retry, delay, 0);
 }
@@ -188,7 +188,7 @@ static void conn_open(conn *c, uint32_t index)
         n->unauthenticated--;
         c->counted_unauthenticated = 0;
     }
-    c->reader.max_len = ALEPH_MESSAGE_BYTES_MAX;
+    c->reader.body_bytes_max = ALEPH_MESSAGE_BYTES_MAX;
     p->conn = c;
     p->backoff_ms = 0;
     p->down_logged = 0;
@@ -296,7 +296,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         n->counters.frames_oversize++;
         char why[96];
         snprintf(why, sizeof why, "frame of %u bytes over the limit of %u", declared,
-                 c->reader.max_len);
+                 c->reader.body_bytes_max);
         if (c->state == CONN_OPEN) n->peers[c->peer].stats.msgs_in++;
         conn_close(c, LOG_WARN, why);
     } else if (rc == FRAME_NO_MEMORY) {

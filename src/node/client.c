@@ -161,9 +161,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                 c->in_body = 1;
                 c->body_len = n;
                 c->body_have = 0;
-                c->skipping = n > cp->max_tx_bytes;
+                c->skipping = n > cp->tx_bytes_max;
                 if (!c->skipping && !c->body) {
-                    c->body = malloc(cp->max_tx_bytes);
+                    c->body = malloc(cp->tx_bytes_max);
                     if (!c->body) {
                         client_close(c);
                         return;
@@ -251,12 +251,12 @@ static void on_connection(uv_stream_t *server, int status)
 }
 
 int client_port_start(client_port *cp, uv_loop_t *loop, const char *host, uint16_t port,
-                      uint32_t max_tx_bytes, size_t subscriber_buffer_max,
+                      uint32_t tx_bytes_max, size_t subscriber_buffer_max,
                       client_submit_fn submit, client_submitted_fn submitted, void *ctx,
                       node_log *log, char *err, size_t cap)
 {
     cp->loop = loop;
-    cp->max_tx_bytes = max_tx_bytes;
+    cp->tx_bytes_max = tx_bytes_max;
     cp->subscriber_buffer_max = subscriber_buffer_max;
     cp->submit = submit;
     cp->submitted = submitted;

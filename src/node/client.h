@@ -48,7 +48,7 @@ typedef struct client_port {
     int listener_open;
     struct client *clients;
     uint32_t count, subscribers;
-    uint32_t max_tx_bytes;
+    uint32_t tx_bytes_max;
     size_t subscriber_buffer_max;
     client_submit_fn submit;
     client_submitted_fn submitted;     /* after a read that accepted at least one tx */
@@ -60,7 +60,7 @@ typedef struct client_port {
 } client_port;
 
 int client_port_start(client_port *cp, uv_loop_t *loop, const char *host, uint16_t port,
-                      uint32_t max_tx_bytes, size_t subscriber_buffer_max,
+                      uint32_t tx_bytes_max, size_t subscriber_buffer_max,
                       client_submit_fn submit, client_submitted_fn submitted, void *ctx,
                       node_log *log, char *err, size_t cap);
 /* Streams the batch's transactions to every subscriber. */

@@ -460,12 +460,12 @@ static int prepare(node *nd, char *err, size_t cap)
     cfg->coin_mode = nd->committee.coin_mode;
     cfg->sign_public_keys = (const uint8_t(*)[32])nd->committee.sign_pks;
     cfg->coin_verification_keys = (const uint8_t(*)[32])nd->committee.coin_vks;
-    cfg->max_unit_bytes = nd->committee.max_unit_bytes;
-    if (o->max_tx_bytes) cfg->max_tx_bytes = o->max_tx_bytes;
-    if (cfg->max_tx_bytes + 4 > cfg->max_unit_bytes) cfg->max_tx_bytes = cfg->max_unit_bytes - 4;
+    cfg->unit_bytes_max = nd->committee.unit_bytes_max;
+    if (o->tx_bytes_max) cfg->tx_bytes_max = o->tx_bytes_max;
+    if (cfg->tx_bytes_max + 4 > cfg->unit_bytes_max) cfg->tx_bytes_max = cfg->unit_bytes_max - 4;
     if (o->pool_bytes) cfg->pool_bytes_max = o->pool_bytes;
     if (o->round_delay_ms >= 0) cfg->round_delay_ms_min = (uint32_t)o->round_delay_ms;
-    if (o->idle_round_delay_ms >= 0) cfg->idle_round_delay_ms = (uint32_t)o->idle_round_delay_ms;
+    if (o->round_delay_ms_idle >= 0) cfg->round_delay_ms_idle = (uint32_t)o->round_delay_ms_idle;
     if (o->parent_wait_ms >= 0) cfg->parent_wait_ms_max = (uint32_t)o->parent_wait_ms;
     if (o->anti_entropy_ms > 0) cfg->anti_entropy_ms = (uint32_t)o->anti_entropy_ms;
     cfg->rounds_max = o->rounds_max;
@@ -524,7 +524,7 @@ static int start(node *nd, char *err, size_t cap)
         return -1;
     }
     if (client_port_start(&nd->clients, &nd->loop, o->client_host, (uint16_t)cport,
-                          nd->cfg.max_tx_bytes, o->subscriber_buffer, on_submit, on_submitted, nd,
+                          nd->cfg.tx_bytes_max, o->subscriber_buffer, on_submit, on_submitted, nd,
                           &nd->log, err, cap) != 0)
         return -1;
     backup_start(&nd->backup, &nd->loop, on_durable, on_backup_failed, nd);
@@ -539,7 +539,7 @@ static int start(node *nd, char *err, size_t cap)
              "\"pid\":%d",
              nd->committee.size, nd->committee.session, coin_mode_name(nd->committee.coin_mode),
              nd->net.listen_desc, cport, dir_esc, nd->cfg.round_delay_ms_min,
-             nd->cfg.max_unit_bytes, (int)getpid());
+             nd->cfg.unit_bytes_max, (int)getpid());
     log_flush(&nd->log);
     aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = node_now_ms(nd)};
     node_step(nd, &ev);

@@ -21,10 +21,10 @@ typedef struct node_options {
     const char *client_host;
     uint32_t client_port;          /* 0: the committee's client_port for this member */
     int round_delay_ms;            /* -1: core default */
-    int idle_round_delay_ms;
+    int round_delay_ms_idle;
     int parent_wait_ms;
     int anti_entropy_ms;
-    uint32_t max_tx_bytes;         /* 0: core default */
+    uint32_t tx_bytes_max;         /* 0: core default */
     uint32_t pool_bytes;
     uint32_t rounds_max;
     size_t queue_bytes;            /* per-peer send queue bound */

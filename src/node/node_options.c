@@ -15,10 +15,10 @@ void node_options_defaults(node_options *o)
     o->log_level = LOG_INFO;
     o->client_host = "127.0.0.1";
     o->round_delay_ms = (int)c.round_delay_ms_min;
-    o->idle_round_delay_ms = (int)c.idle_round_delay_ms;
+    o->round_delay_ms_idle = (int)c.round_delay_ms_idle;
     o->parent_wait_ms = (int)c.parent_wait_ms_max;
     o->anti_entropy_ms = (int)c.anti_entropy_ms;
-    o->max_tx_bytes = c.max_tx_bytes;
+    o->tx_bytes_max = c.tx_bytes_max;
     o->pool_bytes = c.pool_bytes_max;
     o->queue_bytes = 32u << 20;
     o->subscriber_buffer = 64u << 20;
@@ -46,10 +46,10 @@ const opt_spec node_option_table[] = {
     {"log-level", OPT_CHOICE, F(log_level), 0, 0, log_level_names, log_level_values},
     {"log-units", OPT_CHOICE, F(log_units), 0, 0, on_off_names, on_off_values},
     NUM("round-delay-ms", OPT_INT, round_delay_ms, 0, 600000),
-    NUM("idle-round-delay-ms", OPT_INT, idle_round_delay_ms, 0, 600000),
+    NUM("idle-round-delay-ms", OPT_INT, round_delay_ms_idle, 0, 600000),
     NUM("parent-wait-ms", OPT_INT, parent_wait_ms, 0, 600000),
     NUM("anti-entropy-ms", OPT_INT, anti_entropy_ms, 1, 600000),
-    NUM("max-tx-bytes", OPT_U32, max_tx_bytes, 1, 4u << 20),
+    NUM("max-tx-bytes", OPT_U32, tx_bytes_max, 1, 4u << 20),
     NUM("pool-bytes", OPT_U32, pool_bytes, 1024, 2147483648.0),
     NUM("queue-bytes", OPT_SIZE, queue_bytes, 1u << 20, 17179869184.0),
     NUM("rounds-max", OPT_U32, rounds_max, 0, ALEPH_ROUND_MAX),

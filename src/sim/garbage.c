@@ -15,7 +15,7 @@ void sim_garbage_init(sim_garbage *g, const aleph_config *cfg, const aleph_secre
     g->quorum = aleph_quorum(cfg->members);
     g->index = secret->index;
     g->coin_share = cfg->coin_mode == ALEPH_COIN_THRESHOLD;
-    g->max_payload_bytes = cfg->max_unit_bytes;
+    g->payload_bytes_max = cfg->unit_bytes_max;
     memcpy(g->sign_secret_key, secret->sign_secret_key, 64);
 }
 
@@ -30,7 +30,7 @@ void sim_garbage_observe(sim_garbage *g, const uint8_t *msg, size_t len)
 {
     if (len < 2 || msg[0] != MSG_UNIT) return;
     unit_limits lim = {.session = g->session, .members = g->members, .quorum = g->quorum,
-                       .max_payload_bytes = g->max_payload_bytes,
+                       .payload_bytes_max = g->payload_bytes_max,
                        .coin_share_required = g->coin_share};
     unit_wire w;
     if (unit_decode(msg + 1, len - 1, &lim, &w) != NULL || w.creator != g->index) return;
@@ -202,13 +202,13 @@ static size_t rule_broken(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8_
         break;
     case 9:
         *label = "payload over the size limit";
-        big = calloc((size_t)g->max_payload_bytes + 1, 1);
+        big = calloc((size_t)g->payload_bytes_max + 1, 1);
         if (!big) {
             free(s);
             return (size_t)-1;
         }
         d.payload = big;
-        d.payload_len = g->max_payload_bytes + 1;
+        d.payload_len = g->payload_bytes_max + 1;
         break;
     case 10:
         *label = "coin share flag contradicting the coin mode";
@@ -343,7 +343,7 @@ static int redraft_last(sim_garbage *g, sim_rng *rng, draft_space *s, unit_draft
 {
     if (!g->last_unit) return -1;
     unit_limits lim = {.session = g->session, .members = g->members, .quorum = g->quorum,
-                       .max_payload_bytes = g->max_payload_bytes,
+                       .payload_bytes_max = g->payload_bytes_max,
                        .coin_share_required = g->coin_share};
     unit_wire w;
     if (unit_decode(g->last_unit + 1, g->last_unit_len - 1, &lim, &w) != NULL) return -1;

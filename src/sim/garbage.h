@@ -27,7 +27,7 @@ typedef struct sim_garbage {
     uint64_t session;
     uint32_t members, quorum, index;
     int coin_share;               /* units must carry a coin share (threshold mode) */
-    uint32_t max_payload_bytes;
+    uint32_t payload_bytes_max;
     uint8_t sign_secret_key[64];
     uint8_t *last_unit;           /* the member's last real UNIT message (type byte included) */
     size_t last_unit_len;

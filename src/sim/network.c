@@ -51,12 +51,12 @@ uint64_t sim_network_base_delay_ms(sim_network *net, uint32_t from, uint32_t to)
 {
     const sim_latency *l = &net->cfg.latency;
     switch (l->kind) {
-    case SIM_LATENCY_UNIFORM: return sim_rng_range(&net->rng, l->min_ms, l->max_ms);
+    case SIM_LATENCY_UNIFORM: return sim_rng_range(&net->rng, l->delay_ms_min, l->delay_ms_max);
     case SIM_LATENCY_MATRIX: {
         uint32_t k = l->matrix->regions;
         return sim_latency_matrix_one_way_ms(l->matrix, from % k, to % k);
     }
-    default: return l->min_ms;
+    default: return l->delay_ms_min;
     }
 }
 

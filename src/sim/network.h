@@ -10,14 +10,14 @@
 #include "sim_rng.h"
 
 typedef enum sim_latency_kind {
-    SIM_LATENCY_CONST = 0,   /* every link: min_ms */
-    SIM_LATENCY_UNIFORM = 1, /* every message: uniform in [min_ms, max_ms] */
+    SIM_LATENCY_CONST = 0,   /* every link: delay_ms_min */
+    SIM_LATENCY_UNIFORM = 1, /* every message: uniform in [delay_ms_min, delay_ms_max] */
     SIM_LATENCY_MATRIX = 2,  /* RTT/2 between the members' regions (latency_matrix.h) */
 } sim_latency_kind;
 
 typedef struct sim_latency {
     sim_latency_kind kind;
-    uint32_t min_ms, max_ms;
+    uint32_t delay_ms_min, delay_ms_max;
     const sim_latency_matrix *matrix; /* MATRIX: borrowed, must outlive the run */
 } sim_latency;
 

@@ -21,8 +21,8 @@ static void latency_text(const sim_config *cfg, char *buf, size_t len)
         return;
     }
     const sim_latency *l = &cfg->net.latency;
-    if (l->kind == SIM_LATENCY_CONST) snprintf(buf, len, "const:%u", l->min_ms);
-    else if (l->kind == SIM_LATENCY_UNIFORM) snprintf(buf, len, "uniform:%u:%u", l->min_ms, l->max_ms);
+    if (l->kind == SIM_LATENCY_CONST) snprintf(buf, len, "const:%u", l->delay_ms_min);
+    else if (l->kind == SIM_LATENCY_UNIFORM) snprintf(buf, len, "uniform:%u:%u", l->delay_ms_min, l->delay_ms_max);
     else snprintf(buf, len, "matrix:(%u regions)", l->matrix ? l->matrix->regions : 0);
 }
 

@@ -27,8 +27,8 @@ void sim_config_defaults(sim_config *cfg)
     cfg->seed = 1;
     cfg->rounds = 40;
     cfg->net.latency.kind = SIM_LATENCY_UNIFORM;
-    cfg->net.latency.min_ms = 20;
-    cfg->net.latency.max_ms = 80;
+    cfg->net.latency.delay_ms_min = 20;
+    cfg->net.latency.delay_ms_max = 80;
     cfg->coin_mode = ALEPH_COIN_THRESHOLD;
     cfg->txs_per_tick = 1;
     cfg->round_delay_ms = -1;
@@ -81,8 +81,8 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
         return buf;
     }
     const sim_latency *l = &cfg->net.latency;
-    if (l->kind == SIM_LATENCY_UNIFORM && l->min_ms > l->max_ms) {
-        snprintf(buf, len, "--latency: uniform range %u..%u is empty", l->min_ms, l->max_ms);
+    if (l->kind == SIM_LATENCY_UNIFORM && l->delay_ms_min > l->delay_ms_max) {
+        snprintf(buf, len, "--latency: uniform range %u..%u is empty", l->delay_ms_min, l->delay_ms_max);
         return buf;
     }
     if (l->kind == SIM_LATENCY_MATRIX && (!l->matrix || l->matrix->regions == 0)) {

@@ -55,8 +55,8 @@ static int setup_config(sim *s, char *err, size_t err_len)
     s->acfg.coin_mode = cfg->coin_mode;
     s->acfg.sign_public_keys = (const uint8_t(*)[32])s->sign_pks;
     s->acfg.coin_verification_keys = (const uint8_t(*)[32])s->coin_vks;
-    s->acfg.max_unit_bytes = SIM_MAX_UNIT_BYTES;
-    s->acfg.max_tx_bytes = SIM_MAX_TX_BYTES;
+    s->acfg.unit_bytes_max = SIM_UNIT_BYTES_MAX;
+    s->acfg.tx_bytes_max = SIM_TX_BYTES_MAX;
     s->acfg.pool_bytes_max = SIM_POOL_BYTES;
     s->acfg.rounds_max = s->rounds_max;
     s->acfg.rng_seed = sim_read_le(rng_seed, 8);
@@ -68,10 +68,10 @@ static int setup_config(sim *s, char *err, size_t err_len)
         /* Members create as soon as they hold a quorum: the scheduler picks that quorum. */
         s->acfg.round_delay_ms_min = 0;
         s->acfg.parent_wait_ms_max = 0;
-        s->acfg.idle_round_delay_ms = 0;
+        s->acfg.round_delay_ms_idle = 0;
     }
     s->limits = (unit_limits){.session = s->acfg.session, .members = n, .quorum = aleph_quorum(n),
-                              .max_payload_bytes = s->acfg.max_unit_bytes,
+                              .payload_bytes_max = s->acfg.unit_bytes_max,
                               .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
     return 0;
 }

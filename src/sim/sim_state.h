@@ -14,8 +14,8 @@
 #include "sig_cache.h"
 #include "core/unit.h"
 
-#define SIM_MAX_UNIT_BYTES (64u * 1024u)
-#define SIM_MAX_TX_BYTES 1024u
+#define SIM_UNIT_BYTES_MAX (64u * 1024u)
+#define SIM_TX_BYTES_MAX 1024u
 #define SIM_POOL_BYTES (1u << 20)
 #define SIM_TX_BYTES 16u
 #define SIM_SPIN_LIMIT 100000u

@@ -27,12 +27,12 @@ void ts_committee_init(ts_committee *c, uint32_t n, aleph_coin_mode mode, uint8_
     c->cfg.sign_public_keys = (const uint8_t(*)[32])c->sign_pks;
     c->cfg.coin_verification_keys = (const uint8_t(*)[32])c->coin_vks;
     c->cfg.round_delay_ms_min = 0;
-    c->cfg.idle_round_delay_ms = 0;
+    c->cfg.round_delay_ms_idle = 0;
     c->cfg.parent_wait_ms_max = 0;
     c->cfg.anti_entropy_ms = 1000000;
     c->cfg.request_retry_ms = 1000;
-    c->cfg.max_unit_bytes = 4096;
-    c->cfg.max_tx_bytes = 256;
+    c->cfg.unit_bytes_max = 4096;
+    c->cfg.tx_bytes_max = 256;
 }
 
 static void *grow(void *p, size_t *cap, size_t need, size_t elem)

@@ -73,6 +73,10 @@ typedef struct aleph_config {
     uint32_t round_delay_ms_min;  /* minimum time between two own units */
     uint32_t round_delay_ms_idle; /* pace when no transaction is pending anywhere */
     uint32_t parent_wait_ms_max;  /* extra wait for more than q parents of the last round */
+    /* Extra wait, after a quorum of the last round's units is in, for that round's first
+     * candidate (its default creator's unit), so that the next round's units carry it and
+     * its head is decided at d = 2 (docs/PROTOCOL.md, "The fast path over a WAN"). */
+    uint32_t candidate_wait_ms_max;
     uint32_t anti_entropy_ms;     /* period of the anti-entropy exchange */
     uint32_t request_retry_ms;    /* first retry of a request for missing units */
     uint32_t rounds_max;          /* stop creating units after this round (0: no limit) */

@@ -43,6 +43,8 @@ static void node_usage(FILE *to)
             "  --round-delay-ms N      minimum time between two own units (default 10)\n"
             "  --idle-round-delay-ms N pace when no transaction is pending (default 500)\n"
             "  --parent-wait-ms N      extra wait for more than a quorum of parents (default 5)\n"
+            "  --candidate-wait-ms N   extra wait, after a quorum, for the last round's first\n"
+            "                          candidate when it usually comes that soon (default 30)\n"
             "  --anti-entropy-ms N     period of the anti-entropy exchange (default 200)\n"
             "  --max-tx-bytes N        largest transaction accepted (default 65536)\n"
             "  --pool-bytes N          transaction pool bound; beyond it submits are refused\n"

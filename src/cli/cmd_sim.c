@@ -75,6 +75,8 @@ static void usage(FILE *out)
 "  --round-delay-ms MS    members' minimum time between own units [the core's, 10]\n"
 "  --parent-wait-ms MS    members' extra wait for more than a quorum of parents [the\n"
 "                         core's, 5]\n"
+"  --candidate-wait-ms MS members' extra wait, after a quorum, for the first candidate of\n"
+"                         the last round (its default creator's unit) [the core's, 30]\n"
 "  --faulty-ms MS         faulty phase limit, virtual ms [30000 + 500*ROUNDS, plus B of\n"
 "                         --partition]\n"
 "  --liveness-ms MS       time allowed after healing, virtual ms [60000 + 2000*ROUNDS]\n"
@@ -216,11 +218,13 @@ static int parse_args(cli *c, int argc, char **argv)
         else if (strcmp(name, "--rounds") == 0) bad = parse_u32(value, &g->rounds);
         else if (strcmp(name, "--reorder") == 0) bad = parse_u32(value, &g->net.reorder_ms);
         else if (strcmp(name, "--txs-per-tick") == 0) bad = parse_u32(value, &g->txs_per_tick);
-        else if (strcmp(name, "--round-delay-ms") == 0 || strcmp(name, "--parent-wait-ms") == 0) {
+        else if (strcmp(name, "--round-delay-ms") == 0 || strcmp(name, "--parent-wait-ms") == 0 ||
+                 strcmp(name, "--candidate-wait-ms") == 0) {
             uint32_t v = 0;
             bad = parse_u32(value, &v) || v > 60000;
             if (name[2] == 'r') g->round_delay_ms = v;
-            else g->parent_wait_ms = v;
+            else if (name[2] == 'p') g->parent_wait_ms = v;
+            else g->candidate_wait_ms = v;
         }
         else if (strcmp(name, "--faulty-ms") == 0) bad = parse_u64(value, &g->faulty_ms_max) || !g->faulty_ms_max;
         else if (strcmp(name, "--liveness-ms") == 0) bad = parse_u64(value, &g->liveness_ms_max) || !g->liveness_ms_max;

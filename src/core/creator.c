@@ -25,6 +25,51 @@ static uint32_t usable_creators(const aleph_member *m, uint32_t round, uint32_t 
     return present;
 }
 
+/* Whether creator c's unit of `round` is missing and usually arrives within the bound after
+ * the own quorum (waiting in vain only slows the round). */
+static int expected_soon(const aleph_member *m, uint32_t c, uint32_t round)
+{
+    if (c == m->secret.index || m->dag.forker[c]) return 0;
+    if (dag_first_in_slot(m, c, round) != NONE) return 0;
+    return m->lag_ms[c] <= m->cfg.candidate_wait_ms_max;
+}
+
+/* The fast path (docs/PROTOCOL.md): whether the next unit, made from the units of `prev`, is
+ * worth a bounded wait so that (a) it carries round prev's first candidate (the unit of its
+ * default creator), which then gets the d = 1 votes of a quorum, or (b) fewer than q of its
+ * round-prev parents carry round prev-1's first candidate, and a unit that may is due. */
+static int fast_path_wait(const aleph_member *m, uint32_t prev)
+{
+    if (expected_soon(m, prev % m->n, prev)) return 1;
+    if (prev == 0) return 0;
+    uint32_t first = dag_first_in_slot(m, (prev - 1) % m->n, prev - 1);
+    if (first == NONE) return 0;
+    uint32_t carriers = 0, due = 0;
+    for (uint32_t c = 0; c < m->n; c++) {
+        uint32_t id = dag_first_in_slot(m, c, prev);
+        if (id != NONE)
+            carriers += m->dag.units[id]->parents[(prev - 1) % m->n] == first;
+        else
+            due |= expected_soon(m, c, prev);
+    }
+    return carriers < m->q && due;
+}
+
+/* Measures, for the round whose quorum came last time, how late after that quorum every
+ * creator's unit arrived (a unit still missing counts as late as now), into a running mean. */
+static void lag_update(aleph_member *m)
+{
+    if (!m->lag_quorum_ms) return;
+    for (uint32_t c = 0; c < m->n; c++) {
+        if (c == m->secret.index || m->dag.forker[c]) continue;
+        uint32_t id = dag_first_in_slot(m, c, m->lag_round);
+        uint64_t at = id != NONE ? m->dag.units[id]->added_ms : m->now_ms;
+        uint64_t lag = at > m->lag_quorum_ms ? at - m->lag_quorum_ms : 0;
+        if (lag > 60000) lag = 60000;
+        m->lag_ms[c] = (uint32_t)((3 * (uint64_t)m->lag_ms[c] + lag) / 4);
+    }
+}
+
 static int idle(const aleph_member *m)
 {
     return m->pool.used == 0 && m->dag.unordered_with_payload == 0;
@@ -43,6 +88,9 @@ uint64_t creator_wake_ms(const aleph_member *m)
     uint64_t at = m->own_created_ms + delay;
     if (present < possible && m->quorum_seen_ms) {
         uint64_t wait_until = m->quorum_seen_ms + m->cfg.parent_wait_ms_max;
+        if (fast_path_wait(m, prev) &&
+            m->quorum_seen_ms + m->cfg.candidate_wait_ms_max > wait_until)
+            wait_until = m->quorum_seen_ms + m->cfg.candidate_wait_ms_max;
         if (wait_until > at) at = wait_until;
     }
     return at;
@@ -50,6 +98,11 @@ uint64_t creator_wake_ms(const aleph_member *m)
 
 static void create(aleph_member *m, uint32_t round)
 {
+    if (round > 0) {
+        lag_update(m);
+        m->lag_round = round - 1;
+        m->lag_quorum_ms = m->quorum_seen_ms;
+    }
     uint32_t parents = 0;
     const uint8_t *hashes[ALEPH_MEMBERS_MAX];
     if (round > 0) {

@@ -36,6 +36,7 @@ void aleph_config_defaults(aleph_config *cfg)
     cfg->round_delay_ms_min = 10;
     cfg->round_delay_ms_idle = 500;
     cfg->parent_wait_ms_max = 5;
+    cfg->candidate_wait_ms_max = 30;
     cfg->anti_entropy_ms = 200;
     cfg->request_retry_ms = 100;
 }
@@ -140,12 +141,13 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     m->scratch_rounds = malloc(m->n * sizeof(uint32_t));
     m->scratch_ids = malloc(m->n * sizeof(uint32_t));
     m->highest_reply_ms = calloc(m->n, sizeof(uint64_t));
+    m->lag_ms = calloc(m->n, sizeof(uint32_t));
     m->highest_answer_ms = calloc(m->n, sizeof(uint64_t));
     m->payload_buf = malloc(cfg->unit_bytes_max ? cfg->unit_bytes_max : 1);
     m->unit_buf = malloc(64 + 6 * (size_t)m->n + 32 + 4 + cfg->unit_bytes_max + 1 +
                          ALEPH_COIN_SHARE_BYTES + ALEPH_SIGNATURE_BYTES);
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
-        !m->highest_answer_ms || !m->payload_buf || !m->unit_buf)
+        !m->lag_ms || !m->highest_answer_ms || !m->payload_buf || !m->unit_buf)
         goto oom;
     if (dag_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0) goto oom;
     if (hashmap_init(&m->requests.by_key, 64) != 0) goto oom;
@@ -171,6 +173,7 @@ void aleph_member_free(aleph_member *m)
     free(m->scratch_rounds);
     free(m->scratch_ids);
     free(m->highest_reply_ms);
+    free(m->lag_ms);
     free(m->highest_answer_ms);
     free(m->payload_buf);
     free(m->unit_buf);

@@ -200,6 +200,11 @@ struct aleph_member {
     uint32_t own_last; /* unit id of the last own unit, NONE before the first */
     uint64_t own_created_ms;
     uint64_t quorum_seen_ms; /* when the next round's parents first reached q */
+    /* The fast path (creator.c): how late, after the own quorum of a round, each creator's
+     * unit of that round usually arrives (a running mean), and the round last measured. */
+    uint32_t *lag_ms;
+    uint32_t lag_round;
+    uint64_t lag_quorum_ms; /* when the own quorum of lag_round was reached; 0: none yet */
     uint32_t *scratch_creators, *scratch_rounds, *scratch_ids;
     uint8_t *payload_buf;
     uint8_t *unit_buf; /* an own unit being encoded */

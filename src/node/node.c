@@ -467,6 +467,7 @@ static int prepare(node *nd, char *err, size_t cap)
     if (o->round_delay_ms >= 0) cfg->round_delay_ms_min = (uint32_t)o->round_delay_ms;
     if (o->round_delay_ms_idle >= 0) cfg->round_delay_ms_idle = (uint32_t)o->round_delay_ms_idle;
     if (o->parent_wait_ms >= 0) cfg->parent_wait_ms_max = (uint32_t)o->parent_wait_ms;
+    if (o->candidate_wait_ms >= 0) cfg->candidate_wait_ms_max = (uint32_t)o->candidate_wait_ms;
     if (o->anti_entropy_ms > 0) cfg->anti_entropy_ms = (uint32_t)o->anti_entropy_ms;
     cfg->rounds_max = o->rounds_max;
     randombytes_buf(&cfg->rng_seed, sizeof cfg->rng_seed); /* local choices only */

@@ -59,6 +59,9 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
     if (at < len && cfg->parent_wait_ms >= 0)
         at += (size_t)snprintf(buf + at, len - at, " --parent-wait-ms %lld",
                                (long long)cfg->parent_wait_ms);
+    if (at < len && cfg->candidate_wait_ms >= 0)
+        at += (size_t)snprintf(buf + at, len - at, " --candidate-wait-ms %lld",
+                               (long long)cfg->candidate_wait_ms);
     if (at < len && cfg->adversary_round)
         at += (size_t)snprintf(buf + at, len - at, " --adversary %u:%u", cfg->adversary_round,
                                cfg->adversary_rounds);

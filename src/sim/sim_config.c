@@ -33,6 +33,7 @@ void sim_config_defaults(sim_config *cfg)
     cfg->txs_per_tick = 1;
     cfg->round_delay_ms = -1;
     cfg->parent_wait_ms = -1;
+    cfg->candidate_wait_ms = -1;
 }
 
 uint64_t sim_faulty_ms_max(const sim_config *cfg)

@@ -64,10 +64,13 @@ static int setup_config(sim *s, char *err, size_t err_len)
     s->acfg.verify_signature_ctx = &s->sigs;
     if (cfg->round_delay_ms >= 0) s->acfg.round_delay_ms_min = (uint32_t)cfg->round_delay_ms;
     if (cfg->parent_wait_ms >= 0) s->acfg.parent_wait_ms_max = (uint32_t)cfg->parent_wait_ms;
+    if (cfg->candidate_wait_ms >= 0)
+        s->acfg.candidate_wait_ms_max = (uint32_t)cfg->candidate_wait_ms;
     if (cfg->adversary_round) {
         /* Members create as soon as they hold a quorum: the scheduler picks that quorum. */
         s->acfg.round_delay_ms_min = 0;
         s->acfg.parent_wait_ms_max = 0;
+        s->acfg.candidate_wait_ms_max = 0;
         s->acfg.round_delay_ms_idle = 0;
     }
     s->limits = (unit_limits){.session = s->acfg.session, .members = n, .quorum = aleph_quorum(n),

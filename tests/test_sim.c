@@ -105,6 +105,31 @@ static void matrix_latency(void **state)
     }
 }
 
+/* The creator's fast-path wait (creator.c, docs/PROTOCOL.md "The fast path over a WAN"): over
+ * the 8-region matrix, the far regions' default candidates miss the quorum of the next round
+ * without it, and half the heads need d = 4. Counts in virtual time, so the load of the
+ * machine does not matter. Checked to fail: with fast_path_wait() returning 0 the two runs
+ * decide equally many heads at d = 2 and the assertion fails. */
+static void fast_path_wait_decides_more_heads_at_d2(void **state)
+{
+    (void)state;
+    char path[4096], err[512];
+    matrix_path(path, sizeof path);
+    sim_latency_matrix m;
+    if (sim_latency_matrix_load(path, &m, err, sizeof err) != 0) fail_msg("%s", err);
+    uint64_t at_d2[2];
+    for (int wait = 0; wait < 2; wait++) {
+        sim_config c = base(8, 2);
+        c.rounds = 60;
+        c.net.latency.kind = SIM_LATENCY_MATRIX;
+        c.net.latency.matrix = &m;
+        c.candidate_wait_ms = wait ? 30 : 0;
+        sim_result r = run_ok(&c);
+        at_d2[wait] = r.heads_at_depth[0];
+    }
+    assert_true(at_d2[1] > at_d2[0] + at_d2[0] / 10);
+}
+
 static void every_coin_mode(void **state)
 {
     (void)state;
@@ -296,6 +321,7 @@ int main(void)
         cmocka_unit_test(honest_committees_of_every_size),
         cmocka_unit_test(constant_latency_rounds_take_the_delay),
         cmocka_unit_test(matrix_latency),
+        cmocka_unit_test(fast_path_wait_decides_more_heads_at_d2),
         cmocka_unit_test(every_coin_mode),
         cmocka_unit_test(loss_duplication_reordering),
         cmocka_unit_test(partition_heals),

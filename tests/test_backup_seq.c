@@ -34,9 +34,10 @@ static void test_submitted_is_not_yet_durable(void **state)
     char dir[] = "/tmp/aleph-test-backup.XXXXXX";
     assert_non_null(mkdtemp(dir));
     char path[256], err[512];
-    snprintf(path, sizeof path, "%s/backup.bin", dir);
+    snprintf(path, sizeof path, "%s/backup-0.bin", dir);
     backup_file b;
-    assert_int_equal(backup_open(&b, path, err, sizeof err), 0);
+    backup_header h = {.member = 1, .session = 2};
+    assert_int_equal(backup_open(&b, dir, path, &h, err, sizeof err), 0);
     uv_loop_t loop;
     uv_loop_init(&loop);
     durable = 0;

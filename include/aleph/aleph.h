@@ -86,6 +86,16 @@ typedef struct aleph_config {
     /* 1: never create units; only receive and order (benchmarks, read-only replicas). */
     int observer;
 
+    /* Restart safety (PROTOCOL.md, "Restart"). 1: before its first own unit the member asks
+     * every peer for its newest own unit and creates nothing until q-1 peers answered (with
+     * itself, a quorum). If a peer shows an own unit newer than the member holds (its backup
+     * was lost or is stale, or another process uses the key), the member never creates and
+     * reports ALEPH_NOTICE_OWN_NEWER, unless `recover` is 1: then it fetches its newest own
+     * units, takes the newest as own parent and creates only above it. 0: no check (tests,
+     * the simulator's runs without restarts). */
+    int own_check;
+    int recover;
+
     /* Optional signature checker, e.g. a cache shared by simulated members or a check done
      * earlier on a worker thread. NULL: libsodium's Ed25519 verification. Must return 1 for
      * a valid signature, 0 otherwise. */
@@ -162,6 +172,11 @@ typedef enum aleph_notice_kind {
     ALEPH_NOTICE_FORK = 2,         /* creator was found forking (round of the proof) */
     ALEPH_NOTICE_DROPPED = 3,      /* input rejected; reason in `reason` */
     ALEPH_NOTICE_HALT = 4,         /* a round had every candidate decided 0: > f faulty */
+    /* own_check: peer `peer` holds an own unit of `round`, newer than any this member holds;
+     * the member will not create (restart with recover to continue above it). */
+    ALEPH_NOTICE_OWN_NEWER = 5,
+    /* own_check passed: creating may start; `round` is the next own round. */
+    ALEPH_NOTICE_OWN_CHECKED = 6,
 } aleph_notice_kind;
 
 typedef struct aleph_notice {
@@ -173,13 +188,18 @@ typedef struct aleph_notice {
     uint8_t hash[ALEPH_HASH_BYTES];
 } aleph_notice;
 
-/* What a step asks the caller to do, in this order: append `persist` to the backup and make
- * it durable, then send `messages`, then deliver `batches` to the output, then log
- * `notices`, then call aleph_member_step() with a TICK at `wake_at_ms` at the latest.
+/* What a step asks the caller to do, in this order: append `persist` to the backup (every
+ * unit that entered the DAG, in DAG order: parents before children), and when
+ * `persist_before_send` is 1 (the step created an own unit) make it durable before sending
+ * any message of this or a later update; then send `messages`, then deliver `batches` to the
+ * output, then log `notices`, then call aleph_member_step() with a TICK at `wake_at_ms` at
+ * the latest. Other units' records may become durable later, with the next own unit's
+ * (the backup is one append-only log, so a durable own unit implies its parents are).
  * All memory is owned by the member and stays valid until the next call into it. */
 typedef struct aleph_update {
     const aleph_blob *persist;
     size_t persist_len;
+    int persist_before_send;
     const aleph_outgoing *messages;
     size_t messages_len;
     const aleph_batch *batches;
@@ -207,10 +227,20 @@ typedef enum aleph_submit_status {
     ALEPH_SUBMIT_OK = 0,
     ALEPH_SUBMIT_POOL_FULL = 1, /* back-pressure: try again later */
     ALEPH_SUBMIT_TOO_LARGE = 2, /* over tx_bytes_max, or empty */
+    ALEPH_SUBMIT_HALTED = 3,    /* the member creates no more units: it would never be ordered */
 } aleph_submit_status;
 
 /* Adds a transaction to the local pool; it goes into a later own unit. */
 aleph_submit_status aleph_member_submit(aleph_member *m, const uint8_t *tx, size_t len);
+
+/* Restart: feeds one unit of the member's own backup, in the order the units were persisted
+ * (parents before children), before the first step. The unit is checked like one from the
+ * network (encoding, session, hash, signature, every parent already restored, control hash)
+ * and enters the DAG without being persisted again; an own unit moves the member's own round
+ * up to it. The next step orders what the restored DAG decides, from the first batch on (the
+ * caller skips the batches it already delivered). Returns NULL when the unit entered the DAG
+ * (or was there already), else a static reason: the backup is then not usable as it is. */
+const char *aleph_member_restore(aleph_member *m, const uint8_t *unit, size_t len);
 
 typedef struct aleph_member_stats {
     uint64_t units_created;
@@ -233,6 +263,8 @@ typedef struct aleph_member_stats {
     uint32_t round_created; /* highest own round created (or -1 cast: none) */
     uint32_t round_ordered; /* round of the last head (UINT32_MAX: none yet) */
     uint64_t dag_units;     /* units in the DAG now */
+    uint64_t units_restored; /* through aleph_member_restore */
+    int own_check_waiting;   /* own_check: still waiting for answers (creates nothing) */
 } aleph_member_stats;
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);

@@ -48,6 +48,8 @@ static void expected(const opt_spec *s, char *out, size_t cap)
         snprintf(out, cap, "a whole number from %.0f to %.0f", s->min, s->max);
     } else if (s->kind == OPT_DOUBLE) {
         snprintf(out, cap, "a number from %g to %g", s->min, s->max);
+    } else if (s->kind == OPT_FLAG) {
+        snprintf(out, cap, "true or false");
     } else {
         snprintf(out, cap, "a string");
     }
@@ -58,6 +60,10 @@ static int set_text(const opt_spec *s, void *target, const char *text)
 {
     if (s->kind == OPT_STRING) {
         *(const char **)field(target, s) = text;
+        return 0;
+    }
+    if (s->kind == OPT_FLAG) {
+        *(int *)field(target, s) = 1;
         return 0;
     }
     if (s->kind == OPT_CHOICE) {
@@ -89,7 +95,9 @@ int opts_parse(const opt_spec *table, void *target, const char *cmd, int argc, c
     int n = 0;
     for (; table[n].name; n++) {
         if (n == OPTS_MAX) abort(); /* a programming error: the table is static */
-        longopts[n] = (struct option){table[n].name, required_argument, NULL, OPT_FIRST + n};
+        longopts[n] = (struct option){table[n].name,
+                                      table[n].kind == OPT_FLAG ? no_argument : required_argument,
+                                      NULL, OPT_FIRST + n};
     }
     longopts[n] = (struct option){"help", no_argument, NULL, OPT_HELP};
     longopts[n + 1] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
@@ -154,6 +162,11 @@ static int set_json(const opt_spec *s, void *target, json_t *v)
         return 0;
     }
     if (s->kind == OPT_CHOICE) return json_is_string(v) ? set_text(s, target, json_string_value(v)) : -1;
+    if (s->kind == OPT_FLAG) {
+        if (!json_is_boolean(v)) return -1;
+        *(int *)field(target, s) = json_is_true(v);
+        return 0;
+    }
     if (is_integer_kind(s->kind)) {
         if (!json_is_integer(v)) return -1;
         json_int_t x = json_integer_value(v);
@@ -246,6 +259,7 @@ json_t *opts_to_json(const opt_spec *table, const void *target)
         case OPT_SIZE: v = json_integer((json_int_t) * (const size_t *)f); break;
         case OPT_INT: v = json_integer(*(const int *)f); break;
         case OPT_DOUBLE: v = json_real(*(const double *)f); break;
+        case OPT_FLAG: v = json_boolean(*(const int *)f); break;
         case OPT_CHOICE:
             for (int c = 0; s->choices[c]; c++)
                 if (s->choice_values[c] == *(const int *)f) v = json_string(s->choices[c]);

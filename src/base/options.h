@@ -19,6 +19,7 @@ typedef enum opt_kind {
     OPT_INT,    /* int, from min to max */
     OPT_DOUBLE, /* double */
     OPT_CHOICE, /* int: one of choices[] (names), stored as choice_values[] */
+    OPT_FLAG,   /* int: 1 when the flag is given (no value); a boolean in JSON */
 } opt_kind;
 
 typedef struct opt_spec {

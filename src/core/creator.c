@@ -79,6 +79,7 @@ static int idle(const aleph_member *m)
 uint64_t creator_wake_ms(const aleph_member *m)
 {
     if (m->halted || m->cfg.observer) return UINT64_MAX;
+    if (own_check_blocks(m)) return UINT64_MAX;
     if (m->cfg.rounds_max && m->own_round >= (int32_t)m->cfg.rounds_max) return UINT64_MAX;
     if (m->own_round < 0) return m->now_ms;
     uint32_t prev = (uint32_t)m->own_round, possible;
@@ -169,10 +170,10 @@ static void create(aleph_member *m, uint32_t round)
         return;
     }
     m->own_last = own->id;
-    /* The caller performs `persist` before `messages`: never sent before it is durable. */
-    if (outbox_persist(&m->out, own->bytes, len) != 0 ||
-        outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, own->bytes, len) != 0)
-        return;
+    /* The DAG put it among the step's persists; the caller makes them durable before it
+     * sends `messages`: never sent before it is durable. */
+    m->out.persist_own = 1;
+    if (outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, own->bytes, len) != 0) return;
     m->own_round = (int32_t)round;
     m->own_created_ms = m->now_ms;
     m->quorum_seen_ms = 0;

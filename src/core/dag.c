@@ -178,6 +178,10 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
         .kind = ALEPH_NOTICE_UNIT_ADDED, .creator = u->creator, .round = u->round, .peer = NONE};
     memcpy(n.hash, hash, 32);
     outbox_notice(&m->out, &n);
+    /* Every unit goes to the backup in DAG order, so that a restart can rebuild the DAG from
+     * it alone (parents before children); an own unit must be durable before it is sent. */
+    if (!m->restoring) outbox_persist(&m->out, u->bytes, u->len);
+    if (u->creator == m->secret.index) own_unit_recovered(m, u);
     return u;
 oom:
     if (u) {
@@ -186,6 +190,12 @@ oom:
         free(u);
     }
     return NULL;
+}
+
+unit *dag_add_resolved(aleph_member *m, const unit_wire *w, const uint8_t *data,
+                       const uint8_t hash[32], const uint32_t *parent_ids)
+{
+    return add_unit(m, w, data, hash, parent_ids);
 }
 
 /* Resolves the parent slots of a checked unit against the DAG. On RESOLVE_MISSING, records in
@@ -428,7 +438,7 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
         return;
     }
     if (w.creator == m->secret.index && !m->cfg.observer &&
-        (int64_t)w.round > (int64_t)m->own_round) {
+        (int64_t)w.round > (int64_t)m->own_round && !(m->own_check && m->cfg.recover)) {
         /* Our key signed a unit this process did not make: a lost backup or a second
          * process with our key. Creating further units could equivocate. */
         m->halted = 1;

@@ -151,6 +151,7 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
         goto oom;
     if (dag_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0) goto oom;
     if (hashmap_init(&m->requests.by_key, 64) != 0) goto oom;
+    if (own_check_init(m) != 0) goto oom;
     return m;
 oom:
     aleph_member_free(m);
@@ -175,6 +176,7 @@ void aleph_member_free(aleph_member *m)
     free(m->highest_reply_ms);
     free(m->lag_ms);
     free(m->highest_answer_ms);
+    free(m->own_answered);
     free(m->payload_buf);
     free(m->unit_buf);
     sodium_memzero(&m->secret, sizeof m->secret);
@@ -196,6 +198,10 @@ static void take_message(aleph_member *m, const aleph_event *ev)
     }
     if (msg.type == MSG_UNIT)
         dag_receive_unit(m, msg.body, msg.body_len, ev->from);
+    else if (msg.type == MSG_OWN_QUERY)
+        own_check_query(m, ev->from);
+    else if (msg.type == MSG_OWN_ANSWER)
+        own_check_answer(m, ev->from, &msg);
     else
         sync_receive(m, ev->from, &msg);
 }
@@ -206,17 +212,22 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
     if (ev->now_ms > m->now_ms) m->now_ms = ev->now_ms;
     uint64_t units_before = m->stats.units_added;
     if (ev->kind == ALEPH_EVENT_MESSAGE) take_message(m, ev);
+    own_check_tick(m);
     creator_try(m);
     /* Heads depend on the DAG alone (coin values too): only a grown DAG can move them. */
-    if (m->stats.units_added != units_before) ordering_advance(m);
+    if (m->stats.units_added != units_before || m->restored_dirty) ordering_advance(m);
+    m->restored_dirty = 0;
     sync_tick(m);
     outbox_finish(&m->out, up);
-    uint64_t wake = creator_wake_ms(m), sync_at = sync_wake_ms(m);
+    uint64_t wake = creator_wake_ms(m), sync_at = sync_wake_ms(m), own_at = own_check_wake_ms(m);
     up->wake_at_ms = wake < sync_at ? wake : sync_at;
+    if (own_at < up->wake_at_ms) up->wake_at_ms = own_at;
 }
 
 aleph_submit_status aleph_member_submit(aleph_member *m, const uint8_t *tx, size_t len)
 {
+    /* A halted member creates no more units: a pooled transaction would never be ordered. */
+    if (m->halted) return ALEPH_SUBMIT_HALTED;
     aleph_submit_status s = pool_add(&m->pool, tx, len, m->cfg.tx_bytes_max);
     return s;
 }
@@ -228,6 +239,7 @@ void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out)
     out->pool_bytes = m->pool.used;
     out->units_pending = m->pending.len;
     out->dag_units = m->dag.units_len;
+    out->own_check_waiting = m->own_check;
 }
 
 int aleph_payload_next(const uint8_t *payload, size_t len, size_t *offset, const uint8_t **tx,

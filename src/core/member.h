@@ -159,6 +159,7 @@ typedef struct outbox {
         size_t off, len;
     } * persists;
     size_t persists_len, persists_cap;
+    int persist_own; /* an own unit is among the persists */
     aleph_outgoing *out_msgs;
     aleph_blob *out_persists;
     size_t out_cap_msgs, out_cap_persists;
@@ -195,6 +196,15 @@ struct aleph_member {
 
     tx_pool pool;
 
+    /* restart (restore.c) */
+    int restoring;     /* units come from the own backup: not persisted again */
+    int restored_dirty; /* restored units not yet looked at by ordering */
+    int own_check;     /* own_check: 1 while waiting for peers' answers */
+    uint8_t *own_answered;     /* per peer: answered the own query */
+    uint32_t own_answers;
+    uint32_t own_seen_plus1;   /* highest own round a peer showed + 1 */
+    uint64_t own_query_next_ms;
+
     /* creator */
     int32_t own_round; /* highest own round created, -1 before the first */
     uint32_t own_last; /* unit id of the last own unit, NONE before the first */
@@ -225,6 +235,10 @@ unit *dag_find(const aleph_member *m, const uint8_t hash[32]);
 uint32_t dag_first_in_slot(const aleph_member *m, uint32_t creator, uint32_t round);
 /* Takes a unit from the network (or from the own creator when own = 1). */
 void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t from);
+/* Stores a checked unit whose parent ids (`members` entries) are resolved; persisted unless
+ * it is being restored. */
+unit *dag_add_resolved(aleph_member *m, const unit_wire *w, const uint8_t *data,
+                       const uint8_t hash[32], const uint32_t *parent_ids);
 /* Adds an own, freshly created unit; it is valid by construction. */
 unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_t hash[32]);
 /* A PARENTS answer arrived for a pending unit. */
@@ -278,6 +292,17 @@ int outbox_persist(outbox *o, const uint8_t *data, size_t len);
 void outbox_notice(outbox *o, const aleph_notice *n);
 aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len);
 void outbox_finish(outbox *o, aleph_update *up);
+
+/* restore.c */
+int own_check_init(aleph_member *m);
+/* 1 while the own check forbids creating. */
+int own_check_blocks(const aleph_member *m);
+void own_check_tick(aleph_member *m);
+uint64_t own_check_wake_ms(const aleph_member *m);
+/* An own unit entered the DAG from the backup or, while recovering, from a peer. */
+void own_unit_recovered(aleph_member *m, const unit *u);
+void own_check_query(aleph_member *m, uint32_t from);
+void own_check_answer(aleph_member *m, uint32_t from, const void *msg);
 
 /* member.c */
 void member_drop(aleph_member *m, uint32_t peer, const char *reason);

@@ -25,6 +25,7 @@ const char *message_decode(const uint8_t *data, size_t len, uint32_t members, me
     out->body_len = 0;
     out->count = 0;
     out->items = NULL;
+    out->own_plus1 = out->rounds_plus1 = 0;
     switch (data[0]) {
     case MSG_UNIT:
         out->body = data + 1;
@@ -47,6 +48,17 @@ const char *message_decode(const uint8_t *data, size_t len, uint32_t members, me
                 return "highest round out of range";
         return NULL;
     }
+    case MSG_OWN_QUERY: return r.left == 0 ? NULL : "trailing bytes after own query";
+    case MSG_OWN_ANSWER:
+        out->own_plus1 = reader_u32(&r);
+        out->rounds_plus1 = reader_u32(&r);
+        if (r.failed) return "truncated own answer";
+        if (out->own_plus1 > (uint32_t)ALEPH_ROUND_MAX + 1u ||
+            out->rounds_plus1 > (uint32_t)ALEPH_ROUND_MAX + 1u)
+            return "own answer round out of range";
+        out->body = data + (len - r.left);
+        out->body_len = r.left;
+        return NULL;
     default: return "unknown message type";
     }
 }

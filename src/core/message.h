@@ -7,6 +7,9 @@
  *   PARENTS         32-byte unit hash, u16 n <= members, n x 32-byte parent hash (creator order)
  *   REQUEST_HASHES  u16 n <= MSG_LIST_MAX, n x 32-byte unit hash
  *   HIGHEST         u16 n == members, n x u32 (highest round held + 1; 0: none)
+ *   OWN_QUERY       nothing: "what is the newest unit of mine you hold?" (restart)
+ *   OWN_ANSWER      u32 the asker's highest round held + 1 (0: none), u32 the highest round
+ *                   held of anyone + 1, then the asker's newest unit held, or nothing
  */
 #ifndef ALEPH_MESSAGE_H
 #define ALEPH_MESSAGE_H
@@ -21,16 +24,19 @@ enum message_type {
     MSG_PARENTS = 4,
     MSG_REQUEST_HASHES = 5,
     MSG_HIGHEST = 6,
+    MSG_OWN_QUERY = 7,
+    MSG_OWN_ANSWER = 8,
 };
 
 #define MSG_LIST_MAX 256u
 
 typedef struct message {
     enum message_type type;
-    const uint8_t *body; /* UNIT: the unit; PARENTS: the unit hash */
+    const uint8_t *body; /* UNIT: the unit; PARENTS: the unit hash; OWN_ANSWER: a unit or empty */
     size_t body_len;
     uint32_t count;       /* list length */
     const uint8_t *items; /* list entries, validated for size */
+    uint32_t own_plus1, rounds_plus1; /* OWN_ANSWER */
 } message;
 
 /* Returns NULL when valid, or a static reason. */

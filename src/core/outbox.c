@@ -22,6 +22,7 @@ void outbox_reset(outbox *o)
     o->arena_len = 0;
     o->msgs_len = 0;
     o->persists_len = 0;
+    o->persist_own = 0;
     o->batches_len = 0;
     o->ordered_len = 0;
     o->notices_len = 0;
@@ -133,6 +134,7 @@ void outbox_finish(outbox *o, aleph_update *up)
         }
         up->persist = o->out_persists;
         up->persist_len = o->persists_len;
+        up->persist_before_send = o->persist_own;
     }
     for (size_t i = 0; i < o->batches_len; i++)
         o->batches[i].units = o->ordered + o->batch_first[i];

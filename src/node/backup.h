@@ -1,15 +1,30 @@
-/* The member's backup (DATA_DIR/backup.bin): every own unit, appended as u32 little-endian
- * length + the unit's bytes and made durable (fdatasync) before the unit is sent anywhere.
+/* The member's backup: DATA_DIR/backup-EPOCH.bin (EPOCH a decimal u32; 0 until epochs), one
+ * append-only log per epoch, little-endian:
+ *
+ *   header (40 bytes): "ALEPHBK1" | u32 format version (1) | u32 member index |
+ *                      u64 committee session | u32 epoch | u64 epoch session |
+ *                      u32 checksum of the 36 bytes before it
+ *   record:            u32 body length | u32 checksum | u8 kind | body
+ *
+ * A checksum is the first 4 bytes (little-endian) of BLAKE2b-256 over the record's length,
+ * kind and body (the header's: over its first 36 bytes). Kinds: UNIT (a unit's bytes: every
+ * unit the member added to its DAG, in DAG order, parents before children) and EPOCH_CARRY
+ * (room for epochs: own transactions carried into the epoch). Readers skip kinds they do not
+ * know only when told to; today they refuse them.
  *
  * Writing and syncing happen on a libuv worker thread so that the event loop never waits for
  * the disk (a sync can take tens of milliseconds while other files are being written back).
  * Persists submitted while a sync is running are written together by the next one (group
- * commit). The node holds back every message it produces after a persist until that persist
- * is durable (node.c), which keeps "durable before sent" without blocking the loop.
+ * commit). The node holds back every message it produces after a persist that holds an own
+ * unit until that persist is durable (node.c), which keeps "durable before sent" without
+ * blocking the loop. A new file is created with its header, fsynced, and the data dir is
+ * fsynced too, so that the file's directory entry survives a power loss.
  *
- * Restart from the backup is not implemented yet (the core has no way to load one), so a
- * node refuses to start on a non-empty backup: starting afresh with the same key could sign
- * a second unit for a round it already signed, which is a fork. */
+ * Reading: a truncated last record (power loss mid-write), or a last record whose checksum
+ * fails and that ends exactly at the end of the file (a torn write), is cut off with
+ * ftruncate and reported; a bad record anywhere else is an error naming the file and the
+ * byte offset, never skipped. A record that was never completely written was never synced,
+ * so no unit in it was ever sent. */
 #ifndef ALEPH_NODE_BACKUP_H
 #define ALEPH_NODE_BACKUP_H
 
@@ -18,6 +33,40 @@
 #include <uv.h>
 
 #include "aleph/aleph.h"
+
+#define BACKUP_MAGIC "ALEPHBK1"
+#define BACKUP_VERSION 1u
+#define BACKUP_HEADER_BYTES 40u
+#define BACKUP_RECORD_HEADER_BYTES 9u
+#define BACKUP_RECORD_BYTES_MAX (ALEPH_MESSAGE_BYTES_MAX)
+
+enum backup_kind { BACKUP_UNIT = 1, BACKUP_EPOCH_CARRY = 2 };
+
+typedef struct backup_header {
+    uint32_t version, member, epoch;
+    uint64_t session, epoch_session;
+} backup_header;
+
+/* One record read back; returns 0, or -1 with a reason in err (the reader adds the file and
+ * the offset). */
+typedef int (*backup_record_fn)(void *ctx, uint8_t kind, const uint8_t *body, size_t len,
+                                char *err, size_t cap);
+
+typedef struct backup_read_info {
+    uint64_t records, bytes;     /* complete records read (bytes: the file after the cut) */
+    int cut;                     /* a torn tail was cut off */
+    uint64_t cut_offset, cut_bytes;
+} backup_read_info;
+
+/* Reads DATA_DIR's backup file at path: checks its header against `expect` (member and
+ * committee session; a file of another member or committee is refused with one line), then
+ * hands every record to fn in order. Returns 1 when there is no file (or an empty one): a
+ * first start; 0 when read; -1 with err set otherwise. */
+int backup_read(const char *path, const backup_header *expect, backup_record_fn fn, void *ctx,
+                backup_read_info *info, char *err, size_t cap);
+
+/* The checksum of a record (length, kind, body). */
+uint32_t backup_record_checksum(uint32_t len, uint8_t kind, const uint8_t *body);
 
 typedef void (*backup_durable_fn)(void *ctx, uint64_t durable_seq);
 typedef void (*backup_failed_fn)(void *ctx, int err);
@@ -46,10 +95,14 @@ typedef struct backup_file {
     int failed;
 } backup_file;
 
-int backup_open(backup_file *b, const char *path, char *err, size_t cap);
+/* Opens the backup for appending; creates it with its header when it does not exist (or is
+ * empty), fsyncs it and the directory `dir` that holds it. Call backup_read first on an
+ * existing file: it cuts a torn tail. */
+int backup_open(backup_file *b, const char *dir, const char *path, const backup_header *h,
+                char *err, size_t cap);
 void backup_start(backup_file *b, uv_loop_t *loop, backup_durable_fn on_durable,
                   backup_failed_fn on_failed, void *ctx);
-/* Copies the blobs for writing; returns the persist's sequence number (durable once
+/* Copies the blobs for writing as UNIT records; returns the persist's sequence number (durable once
  * on_durable reports a number at least as high). */
 uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n);
 /* Whether a write is still going on (the loop keeps running until it ends). */

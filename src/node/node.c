@@ -21,6 +21,7 @@
 #include "output.h"
 #include "net/peer.h"
 #include "base/util.h"
+#include "restart.h"
 
 #define CREATED_RING 4096u
 
@@ -58,6 +59,8 @@ typedef struct node {
     size_t held_head, held_len, held_cap;
     uint64_t hold_until;           /* persist sequence the next message must wait for */
     uint64_t held_total, held_max;
+    uint64_t batches_seen;         /* ordered since start, the re-derived ones included */
+    restart_info restart;
     char data_dir[4096];
 } node;
 
@@ -103,11 +106,43 @@ static void log_notice(node *nd, const aleph_notice *n)
                  reason);
         break;
     }
+    case ALEPH_NOTICE_OWN_NEWER:
+        log_line(&nd->log, LOG_ERROR, "own_unit_newer", "\"round\":%u,\"peer\":%u", n->round,
+                 n->peer);
+        fprintf(stderr,
+                "aleph node: refusing to create units: member %u holds a unit of round %u signed "
+                "by this key, newer than this data dir holds (the backup was lost or is stale, "
+                "or another process uses this key); stop any other process with this key, then "
+                "restart with --recover to fetch it and continue above it\n",
+                n->peer, n->round);
+        node_stop(nd, 1);
+        break;
+    case ALEPH_NOTICE_OWN_CHECKED:
+        log_line(&nd->log, LOG_INFO, "own_check_passed", "\"next_round\":%u", n->round);
+        break;
     }
+}
+
+/* 1 when the batch is one the output file already holds (a restart orders them again). */
+static int already_output(node *nd, const aleph_batch *b)
+{
+    uint64_t index = nd->batches_seen++;
+    if (index >= nd->output.resumed_batches) return 0;
+    if (index + 1 == nd->output.resumed_batches &&
+        (b->round != nd->output.last_head_round ||
+         memcmp(b->head_hash, nd->output.last_head_hash, 32) != 0)) {
+        /* Cannot happen while ordering is deterministic and the backup is this member's. */
+        log_line(&nd->log, LOG_ERROR, "output_mismatch",
+                 "\"batch\":%" PRIu64 ",\"round\":%u,\"file_round\":%u", index, b->round,
+                 nd->output.last_head_round);
+        node_stop(nd, 1);
+    }
+    return 1;
 }
 
 static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint64_t real_ns)
 {
+    if (already_output(nd, b)) return;
     output_batch(&nd->output, b, real_ns);
     client_port_publish(&nd->clients, b);
     uint64_t txs = 0;
@@ -205,7 +240,12 @@ static void on_backup_failed(void *ctx, int err)
 
 static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms)
 {
-    if (up->persist_len) nd->hold_until = backup_submit(&nd->backup, up->persist, up->persist_len);
+    if (up->persist_len) {
+        uint64_t seq = backup_submit(&nd->backup, up->persist, up->persist_len);
+        /* Only an own unit must be durable before anything is sent after it; other units'
+         * records become durable with the next sync. */
+        if (up->persist_before_send) nd->hold_until = seq;
+    }
     for (size_t i = 0; i < up->messages_len; i++) {
         const aleph_outgoing *m = &up->messages[i];
         if (m->len == 0) continue;
@@ -221,7 +261,7 @@ static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms)
     }
     if (up->batches_len) {
         uint64_t real_ns = clock_real_ns();
-        for (size_t i = 0; i < up->batches_len; i++)
+        for (size_t i = 0; i < up->batches_len && !nd->stopping; i++)
             deliver_batch(nd, &up->batches[i], now_ms, real_ns);
         if (output_flush(&nd->output) != 0) {
             log_line(&nd->log, LOG_ERROR, "output_failed", "\"error\":\"%s\"",
@@ -293,7 +333,7 @@ static void on_peer_message(void *ctx, uint32_t from, const uint8_t *data, size_
 static aleph_submit_status on_submit(void *ctx, const uint8_t *tx, size_t len)
 {
     node *nd = ctx;
-    if (nd->stopping) return ALEPH_SUBMIT_POOL_FULL;
+    if (nd->stopping) return ALEPH_SUBMIT_HALTED;
     return aleph_member_submit(nd->member, tx, len);
 }
 
@@ -470,6 +510,8 @@ static int prepare(node *nd, char *err, size_t cap)
     if (o->candidate_wait_ms >= 0) cfg->candidate_wait_ms_max = (uint32_t)o->candidate_wait_ms;
     if (o->anti_entropy_ms > 0) cfg->anti_entropy_ms = (uint32_t)o->anti_entropy_ms;
     cfg->rounds_max = o->rounds_max;
+    cfg->own_check = 1; /* on a first start too: a wiped data dir looks like one */
+    cfg->recover = o->recover;
     randombytes_buf(&cfg->rng_seed, sizeof cfg->rng_seed); /* local choices only */
     const char *merr = NULL;
     nd->member = aleph_member_new(cfg, &nd->secret, &merr);
@@ -482,8 +524,14 @@ static int prepare(node *nd, char *err, size_t cap)
     if (o->log_path) snprintf(path, sizeof path, "%s", o->log_path);
     else snprintf(path, sizeof path, "%s/node.log", nd->data_dir);
     if (log_open(&nd->log, path, me, o->log_level, err, cap) != 0) return -1;
-    snprintf(path, sizeof path, "%s/backup.bin", nd->data_dir);
-    if (backup_open(&nd->backup, path, err, cap) != 0) return -1;
+    uint32_t epoch;
+    restart_backup_path(nd->data_dir, path, sizeof path, &epoch);
+    if (restart_restore(nd->member, path, me, nd->committee.session, &nd->restart, err, cap) != 0)
+        return -1;
+    nd->restart.epoch = epoch;
+    backup_header bh = {.member = me, .session = nd->committee.session, .epoch = epoch,
+                        .epoch_session = nd->committee.session};
+    if (backup_open(&nd->backup, nd->data_dir, path, &bh, err, cap) != 0) return -1;
     snprintf(path, sizeof path, "%s/output.bin", nd->data_dir);
     if (output_open(&nd->output, path, me, nd->committee.session, err, cap) != 0) return -1;
     return 0;
@@ -541,6 +589,20 @@ static int start(node *nd, char *err, size_t cap)
              nd->committee.size, nd->committee.session, coin_mode_name(nd->committee.coin_mode),
              nd->net.listen_desc, cport, dir_esc, nd->cfg.round_delay_ms_min,
              nd->cfg.unit_bytes_max, (int)getpid());
+    const restart_info *ri = &nd->restart;
+    log_line(&nd->log, LOG_INFO, ri->restarted ? "restored" : "first_start",
+             "\"epoch\":%u,\"units\":%" PRIu64 ",\"own_round\":%d,\"seconds\":%.3f,"
+             "\"backup_bytes\":%" PRIu64 ",\"backup_cut_bytes\":%" PRIu64
+             ",\"backup_cut_offset\":%" PRIu64 ",\"output_batches\":%" PRIu64
+             ",\"output_cut_bytes\":%" PRIu64 ",\"recover\":%s",
+             ri->epoch, ri->units, ri->own_round, ri->seconds, ri->read.bytes, ri->read.cut_bytes,
+             ri->read.cut_offset, nd->output.resumed_batches, nd->output.resume_cut_bytes,
+             o->recover ? "true" : "false");
+    if (ri->read.cut)
+        fprintf(stderr,
+                "aleph node: the backup's last record was torn (power loss mid-write): cut %" PRIu64
+                " bytes at byte %" PRIu64 "\n",
+                ri->read.cut_bytes, ri->read.cut_offset);
     log_flush(&nd->log);
     aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = node_now_ms(nd)};
     node_step(nd, &ev);

@@ -40,6 +40,7 @@ const opt_spec node_option_table[] = {
     STR("committee", committee_path),
     STR("key", key_path),
     STR("data-dir", data_dir),
+    {"recover", OPT_FLAG, F(recover), 0, 0, NULL, NULL},
     STR("listen", listen),
     STR("client-host", client_host),
     NUM("client-port", OPT_U32, client_port, 0, 65535), /* 0: the committee file's */

@@ -1,6 +1,8 @@
 #include "output.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,52 @@
 #define OUTPUT_BUF_BYTES (64u << 10)
 #define OUTPUT_IOV_MAX 512
 
+static void count_batch(void *ctx, const output_batch_view *b, const output_unit_view *units)
+{
+    (void)units;
+    output_file *o = ctx;
+    o->resumed_batches++;
+    o->last_head_round = b->round;
+    memcpy(o->last_head_hash, b->head_hash, 32);
+}
+
+/* An existing file: checks whose it is, counts its complete batches and cuts what follows
+ * them (a torn tail; the batches are derived again from the DAG and written anew). */
+static int resume(output_file *o, const char *path, uint32_t member, uint64_t session,
+                  uint64_t size, char *err, size_t cap)
+{
+    output_tail t;
+    if (output_tail_open(&t, path) != 0) {
+        snprintf(err, cap, "cannot read output file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    long got = output_tail_poll(&t, count_batch, o);
+    if (t.header_done && (t.member != member || t.session != session)) {
+        snprintf(err, cap,
+                 "%s belongs to member %u of committee %016" PRIx64 ", not to member %u of "
+                 "committee %016" PRIx64 ": use this member's own --data-dir",
+                 path, t.member, t.session, member, session);
+        output_tail_close(&t);
+        return -1;
+    }
+    if (!t.header_done && size >= OUTPUT_FILE_HEADER_BYTES) {
+        snprintf(err, cap, "%s is not an aleph output file: move it away", path);
+        output_tail_close(&t);
+        return -1;
+    }
+    uint64_t keep = t.header_done ? t.consumed : 0;
+    o->resume_corrupt = got < 0;
+    output_tail_close(&t);
+    if (keep < size) {
+        o->resume_cut_bytes = size - keep;
+        if (ftruncate(o->fd, (off_t)keep) != 0) {
+            snprintf(err, cap, "cannot cut the torn tail of %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    return keep == 0 ? 1 : 0;
+}
+
 int output_open(output_file *o, const char *path, uint32_t member, uint64_t session, char *err,
                 size_t cap)
 {
@@ -22,13 +70,14 @@ int output_open(output_file *o, const char *path, uint32_t member, uint64_t sess
         return -1;
     }
     struct stat st;
+    int fresh = 1;
     if (fstat(o->fd, &st) == 0 && st.st_size > 0) {
-        snprintf(err, cap,
-                 "%s holds the output of an earlier run; use another --data-dir (restart from a "
-                 "backup is not supported yet)",
-                 path);
-        close(o->fd);
-        return -1;
+        fresh = resume(o, path, member, session, (uint64_t)st.st_size, err, cap);
+        if (fresh < 0) {
+            close(o->fd);
+            o->fd = -1;
+            return -1;
+        }
     }
     o->cap = OUTPUT_BUF_BYTES;
     o->buf = malloc(o->cap);
@@ -38,6 +87,7 @@ int output_open(output_file *o, const char *path, uint32_t member, uint64_t sess
         close(o->fd);
         return -1;
     }
+    if (!fresh) return 0;
     memcpy(o->buf, OUTPUT_MAGIC, 8);
     le32_put(o->buf + 8, 1);
     le32_put(o->buf + 12, member);

@@ -35,9 +35,19 @@ typedef struct output_file {
     uint64_t batches, units, bytes;
     int failed;          /* a write failed: errno_saved tells why */
     int errno_saved;
+    /* restart: what the file held when opened */
+    uint64_t resumed_batches;     /* complete batches: the node skips that many */
+    uint32_t last_head_round;
+    uint8_t last_head_hash[32];   /* of the last of them, to check the re-derived one */
+    uint64_t resume_cut_bytes;    /* a torn tail cut off */
+    int resume_corrupt;           /* what was cut did not parse (not only incomplete) */
 } output_file;
 
-/* Creates (or refuses a non-empty) output file and writes its header. */
+/* Creates the output file with its header, or continues an existing one of the same member
+ * and committee (a restart): its complete batches are counted (resumed_batches) and a torn
+ * tail is cut; a file of another member or committee is refused with one line. Batches are
+ * numbered from 0 in file order; a restarted node skips the first resumed_batches batches
+ * the restored member orders again. */
 int output_open(output_file *o, const char *path, uint32_t member, uint64_t session, char *err,
                 size_t cap);
 /* Appends one batch: headers are gathered in a buffer and written with the payloads, which

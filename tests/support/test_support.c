@@ -68,6 +68,20 @@ void ts_log_take(ts_log *log, const aleph_update *up)
         if (up->notices[i].kind == ALEPH_NOTICE_DROPPED) log->dropped++;
         if (up->notices[i].kind == ALEPH_NOTICE_FORK) log->forks++;
         if (up->notices[i].kind == ALEPH_NOTICE_HALT) log->halts++;
+        if (up->notices[i].kind == ALEPH_NOTICE_OWN_NEWER) log->own_newer++;
+        if (up->notices[i].kind == ALEPH_NOTICE_OWN_CHECKED) log->own_checked++;
+    }
+    for (size_t i = 0; i < up->persist_len; i++) {
+        const aleph_blob *b = &up->persist[i];
+        log->persisted = grow(log->persisted, &log->persisted_cap, log->persisted_len + 4 + b->len, 1);
+        uint8_t *p = log->persisted + log->persisted_len;
+        p[0] = (uint8_t)b->len;
+        p[1] = (uint8_t)(b->len >> 8);
+        p[2] = (uint8_t)(b->len >> 16);
+        p[3] = (uint8_t)(b->len >> 24);
+        memcpy(p + 4, b->data, b->len);
+        log->persisted_len += 4 + b->len;
+        log->persists++;
     }
 }
 
@@ -77,6 +91,7 @@ void ts_log_free(ts_log *log)
     free(log->batch_rounds);
     free(log->batch_depths);
     free(log->heads);
+    free(log->persisted);
     memset(log, 0, sizeof *log);
 }
 

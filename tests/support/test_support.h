@@ -31,7 +31,10 @@ typedef struct ts_log {
     uint32_t *batch_depths;
     uint8_t (*heads)[32];
     size_t batches_len, batches_cap;
-    size_t dropped, forks, halts;
+    size_t dropped, forks, halts, own_newer, own_checked;
+    /* every persisted blob, as u32 little-endian length + bytes (a backup's units) */
+    uint8_t *persisted;
+    size_t persisted_len, persisted_cap, persists;
 } ts_log;
 
 void ts_log_take(ts_log *log, const aleph_update *up);

@@ -1,0 +1,35 @@
+/* Restart of `aleph node` on its data dir: finds the newest backup file, checks that it is
+ * this member's and this committee's, and feeds its units to the member through the core's
+ * restore entry point (aleph_member_restore), before the first step.
+ *
+ * First start or restart is told by the data dir: no backup file (or an empty one) is a first
+ * start. Either way the member runs the own check (aleph_config.own_check) before its first
+ * unit, so that a data dir that was wiped whole, which looks like a first start, still cannot
+ * make it sign a second unit for a round a peer holds (PROTOCOL.md, "Restart"). */
+#ifndef ALEPH_NODE_RESTART_H
+#define ALEPH_NODE_RESTART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aleph/aleph.h"
+#include "backup.h"
+
+typedef struct restart_info {
+    int restarted;          /* a backup was found and restored */
+    uint32_t epoch;         /* of the backup file used */
+    backup_read_info read;
+    uint64_t units;         /* restored */
+    int32_t own_round;      /* highest own round restored, -1 when none */
+    double seconds;
+} restart_info;
+
+/* DATA_DIR/backup-EPOCH.bin with the highest EPOCH, or backup-0.bin when there is none. */
+void restart_backup_path(const char *data_dir, char *path, size_t cap, uint32_t *epoch);
+
+/* Restores `m` from the backup at path; returns 0 (info->restarted says whether there was
+ * anything), or -1 with one line in err. */
+int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
+                    restart_info *info, char *err, size_t cap);
+
+#endif

@@ -39,7 +39,7 @@ static void local_usage(FILE *to)
             "                      of `aleph analyze` (which also draws plots from them)\n"
             "  --coin on|off       threshold coin (default on) or the deterministic schedule\n"
             "  --json              print the summary as one JSON object on stdout\n"
-            "  --round-delay-ms N  minimum time between a member's units (default: node's, 10)\n"
+            "  --round-delay-ms N  minimum time between a member's units (default: node's, 2)\n"
             "  --max-unit-bytes B  payload bytes per unit (default 1048576)\n"
             "  --drain-timeout S   how long to wait after the load for the last transactions\n"
             "                      to be ordered (default 30)\n"

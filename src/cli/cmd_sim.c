@@ -72,7 +72,7 @@ static void usage(FILE *out)
 "  --txs-per-tick K       transactions (16 B: member, sequence, submit time) submitted to\n"
 "                         every live member every 100 virtual ms, until it reaches its\n"
 "                         rounds_max; a forker gets at least 1 [1]\n"
-"  --round-delay-ms MS    members' minimum time between own units [the core's, 10]\n"
+"  --round-delay-ms MS    members' minimum time between own units [the core's, 2]\n"
 "  --parent-wait-ms MS    members' extra wait for more than a quorum of parents [the\n"
 "                         core's, 5]\n"
 "  --candidate-wait-ms MS members' extra wait, after a quorum, for the first candidate of\n"

@@ -75,6 +75,17 @@ static int idle(const aleph_member *m)
     return m->pool.used == 0 && m->dag.unordered_with_payload == 0;
 }
 
+/* The pacing follows the load: the idle pace when no transaction waits anywhere (an empty unit
+ * orders nothing); no delay when a full unit's worth of transactions waits in the pool
+ * (waiting would only add latency, the unit is full anyway); otherwise the minimum delay,
+ * which bounds how many mostly empty units a lightly loaded member makes per second. */
+static uint64_t pace_ms(const aleph_member *m)
+{
+    if (idle(m)) return m->cfg.round_delay_ms_idle;
+    if (m->pool.used >= m->cfg.unit_bytes_max) return 0;
+    return m->cfg.round_delay_ms_min;
+}
+
 /* Earliest time the next own unit may be created, UINT64_MAX when it waits for units. */
 uint64_t creator_wake_ms(const aleph_member *m)
 {
@@ -85,7 +96,7 @@ uint64_t creator_wake_ms(const aleph_member *m)
     uint32_t prev = (uint32_t)m->own_round, possible;
     uint32_t present = usable_creators(m, prev, &possible);
     if (present < m->q) return UINT64_MAX;
-    uint64_t delay = idle(m) ? m->cfg.round_delay_ms_idle : m->cfg.round_delay_ms_min;
+    uint64_t delay = pace_ms(m);
     uint64_t at = m->own_created_ms + delay;
     if (present < possible && m->quorum_seen_ms) {
         uint64_t wait_until = m->quorum_seen_ms + m->cfg.parent_wait_ms_max;

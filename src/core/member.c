@@ -33,7 +33,7 @@ void aleph_config_defaults(aleph_config *cfg)
     cfg->tx_bytes_max = 64u << 10;
     cfg->pool_bytes_max = 64u << 20;
     cfg->pending_units_max = 4096;
-    cfg->round_delay_ms_min = 10;
+    cfg->round_delay_ms_min = 2;
     cfg->round_delay_ms_idle = 500;
     cfg->parent_wait_ms_max = 5;
     cfg->candidate_wait_ms_max = 30;

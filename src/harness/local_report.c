@@ -99,7 +99,7 @@ void local_config(const local_run *r, run_config *c)
     c->tx_size = o->tx_size;
     c->offered_tx_s = o->rate;
     c->duration_s = o->duration_s;
-    c->round_delay_ms = o->round_delay_ms >= 0 ? o->round_delay_ms : 10;
+    c->round_delay_ms = o->round_delay_ms >= 0 ? o->round_delay_ms : 2;
     c->unit_bytes_max = o->unit_bytes_max;
     snprintf(c->coin, sizeof c->coin, "%s", o->coin == ALEPH_COIN_OFF ? "off" : "threshold");
     c->client_id_base = LOCAL_CLIENT_ID_BASE;

@@ -265,6 +265,8 @@ typedef struct aleph_member_stats {
     uint64_t dag_units;     /* units in the DAG now */
     uint64_t units_restored; /* through aleph_member_restore */
     int own_check_waiting;   /* own_check: still waiting for answers (creates nothing) */
+    uint64_t units_shed;    /* ordered units whose encoding and parents were freed */
+    uint64_t shed_bytes;    /* encoding bytes freed by shedding */
 } aleph_member_stats;
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);

@@ -149,7 +149,8 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
         !m->lag_ms || !m->highest_answer_ms || !m->payload_buf || !m->unit_buf)
         goto oom;
-    if (dag_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0) goto oom;
+    if (dag_init(m) != 0 || shed_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0)
+        goto oom;
     if (hashmap_init(&m->requests.by_key, 64) != 0) goto oom;
     if (own_check_init(m) != 0) goto oom;
     return m;
@@ -165,6 +166,7 @@ void aleph_member_free(aleph_member *m)
     ordering_free(m);
     pending_free(m);
     dag_free(m);
+    shed_free(m);
     sync_free(m);
     pool_free(&m->pool);
     outbox_free(&m->out);
@@ -208,7 +210,8 @@ static void take_message(aleph_member *m, const aleph_event *ev)
 
 void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
 {
-    outbox_reset(&m->out);
+    outbox_reset(&m->out); /* the previous update's batches are no longer referenced */
+    shed_pass(m);
     if (ev->now_ms > m->now_ms) m->now_ms = ev->now_ms;
     uint64_t units_before = m->stats.units_added;
     if (ev->kind == ALEPH_EVENT_MESSAGE) take_message(m, ev);

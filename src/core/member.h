@@ -32,8 +32,9 @@ typedef struct unit {
     uint32_t round_pos;   /* index among the units of its round, in arrival order */
     uint32_t fork_next;   /* next unit with the same (creator, round), or NONE */
     uint32_t batch_round; /* round of the head whose batch holds it; NONE while unordered */
-    uint32_t *parents;    /* `members` entries: parent unit id per creator, or NONE */
-    uint8_t *bytes;       /* the encoding, as received or created */
+    uint32_t *parents;    /* `members` entries: parent unit id per creator, or NONE; NULL for
+                             round 0 and once shed (shed.c) */
+    uint8_t *bytes;       /* the encoding, as received or created; NULL once shed */
     uint32_t len;
     uint32_t payload_off;
     uint32_t payload_len;
@@ -172,6 +173,20 @@ typedef struct outbox {
     size_t notices_len, notices_cap;
 } outbox;
 
+/* ---- shedding ordered units (shed.c) ------------------------------------------------------- */
+
+typedef struct shed_queue {
+    uint32_t *ids; /* ordered units of one creator not shed yet, in the order ordered */
+    uint32_t head, len, cap;
+} shed_queue;
+
+typedef struct shed_state {
+    uint32_t *reported;    /* n x n: [peer * n + creator] highest round + 1 the peer holds */
+    uint32_t *held_by_all; /* per creator: lowest report over the peers (self: no bound) */
+    shed_queue *queues;    /* per creator */
+    int pending_pass;      /* something may be sheddable at the next step */
+} shed_state;
+
 /* ---- the member --------------------------------------------------------------------------------
  */
 
@@ -223,6 +238,8 @@ struct aleph_member {
     uint64_t next_anti_entropy_ms;
     uint64_t *highest_reply_ms;  /* per peer: last HIGHEST sent in reply */
     uint64_t *highest_answer_ms; /* per peer: last units sent in answer to its HIGHEST */
+
+    shed_state shed;
 
     outbox out;
     aleph_member_stats stats;
@@ -280,6 +297,16 @@ void pool_free(tx_pool *p);
 aleph_submit_status pool_add(tx_pool *p, const uint8_t *tx, size_t len, size_t tx_bytes_max);
 /* Moves whole transactions into buf (payload format) up to cap bytes; returns bytes used. */
 size_t pool_take(tx_pool *p, uint8_t *buf, size_t cap);
+
+/* shed.c */
+int shed_init(aleph_member *m);
+void shed_free(aleph_member *m);
+/* A peer's HIGHEST message said it holds creator's units below highest_plus1. */
+void shed_peer_reported(aleph_member *m, uint32_t peer, uint32_t creator, uint32_t highest_plus1);
+/* u went into a batch of this step; it may be shed from the next step on. */
+void shed_unit_ordered(aleph_member *m, const unit *u);
+/* Sheds what may go; called at the start of a step, before anything new is ordered. */
+void shed_pass(aleph_member *m);
 
 /* outbox.c */
 void outbox_reset(outbox *o);

@@ -301,6 +301,7 @@ static void emit_batch(aleph_member *m, unit *head, uint32_t depth)
                                       &tx_len) == 1)
                 m->stats.txs_ordered++;
         }
+        shed_unit_ordered(m, u);
     }
     m->stats.units_ordered += len;
     m->stats.batches_ordered++;

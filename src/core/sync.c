@@ -248,6 +248,7 @@ uint64_t sync_wake_ms(const aleph_member *m)
 
 static void send_unit(aleph_member *m, uint32_t to, const unit *u)
 {
+    if (!u->bytes) return; /* shed: every peer reported holding it */
     outbox_send(&m->out, to, MSG_UNIT, u->bytes, u->len);
 }
 
@@ -290,6 +291,7 @@ static void answer_highest(aleph_member *m, uint32_t to, const message *msg)
     int they_have_more = 0;
     for (uint32_t c = 0; c < m->n; c++) {
         uint32_t theirs = message_highest(msg, c), ours = m->dag.highest_plus1[c];
+        shed_peer_reported(m, to, c, theirs);
         if (theirs < ours && theirs < lowest) lowest = theirs;
         if (theirs > ours) they_have_more = 1;
     }

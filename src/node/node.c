@@ -413,7 +413,8 @@ static void log_stats(node *nd, const char *event)
              ",\"messages_in\":%" PRIu64 ",\"messages_dropped\":%" PRIu64 ",\"units_pending\":%" PRIu64
              ",\"pending_evicted\":%" PRIu64 ",\"requests_sent\":%" PRIu64 ",\"forks_detected\":%" PRIu64
              ",\"coin_shares_invalid\":%" PRIu64 ",\"pool_txs\":%" PRIu64 ",\"pool_bytes\":%" PRIu64
-             ",\"dag_units\":%" PRIu64 "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
+             ",\"dag_units\":%" PRIu64 ",\"units_shed\":%" PRIu64 ",\"shed_bytes\":%" PRIu64
+             "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
              "\"held_max\":%zu,\"output_bytes\":%" PRIu64
              ",\"consensus_latency_ms_mean\":%.1f",
@@ -427,7 +428,8 @@ static void log_stats(node *nd, const char *event)
              cc->subscribers_dropped, ms.units_created, ms.units_added, ms.units_ordered,
              ms.batches_ordered, ms.txs_ordered, ms.messages_in, ms.messages_dropped,
              ms.units_pending, ms.pending_evicted, ms.requests_sent, ms.forks_detected,
-             ms.coin_shares_invalid, ms.pool_txs, ms.pool_bytes, ms.dag_units, nd->steps,
+             ms.coin_shares_invalid, ms.pool_txs, ms.pool_bytes, ms.dag_units, ms.units_shed, ms.shed_bytes,
+             nd->steps,
              (double)nd->step_ns / 1e6, nd->backup.syncs, (double)nd->backup.sync_ns_max / 1e6,
              nd->backup.syncs ? (double)nd->backup.sync_ns_total / 1e6 / (double)nd->backup.syncs
                               : 0.0,

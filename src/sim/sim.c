@@ -454,14 +454,14 @@ static void print_members(sim *s, FILE *out)
             aleph_member_stats_get(mb->inst[w].m, &st);
             fprintf(out,
                     "sim:   member %u%s %-7s%s created r%d ordered r%d heads %u | dag %" PRIu64
-                    " pending %" PRIu64 " evicted %" PRIu64 " in %" PRIu64 " dropped %" PRIu64
+                    " shed %" PRIu64 " pending %" PRIu64 " evicted %" PRIu64 " in %" PRIu64 " dropped %" PRIu64
                     " requests %" PRIu64 " forks %" PRIu64 " pool %" PRIu64 " wake %" PRId64
                     " | coin shares made %" PRIu64 " checked %" PRIu64 " invalid %" PRIu64
                     " values %" PRIu64 "\n",
                     i, mb->instances > 1 ? (w ? "b" : "a") : " ", sim_behaviour_name(mb->behaviour),
                     mb->crashed ? " (crashed)" : "", (int)st.round_created, (int)st.round_ordered,
-                    mb->heads, st.dag_units, st.units_pending, st.pending_evicted, st.messages_in,
-                    st.messages_dropped, st.requests_sent, st.forks_detected, st.pool_txs,
+                    mb->heads, st.dag_units, st.units_shed, st.units_pending, st.pending_evicted,
+                    st.messages_in, st.messages_dropped, st.requests_sent, st.forks_detected, st.pool_txs,
                     mb->inst[w].wake_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)mb->inst[w].wake_ms,
                     st.coin_shares_created, st.coin_shares_verified, st.coin_shares_invalid,
                     st.coin_values);

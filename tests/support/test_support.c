@@ -60,8 +60,23 @@ void ts_log_take(ts_log *log, const aleph_update *up)
         memcpy(log->heads[log->batches_len], batch->head_hash, 32);
         log->batches_len++;
         for (size_t i = 0; i < batch->units_len; i++) {
+            const aleph_ordered_unit *u = &batch->units[i];
+            log->payload_sums =
+                grow(log->payload_sums, &log->sums_cap, log->ordered_len + 1, sizeof(uint64_t));
             log->ordered = grow(log->ordered, &log->ordered_cap, log->ordered_len + 1, 32);
-            memcpy(log->ordered[log->ordered_len++], batch->units[i].hash, 32);
+            uint64_t sum = 0xcbf29ce484222325ull;
+            for (size_t k = 0; k < u->payload_len; k++)
+                sum = (sum ^ u->payload[k]) * 0x100000001b3ull;
+            size_t off = 0;
+            const uint8_t *tx;
+            size_t tx_len;
+            while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1)
+                log->txs++;
+            log->creators =
+                grow(log->creators, &log->creators_cap, log->ordered_len + 1, sizeof(uint32_t));
+            log->creators[log->ordered_len] = u->creator;
+            log->payload_sums[log->ordered_len] = sum;
+            memcpy(log->ordered[log->ordered_len++], u->hash, 32);
         }
     }
     for (size_t i = 0; i < up->notices_len; i++) {
@@ -88,6 +103,8 @@ void ts_log_take(ts_log *log, const aleph_update *up)
 void ts_log_free(ts_log *log)
 {
     free(log->ordered);
+    free(log->payload_sums);
+    free(log->creators);
     free(log->batch_rounds);
     free(log->batch_depths);
     free(log->heads);
@@ -111,8 +128,8 @@ void ts_member_free(ts_member *tm)
 
 void ts_member_deliver(ts_member *tm, uint32_t from, const uint8_t *msg, size_t len)
 {
-    aleph_event ev = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = tm->now, .from = from, .data = msg,
-                      .len = len};
+    aleph_event ev = {
+        .kind = ALEPH_EVENT_MESSAGE, .now_ms = tm->now, .from = from, .data = msg, .len = len};
     aleph_update up;
     aleph_member_step(tm->m, &ev, &up);
     ts_log_take(&tm->log, &up);
@@ -134,9 +151,15 @@ size_t ts_make_unit(const ts_committee *c, uint32_t creator, uint32_t round,
     }
     uint8_t control[32] = {0};
     if (round > 0) unit_control_hash(hashes, count, control);
-    unit_draft d = {.session = c->cfg.session, .creator = creator, .round = round,
-                    .parents_len = count, .parent_creators = creators, .parent_rounds = rounds,
-                    .control_hash = control, .payload = payload, .payload_len = payload_len,
+    unit_draft d = {.session = c->cfg.session,
+                    .creator = creator,
+                    .round = round,
+                    .parents_len = count,
+                    .parent_creators = creators,
+                    .parent_rounds = rounds,
+                    .control_hash = control,
+                    .payload = payload,
+                    .payload_len = payload_len,
                     .coin_share = NULL};
     size_t len = unit_encoded_len(&d);
     assert_true(len + 1 <= cap);
@@ -154,6 +177,9 @@ typedef struct ts_msg {
 
 static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data, size_t len)
 {
+    /* 1 is the core's MSG_UNIT type byte. */
+    int held = from == cl->hold_units_from && len > 0 && data[0] == 1;
+    if (from == cl->cut_member || to == cl->cut_member) return;
     ts_msg *msg = malloc(sizeof *msg + len);
     assert_non_null(msg);
     msg->next = NULL;
@@ -161,10 +187,37 @@ static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *d
     msg->to = to;
     msg->len = len;
     memcpy(msg->data, data, len);
-    if (cl->queue_tail) cl->queue_tail->next = msg;
-    else cl->queue_head = msg;
+    if (held) {
+        if (cl->held_tail)
+            cl->held_tail->next = msg;
+        else
+            cl->held_head = msg;
+        cl->held_tail = msg;
+        return;
+    }
+    if (cl->queue_tail)
+        cl->queue_tail->next = msg;
+    else
+        cl->queue_head = msg;
     cl->queue_tail = msg;
     cl->queued++;
+}
+
+void ts_cluster_release_held(ts_cluster *cl)
+{
+    cl->hold_units_from = UINT32_MAX;
+    while (cl->held_head) {
+        ts_msg *msg = cl->held_head;
+        cl->held_head = msg->next;
+        msg->next = NULL;
+        if (cl->queue_tail)
+            cl->queue_tail->next = msg;
+        else
+            cl->queue_head = msg;
+        cl->queue_tail = msg;
+        cl->queued++;
+    }
+    cl->held_tail = NULL;
 }
 
 static void route(ts_cluster *cl, uint32_t from, const aleph_update *up)
@@ -182,14 +235,24 @@ static void route(ts_cluster *cl, uint32_t from, const aleph_update *up)
 
 void ts_cluster_init(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max)
 {
+    ts_cluster_init_ae(cl, n, mode, rounds_max, 1000000);
+}
+
+void ts_cluster_init_ae(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max,
+                        uint32_t anti_entropy_ms)
+{
     memset(cl, 0, sizeof *cl);
     ts_committee_init(&cl->committee, n, mode, 7);
     cl->committee.cfg.rounds_max = rounds_max;
+    cl->committee.cfg.anti_entropy_ms = anti_entropy_ms;
+    cl->hold_units_from = UINT32_MAX;
+    cl->cut_member = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++) ts_member_init(&cl->members[i], &cl->committee, i);
 }
 
 void ts_cluster_free(ts_cluster *cl)
 {
+    ts_cluster_release_held(cl);
     while (cl->queue_head) {
         ts_msg *next = cl->queue_head->next;
         free(cl->queue_head);
@@ -229,12 +292,19 @@ size_t ts_cluster_run(ts_cluster *cl, size_t batches, size_t steps_max)
             steps++;
             continue;
         }
+        if (cl->deliveries_per_ms && steps % cl->deliveries_per_ms == 0) {
+            cl->now++;
+            tick_all(cl);
+        }
         ts_msg *msg = cl->queue_head;
         cl->queue_head = msg->next;
         if (!cl->queue_head) cl->queue_tail = NULL;
         cl->queued--;
-        aleph_event ev = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = cl->now, .from = msg->from,
-                          .data = msg->data, .len = msg->len};
+        aleph_event ev = {.kind = ALEPH_EVENT_MESSAGE,
+                          .now_ms = cl->now,
+                          .from = msg->from,
+                          .data = msg->data,
+                          .len = msg->len};
         aleph_update up;
         aleph_member_step(cl->members[msg->to].m, &ev, &up);
         route(cl, msg->to, &up);
@@ -252,8 +322,10 @@ size_t ts_assert_agreement(ts_log *const *logs, size_t count)
         for (size_t b = a + 1; b < count; b++) {
             size_t common = logs[a]->ordered_len < logs[b]->ordered_len ? logs[a]->ordered_len
                                                                         : logs[b]->ordered_len;
-            for (size_t i = 0; i < common; i++)
+            for (size_t i = 0; i < common; i++) {
                 assert_memory_equal(logs[a]->ordered[i], logs[b]->ordered[i], 32);
+                assert_int_equal(logs[a]->payload_sums[i], logs[b]->payload_sums[i]);
+            }
         }
         /* No unit twice in one output. */
         for (size_t i = 0; i < logs[a]->ordered_len; i++)

@@ -26,7 +26,10 @@ void ts_committee_init(ts_committee *c, uint32_t n, aleph_coin_mode mode, uint8_
 /* Everything a member emitted that tests look at, copied out of the update. */
 typedef struct ts_log {
     uint8_t (*ordered)[32]; /* unit hashes in output order */
-    size_t ordered_len, ordered_cap;
+    uint64_t *payload_sums; /* per ordered unit: FNV-1a of the payload as handed out */
+    uint32_t *creators;     /* per ordered unit */
+    size_t ordered_len, ordered_cap, sums_cap, creators_cap;
+    size_t txs;             /* transactions found in the ordered payloads */
     uint32_t *batch_rounds; /* head round per batch */
     uint32_t *batch_depths;
     uint8_t (*heads)[32];
@@ -70,13 +73,27 @@ typedef struct ts_cluster {
     uint64_t now;
     struct ts_msg *queue_head, *queue_tail;
     size_t queued;
+    /* Units (not other messages) sent by this member are held back until
+     * ts_cluster_release_held(); UINT32_MAX (the default): none. */
+    uint32_t hold_units_from;
+    /* When not 0, time also advances 1 ms every this many deliveries (a busy network
+     * otherwise keeps time still, and periodic work such as anti-entropy never runs). */
+    uint32_t deliveries_per_ms;
+    /* Messages to or from this member are lost (UINT32_MAX, the default: none). */
+    uint32_t cut_member;
+    struct ts_msg *held_head, *held_tail;
 } ts_cluster;
 
 void ts_cluster_init(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max);
+/* The same with anti-entropy every anti_entropy_ms (ts_cluster_init: practically never). */
+void ts_cluster_init_ae(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max,
+                        uint32_t anti_entropy_ms);
 void ts_cluster_free(ts_cluster *cl);
 size_t ts_cluster_run(ts_cluster *cl, size_t batches, size_t steps_max);
-/* Asserts (cmocka) that all members' outputs are prefixes of one sequence and each is
- * free of repeats. Returns the length of the longest output. */
+/* Puts the held units at the end of the queue and stops holding. */
+void ts_cluster_release_held(ts_cluster *cl);
+/* Asserts (cmocka) that all members' outputs are prefixes of one sequence (unit hashes and
+ * payloads) and each is free of repeats. Returns the length of the longest output. */
 size_t ts_assert_agreement(ts_log *const *logs, size_t count);
 
 #endif

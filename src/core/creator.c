@@ -47,8 +47,12 @@ static int fast_path_wait(const aleph_member *m, uint32_t prev)
     uint32_t carriers = 0, due = 0;
     for (uint32_t c = 0; c < m->n; c++) {
         uint32_t id = dag_first_in_slot(m, c, prev);
-        if (id != NONE)
-            carriers += m->dag.units[id]->parents[(prev - 1) % m->n] == first;
+        if (id != NONE) {
+            /* A shed unit (already ordered: a member far behind in its own rounds) has no
+             * parent list; it is no carrier worth waiting for. */
+            const uint32_t *parents = m->dag.units[id]->parents;
+            carriers += parents && parents[(prev - 1) % m->n] == first;
+        }
         else
             due |= expected_soon(m, c, prev);
     }

@@ -41,7 +41,7 @@ bench: build
 
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DALEPH_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target fuzz_unit fuzz_member
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_unit fuzz_member fuzz_http
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -64,6 +64,9 @@ static void local_usage(FILE *to)
             "                      veth pair to a bridge, so members are separate hosts to the\n"
             "                      kernel; removed at exit (leftovers of a killed run are\n"
             "                      removed by the next --hosts run)\n"
+            "  --metrics           every member serves Prometheus metrics (aleph node --metrics)\n"
+            "                      on a port of its own; the URLs are printed and written to\n"
+            "                      DIR/prometheus_targets.json (Prometheus file_sd format)\n"
             "  --quiet             no progress lines\n\n"
             "End-to-end latency: output time at the member a transaction was submitted to minus\n"
             "its send time (both CLOCK_REALTIME on this host). Throughput and latency count the\n"
@@ -122,6 +125,8 @@ static int parse_local_args(local_options *o, int argc, char **argv)
             o->bandwidth_mbit = args_double(&a, 0, 1e6);
         } else if (args_flag(&a, "--hosts")) {
             o->hosts = 1;
+        } else if (args_flag(&a, "--metrics")) {
+            o->metrics = 1;
         } else if (args_opt(&a, "--node-arg")) {
             if (o->node_args_len == LOCAL_NODE_ARGS_MAX) {
                 fprintf(stderr, "aleph local: at most %d --node-arg\n", LOCAL_NODE_ARGS_MAX);

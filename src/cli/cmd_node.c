@@ -10,6 +10,7 @@
 #include "base/keys.h"
 #include "base/log.h"
 #include "base/options.h"
+#include "net/http_server.h"
 #include "node/node.h"
 #include "base/util.h"
 
@@ -74,7 +75,10 @@ static void node_usage(FILE *to)
             "                          space means lost messages; the protocol heals them by\n"
             "                          requests and anti-entropy\n"
             "  --link-bandwidth-mbit M with --link-delays: this member's uplink in Mbit/s; every\n"
-            "                          copy of a message is serialised on it (0: unlimited)\n\n"
+            "                          copy of a message is serialised on it (0: unlimited)\n"
+            "  --metrics HOST:PORT     serve Prometheus metrics at http://HOST:PORT/metrics and\n"
+            "                          /health (200 when linked to a quorum and ordering, 503\n"
+            "                          otherwise); [ADDR]:PORT for IPv6 (docs/METRICS.md)\n\n"
             "Client port protocol: u32 little-endian length + transaction, answered by one byte\n"
             "(0 accepted: in the pool, not yet durable; 1 pool full; 2 too large or empty; 3 the\n"
             "member is halted or stopping and creates no more units: submit elsewhere); the u32\n"
@@ -109,6 +113,13 @@ int command_node(int argc, char **argv)
         (o.link_jitter_ms > 0 || o.link_loss > 0 || o.link_bandwidth_mbit > 0)) {
         fprintf(stderr, "aleph node: --link-jitter-ms, --link-loss and --link-bandwidth-mbit need "
                         "--link-delays (use --link-delays 0 for none)\n");
+        rc = 2;
+    }
+    char host[256], why[512];
+    uint16_t port;
+    if (rc == 0 && o.metrics_listen &&
+        http_listen_parse(o.metrics_listen, host, sizeof host, &port, why, sizeof why) != 0) {
+        fprintf(stderr, "aleph node: --metrics %s\n", why);
         rc = 2;
     }
     if (rc == 0 && x.print_config) {

@@ -56,11 +56,12 @@ static int prepare(local_run *r, uint32_t *base)
     local_options *o = &r->o;
     choose_run_dir(r);
     char err[KEYS_ERR_MAX];
-    if (local_choose_ports(o->members, base) != 0) {
-        fprintf(stderr, "aleph local: no %u free ports on 127.0.0.1 from 61000 up\n",
-                2 * o->members);
+    uint32_t ports = (o->metrics ? 3 : 2) * o->members;
+    if (local_choose_ports(ports, base) != 0) {
+        fprintf(stderr, "aleph local: no %u free ports on 127.0.0.1 from 61000 up\n", ports);
         return 1;
     }
+    r->metrics_port_base = *base + 2 * o->members;
     keygen_params kp = {.members = o->members, .out_dir = r->dir, .host = "127.0.0.1",
                         .base_port = *base, .coin_mode = o->coin,
                         .unit_bytes_max = o->unit_bytes_max};
@@ -219,6 +220,7 @@ int local_run_main(const local_options *o, const char *command)
     }
     uv_loop_init(&r->loop);
     rc = wait_ready(r, base);
+    if (rc < 0 && o->metrics) local_metrics_announce(r);
     if (rc >= 0) {
         uv_loop_close(&r->loop);
         analysis_free(&r->an);

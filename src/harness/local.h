@@ -27,6 +27,7 @@ typedef struct local_options {
     const char *wan;               /* --wan: link spec for every node (link_delay.h) */
     double jitter_ms, loss, bandwidth_mbit;
     int hosts;                     /* --hosts: a network namespace per member (netns.h) */
+    int metrics;                   /* --metrics: every member serves /metrics (local_metrics.c) */
 } local_options;
 
 /* The defaults of every option. */

@@ -34,10 +34,10 @@ double local_machine_busy_s(void)
     return (double)busy / (double)sysconf(_SC_CLK_TCK);
 }
 
-int local_choose_ports(uint32_t n, uint32_t *base)
+int local_choose_ports(uint32_t count, uint32_t *base)
 {
-    for (uint32_t b = 61000; b + 2 * n <= 65535; b += 2 * n) {
-        if (loopback_ports_free(b, 2 * n)) {
+    for (uint32_t b = 61000; b + count <= 65535; b += count) {
+        if (loopback_ports_free(b, count)) {
             *base = b;
             return 0;
         }
@@ -86,6 +86,12 @@ pid_t local_spawn_node(local_run *r, uint32_t i)
     if (r->o.hosts) {
         argv[k++] = "--client-host";
         argv[k++] = mp->host;
+    }
+    char metrics[128];
+    if (r->o.metrics) {
+        local_metrics_address(r, i, metrics, sizeof metrics);
+        argv[k++] = "--metrics";
+        argv[k++] = metrics;
     }
     for (int j = 0; j < r->o.node_args_len; j++) argv[k++] = r->o.node_args[j];
     argv[k] = NULL;

@@ -56,6 +56,7 @@ typedef struct local_run {
     int failed_to_stop;
     double busy_at_spawn_s, busy_at_end_s;
     char command[2048];            /* for run.json */
+    uint32_t metrics_port_base;    /* --metrics: member i's metrics port is this + i */
 } local_run;
 
 
@@ -65,7 +66,8 @@ void local_hosts_cleanup(void);
 
 /* local_procs.c */
 double local_machine_busy_s(void);
-int local_choose_ports(uint32_t n, uint32_t *base);
+/* count consecutive free ports (2 per member, 3 with --metrics) from 61000 up. */
+int local_choose_ports(uint32_t count, uint32_t *base);
 pid_t local_spawn_node(local_run *r, uint32_t i);
 void local_reap(local_run *r);
 uint32_t local_running_count(const local_run *r);
@@ -74,6 +76,11 @@ void local_first_stderr_line(const member_proc *mp, char *out, size_t cap);
 int local_unexpected_exit(local_run *r, uint32_t i);
 int local_unexpected_exits(const local_run *r);
 double local_rusage_cpu_s(const struct rusage *ru);
+
+/* local_metrics.c: --metrics */
+void local_metrics_address(const local_run *r, uint32_t i, char *out, size_t cap);
+/* Prints every member's URLs and writes DIR/prometheus_targets.json (file_sd format). */
+void local_metrics_announce(const local_run *r);
 
 /* local_control.c */
 void local_poll_outputs(local_run *r);

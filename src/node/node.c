@@ -18,6 +18,7 @@
 #include "net/link_delay.h"
 #include "base/log.h"
 #include "core/message.h"
+#include "metrics.h"
 #include "output.h"
 #include "net/peer.h"
 #include "base/util.h"
@@ -58,6 +59,10 @@ typedef struct node {
     } *held;
     size_t held_head, held_len, held_cap;
     uint64_t hold_until;           /* persist sequence the next message must wait for */
+    node_metrics metrics;
+    http_server metrics_http;
+    int metrics_open;
+    double start_time_s;
     uint64_t held_total, held_max;
     uint64_t batches_seen;         /* ordered since start, the re-derived ones included */
     restart_info restart;
@@ -142,6 +147,7 @@ static int already_output(node *nd, const aleph_batch *b)
 
 static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint64_t real_ns)
 {
+    node_metrics_batch(&nd->metrics, now_ms);
     if (already_output(nd, b)) return;
     output_batch(&nd->output, b, real_ns);
     client_port_publish(&nd->clients, b);
@@ -159,6 +165,7 @@ static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint6
             uint32_t slot = u->round % CREATED_RING;
             if (nd->created_round[slot] == u->round && nd->created_ms[slot]) {
                 uint64_t lat = now_ms - nd->created_ms[slot];
+                node_metrics_ordering_latency(&nd->metrics, lat);
                 nd->consensus_latency_ms_sum += lat;
                 nd->consensus_latency_n++;
                 char h[17];
@@ -221,6 +228,7 @@ static int hold(node *nd, uint32_t to, out_frame *f)
 static void on_durable(void *ctx, uint64_t durable_seq)
 {
     node *nd = ctx;
+    node_metrics_backup_synced(&nd->metrics, &nd->backup);
     while (nd->held_len && nd->held[nd->held_head].seq <= durable_seq) {
         struct held_msg *h = &nd->held[nd->held_head];
         if (!nd->stopping) send_now(nd, h->to, h->f);
@@ -277,6 +285,7 @@ static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms)
             nd->created_round[slot] = n->round;
             nd->created_ms[slot] = now_ms;
         }
+        node_metrics_notice(&nd->metrics, n);
         log_notice(nd, n);
     }
     arm_step_timer(nd, up->wake_at_ms);
@@ -456,6 +465,29 @@ static void on_stats_timer(uv_timer_t *t)
     log_flush(&nd->log);
 }
 
+static void on_metrics_request(void *ctx, const char *path, http_response *out)
+{
+    node *nd = ctx;
+    metrics_view v = {.member = nd->member, .cfg = &nd->cfg, .net = &nd->net,
+                      .backup = &nd->backup, .clients = &nd->clients, .http = &nd->metrics_http,
+                      .me = nd->secret.index, .steps = nd->steps, .step_ns = nd->step_ns,
+                      .start_time_s = nd->start_time_s};
+    node_metrics_respond(&nd->metrics, &v, node_now_ms(nd), path, out);
+}
+
+static int start_metrics(node *nd, char *err, size_t cap)
+{
+    if (!nd->opt.metrics_listen) return 0;
+    if (http_server_start(&nd->metrics_http, &nd->loop, nd->opt.metrics_listen, on_metrics_request,
+                          nd, err, cap) != 0)
+        return -1;
+    nd->metrics_open = 1;
+    char esc[600];
+    log_line(&nd->log, LOG_INFO, "metrics_started", "\"address\":\"%s\"",
+             log_escape(esc, sizeof esc, nd->opt.metrics_listen));
+    return 0;
+}
+
 /* ---- start and stop ---------------------------------------------------------------------------- */
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -476,6 +508,7 @@ static void node_stop(node *nd, int code)
     output_flush(&nd->output);
     net_close(&nd->net);
     client_port_close(&nd->clients);
+    if (nd->metrics_open) http_server_close(&nd->metrics_http);
     if (nd->handles_ready) {
         uv_close((uv_handle_t *)&nd->step_timer, NULL);
         uv_close((uv_handle_t *)&nd->stats_timer, NULL);
@@ -578,6 +611,7 @@ static int start(node *nd, char *err, size_t cap)
                           nd->cfg.tx_bytes_max, o->subscriber_buffer, on_submit, on_submitted, nd,
                           &nd->log, err, cap) != 0)
         return -1;
+    if (start_metrics(nd, err, cap) != 0) return -1;
     backup_start(&nd->backup, &nd->loop, on_durable, on_backup_failed, nd);
     uv_signal_start(&nd->sigint, on_signal, SIGINT);
     uv_signal_start(&nd->sigterm, on_signal, SIGTERM);
@@ -620,6 +654,8 @@ int node_run(const node_options *o)
     }
     nd->opt = *o;
     nd->started_mono_ns = clock_mono_ns();
+    nd->start_time_s = (double)clock_real_ns() / 1e9;
+    node_metrics_init(&nd->metrics);
     nd->backup.fd = -1;
     nd->output.fd = -1;
     nd->log.fd = -1;

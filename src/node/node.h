@@ -35,6 +35,7 @@ typedef struct node_options {
     int recover;                   /* consent to continue above own units peers hold */
     const char *link_spec;         /* emulated WAN links (link_delay.h): matrix file or ms */
     double link_jitter_ms, link_loss, link_bandwidth_mbit;
+    const char *metrics_listen;    /* HOST:PORT of the Prometheus endpoint (metrics.h); NULL: off */
 } node_options;
 
 /* Every option at its default (the core's defaults where the core has one). */

@@ -60,5 +60,6 @@ const opt_spec node_option_table[] = {
     NUM("link-jitter-ms", OPT_DOUBLE, link_jitter_ms, 0, 60000),
     NUM("link-loss", OPT_DOUBLE, link_loss, 0, 1),
     NUM("link-bandwidth-mbit", OPT_DOUBLE, link_bandwidth_mbit, 0, 1e6),
+    STR("metrics", metrics_listen),
     OPT_END,
 };

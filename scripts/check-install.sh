@@ -22,7 +22,8 @@ fi
 prefix="$work/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
-libdir=$(dirname "$(find "$prefix" -name aleph.pc -path '*pkgconfig*' | head -1)")/..
+pc=$(find "$prefix" -name aleph.pc -path '*pkgconfig*')
+libdir=$(dirname "${pc%%$'\n'*}")/..
 [ -d "$libdir" ] || fail "no aleph.pc installed"
 libdir=$(cd "$libdir" && pwd)
 for f in "$prefix/bin/aleph" "$prefix/include/aleph/aleph.h" "$libdir/libaleph.a" \
@@ -41,7 +42,9 @@ cc $flags "$root/examples/committee.c" $(pkg-config --cflags --libs aleph) -o "$
 cc $flags "$root/examples/committee.c" $(pkg-config --cflags aleph) "$libdir/libaleph.a" \
     $(pkg-config --libs libsodium) -o "$work/committee-static" ||
     fail "the example does not build against the static library"
-ldd "$work/committee" | grep -q "$soname" || fail "the example is not linked to $soname"
+# (whole outputs captured first: under pipefail, grep -q closing the pipe early would fail it)
+linked=$(ldd "$work/committee")
+grep -q "$soname" <<<"$linked" || fail "the example is not linked to $soname"
 LD_LIBRARY_PATH="$libdir" "$work/committee" || fail "the example (shared library) failed"
 "$work/committee-static" || fail "the example (static library) failed"
 echo "check-install: ok ($(pkg-config --modversion aleph), $soname, installed to a temporary prefix)"

@@ -5,6 +5,7 @@
  *   creator.c   when and how an own unit is made (section 3)
  *   sync.c      requests for missing units and the anti-entropy exchange (section 6)
  *   pool.c      the local transaction pool
+ *   shed.c      freeing ordered units' encodings and parents, keeping stubs (section 8)
  *   outbox.c    the update handed back to the caller
  *   member.c    the step API tying them together
  */

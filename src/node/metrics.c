@@ -23,7 +23,7 @@ void node_metrics_init(node_metrics *m)
 
 void node_metrics_notice(node_metrics *m, const aleph_notice *n)
 {
-    if (n->kind == ALEPH_NOTICE_HALT) m->halts++;
+    if (n->kind == ALEPH_NOTICE_HALT || n->kind == ALEPH_NOTICE_OWN_NEWER) m->halts++;
     if (n->kind != ALEPH_NOTICE_DROPPED) return;
     const char *reason = n->reason ? n->reason : "unknown";
     for (uint32_t i = 0; i < m->drops_len; i++) {
@@ -151,8 +151,16 @@ static void render_member(text_buf *t, const node_metrics *m, const metrics_view
     gauge(t, "aleph_pool_transactions", "Transactions waiting in the local pool", (double)s.pool_txs);
     gauge(t, "aleph_pool_bytes", "Bytes in the local pool (4-byte lengths included)",
           (double)s.pool_bytes);
-    counter(t, "aleph_halts_total", "HALT notices (more than f faulty, bad key, own key elsewhere)",
+    counter(t, "aleph_halts_total",
+            "HALT and OWN_NEWER notices (more than f faulty, bad key, own key used elsewhere)",
             m->halts);
+    counter(t, "aleph_units_restored_total", "Units restored from the backup at start",
+            s.units_restored);
+    counter(t, "aleph_units_shed_total", "Ordered units whose encoding and parents were freed",
+            s.units_shed);
+    gauge(t, "aleph_own_check_waiting",
+          "1 while the member waits for peers' answers before its first own unit",
+          (double)s.own_check_waiting);
 }
 
 typedef uint64_t (*peer_value_fn)(const peer *p);
@@ -216,7 +224,7 @@ static void render_node(text_buf *t, const node_metrics *m, const metrics_view *
     metrics_histogram(t, "aleph_backup_sync_duration_seconds",
                       "Duration of one fdatasync of the backup (a group commit of own units)",
                       &m->backup_sync);
-    counter(t, "aleph_backup_units_total", "Own units made durable in the backup", v->backup->units);
+    counter(t, "aleph_backup_units_total", "Units made durable in the backup", v->backup->units);
     counter(t, "aleph_backup_written_bytes_total", "Bytes written to the backup", v->backup->bytes);
     const client_counters *cc = &v->clients->counters;
     metrics_family(t, "aleph_client_transactions_total", "counter",

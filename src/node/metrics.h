@@ -52,7 +52,7 @@ typedef struct metrics_view {
 } metrics_view;
 
 void node_metrics_init(node_metrics *m);
-/* Counts DROPPED notices by reason (the core's static strings) and HALT notices. */
+/* Counts DROPPED notices by reason (the core's static strings), HALT and OWN_NEWER notices. */
 void node_metrics_notice(node_metrics *m, const aleph_notice *n);
 void node_metrics_batch(node_metrics *m, uint64_t now_ms);
 void node_metrics_ordering_latency(node_metrics *m, uint64_t latency_ms);

@@ -3,7 +3,10 @@
  * shape: every unit of round r has all N units of round r-1 as parents. Units are fed in
  * round order to an observer member, which validates, stores, votes and orders them.
  *
- * usage: bench_core [--json] [N ...]   (default N = 4 16 64 128) */
+ * usage: bench_core [--json] [--payload-bytes B] [--rounds R] [N ...]   (default N = 4 16 64
+ * 128; B = 36: one 32-byte transaction per unit; R: about 3 million parent links in all).
+ * With a large B and few rounds under `valgrind --tool=callgrind` it shows the copies a unit
+ * costs on its way through the core. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +35,15 @@ typedef struct encoded {
     size_t len;
 } encoded;
 
+static uint32_t payload_bytes = 36, rounds_wanted;
+
 static void run(uint32_t n, int json)
 {
     /* Enough rounds for a measurable run: about 3 million parent links in all. */
     uint32_t rounds = 3000000u / n / n;
     if (rounds > 100000) rounds = 100000;
     if (rounds < 100) rounds = 100;
+    if (rounds_wanted) rounds = rounds_wanted;
     aleph_secret *secrets = calloc(n, sizeof *secrets);
     uint8_t(*pks)[32] = calloc(n, 32), (*vks)[32] = calloc(n, 32);
     uint8_t seed[32] = {1};
@@ -48,7 +54,10 @@ static void run(uint32_t n, int json)
     uint8_t(*hashes)[32] = calloc(total, 32);
     uint32_t *pc = calloc(n, sizeof *pc), *pr = calloc(n, sizeof *pr);
     const uint8_t **ph = calloc(n, sizeof *ph);
-    uint8_t payload[36] = {32, 0, 0, 0};
+    uint8_t *payload = calloc(payload_bytes, 1);
+    if (!payload) exit(1);
+    uint32_t tx_len = payload_bytes - 4;
+    memcpy(payload, &tx_len, 4); /* one transaction filling the payload (little-endian hosts) */
     for (uint32_t r = 0; r < rounds; r++) {
         for (uint32_t c = 0; c < n; c++) {
             uint32_t np = 0;
@@ -63,7 +72,7 @@ static void run(uint32_t n, int json)
             memcpy(payload + 4, &r, sizeof r);
             unit_draft d = {.session = 7, .creator = c, .round = r, .parents_len = np,
                             .parent_creators = pc, .parent_rounds = pr, .control_hash = control,
-                            .payload = payload, .payload_len = sizeof payload};
+                            .payload = payload, .payload_len = payload_bytes};
             size_t len = unit_encoded_len(&d);
             encoded *e = &units[(size_t)r * n + c];
             e->msg = malloc(len + 1);
@@ -126,6 +135,7 @@ static void run(uint32_t n, int json)
     free(pc);
     free(pr);
     free(ph);
+    free(payload);
     free(secrets);
     free(pks);
     free(vks);
@@ -138,13 +148,24 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--payload-bytes") == 0 && i + 1 < argc) {
+            payload_bytes = (uint32_t)atoi(argv[++i]);
+            if (payload_bytes < 8 || payload_bytes > (1u << 20)) {
+                fprintf(stderr, "bench_core: --payload-bytes must be 8..1048576\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+            rounds_wanted = (uint32_t)atoi(argv[++i]);
         } else if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: bench_core [--json] [N ...]\n");
+            printf("usage: bench_core [--json] [--payload-bytes B] [--rounds R] [N ...]\n");
             return 0;
         }
     }
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-') continue;
+        if (i > 1 && (strcmp(argv[i - 1], "--payload-bytes") == 0 ||
+                      strcmp(argv[i - 1], "--rounds") == 0))
+            continue;
         run((uint32_t)atoi(argv[i]), json);
         any = 1;
     }

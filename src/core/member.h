@@ -157,14 +157,11 @@ typedef struct outbox {
         size_t off, len;
     } * msgs;
     size_t msgs_len, msgs_cap;
-    struct {
-        size_t off, len;
-    } * persists;
+    aleph_blob *persists; /* by reference: DAG unit bytes, valid until the next step */
     size_t persists_len, persists_cap;
     int persist_own; /* an own unit is among the persists */
     aleph_outgoing *out_msgs;
-    aleph_blob *out_persists;
-    size_t out_cap_msgs, out_cap_persists;
+    size_t out_cap_msgs;
     aleph_batch *batches;
     size_t batches_len, batches_cap;
     aleph_ordered_unit *ordered; /* all batches' units, back to back */
@@ -316,6 +313,9 @@ void outbox_free(outbox *o);
 int outbox_send(outbox *o, uint32_t to, uint8_t type, const uint8_t *body, size_t len);
 /* Reserves a message of 1 + len bytes and returns a pointer to fill (type byte included). */
 uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len);
+/* Queues data for the backup by reference, without a copy: it must stay unchanged until the
+ * caller has consumed the update, i.e. until the next step (the bytes of a unit in the DAG do:
+ * shed.c frees them only at the start of a later step). */
 int outbox_persist(outbox *o, const uint8_t *data, size_t len);
 void outbox_notice(outbox *o, const aleph_notice *n);
 aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len);

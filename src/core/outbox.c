@@ -34,7 +34,6 @@ void outbox_free(outbox *o)
     free(o->msgs);
     free(o->persists);
     free(o->out_msgs);
-    free(o->out_persists);
     free(o->batches);
     free(o->ordered);
     free(o->batch_first);
@@ -77,10 +76,7 @@ int outbox_persist(outbox *o, const uint8_t *data, size_t len)
     if (reserve((void **)&o->persists, &o->persists_cap, o->persists_len + 1,
                 sizeof *o->persists) != 0)
         return -1;
-    long off = arena_alloc(o, len);
-    if (off < 0) return -1;
-    memcpy(o->arena + off, data, len);
-    o->persists[o->persists_len].off = (size_t)off;
+    o->persists[o->persists_len].data = data;
     o->persists[o->persists_len].len = len;
     o->persists_len++;
     return 0;
@@ -126,16 +122,9 @@ void outbox_finish(outbox *o, aleph_update *up)
         up->messages = o->out_msgs;
         up->messages_len = o->msgs_len;
     }
-    if (reserve((void **)&o->out_persists, &o->out_cap_persists, o->persists_len,
-                sizeof *o->out_persists) == 0) {
-        for (size_t i = 0; i < o->persists_len; i++) {
-            o->out_persists[i].data = o->arena + o->persists[i].off;
-            o->out_persists[i].len = o->persists[i].len;
-        }
-        up->persist = o->out_persists;
-        up->persist_len = o->persists_len;
-        up->persist_before_send = o->persist_own;
-    }
+    up->persist = o->persists;
+    up->persist_len = o->persists_len;
+    up->persist_before_send = o->persist_own;
     for (size_t i = 0; i < o->batches_len; i++)
         o->batches[i].units = o->ordered + o->batch_first[i];
     up->batches = o->batches;

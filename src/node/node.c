@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "core/message.h"
 #include "metrics.h"
+#include "held.h"
 #include "output.h"
 #include "net/peer.h"
 #include "base/util.h"
@@ -51,19 +52,13 @@ typedef struct node {
     uint64_t created_ms[CREATED_RING];
     uint64_t steps, step_ns;
     uint64_t consensus_latency_ms_sum, consensus_latency_n;
-    /* Messages produced after a persist wait here until it is durable (FIFO). */
-    struct held_msg {
-        uint64_t seq;
-        uint32_t to;
-        out_frame *f;
-    } *held;
-    size_t held_head, held_len, held_cap;
+    /* Messages produced after a persist wait here until it is durable (FIFO, bounded). */
+    held_queue held;
     uint64_t hold_until;           /* persist sequence the next message must wait for */
     node_metrics metrics;
     http_server metrics_http;
     int metrics_open;
     double start_time_s;
-    uint64_t held_total, held_max;
     uint64_t batches_seen;         /* ordered since start, the re-derived ones included */
     restart_info restart;
     char data_dir[4096];
@@ -204,38 +199,17 @@ static void send_now(node *nd, uint32_t to, out_frame *f)
     }
 }
 
-static int hold(node *nd, uint32_t to, out_frame *f)
+static void send_held(void *ctx, uint32_t to, out_frame *f)
 {
-    if (nd->held_len == nd->held_cap) {
-        size_t cap = nd->held_cap ? nd->held_cap * 2 : 256;
-        struct held_msg *grown = malloc(cap * sizeof *grown);
-        if (!grown) return -1;
-        for (size_t i = 0; i < nd->held_len; i++)
-            grown[i] = nd->held[(nd->held_head + i) % nd->held_cap];
-        free(nd->held);
-        nd->held = grown;
-        nd->held_cap = cap;
-        nd->held_head = 0;
-    }
-    nd->held[(nd->held_head + nd->held_len) % nd->held_cap] =
-        (struct held_msg){.seq = nd->hold_until, .to = to, .f = f};
-    nd->held_len++;
-    nd->held_total++;
-    if (nd->held_len > nd->held_max) nd->held_max = nd->held_len;
-    return 0;
+    node *nd = ctx;
+    if (!nd->stopping) send_now(nd, to, f);
 }
 
 static void on_durable(void *ctx, uint64_t durable_seq)
 {
     node *nd = ctx;
     node_metrics_backup_synced(&nd->metrics, &nd->backup);
-    while (nd->held_len && nd->held[nd->held_head].seq <= durable_seq) {
-        struct held_msg *h = &nd->held[nd->held_head];
-        if (!nd->stopping) send_now(nd, h->to, h->f);
-        out_frame_unref(h->f);
-        nd->held_head = (nd->held_head + 1) % nd->held_cap;
-        nd->held_len--;
-    }
+    held_release(&nd->held, durable_seq, send_held, nd);
 }
 
 static void on_backup_failed(void *ctx, int err)
@@ -261,7 +235,7 @@ static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms)
         out_frame *f = out_frame_new(m->data, m->len, droppable);
         if (!f) continue;
         if (nd->backup.durable_seq < nd->hold_until) {
-            if (hold(nd, m->to, f) == 0) continue;
+            held_push(&nd->held, nd->hold_until, m->to, f); /* dropped (counted) when full */
         } else {
             send_now(nd, m->to, f);
         }
@@ -425,7 +399,7 @@ static void log_stats(node *nd, const char *event)
              ",\"dag_units\":%" PRIu64 ",\"units_shed\":%" PRIu64 ",\"shed_bytes\":%" PRIu64
              "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
-             "\"held_max\":%zu,\"output_bytes\":%" PRIu64
+             "\"held_max\":%" PRIu64 ",\"held_dropped\":%" PRIu64 ",\"output_bytes\":%" PRIu64
              ",\"consensus_latency_ms_mean\":%.1f",
              uptime, rss_mb(), (double)ru.ru_maxrss / 1024.0, cpu,
              ms.round_created == UINT32_MAX ? -1 : (int)ms.round_created,
@@ -442,7 +416,7 @@ static void log_stats(node *nd, const char *event)
              (double)nd->step_ns / 1e6, nd->backup.syncs, (double)nd->backup.sync_ns_max / 1e6,
              nd->backup.syncs ? (double)nd->backup.sync_ns_total / 1e6 / (double)nd->backup.syncs
                               : 0.0,
-             nd->held_max, nd->output.bytes,
+             nd->held.len_max, nd->held.dropped, nd->output.bytes,
              nd->consensus_latency_n
                  ? (double)nd->consensus_latency_ms_sum / (double)nd->consensus_latency_n
                  : 0.0);
@@ -648,6 +622,7 @@ static int start(node *nd, char *err, size_t cap)
 int node_run(const node_options *o)
 {
     node *nd = calloc(1, sizeof *nd);
+    if (nd) held_init(&nd->held, HELD_BYTES_MAX_DEFAULT);
     if (!nd) {
         fprintf(stderr, "aleph node: out of memory\n");
         return 1;
@@ -678,9 +653,7 @@ int node_run(const node_options *o)
     if (!rc || nd->log.buf) log_line(&nd->log, LOG_INFO, "stopped", "\"exit_code\":%d", rc);
     if (uv_loop_close(&nd->loop) != 0)
         log_line(&nd->log, LOG_ERROR, "handles_left_open", NULL); /* a bug: every handle is closed */
-    for (size_t i = 0; i < nd->held_len; i++)
-        out_frame_unref(nd->held[(nd->held_head + i) % nd->held_cap].f);
-    free(nd->held);
+    held_free(&nd->held);
     net_free(&nd->net);
     output_close(&nd->output);
     backup_close(&nd->backup);

@@ -33,7 +33,8 @@ typedef struct in_flight {
 typedef struct shell {
     aleph_member *member;
     uint64_t wake_at_ms;
-    uint64_t persisted_units;            /* what a real shell would append and fsync */
+    uint64_t persisted_units;            /* what a real shell would append to its backup */
+    uint64_t syncs;                      /* updates that asked for durability before sending */
     uint64_t batch_digest[BATCHES_MAX];  /* per batch: FNV-1a of head hash and transactions */
     size_t batches;
     uint8_t seen[MEMBERS][TXS_PER_MEMBER]; /* times each transaction was output */
@@ -103,7 +104,10 @@ static void deliver_batch(shell *s, const aleph_batch *b)
 static void carry_out(uint32_t me, const aleph_update *up, uint64_t now_ms)
 {
     shell *s = &shells[me];
-    s->persisted_units += up->persist_len; /* in memory here: nothing survives this process */
+    /* A real shell appends these to its backup and, when persist_before_send is set, makes
+     * it durable before sending anything; here the record lives in memory only. */
+    s->persisted_units += up->persist_len;
+    if (up->persist_before_send) s->syncs++;
     for (size_t i = 0; i < up->messages_len; i++) {
         const aleph_outgoing *m = &up->messages[i];
         for (uint32_t to = 0; to < MEMBERS; to++)
@@ -223,8 +227,9 @@ int main(void)
     }
     if (!all_ordered()) fail("not every transaction was ordered within the virtual deadline");
     check_agreement();
-    printf("committee: virtual time %llu ms; member 0 persisted %llu own units\n",
-           (unsigned long long)now_ms, (unsigned long long)shells[0].persisted_units);
+    printf("committee: virtual time %llu ms; member 0 persisted %llu units, synced %llu times\n",
+           (unsigned long long)now_ms, (unsigned long long)shells[0].persisted_units,
+           (unsigned long long)shells[0].syncs);
 
     for (uint32_t i = 0; i < MEMBERS; i++) aleph_member_free(shells[i].member);
     for (size_t i = 0; i < flights_len; i++) free(flights[i].data);

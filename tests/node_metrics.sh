@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "node_metrics: FAIL: $*"; cat "$dir/err.txt" 2>/dev/null | head -20; exit 1; }
 
-"$aleph" local --members 4 --duration 14 --rate 300 --tx-size 256 --metrics --out "$dir/run" \
+"$aleph" local --members 4 --duration 10 --rate 300 --tx-size 256 --metrics --out "$dir/run" \
     --json --quiet >"$dir/out.json" 2>"$dir/err.txt" &
 local_pid=$!
 targets="$dir/run/prometheus_targets.json"

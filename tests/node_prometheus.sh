@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "node_prometheus: FAIL: $*"; tail -5 "$dir/prometheus.log" 2>/dev/null; exit 1; }
 
-"$aleph" local --members 4 --duration 20 --rate 300 --tx-size 256 --metrics --out "$dir/run" \
+"$aleph" local --members 4 --duration 15 --rate 300 --tx-size 256 --metrics --out "$dir/run" \
     --json --quiet >"$dir/out.json" 2>"$dir/err.txt" &
 local_pid=$!
 targets="$dir/run/prometheus_targets.json"

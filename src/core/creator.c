@@ -157,7 +157,6 @@ static void create(aleph_member *m, uint32_t round)
         outbox_notice(&m->out, &n);
         return;
     }
-    size_t payload_len = pool_take(&m->pool, m->payload_buf, m->cfg.unit_bytes_max);
     unit_draft d = {.session = m->cfg.session,
                     .creator = m->secret.index,
                     .round = round,
@@ -165,9 +164,11 @@ static void create(aleph_member *m, uint32_t round)
                     .parent_creators = m->scratch_creators,
                     .parent_rounds = m->scratch_rounds,
                     .control_hash = control,
-                    .payload = m->payload_buf,
-                    .payload_len = (uint32_t)payload_len,
                     .coin_share = with_share ? share : NULL};
+    /* The transactions go from the pool straight to their place in the encoding. */
+    uint8_t *payload = m->unit_buf + unit_payload_offset(&d);
+    d.payload_len = (uint32_t)pool_take(&m->pool, payload, m->cfg.unit_bytes_max);
+    d.payload = payload;
     size_t len = unit_encoded_len(&d);
     uint8_t hash[32];
     unit_encode_signed(&d, m->secret.sign_secret_key, m->unit_buf, hash);

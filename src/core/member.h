@@ -229,7 +229,6 @@ struct aleph_member {
     uint32_t lag_round;
     uint64_t lag_quorum_ms; /* when the own quorum of lag_round was reached; 0: none yet */
     uint32_t *scratch_creators, *scratch_rounds, *scratch_ids;
-    uint8_t *payload_buf;
     uint8_t *unit_buf; /* an own unit being encoded */
 
     /* sync */

@@ -89,11 +89,16 @@ void unit_control_hash(const uint8_t *const *parent_hashes, uint32_t count, uint
     hash_finish(&st, out);
 }
 
-size_t unit_encoded_len(const unit_draft *d)
+size_t unit_payload_offset(const unit_draft *d)
 {
     size_t n = 1 + 8 + 2 + 4 + 2 + (size_t)d->parents_len * PARENT_ENTRY_BYTES;
     if (d->round > 0) n += 32;
-    n += 4 + d->payload_len + 1;
+    return n + 4;
+}
+
+size_t unit_encoded_len(const unit_draft *d)
+{
+    size_t n = unit_payload_offset(d) + d->payload_len + 1;
     if (d->coin_share) n += ALEPH_COIN_SHARE_BYTES;
     return n + ALEPH_SIGNATURE_BYTES;
 }
@@ -115,7 +120,12 @@ size_t unit_encode_signed(const unit_draft *d, const uint8_t secret_key[64], uin
     }
     if (d->round > 0) writer_bytes(&w, d->control_hash, 32);
     writer_uint(&w, d->payload_len, 4);
-    writer_bytes(&w, d->payload, d->payload_len);
+    if (d->payload == w.p && w.left >= d->payload_len) {
+        w.p += d->payload_len; /* already in place */
+        w.left -= d->payload_len;
+    } else {
+        writer_bytes(&w, d->payload, d->payload_len);
+    }
     writer_uint(&w, d->coin_share ? 1 : 0, 1);
     if (d->coin_share) writer_bytes(&w, d->coin_share, ALEPH_COIN_SHARE_BYTES);
     size_t signed_len = total - ALEPH_SIGNATURE_BYTES;

@@ -79,6 +79,10 @@ typedef struct unit_draft {
 
 size_t unit_encoded_len(const unit_draft *d);
 
+/* Where the payload starts in d's encoding (it does not depend on the payload): a creator may
+ * put the payload there first and point d->payload at it, and encoding does not copy it. */
+size_t unit_payload_offset(const unit_draft *d);
+
 /* Encodes d into buf (unit_encoded_len bytes), signs it with secret_key and writes the hash.
  * Returns the length written. */
 size_t unit_encode_signed(const unit_draft *d, const uint8_t secret_key[64], uint8_t *buf,

@@ -3,8 +3,10 @@
 # every member a metrics port; a member's /health answers 200 once linked and ordering, its
 # /metrics carries the series of docs/METRICS.md (promtool's lint too, where installed) and a
 # counter grows under load; hostile requests get 4xx; the committee still agrees. Then member 0
-# alone (no quorum linked) answers /health with 503.
-# Checked to fail: with node_metrics_healthy's quorum condition removed, the 503 check fails
+# alone (no quorum linked) answers /health with 503, holds at most 16 connections and times
+# idle ones out with 408.
+# Checked to fail: with HTTP_CONNECTIONS_MAX at 64 the 17th connection is held and the test
+# fails; with node_metrics_healthy's quorum condition removed, the 503 check fails
 # (the lone member then reports only that no batch came); with the per-peer series left out,
 # the series check fails.
 set -u
@@ -93,6 +95,20 @@ done
 [ "$status" = 503 ] || fail "/health of a lone member answered ${status:-nothing}, want 503"
 grep -qF "linked to 1 of 4 members (itself included), quorum 3" "$dir/h.txt" ||
     fail "503 without the quorum reason: $(tail -1 "$dir/h.txt")"
+# Bounded connections: 16 idle clients are held, a 17th is closed at once; the idle ones get
+# 408 after the request timeout (5 s), and the port serves again afterwards.
+fds=()
+for _ in $(seq 1 16); do exec {fd}<>"/dev/tcp/$mhost/$mport"; fds+=("$fd"); done
+sleep 0.5
+exec {extra}<>"/dev/tcp/$mhost/$mport"
+t0=$SECONDS
+extra_out=$(timeout 4 cat <&"$extra"); extra_rc=$?
+exec {extra}<&-
+[ "$extra_rc" -eq 0 ] && [ -z "$extra_out" ] || fail "a 17th connection was not closed at once (rc $extra_rc)"
+[ "$(timeout 15 cat <&"${fds[0]}" | http_status)" = 408 ] || fail "an idle connection got no 408"
+for fd in "${fds[@]}"; do exec {fd}<&-; done
+[ $((SECONDS - t0)) -le 12 ] || fail "the request timeout took $((SECONDS - t0)) s"
+[ "$(http_get "$mhost" "$mport" /health | http_status)" = 503 ] || fail "the port stopped serving"
 kill "$alone_pid"; wait "$alone_pid"; rc=$?; alone_pid=""
 [ "$rc" -eq 0 ] || fail "the lone member did not stop cleanly on SIGTERM (status $rc)"
 echo "node_metrics: ok (transactions ordered at member 1: $v1 -> $v2; lone member 503)"

@@ -7,12 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A level=([core]=0 [base]=1 [sim]=2 [net]=2 [node]=3 [measure]=4 [harness]=5 [cli]=6)
-# Core-private headers that a shell still includes, each to be replaced by the public header.
-# (The list shrinks to nothing as aleph.h gains unit inspection and message kinds.)
-allowed_private=" src/node/node.c:core/message.h src/sim/adversary.h:core/unit.h
- src/sim/dump.h:core/unit.h src/sim/garbage.c:core/message.h src/sim/garbage.c:core/unit.h
- src/sim/sim_state.h:core/unit.h "
-allowed_private=${allowed_private//$'\n'/ }
 bad=0
 for file in $(git ls-files 'src/*.c' 'src/*.h'); do
     own=$(echo "$file" | cut -d/ -f2)
@@ -28,7 +22,6 @@ for file in $(git ls-files 'src/*.c' 'src/*.h'); do
             echo "check-floors: $file: \"$inc\" names no floor"; bad=1; continue
         fi
         if [ "$floor" = core ] && [ "$own" != core ]; then
-            case "$allowed_private" in *" $file:$inc "*) continue ;; esac
             echo "check-floors: $file includes core-private \"$inc\" (use include/aleph/aleph.h)"
             bad=1; continue
         fi

@@ -20,6 +20,17 @@
 extern "C" {
 #endif
 
+/* ---- Version ---------------------------------------------------------------------------- */
+
+/* The version of this header; aleph_version() gives the library's (they differ when a
+ * program runs against another build of the shared library). */
+#define ALEPH_VERSION_MAJOR 0
+#define ALEPH_VERSION_MINOR 1
+#define ALEPH_VERSION_PATCH 0
+
+/* "MAJOR.MINOR.PATCH" of the library linked. */
+const char *aleph_version(void);
+
 /* ---- Limits (wire-level; every decoder enforces them) ------------------------------------ */
 
 #define ALEPH_MEMBERS_MAX 1024u
@@ -137,10 +148,20 @@ typedef struct aleph_event {
     size_t len;
 } aleph_event;
 
+/* What the transport may do with a message it cannot send at once. */
+typedef enum aleph_message_kind {
+    /* A request, an answer, anti-entropy: keep it queued (also while the peer is away). */
+    ALEPH_MESSAGE_MUST_DELIVER = 0,
+    /* A broadcast copy of a new unit: the first to drop under back-pressure (anti-entropy
+     * delivers the unit later). */
+    ALEPH_MESSAGE_UNIT_BROADCAST = 1,
+} aleph_message_kind;
+
 typedef struct aleph_outgoing {
     uint32_t to; /* member index, or ALEPH_TO_ALL */
     const uint8_t *data;
     size_t len;
+    aleph_message_kind kind;
 } aleph_outgoing;
 
 typedef struct aleph_blob {
@@ -155,6 +176,7 @@ typedef struct aleph_ordered_unit {
     const uint8_t *hash;
     const uint8_t *payload;
     size_t payload_len;
+    uint32_t txs_len; /* transactions in the payload */
 } aleph_ordered_unit;
 
 typedef struct aleph_batch {
@@ -230,8 +252,14 @@ typedef enum aleph_submit_status {
     ALEPH_SUBMIT_HALTED = 3,    /* the member creates no more units: it would never be ordered */
 } aleph_submit_status;
 
-/* Adds a transaction to the local pool; it goes into a later own unit. */
+/* Adds a transaction to the local pool; it goes into a later own unit. Submitting produces
+ * no update; see aleph_member_wake_at_ms(). */
 aleph_submit_status aleph_member_submit(aleph_member *m, const uint8_t *tx, size_t len);
+
+/* When the member wants its next TICK now: the last update's wake_at_ms, or sooner after
+ * submits (a transaction in an empty pool ends the idle pace). A caller re-arms its timer
+ * when this is sooner than the time it armed. */
+uint64_t aleph_member_wake_at_ms(const aleph_member *m);
 
 /* Restart: feeds one unit of the member's own backup, in the order the units were persisted
  * (parents before children), before the first step. The unit is checked like one from the
@@ -278,6 +306,83 @@ void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);
  * the end, -1 on a malformed payload. *offset starts at 0. */
 int aleph_payload_next(const uint8_t *payload, size_t len, size_t *offset, const uint8_t **tx,
                        size_t *tx_len);
+
+/* ---- Unit inspection (tools, the simulator) ---------------------------------------------- */
+
+/* A unit decoded and checked as a member of the committee `cfg` would check it on arrival
+ * (everything that needs no DAG). Pointers refer into the bytes inspected. */
+typedef struct aleph_unit_info {
+    uint64_t session;
+    uint32_t creator;
+    uint32_t round;
+    uint8_t hash[ALEPH_HASH_BYTES];
+    uint32_t parents_len;
+    const uint8_t *control_hash; /* NULL for round 0 */
+    const uint8_t *payload;      /* in the payload format above, already checked */
+    size_t payload_len;
+    uint32_t txs_len;
+    const uint8_t *coin_share; /* NULL when absent */
+    size_t len;                /* the whole encoding */
+    const uint8_t *parents_raw_; /* read through aleph_unit_parent() */
+} aleph_unit_info;
+
+/* Decodes a unit's bytes. Returns NULL and fills *out when the unit is well formed for cfg
+ * (members, session, unit_bytes_max, coin_mode), or a static reason. */
+const char *aleph_unit_inspect(const aleph_config *cfg, const uint8_t *data, size_t len,
+                               aleph_unit_info *out);
+
+/* The i-th parent (i < parents_len): its creator and round, creators ascending. */
+void aleph_unit_parent(const aleph_unit_info *u, uint32_t i, uint32_t *creator,
+                       uint32_t *round);
+
+/* The control hash a unit carries over its parents' hashes, given in creator order. */
+void aleph_unit_control_hash(const uint8_t *const *parent_hashes, uint32_t count,
+                             uint8_t out[ALEPH_HASH_BYTES]);
+
+/* When an outgoing message (or one received) carries one unit: returns 1 and points *unit,
+ * *unit_len at the unit's bytes; else 0. */
+int aleph_message_unit(const uint8_t *msg, size_t len, const uint8_t **unit, size_t *unit_len);
+
+/* ---- Testing: building hostile input ---------------------------------------------------------
+ * For test tools that must produce what an honest member never sends (the simulator's garbage
+ * generator, fuzzers). Not needed to run a member. */
+
+/* The first byte of every message between members. */
+typedef enum aleph_testing_message_type {
+    ALEPH_TESTING_MSG_UNIT = 1,
+    ALEPH_TESTING_MSG_REQUEST_UNITS = 2,
+    ALEPH_TESTING_MSG_REQUEST_PARENTS = 3,
+    ALEPH_TESTING_MSG_PARENTS = 4,
+    ALEPH_TESTING_MSG_REQUEST_HASHES = 5,
+    ALEPH_TESTING_MSG_HIGHEST = 6,
+} aleph_testing_message_type;
+
+/* Longest list a request may carry; the unit encoding's version byte. */
+#define ALEPH_TESTING_MSG_LIST_MAX 256u
+#define ALEPH_TESTING_UNIT_VERSION 1u
+
+/* Every field of a unit, as a creator fills them in, whether or not they obey the rules. */
+typedef struct aleph_testing_unit_draft {
+    uint64_t session;
+    uint32_t creator;
+    uint32_t round;
+    uint32_t parents_len;
+    const uint32_t *parent_creators;
+    const uint32_t *parent_rounds;
+    const uint8_t *control_hash; /* ignored for round 0 */
+    const uint8_t *payload;
+    uint32_t payload_len;
+    const uint8_t *coin_share; /* NULL: none */
+} aleph_testing_unit_draft;
+
+/* Bytes the encoding of d takes. */
+size_t aleph_testing_unit_encoded_len(const aleph_testing_unit_draft *d);
+
+/* Encodes d into buf (aleph_testing_unit_encoded_len bytes), signs it with secret_key and
+ * writes its hash. Returns the length written. */
+size_t aleph_testing_unit_encode_signed(const aleph_testing_unit_draft *d,
+                                        const uint8_t secret_key[ALEPH_SIGN_SK_BYTES],
+                                        uint8_t *buf, uint8_t hash_out[ALEPH_HASH_BYTES]);
 
 /* ---- Keys ----------------------------------------------------------------------------------- */
 

@@ -149,6 +149,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     u->batch_round = NONE;
     u->payload_off = (uint32_t)(w->payload - data);
     u->payload_len = w->payload_len;
+    u->txs_len = w->txs_len;
     u->share_off = w->coin_share ? (uint32_t)(w->coin_share - data) : 0;
     u->round_pos = ri->units_len;
     u->added_ms = m->now_ms;

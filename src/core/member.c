@@ -206,6 +206,13 @@ static void take_message(aleph_member *m, const aleph_event *ev)
         sync_receive(m, ev->from, &msg);
 }
 
+static uint64_t wake_ms(const aleph_member *m)
+{
+    uint64_t wake = creator_wake_ms(m), sync_at = sync_wake_ms(m), own_at = own_check_wake_ms(m);
+    if (sync_at < wake) wake = sync_at;
+    return own_at < wake ? own_at : wake;
+}
+
 void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
 {
     outbox_reset(&m->out); /* the previous update's batches are no longer referenced */
@@ -220,17 +227,19 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
     m->restored_dirty = 0;
     sync_tick(m);
     outbox_finish(&m->out, up);
-    uint64_t wake = creator_wake_ms(m), sync_at = sync_wake_ms(m), own_at = own_check_wake_ms(m);
-    up->wake_at_ms = wake < sync_at ? wake : sync_at;
-    if (own_at < up->wake_at_ms) up->wake_at_ms = own_at;
+    up->wake_at_ms = wake_ms(m);
+}
+
+uint64_t aleph_member_wake_at_ms(const aleph_member *m)
+{
+    return wake_ms(m);
 }
 
 aleph_submit_status aleph_member_submit(aleph_member *m, const uint8_t *tx, size_t len)
 {
     /* A halted member creates no more units: a pooled transaction would never be ordered. */
     if (m->halted) return ALEPH_SUBMIT_HALTED;
-    aleph_submit_status s = pool_add(&m->pool, tx, len, m->cfg.tx_bytes_max);
-    return s;
+    return pool_add(&m->pool, tx, len, m->cfg.tx_bytes_max);
 }
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out)

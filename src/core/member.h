@@ -39,6 +39,7 @@ typedef struct unit {
     uint32_t len;
     uint32_t payload_off;
     uint32_t payload_len;
+    uint32_t txs_len;   /* transactions in the payload (counted by unit_decode) */
     uint32_t share_off; /* 0 when the unit carries no coin share */
     uint64_t added_ms;  /* when it entered this member's DAG (local time) */
     uint8_t share_state;

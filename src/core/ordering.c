@@ -291,16 +291,10 @@ static void emit_batch(aleph_member *m, unit *head, uint32_t depth)
             out[i].hash = u->hash;
             out[i].payload = u->bytes + u->payload_off;
             out[i].payload_len = u->payload_len;
+            out[i].txs_len = u->txs_len;
         }
-        if (u->payload_len > 0) {
-            g->unordered_with_payload--;
-            size_t off = 0;
-            const uint8_t *tx;
-            size_t tx_len;
-            while (aleph_payload_next(u->bytes + u->payload_off, u->payload_len, &off, &tx,
-                                      &tx_len) == 1)
-                m->stats.txs_ordered++;
-        }
+        if (u->payload_len > 0) g->unordered_with_payload--;
+        m->stats.txs_ordered += u->txs_len;
         shed_unit_ordered(m, u);
     }
     m->stats.units_ordered += len;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "member.h"
+#include "message.h"
 
 static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {
@@ -118,6 +119,10 @@ void outbox_finish(outbox *o, aleph_update *up)
             o->out_msgs[i].to = o->msgs[i].to;
             o->out_msgs[i].data = o->arena + o->msgs[i].off;
             o->out_msgs[i].len = o->msgs[i].len;
+            int is_unit = o->msgs[i].len && o->arena[o->msgs[i].off] == MSG_UNIT;
+            o->out_msgs[i].kind = o->msgs[i].to == ALEPH_TO_ALL && is_unit
+                                      ? ALEPH_MESSAGE_UNIT_BROADCAST
+                                      : ALEPH_MESSAGE_MUST_DELIVER;
         }
         up->messages = o->out_msgs;
         up->messages_len = o->msgs_len;

@@ -33,6 +33,7 @@ typedef struct unit_wire {
     const uint8_t *control_hash; /* NULL for round 0 */
     const uint8_t *payload;
     uint32_t payload_len;
+    uint32_t txs_len;          /* transactions in the payload */
     const uint8_t *coin_share; /* NULL when absent */
     const uint8_t *signature;
     size_t signed_len; /* bytes covered by the hash */
@@ -63,19 +64,9 @@ void unit_hash(const uint8_t *data, size_t signed_len, uint8_t out[32]);
 /* Control hash over the parents' hashes in creator order. */
 void unit_control_hash(const uint8_t *const *parent_hashes, uint32_t count, uint8_t out[32]);
 
-/* What a creator fills in to encode a unit. */
-typedef struct unit_draft {
-    uint64_t session;
-    uint32_t creator;
-    uint32_t round;
-    uint32_t parents_len;
-    const uint32_t *parent_creators; /* ascending */
-    const uint32_t *parent_rounds;
-    const uint8_t *control_hash; /* ignored for round 0 */
-    const uint8_t *payload;
-    uint32_t payload_len;
-    const uint8_t *coin_share; /* NULL: none */
-} unit_draft;
+/* What a creator fills in to encode a unit (the public header's testing section names it for
+ * the tools that build hostile units). */
+typedef aleph_testing_unit_draft unit_draft;
 
 size_t unit_encoded_len(const unit_draft *d);
 

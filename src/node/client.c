@@ -220,7 +220,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         acks[acks_len++] = status;
     }
     send_acks(c, acks, acks_len);
-    if (accepted) cp->submitted(cp->ctx);
+    if (accepted && cp->submitted) cp->submitted(cp->ctx);
 }
 
 static void on_connection(uv_stream_t *server, int status)

@@ -51,7 +51,7 @@ typedef struct client_port {
     uint32_t tx_bytes_max;
     size_t subscriber_buffer_max;
     client_submit_fn submit;
-    client_submitted_fn submitted;     /* after a read that accepted at least one tx */
+    client_submitted_fn submitted;     /* after a read that accepted at least one tx; may be NULL */
     void *ctx;
     node_log *log;
     client_counters counters;

@@ -17,7 +17,6 @@
 #include "base/keys.h"
 #include "net/link_delay.h"
 #include "base/log.h"
-#include "core/message.h"
 #include "metrics.h"
 #include "held.h"
 #include "output.h"
@@ -231,7 +230,7 @@ static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms)
     for (size_t i = 0; i < up->messages_len; i++) {
         const aleph_outgoing *m = &up->messages[i];
         if (m->len == 0) continue;
-        int droppable = m->to == ALEPH_TO_ALL && m->data[0] == MSG_UNIT;
+        int droppable = m->kind == ALEPH_MESSAGE_UNIT_BROADCAST;
         out_frame *f = out_frame_new(m->data, m->len, droppable);
         if (!f) continue;
         if (nd->backup.durable_seq < nd->hold_until) {
@@ -313,24 +312,18 @@ static void on_peer_message(void *ctx, uint32_t from, const uint8_t *data, size_
     node_step(nd, &ev);
 }
 
+/* A transaction in an empty pool may end the idle pace: the member says when it now wants
+ * to step, and the timer moves up to that time. */
 static aleph_submit_status on_submit(void *ctx, const uint8_t *tx, size_t len)
 {
     node *nd = ctx;
     if (nd->stopping) return ALEPH_SUBMIT_HALTED;
-    return aleph_member_submit(nd->member, tx, len);
-}
-
-static void on_submitted(void *ctx)
-{
-    /* The member may create sooner now that its pool is not empty (it leaves the idle
-     * pace): let it look at once rather than at the deadline it gave before. */
-    node *nd = ctx;
-    if (nd->stopping) return;
-    uint64_t now = uv_now(&nd->loop);
-    if (nd->step_due_ms > now) {
-        nd->step_due_ms = now;
-        uv_timer_start(&nd->step_timer, on_step_timer, 0, 0);
+    aleph_submit_status s = aleph_member_submit(nd->member, tx, len);
+    if (s == ALEPH_SUBMIT_OK) {
+        uint64_t wake = aleph_member_wake_at_ms(nd->member);
+        if (wake < nd->step_due_ms) arm_step_timer(nd, wake);
     }
+    return s;
 }
 
 /* ---- stats --------------------------------------------------------------------------------- */
@@ -582,7 +575,7 @@ static int start(node *nd, char *err, size_t cap)
         return -1;
     }
     if (client_port_start(&nd->clients, &nd->loop, o->client_host, (uint16_t)cport,
-                          nd->cfg.tx_bytes_max, o->subscriber_buffer, on_submit, on_submitted, nd,
+                          nd->cfg.tx_bytes_max, o->subscriber_buffer, on_submit, NULL, nd,
                           &nd->log, err, cap) != 0)
         return -1;
     if (start_metrics(nd, err, cap) != 0) return -1;

@@ -9,7 +9,7 @@
 
 struct sim_adversary {
     uint32_t n, q, r0, rounds_max;
-    unit_limits limits;
+    aleph_config cfg;             /* the committee's, to inspect units */
     int active;
     uint32_t held_through; /* highest round t whose plan was made */
     /* Per round offset d = t - r0 (0..rounds_max+1), per creator: */
@@ -27,7 +27,7 @@ static size_t at2(const sim_adversary *a, uint32_t d, uint32_t c)
 }
 
 sim_adversary *sim_adversary_new(uint32_t members, uint32_t attack_round, uint32_t rounds_max,
-                                 const unit_limits *limits)
+                                 const aleph_config *cfg)
 {
     sim_adversary *a = calloc(1, sizeof *a);
     if (!a) return NULL;
@@ -35,7 +35,7 @@ sim_adversary *sim_adversary_new(uint32_t members, uint32_t attack_round, uint32
     a->q = aleph_quorum(members);
     a->r0 = attack_round;
     a->rounds_max = rounds_max;
-    a->limits = *limits;
+    a->cfg = *cfg;
     a->active = members >= 4;
     size_t rows = (size_t)rounds_max + 2;
     a->votes = malloc(rows * members);
@@ -189,8 +189,8 @@ static void make_plan(sim_adversary *a, uint32_t d)
 
 int sim_adversary_created(sim_adversary *a, const uint8_t *data, size_t len)
 {
-    unit_wire w;
-    if (!a->active || unit_decode(data, len, &a->limits, &w) != NULL) return 0;
+    aleph_unit_info w;
+    if (!a->active || aleph_unit_inspect(&a->cfg, data, len, &w) != NULL) return 0;
     if (w.round < a->r0 || w.round > a->r0 + a->rounds_max) return 0;
     uint32_t d = w.round - a->r0;
     if (a->present[at2(a, d, w.creator)]) return 0; /* one unit per slot: no forks here */
@@ -199,7 +199,7 @@ int sim_adversary_created(sim_adversary *a, const uint8_t *data, size_t len)
     for (uint32_t j = 0; j < a->n; j++) pr[j] = UINT32_MAX;
     for (uint32_t i = 0; i < w.parents_len; i++) {
         uint32_t c, r;
-        unit_wire_parent(&w, i, &c, &r);
+        aleph_unit_parent(&w, i, &c, &r);
         pr[c] = r;
     }
     if (d >= 1) a->votes[at2(a, d, w.creator)] = (int8_t)vote_of(a, d, w.creator);
@@ -219,9 +219,11 @@ int sim_adversary_created(sim_adversary *a, const uint8_t *data, size_t len)
 int sim_adversary_admit(const sim_adversary *a, uint32_t to, int32_t to_own_round,
                         const uint8_t *msg, size_t len)
 {
-    if (!a->active || len < 2 || msg[0] != 1 /* MSG_UNIT */) return 1;
-    unit_wire w;
-    if (unit_decode(msg + 1, len - 1, &a->limits, &w) != NULL) return 1;
+    const uint8_t *unit;
+    size_t unit_len;
+    if (!a->active || !aleph_message_unit(msg, len, &unit, &unit_len)) return 1;
+    aleph_unit_info w;
+    if (aleph_unit_inspect(&a->cfg, unit, unit_len, &w) != NULL) return 1;
     uint32_t t = w.round + 1; /* the round whose parents this unit may become */
     if (t <= a->r0 || t > a->r0 + a->rounds_max) return 1;
     if (w.creator == to || (int64_t)to_own_round >= (int64_t)t) return 1;

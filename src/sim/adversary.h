@@ -25,13 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/unit.h"
+#include "aleph/aleph.h"
 
 typedef struct sim_adversary sim_adversary;
 
 /* attack_round: r0; rounds_max: give up after this many rounds above r0. */
 sim_adversary *sim_adversary_new(uint32_t members, uint32_t attack_round, uint32_t rounds_max,
-                                 const unit_limits *limits);
+                                 const aleph_config *cfg);
 void sim_adversary_free(sim_adversary *a);
 
 /* Member `creator` created this unit. Returns 1 when a new plan was made (held units may now

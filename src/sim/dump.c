@@ -9,7 +9,7 @@
 #include "invariants.h"
 
 int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t *forker,
-                  const unit_limits *limits, char *err, size_t err_len)
+                  const aleph_config *cfg, char *err, size_t err_len)
 {
     memset(d, 0, sizeof *d);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -18,7 +18,7 @@ int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t 
     }
     d->dir = strdup(dir);
     d->members = members;
-    d->limits = *limits;
+    d->cfg = *cfg;
     d->forker = malloc(members);
     d->outputs = calloc(2 * (size_t)members, sizeof *d->outputs);
     sim_table_init(&d->slots);
@@ -106,10 +106,9 @@ static const uint8_t *parent_hash(sim_dump *d, uint32_t member, uint32_t which,
 void sim_dump_unit_created(sim_dump *d, uint32_t member, uint32_t which, const uint8_t *unit,
                            size_t len, uint64_t now_ms)
 {
-    unit_wire w;
-    if (!d->dag || unit_decode(unit, len, &d->limits, &w) != NULL) return;
-    uint8_t hash[32];
-    unit_hash(unit, w.signed_len, hash);
+    aleph_unit_info w;
+    if (!d->dag || aleph_unit_inspect(&d->cfg, unit, len, &w) != NULL) return;
+    const uint8_t *hash = w.hash;
     uint8_t key[32];
     if (!d->forker[w.creator]) {
         slot_key(key, 'g', 0, 0, w.creator, w.round);
@@ -122,7 +121,7 @@ void sim_dump_unit_created(sim_dump *d, uint32_t member, uint32_t which, const u
     int verified = 1;
     for (uint32_t i = 0; i < w.parents_len; i++) {
         uint32_t c, r;
-        unit_wire_parent(&w, i, &c, &r);
+        aleph_unit_parent(&w, i, &c, &r);
         const uint8_t *h = parent_hash(d, member, which, c, r);
         hashes[i] = h;
         if (!h) verified = 0;
@@ -131,11 +130,11 @@ void sim_dump_unit_created(sim_dump *d, uint32_t member, uint32_t which, const u
     }
     if (verified && w.round > 0) {
         uint8_t control[32];
-        unit_control_hash(hashes, w.parents_len, control);
+        aleph_unit_control_hash(hashes, w.parents_len, control);
         verified = memcmp(control, w.control_hash, 32) == 0;
     }
     if (!verified) d->unverified++;
-    fprintf(d->dag, "],\"payload_bytes\":%u,\"created_ms\":%" PRIu64 ",\"parents_verified\":%s}\n",
+    fprintf(d->dag, "],\"payload_bytes\":%zu,\"created_ms\":%" PRIu64 ",\"parents_verified\":%s}\n",
             w.payload_len, now_ms, verified ? "true" : "false");
     d->units_written++;
     if (ferror(d->dag)) d->failed = 1;

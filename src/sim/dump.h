@@ -19,7 +19,7 @@
 
 #include "aleph/aleph.h"
 #include "hash_table.h"
-#include "core/unit.h"
+#include "aleph/aleph.h"
 
 typedef struct sim_dump {
     FILE *dag;
@@ -27,7 +27,7 @@ typedef struct sim_dump {
     char *dir;
     uint32_t members;
     uint8_t *forker;         /* per member */
-    unit_limits limits;
+    aleph_config cfg;             /* the committee's, to inspect units */
     sim_table slots;         /* slot keys -> index into hashes */
     uint8_t (*hashes)[32];
     uint64_t hashes_len, hashes_cap;
@@ -37,7 +37,7 @@ typedef struct sim_dump {
 
 /* Creates dir if needed and opens dag.jsonl. Returns 0, or -1 with a message in err. */
 int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t *forker,
-                  const unit_limits *limits, char *err, size_t err_len);
+                  const aleph_config *cfg, char *err, size_t err_len);
 /* Closes every file; returns 0, -1 when a write failed. */
 int sim_dump_close(sim_dump *d);
 

@@ -4,12 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/message.h"
-#include "core/unit.h"
 
 void sim_garbage_init(sim_garbage *g, const aleph_config *cfg, const aleph_secret *secret)
 {
     memset(g, 0, sizeof *g);
+    g->cfg = *cfg;
     g->session = cfg->session;
     g->members = cfg->members;
     g->quorum = aleph_quorum(cfg->members);
@@ -28,12 +27,9 @@ void sim_garbage_free(sim_garbage *g)
 
 void sim_garbage_observe(sim_garbage *g, const uint8_t *msg, size_t len)
 {
-    if (len < 2 || msg[0] != MSG_UNIT) return;
-    unit_limits lim = {.session = g->session, .members = g->members, .quorum = g->quorum,
-                       .payload_bytes_max = g->payload_bytes_max,
-                       .coin_share_required = g->coin_share};
-    unit_wire w;
-    if (unit_decode(msg + 1, len - 1, &lim, &w) != NULL || w.creator != g->index) return;
+    if (len < 2 || msg[0] != ALEPH_TESTING_MSG_UNIT) return;
+    aleph_unit_info w;
+    if (aleph_unit_inspect(&g->cfg, msg + 1, len - 1, &w) != NULL || w.creator != g->index) return;
     uint8_t *copy = malloc(len);
     if (!copy) return;
     memcpy(copy, msg, len);
@@ -79,15 +75,15 @@ static void put_le(uint8_t *p, uint64_t v, size_t n)
 }
 
 /* A unit message (type byte + unit) from a draft signed with `key`; extra trailing bytes. */
-static size_t encode_unit(const unit_draft *d, const uint8_t key[64], size_t trailing,
+static size_t encode_unit(const aleph_testing_unit_draft *d, const uint8_t key[64], size_t trailing,
                           uint8_t **out)
 {
-    size_t len = unit_encoded_len(d);
+    size_t len = aleph_testing_unit_encoded_len(d);
     uint8_t *buf = take(1 + len + trailing);
     if (!buf) return (size_t)-1;
-    buf[0] = MSG_UNIT;
+    buf[0] = ALEPH_TESTING_MSG_UNIT;
     uint8_t hash[32];
-    unit_encode_signed(d, key, buf + 1, hash);
+    aleph_testing_unit_encode_signed(d, key, buf + 1, hash);
     memset(buf + 1 + len, 0, trailing);
     *out = buf;
     return 1 + len + trailing;
@@ -102,7 +98,7 @@ typedef struct draft_space {
     uint8_t payload[64];
 } draft_space;
 
-static unit_draft base_draft(sim_garbage *g, sim_rng *rng, draft_space *s, uint32_t round)
+static aleph_testing_unit_draft base_draft(sim_garbage *g, sim_rng *rng, draft_space *s, uint32_t round)
 {
     fill_random(rng, s->control, sizeof s->control);
     fill_random(rng, s->share, sizeof s->share);
@@ -114,7 +110,7 @@ static unit_draft base_draft(sim_garbage *g, sim_rng *rng, draft_space *s, uint3
             s->creators[n] = c;
             s->rounds[n] = round - 1;
         }
-    unit_draft d = {.session = g->session,
+    aleph_testing_unit_draft d = {.session = g->session,
                     .creator = g->index,
                     .round = round,
                     .parents_len = n,
@@ -133,7 +129,7 @@ static size_t rule_broken(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8_
     draft_space *s = malloc(sizeof *s);
     if (!s) return (size_t)-1;
     uint32_t r = g->last_round + 1 < 2 ? 2 : g->last_round + 1;
-    unit_draft d = base_draft(g, rng, s, r);
+    aleph_testing_unit_draft d = base_draft(g, rng, s, r);
     size_t trailing = 0, len;
     uint8_t *big = NULL;
     switch (variant) {
@@ -248,23 +244,23 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         len = 3 + 2 * 6;
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
-        p[0] = MSG_REQUEST_UNITS;
+        p[0] = ALEPH_TESTING_MSG_REQUEST_UNITS;
         put_le(p + 1, 3, 2);
         break;
     case 2: /* REQUEST_UNITS: over the list bound */
         *label = "request-units list over the bound";
-        len = 3 + (MSG_LIST_MAX + 1) * 6;
+        len = 3 + (ALEPH_TESTING_MSG_LIST_MAX + 1) * 6;
         if (!(p = take(len))) return (size_t)-1;
         memset(p, 0, len);
-        p[0] = MSG_REQUEST_UNITS;
-        put_le(p + 1, MSG_LIST_MAX + 1, 2);
+        p[0] = ALEPH_TESTING_MSG_REQUEST_UNITS;
+        put_le(p + 1, ALEPH_TESTING_MSG_LIST_MAX + 1, 2);
         break;
     case 3: /* REQUEST_PARENTS: a 31-byte hash */
         *label = "request-parents with a short hash";
         len = 3 + 31;
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
-        p[0] = MSG_REQUEST_PARENTS;
+        p[0] = ALEPH_TESTING_MSG_REQUEST_PARENTS;
         put_le(p + 1, 1, 2);
         break;
     case 4: /* REQUEST_HASHES: one hash and a trailing byte */
@@ -272,7 +268,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         len = 3 + 33;
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
-        p[0] = MSG_REQUEST_HASHES;
+        p[0] = ALEPH_TESTING_MSG_REQUEST_HASHES;
         put_le(p + 1, 1, 2);
         break;
     case 5: /* PARENTS: shorter than its unit hash */
@@ -280,14 +276,14 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         len = 1 + 20;
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
-        p[0] = MSG_PARENTS;
+        p[0] = ALEPH_TESTING_MSG_PARENTS;
         break;
     case 6: /* PARENTS: more parent hashes than members */
         *label = "parents message with more hashes than members";
         len = 1 + 32 + 2 + (size_t)(g->members + 1) * 32;
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
-        p[0] = MSG_PARENTS;
+        p[0] = ALEPH_TESTING_MSG_PARENTS;
         put_le(p + 33, g->members + 1, 2);
         break;
     case 7: /* HIGHEST: a vector of the wrong length */
@@ -297,7 +293,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
             len = 3 + 4 * (size_t)count;
             if (!(p = take(len))) return (size_t)-1;
             memset(p, 0, len);
-            p[0] = MSG_HIGHEST;
+            p[0] = ALEPH_TESTING_MSG_HIGHEST;
             put_le(p + 1, count, 2);
         }
         break;
@@ -306,7 +302,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         len = 3 + 4 * (size_t)g->members;
         if (!(p = take(len))) return (size_t)-1;
         memset(p, 0, len);
-        p[0] = MSG_HIGHEST;
+        p[0] = ALEPH_TESTING_MSG_HIGHEST;
         put_le(p + 1, g->members, 2);
         put_le(p + 3, 0xffffffffu, 4);
         break;
@@ -322,15 +318,15 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         len = 1 + (size_t)sim_rng_below(rng, 64);
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
-        p[0] = (uint8_t)(MSG_HIGHEST + 1 + sim_rng_below(rng, 255 - MSG_HIGHEST));
+        p[0] = (uint8_t)(ALEPH_TESTING_MSG_HIGHEST + 1 + sim_rng_below(rng, 255 - ALEPH_TESTING_MSG_HIGHEST));
         break;
     default: /* UNIT: a body far too short for a unit */
         *label = "unit message shorter than a unit header";
         len = 1 + 1 + (size_t)sim_rng_below(rng, 16);
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
-        p[0] = MSG_UNIT;
-        p[1] = UNIT_VERSION;
+        p[0] = ALEPH_TESTING_MSG_UNIT;
+        p[1] = ALEPH_TESTING_UNIT_VERSION;
         break;
     }
     *out = p;
@@ -339,22 +335,19 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
 
 /* A decodable copy of the last own unit with another payload, so a fresh hash; NULL draft
  * fields point into *s and the decoded unit. Returns 0, -1 when there is no unit to copy. */
-static int redraft_last(sim_garbage *g, sim_rng *rng, draft_space *s, unit_draft *d)
+static int redraft_last(sim_garbage *g, sim_rng *rng, draft_space *s, aleph_testing_unit_draft *d)
 {
     if (!g->last_unit) return -1;
-    unit_limits lim = {.session = g->session, .members = g->members, .quorum = g->quorum,
-                       .payload_bytes_max = g->payload_bytes_max,
-                       .coin_share_required = g->coin_share};
-    unit_wire w;
-    if (unit_decode(g->last_unit + 1, g->last_unit_len - 1, &lim, &w) != NULL) return -1;
+    aleph_unit_info w;
+    if (aleph_unit_inspect(&g->cfg, g->last_unit + 1, g->last_unit_len - 1, &w) != NULL) return -1;
     for (uint32_t i = 0; i < w.parents_len; i++)
-        unit_wire_parent(&w, i, &s->creators[i], &s->rounds[i]);
+        aleph_unit_parent(&w, i, &s->creators[i], &s->rounds[i]);
     if (w.control_hash) memcpy(s->control, w.control_hash, 32);
     if (w.coin_share) memcpy(s->share, w.coin_share, ALEPH_COIN_SHARE_BYTES);
     fill_random(rng, s->payload, sizeof s->payload);
     s->payload[0] = 12; /* one transaction of 12 bytes: a well-formed payload */
     s->payload[1] = s->payload[2] = s->payload[3] = 0;
-    *d = (unit_draft){.session = w.session,
+    *d = (aleph_testing_unit_draft){.session = w.session,
                       .creator = w.creator,
                       .round = w.round,
                       .parents_len = w.parents_len,
@@ -372,7 +365,7 @@ static size_t bad_signature(sim_garbage *g, sim_rng *rng, uint32_t variant, uint
 {
     draft_space *s = malloc(sizeof *s);
     if (!s) return (size_t)-1;
-    unit_draft d;
+    aleph_testing_unit_draft d;
     size_t len;
     if (redraft_last(g, rng, s, &d) != 0) d = base_draft(g, rng, s, 0);
     switch (variant) {
@@ -470,7 +463,7 @@ size_t sim_garbage_craft(sim_garbage *g, sim_rng *rng, sim_garbage_kind kind, ui
         if (!p) return (size_t)-1;
         fill_random(rng, p, len);
         /* A random first byte of 2..6 may make a well-formed request by chance. */
-        *must_drop = p[0] < MSG_REQUEST_UNITS || p[0] > MSG_HIGHEST;
+        *must_drop = p[0] < ALEPH_TESTING_MSG_REQUEST_UNITS || p[0] > ALEPH_TESTING_MSG_HIGHEST;
         *out = p;
         break;
     }

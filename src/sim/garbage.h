@@ -24,6 +24,7 @@ typedef enum sim_garbage_kind {
 } sim_garbage_kind;
 
 typedef struct sim_garbage {
+    aleph_config cfg;             /* the committee's: what the members' decoders check */
     uint64_t session;
     uint32_t members, quorum, index;
     int coin_share;               /* units must carry a coin share (threshold mode) */

@@ -143,12 +143,10 @@ static void count_drop(sim *s, const char *reason)
 static const aleph_blob *created_unit(const sim *s, const aleph_update *up, const uint8_t hash[32])
 {
     for (size_t k = 0; k < up->persist_len; k++) {
-        unit_wire wire;
-        if (unit_decode(up->persist[k].data, up->persist[k].len, &s->limits, &wire) != NULL)
+        aleph_unit_info info;
+        if (aleph_unit_inspect(&s->acfg, up->persist[k].data, up->persist[k].len, &info) != NULL)
             continue;
-        uint8_t h[32];
-        unit_hash(up->persist[k].data, wire.signed_len, h);
-        if (memcmp(h, hash, 32) == 0) return &up->persist[k];
+        if (memcmp(info.hash, hash, 32) == 0) return &up->persist[k];
     }
     return NULL;
 }

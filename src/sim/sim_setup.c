@@ -73,9 +73,6 @@ static int setup_config(sim *s, char *err, size_t err_len)
         s->acfg.candidate_wait_ms_max = 0;
         s->acfg.round_delay_ms_idle = 0;
     }
-    s->limits = (unit_limits){.session = s->acfg.session, .members = n, .quorum = aleph_quorum(n),
-                              .payload_bytes_max = s->acfg.unit_bytes_max,
-                              .coin_share_required = cfg->coin_mode == ALEPH_COIN_THRESHOLD};
     return 0;
 }
 
@@ -146,13 +143,13 @@ static int setup_tools(sim *s, char *err, size_t err_len)
             return -1;
         }
         for (uint32_t i = 0; i < n; i++) forker[i] = s->members[i].behaviour == SIM_FORKER;
-        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &s->limits, err, err_len);
+        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &s->acfg, err, err_len);
         free(forker);
         if (rc != 0) return -1;
         s->dumping = 1;
     }
     if (cfg->adversary_round) {
-        s->adversary = sim_adversary_new(n, cfg->adversary_round, cfg->adversary_rounds, &s->limits);
+        s->adversary = sim_adversary_new(n, cfg->adversary_round, cfg->adversary_rounds, &s->acfg);
         if (!s->adversary) {
             snprintf(err, err_len, "out of memory (adversary)");
             return -1;

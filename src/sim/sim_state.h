@@ -12,7 +12,6 @@
 #include "invariants.h"
 #include "samples.h"
 #include "sig_cache.h"
-#include "core/unit.h"
 
 #define SIM_UNIT_BYTES_MAX (64u * 1024u)
 #define SIM_TX_BYTES_MAX 1024u
@@ -67,7 +66,6 @@ typedef struct sim {
     sim_samples e2e, consensus;
     sim_dump dump;
     int dumping;
-    unit_limits limits;           /* what the members' decoders check */
     sim_adversary *adversary;
     sim_event *held;              /* deliveries the adversary holds back */
     size_t held_len, held_cap;

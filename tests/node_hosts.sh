@@ -76,7 +76,7 @@ sleep 2
 for p in "${pids[@]}"; do kill -TERM "$p"; done
 for p in "${pids[@]}"; do wait "$p" || fail "a node exited with an error: $(cat "$dir"/node-*.err)"; done
 pids=()
-grep -q "\"address\":\"0.0.0.0:${ports[3]}\"" "$dir/member-3/node.log" || fail "member 3 did not bind its --listen address"
+grep -q "\"address\":\"127.0.0.1:${ports[3]}\",\"listen\":\"0.0.0.0:${ports[3]}\"" "$dir/member-3/node.log" || fail "member 3 did not bind its --listen address"
 "$aleph" analyze "$dir" --no-plots > "$dir/summary.txt" 2>&1; rc=$?
 cat "$dir/summary.txt"
 [ "$rc" -eq 0 ] || fail "aleph analyze exit $rc"

@@ -274,12 +274,18 @@ int command_analyze(int argc, char **argv)
             if (logs[i].round_delay_ms || logs[i].started) cfg.round_delay_ms = (int)logs[i].round_delay_ms;
             if (logs[i].unit_bytes_max) cfg.unit_bytes_max = logs[i].unit_bytes_max;
             if (logs[i].coin[0]) snprintf(cfg.coin, sizeof cfg.coin, "%s", logs[i].coin);
-            /* the network: emulated links are logged; namespace addresses are 10.77.S.i */
-            int ns = strncmp(logs[i].address, "10.77.", 6) == 0;
+            /* the network: emulated links are logged; namespace addresses are 10.77.S.i;
+             * any other address than loopback's is a committee over hosts */
+            const char *addr = logs[i].address;
+            int ns = strncmp(addr, "10.77.", 6) == 0;
+            int local = !addr[0] || strncmp(addr, "127.", 4) == 0 ||
+                        strncmp(addr, "[::1]", 5) == 0 || strncmp(addr, "localhost:", 10) == 0;
             if (strcmp(cfg.network, "unknown") == 0 || strcmp(cfg.network, "loopback") == 0)
                 snprintf(cfg.network, sizeof cfg.network, "%s",
                          logs[i].has_links ? (ns ? "emulated-wan+netns" : "emulated-wan")
-                                           : (ns ? "netns" : "loopback"));
+                         : ns              ? "netns"
+                         : local           ? "loopback"
+                                           : "hosts");
         }
     }
 

@@ -8,7 +8,7 @@
  * run.json (written by `aleph local` when the load starts, completed at the end):
  *   {"format": "aleph-run/1", "members": N, "faulty": F, "tx_size": B, "offered_tx_s": R,
  *    "duration_s": D, "round_delay_ms": ms, "max_unit_bytes": B, "coin": "threshold"|"off",
- *    "network": "loopback"|"emulated-wan"|"netns"|"emulated-wan+netns", "wan_matrix": FILE,
+ *    "network": "loopback"|"emulated-wan"|"netns"|"emulated-wan+netns"|"hosts", "wan_matrix": FILE,
  *    "jitter_ms": J, "loss": P, "bandwidth_mbit": M, "client_id_base": C,
  *    "load_start_ns": T, "window_start_ns": T, "window_end_ns": T, "command": "...",
  *    "harness": {...}}   (times: CLOCK_REALTIME ns) */

@@ -14,6 +14,7 @@
 #include "aleph/aleph.h"
 #include "backup.h"
 #include "client.h"
+#include "base/addresses.h"
 #include "base/keys.h"
 #include "net/link_delay.h"
 #include "base/log.h"
@@ -583,14 +584,17 @@ static int start(node *nd, char *err, size_t cap)
     uv_signal_start(&nd->sigint, on_signal, SIGINT);
     uv_signal_start(&nd->sigterm, on_signal, SIGTERM);
     uv_timer_start(&nd->stats_timer, on_stats_timer, o->stats_interval_ms, o->stats_interval_ms);
-    char dir_esc[8192];
+    char dir_esc[8192], advertised[HOST_MAX + 16];
     log_escape(dir_esc, sizeof dir_esc, nd->data_dir);
+    address_format(advertised, sizeof advertised, nd->committee.members[me].host,
+                   nd->committee.members[me].port);
     log_line(&nd->log, LOG_INFO, "node_started",
              "\"members\":%u,\"session\":\"%016" PRIx64 "\",\"coin\":\"%s\",\"address\":\"%s\","
+             "\"listen\":\"%s\","
              "\"client_port\":%u,\"data_dir\":\"%s\",\"round_delay_ms\":%u,\"max_unit_bytes\":%u,"
              "\"pid\":%d",
              nd->committee.size, nd->committee.session, coin_mode_name(nd->committee.coin_mode),
-             nd->net.listen_desc, cport, dir_esc, nd->cfg.round_delay_ms_min,
+             advertised, nd->net.listen_desc, cport, dir_esc, nd->cfg.round_delay_ms_min,
              nd->cfg.unit_bytes_max, (int)getpid());
     const restart_info *ri = &nd->restart;
     log_line(&nd->log, LOG_INFO, ri->restarted ? "restored" : "first_start",

@@ -69,6 +69,20 @@ for i in 0 1 2 3; do
         --data-dir "$dir/member-$i" "${extra[@]}" 2> "$dir/node-$i.err" &
     pids+=($!)
 done
+# Wait until every client port answers (the members start in parallel, on a loaded machine).
+python3 - "${ports[4]}" "${ports[5]}" "${ports[7]}" <<'PY' || fail "client ports not open after 60 s: $(cat "$dir"/node-*.err)"
+import socket, sys, time
+deadline = time.time() + 60
+for p in sys.argv[1:]:
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", int(p)), timeout=1).close()
+            break
+        except OSError:
+            if time.time() > deadline:
+                sys.exit(1)
+            time.sleep(0.1)
+PY
 to="127.0.0.1:${ports[4]},127.0.0.1:${ports[5]},127.0.0.1:${ports[7]}"
 "$aleph" load --to "$to" --rate 300 --duration 4 --tx-size 64 --records "$dir/load.json" > "$dir/load.out" 2>&1 ||
     fail "aleph load failed: $(cat "$dir/load.out")"

@@ -20,8 +20,14 @@ build-san: deps
 	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DALEPH_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_SAN) -j $(JOBS)
 
-run: build
-	./$(BUILD)/aleph local $(RUN_ARGS)
+# Builds quietly (the compiler's output goes to $(BUILD)/build.log, shown only on failure),
+# so the run's own output is what you see.
+run: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@echo "make run: building in $(BUILD) (log: $(BUILD)/build.log)"
+	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || \
+		{ tail -n 40 $(BUILD)/build.log; echo "make run: the build failed (all of it: $(BUILD)/build.log)"; exit 1; }
+	@./$(BUILD)/aleph local $(RUN_ARGS)
 
 check-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

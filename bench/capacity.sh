@@ -9,7 +9,7 @@
 #   bench/capacity.sh PATH_TO_aleph [--members N] [--wan FILE] [--rates "R ..."]
 #                     [--duration S] [--cap-ms MS] [--tx-size B] [-- MORE aleph local ARGS]
 #   bench/capacity.sh build/aleph                       # 4 members, loopback
-#   bench/capacity.sh build/aleph --members 8 --wan shared/data/aws-8-regions-rtt-ms.tsv
+#   bench/capacity.sh build/aleph --members 8 --wan tests/data/aws-8-regions-rtt-ms.tsv
 set -u
 aleph=${1:?usage: capacity.sh PATH_TO_aleph [options]}
 shift

@@ -3,7 +3,7 @@
 # AWS regions under three loads, given as transactions per unit: small (1), big (100) and
 # large (1,000): 72.1 tx/s at 5.1 s, 9,476.7 tx/s at 15.8 s, 93,419 tx/s at 20.5 s.
 # Here: 8 and 16 members spread over the same 8 regions, emulated (one-way delay RTT/2 of
-# shared/data/aws-8-regions-rtt-ms.tsv, in user space), small dummy transactions. The
+# tests/data/aws-8-regions-rtt-ms.tsv, in user space), small dummy transactions. The
 # offered rate for L transactions per unit is L x members x rounds per second, with rounds
 # per second measured in a calibration run at about one transaction per unit.
 #

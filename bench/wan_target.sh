@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The performance target: 8 members in the 8 emulated regions of
-# shared/data/aws-8-regions-rtt-ms.tsv, 10,000 tx/s offered: p50 end-to-end latency at most
+# tests/data/aws-8-regions-rtt-ms.tsv, 10,000 tx/s offered: p50 end-to-end latency at most
 # 1 s. Runs it REPEATS times and reports every run and the median p50.
 #
 #   bench/wan_target.sh PATH_TO_aleph [--repeats K] [--duration S] [--rate R] [--members N]

@@ -64,4 +64,21 @@ kill -TERM "$pid"
 wait "$pid" || fail "the node did not stop cleanly: $(cat "$dir/node.err")"
 pid=
 grep -q '"event":"node_started".*"round_delay_ms":25' "$dir/data/node.log" || fail "the file's round_delay_ms not used"
+grep -q "WARNING" "$dir/node.err" && fail "a warning for a key of mode 0600: $(cat "$dir/node.err")"
+
+# A key file others can read: the node says so (as ssh does) and names the file and the fix.
+chmod 644 "$dir/keys/member-0.key"
+rm -rf "$dir/data"
+"$aleph" node --config "$dir/node.json" 2> "$dir/node.err" &
+pid=$!
+for _ in $(seq 1 100); do
+    grep -q "accessible by others" "$dir/node.err" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+pid=
+grep -q "WARNING: key file $dir/keys/member-0.key is accessible by others (mode 0644).*chmod 600" "$dir/node.err" ||
+    fail "no warning for a key of mode 0644: $(cat "$dir/node.err")"
 echo "node_config: ok"

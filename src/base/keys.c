@@ -54,6 +54,15 @@ const char *coin_mode_name(aleph_coin_mode mode)
     return "unknown";
 }
 
+int coin_mode_parse(const char *text, int allow_test, aleph_coin_mode *out)
+{
+    if (strcmp(text, "threshold") == 0) *out = ALEPH_COIN_THRESHOLD;
+    else if (strcmp(text, "off") == 0) *out = ALEPH_COIN_OFF;
+    else if (allow_test && strcmp(text, "test") == 0) *out = ALEPH_COIN_TEST;
+    else return -1;
+    return 0;
+}
+
 uint64_t committee_session(const committee *c)
 {
     crypto_generichash_state st;

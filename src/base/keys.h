@@ -46,6 +46,9 @@ typedef struct committee {
 
 uint64_t committee_session(const committee *c);
 const char *coin_mode_name(aleph_coin_mode mode);
+/* The one --coin vocabulary of every command: "threshold" or "off" (and "test", the cheap
+ * test coin, where allow_test). 0, or -1 for anything else. */
+int coin_mode_parse(const char *text, int allow_test, aleph_coin_mode *out);
 
 /* Reads and validates a committee file. On failure returns -1 with one line per problem
  * found in err (each "FILE: ..."). */

@@ -1,5 +1,5 @@
 /* A round-trip-time matrix between regions, in the TSV format of
- * shared/data/aws-8-regions-rtt-ms.tsv:
+ * tests/data/aws-8-regions-rtt-ms.tsv:
  *   - lines starting with '#' and blank lines are ignored;
  *   - a header line: a label, then one region name per column, tab-separated;
  *   - one line per region, in the header's order: its name, then one RTT in ms per column.

@@ -29,7 +29,7 @@ static void analyze_usage(FILE *to)
             "A run of `aleph node` processes loaded by `aleph load --records FILE` can be\n"
             "analysed too: put FILE as load.json next to the member-<i> directories (its client\n"
             "id, rate and transaction size are taken from it).\n"
-            "Prints the summary block (docs: shared/docs/BENCHMARKING.md) and writes into the\n"
+            "Prints the summary block (docs/BENCHMARKS.md, \"Tools\") and writes into the\n"
             "run directory, or DIR:\n"
             "  summary.json, summary.txt  the summary (--json prints the JSON on stdout)\n"
             "  series.csv                 per second: offered and ordered tx/s, MB/s, end-to-end\n"

@@ -69,10 +69,7 @@ int command_keygen(int argc, char **argv)
         } else if (args_opt(&a, "--max-unit-bytes")) {
             p.unit_bytes_max = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
         } else if (args_opt(&a, "--coin")) {
-            if (strcmp(a.value, "threshold") == 0 || strcmp(a.value, "on") == 0)
-                p.coin_mode = ALEPH_COIN_THRESHOLD;
-            else if (strcmp(a.value, "off") == 0) p.coin_mode = ALEPH_COIN_OFF;
-            else {
+            if (coin_mode_parse(a.value, 0, &p.coin_mode) != 0) {
                 fprintf(stderr, "aleph keygen: --coin must be threshold or off, got '%s'\n",
                         a.value);
                 return 2;

@@ -13,13 +13,14 @@
 #include "harness/loadgen.h"
 #include "harness/local.h"
 #include "harness/netns.h"
+#include "base/keys.h"
 #include "base/util.h"
 
 static void local_usage(FILE *to)
 {
     fprintf(to,
             "usage: aleph local [--members N] [--duration S] [--rate R] [--tx-size B]\n"
-            "                   [--faulty F] [--out DIR] [--coin on|off] [--json]\n\n"
+            "                   [--faulty F] [--out DIR] [--coin threshold|off] [--json]\n\n"
             "Runs a committee of N `aleph node` processes on this machine over loopback, sends\n"
             "them an open-loop load, and prints a summary: agreement, throughput, end-to-end and\n"
             "consensus latency, rounds per second, traffic, memory and CPU per member.\n"
@@ -37,7 +38,8 @@ static void local_usage(FILE *to)
             "                      run.json (configuration and what the harness saw),\n"
             "                      load.json, summary.txt and summary.json, and the CSV files\n"
             "                      of `aleph analyze` (which also draws plots from them)\n"
-            "  --coin on|off       threshold coin (default on) or the deterministic schedule\n"
+            "  --coin MODE         threshold (default): the threshold coin; off: the\n"
+            "                      deterministic schedule (as aleph keygen and aleph sim)\n"
             "  --json              print the summary as one JSON object on stdout\n"
             "  --round-delay-ms N  minimum time between a member's units (default: node's, 2)\n"
             "  --max-unit-bytes B  payload bytes per unit (default 1048576)\n"
@@ -46,7 +48,7 @@ static void local_usage(FILE *to)
             "  --node-arg ARG      pass ARG to every node (repeatable), e.g. --node-arg\n"
             "                      --log-units=off\n"
             "  --wan FILE|MS       emulated wide-area links: FILE is a round-trip-time matrix\n"
-            "                      (e.g. shared/data/aws-8-regions-rtt-ms.tsv); members are\n"
+            "                      (e.g. tests/data/aws-8-regions-rtt-ms.tsv, 8 regions); members are\n"
             "                      assigned to its regions in turn (member i in region i mod K)\n"
             "                      and each link gets the one-way delay RTT/2 (at least 1 ms);\n"
             "                      MS: that one-way delay on every link. Done in user space in\n"
@@ -98,11 +100,9 @@ static int parse_local_args(local_options *o, int argc, char **argv)
         } else if (args_opt(&a, "--out")) {
             o->out_dir = a.value;
         } else if (args_opt(&a, "--coin")) {
-            if (strcmp(a.value, "on") == 0 || strcmp(a.value, "threshold") == 0)
-                o->coin = ALEPH_COIN_THRESHOLD;
-            else if (strcmp(a.value, "off") == 0) o->coin = ALEPH_COIN_OFF;
-            else {
-                fprintf(stderr, "aleph local: --coin must be on or off, got '%s'\n", a.value);
+            if (coin_mode_parse(a.value, 0, &o->coin) != 0) {
+                fprintf(stderr, "aleph local: --coin must be threshold or off, got '%s'\n",
+                        a.value);
                 return 2;
             }
         } else if (args_flag(&a, "--json")) {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "base/keys.h"
 #include "base/latency_matrix.h"
 #include "sim/sim.h"
 
@@ -60,7 +61,7 @@ static void usage(FILE *out)
 "                           const:MS        always MS\n"
 "                           uniform:MIN:MAX uniform in MIN..MAX per message\n"
 "                           matrix:FILE     RTT/2 from a region RTT matrix (TSV as in\n"
-"                                           shared/data/aws-8-regions-rtt-ms.tsv), member i in\n"
+"                                           tests/data/aws-8-regions-rtt-ms.tsv), member i in\n"
 "                                           region i mod K; intra-region 1 ms\n"
 "  --loss P               probability that a message to one recipient is lost, faulty\n"
 "                         phase only, in [0, 1) [0]\n"
@@ -237,10 +238,7 @@ static int parse_args(cli *c, int argc, char **argv)
                 return usage_error("--byzantine-kind: '%s' is not crash, silent, forker, garbage or mix%s", value, "");
             g->byzantine_kind = (sim_behaviour)k;
         } else if (strcmp(name, "--coin") == 0) {
-            if (strcmp(value, "threshold") == 0) g->coin_mode = ALEPH_COIN_THRESHOLD;
-            else if (strcmp(value, "test") == 0) g->coin_mode = ALEPH_COIN_TEST;
-            else if (strcmp(value, "off") == 0) g->coin_mode = ALEPH_COIN_OFF;
-            else return usage_error("--coin: '%s' is not threshold, test or off%s", value, "");
+            if (coin_mode_parse(value, 1, &g->coin_mode) != 0) return usage_error("--coin: '%s' is not threshold, test or off%s", value, "");
         } else if (strcmp(name, "--latency") == 0) {
             int rc = parse_latency(c, value);
             if (rc) return rc;

@@ -33,7 +33,7 @@ typedef struct link_params {
     char desc[512];               /* for logs and summaries */
 } link_params;
 
-/* spec: a round-trip-time matrix file (the format of shared/data/aws-8-regions-rtt-ms.tsv;
+/* spec: a round-trip-time matrix file (the format of tests/data/aws-8-regions-rtt-ms.tsv;
  * member i in region i mod K, one-way delay = RTT/2, at least 1 ms), or a number of ms: the
  * one-way delay of every link. Returns 0, or -1 with a message. */
 int link_params_parse(link_params *p, const char *spec, uint32_t self, uint32_t members,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -486,11 +487,24 @@ static void node_stop(node *nd, int code)
     log_flush(&nd->log);
 }
 
+/* A secret key that others may read is a leak waiting to happen: say so, as ssh does (the
+ * node still starts: refusing would turn a deployment slip into an outage). */
+static void warn_key_mode(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || (st.st_mode & 077) == 0) return;
+    fprintf(stderr,
+            "aleph node: WARNING: key file %s is accessible by others (mode %04o); it holds "
+            "this member's secret keys: chmod 600 %s\n",
+            path, (unsigned)(st.st_mode & 07777), path);
+}
+
 static int prepare(node *nd, char *err, size_t cap)
 {
     const node_options *o = &nd->opt;
     if (committee_load(o->committee_path, &nd->committee, err, cap) != 0) return -1;
     if (member_key_load(o->key_path, &nd->committee, &nd->secret, err, cap) != 0) return -1;
+    warn_key_mode(o->key_path);
     uint32_t me = nd->secret.index;
     if (o->data_dir) snprintf(nd->data_dir, sizeof nd->data_dir, "%s", o->data_dir);
     else snprintf(nd->data_dir, sizeof nd->data_dir, "aleph-member-%u", me);

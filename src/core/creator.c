@@ -165,16 +165,30 @@ static void create(aleph_member *m, uint32_t round)
                     .parent_rounds = m->scratch_rounds,
                     .control_hash = control,
                     .coin_share = with_share ? share : NULL};
-    /* The transactions go from the pool straight to their place in the encoding. */
-    uint8_t *payload = m->unit_buf + unit_payload_offset(&d);
-    d.payload_len = (uint32_t)pool_take(&m->pool, payload, m->cfg.unit_bytes_max);
-    d.payload = payload;
-    size_t len = unit_encoded_len(&d);
-    uint8_t hash[32];
-    unit_encode_signed(&d, m->secret.sign_secret_key, m->unit_buf, hash);
-    /* Into the own DAG first: it checks the unit like any other, so a unit that breaks a
-     * rule is never sent. */
-    unit *own = dag_add_own(m, m->unit_buf, len, hash);
+    /* The transactions go from the pool straight to their place in the encoding, and the
+     * encoding's buffer becomes the DAG's copy of the unit: no copies in between. */
+    size_t payload_max = m->pool.used < m->cfg.unit_bytes_max ? m->pool.used : m->cfg.unit_bytes_max;
+    d.payload_len = (uint32_t)payload_max;
+    size_t cap = unit_encoded_len(&d);
+    uint8_t *buf = malloc(cap);
+    unit *own = NULL;
+    size_t len = 0;
+    if (buf) {
+        uint8_t *payload = buf + unit_payload_offset(&d);
+        d.payload_len = (uint32_t)pool_take(&m->pool, payload, payload_max);
+        d.payload = payload;
+        len = unit_encoded_len(&d);
+        uint8_t hash[32];
+        unit_encode_signed(&d, m->secret.sign_secret_key, buf, hash);
+        if (len < cap) {
+            uint8_t *shrunk = realloc(buf, len); /* in place: the payload was shorter */
+            if (shrunk) buf = shrunk;
+        }
+        /* Into the own DAG first: it checks the unit like any other, so a unit that breaks a
+         * rule is never sent. */
+        own = dag_add_own(m, buf, len, hash);
+        if (!own) free(buf);
+    }
     if (!own) {
         m->halted = 1;
         aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
@@ -199,7 +213,7 @@ static void create(aleph_member *m, uint32_t round)
                       .creator = m->secret.index,
                       .round = round,
                       .peer = NONE};
-    memcpy(n.hash, hash, 32);
+    memcpy(n.hash, own->hash, 32);
     outbox_notice(&m->out, &n);
 }
 

@@ -117,15 +117,17 @@ static void record_fork(aleph_member *m, const unit *first, const unit *second)
     memcpy(p->second, second->hash, 32);
 }
 
-/* Stores a unit whose parents (ids, `members` entries or NULL for round 0) are resolved. */
+/* Stores a unit whose parents (ids, `members` entries or NULL for round 0) are resolved. With
+ * `owned` (a malloc'd buffer holding data), the unit takes that buffer instead of a copy; on
+ * failure the caller keeps it. */
 static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
-                      const uint8_t hash[32], const uint32_t *parent_ids)
+                      const uint8_t hash[32], const uint32_t *parent_ids, uint8_t *owned)
 {
     dag *d = &m->dag;
     round_index *ri = round_at(m, w->round);
     unit *u = calloc(1, sizeof *u);
     if (!ri || !u) goto oom;
-    u->bytes = malloc(w->len);
+    u->bytes = owned ? owned : malloc(w->len);
     if (!u->bytes) goto oom;
     if (w->round > 0) {
         u->parents = malloc(m->n * sizeof *u->parents);
@@ -139,7 +141,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
         d->units = grown;
         d->units_cap = cap;
     }
-    memcpy(u->bytes, data, w->len);
+    if (!owned) memcpy(u->bytes, data, w->len);
     memcpy(u->hash, hash, 32);
     u->len = (uint32_t)w->len;
     u->creator = w->creator;
@@ -186,7 +188,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     return u;
 oom:
     if (u) {
-        free(u->bytes);
+        if (u->bytes != owned) free(u->bytes);
         free(u->parents);
         free(u);
     }
@@ -196,7 +198,7 @@ oom:
 unit *dag_add_resolved(aleph_member *m, const unit_wire *w, const uint8_t *data,
                        const uint8_t hash[32], const uint32_t *parent_ids)
 {
-    return add_unit(m, w, data, hash, parent_ids);
+    return add_unit(m, w, data, hash, parent_ids, NULL);
 }
 
 /* Resolves the parent slots of a checked unit against the DAG. On RESOLVE_MISSING, records in
@@ -290,10 +292,13 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
         *reason = "unrequested unit of a known forker";
         return RESOLVE_REJECTED;
     }
-    if (!add_unit(m, w, data, pu->hash, ids)) {
+    /* A unit that waited in the buffer moves its bytes into the DAG without a copy. */
+    uint8_t *owned = pu->bytes && pu->bytes == data ? pu->bytes : NULL;
+    if (!add_unit(m, w, data, pu->hash, ids, owned)) {
         *reason = "out of memory";
         return RESOLVE_REJECTED;
     }
+    if (owned) pu->bytes = NULL;
     return RESOLVE_ADDED;
 }
 
@@ -464,7 +469,7 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
     }
 }
 
-unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_t hash[32])
+unit *dag_add_own(aleph_member *m, uint8_t *data, size_t len, const uint8_t hash[32])
 {
     unit_wire w;
     if (unit_decode(data, len, &m->limits, &w) != NULL) return NULL;
@@ -476,7 +481,7 @@ unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_
         ids[c] = c == m->secret.index ? m->own_last : dag_first_in_slot(m, c, r);
         if (ids[c] == NONE) return NULL;
     }
-    unit *u = add_unit(m, &w, data, hash, ids);
+    unit *u = add_unit(m, &w, data, hash, ids, data);
     if (u) pending_retry(m);
     return u;
 }

@@ -143,10 +143,8 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     m->highest_reply_ms = calloc(m->n, sizeof(uint64_t));
     m->lag_ms = calloc(m->n, sizeof(uint32_t));
     m->highest_answer_ms = calloc(m->n, sizeof(uint64_t));
-    m->unit_buf = malloc(64 + 6 * (size_t)m->n + 32 + 4 + cfg->unit_bytes_max + 1 +
-                         ALEPH_COIN_SHARE_BYTES + ALEPH_SIGNATURE_BYTES);
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
-        !m->lag_ms || !m->highest_answer_ms || !m->unit_buf)
+        !m->lag_ms || !m->highest_answer_ms)
         goto oom;
     if (dag_init(m) != 0 || shed_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0)
         goto oom;
@@ -178,7 +176,6 @@ void aleph_member_free(aleph_member *m)
     free(m->lag_ms);
     free(m->highest_answer_ms);
     free(m->own_answered);
-    free(m->unit_buf);
     sodium_memzero(&m->secret, sizeof m->secret);
     free(m);
 }

@@ -230,7 +230,6 @@ struct aleph_member {
     uint32_t lag_round;
     uint64_t lag_quorum_ms; /* when the own quorum of lag_round was reached; 0: none yet */
     uint32_t *scratch_creators, *scratch_rounds, *scratch_ids;
-    uint8_t *unit_buf; /* an own unit being encoded */
 
     /* sync */
     uint64_t next_anti_entropy_ms;
@@ -254,8 +253,9 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
  * it is being restored. */
 unit *dag_add_resolved(aleph_member *m, const unit_wire *w, const uint8_t *data,
                        const uint8_t hash[32], const uint32_t *parent_ids);
-/* Adds an own, freshly created unit; it is valid by construction. */
-unit *dag_add_own(aleph_member *m, const uint8_t *data, size_t len, const uint8_t hash[32]);
+/* Adds an own, freshly created unit; it is valid by construction. The DAG takes `data` (a
+ * malloc'd buffer) on success; on failure (NULL) the caller keeps it. */
+unit *dag_add_own(aleph_member *m, uint8_t *data, size_t len, const uint8_t hash[32]);
 /* A PARENTS answer arrived for a pending unit. */
 void dag_receive_parents(aleph_member *m, uint32_t from, const uint8_t unit_hash[32],
                          const uint8_t *hashes, uint32_t count);

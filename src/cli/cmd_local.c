@@ -69,6 +69,10 @@ static void local_usage(FILE *to)
             "  --metrics           every member serves Prometheus metrics (aleph node --metrics)\n"
             "                      on a port of its own; the URLs are printed and written to\n"
             "                      DIR/prometheus_targets.json (Prometheus file_sd format)\n"
+            "  --base-port P       member i listens on P+i, its client port is P+N+i (and its\n"
+            "                      metrics port P+2N+i); default: a free range from 61000 up,\n"
+            "                      held for the run so that runs started together never\n"
+            "                      collide\n"
             "  --quiet             no progress lines\n\n"
             "End-to-end latency: output time at the member a transaction was submitted to minus\n"
             "its send time (both CLOCK_REALTIME on this host). Throughput and latency count the\n"
@@ -125,6 +129,8 @@ static int parse_local_args(local_options *o, int argc, char **argv)
             o->bandwidth_mbit = args_double(&a, 0, 1e6);
         } else if (args_flag(&a, "--hosts")) {
             o->hosts = 1;
+        } else if (args_opt(&a, "--base-port")) {
+            o->base_port = args_u32(&a, 1024, 65535);
         } else if (args_flag(&a, "--metrics")) {
             o->metrics = 1;
         } else if (args_opt(&a, "--node-arg")) {
@@ -157,6 +163,11 @@ static int parse_local_args(local_options *o, int argc, char **argv)
     if (!o->wan && (o->jitter_ms > 0 || o->loss > 0 || (o->bandwidth_mbit > 0 && !o->hosts))) {
         fprintf(stderr, "aleph local: --jitter, --loss and --bandwidth need --wan (or --hosts for "
                         "--bandwidth)\n");
+        return 2;
+    }
+    if (o->base_port && o->base_port + local_ports_needed(o) - 1 > 65535) {
+        fprintf(stderr, "aleph local: --base-port %u: the run needs %u ports, past 65535\n",
+                o->base_port, local_ports_needed(o));
         return 2;
     }
     if (o->hosts && o->members > NETNS_MEMBERS_MAX) {

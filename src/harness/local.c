@@ -56,8 +56,17 @@ static int prepare(local_run *r, uint32_t *base)
     local_options *o = &r->o;
     choose_run_dir(r);
     char err[KEYS_ERR_MAX];
-    uint32_t ports = (o->metrics ? 3 : 2) * o->members;
-    if (local_choose_ports(ports, base) != 0) {
+    uint32_t ports = local_ports_needed(o);
+    if (o->base_port) {
+        *base = o->base_port;
+        if (local_reserve_ports(*base, ports) != 0) {
+            fprintf(stderr,
+                    "aleph local: ports %u-%u (--base-port) are in use, by another aleph local "
+                    "or another program; leave --base-port out to have a free range chosen\n",
+                    *base, *base + ports - 1);
+            return 1;
+        }
+    } else if (local_choose_ports(ports, base) != 0) {
         fprintf(stderr, "aleph local: no %u free ports on 127.0.0.1 from 61000 up\n", ports);
         return 1;
     }

@@ -28,7 +28,14 @@ typedef struct local_options {
     double jitter_ms, loss, bandwidth_mbit;
     int hosts;                     /* --hosts: a network namespace per member (netns.h) */
     int metrics;                   /* --metrics: every member serves /metrics (local_metrics.c) */
+    uint32_t base_port;            /* --base-port: the first port; 0: a free range is chosen */
 } local_options;
+
+/* How many consecutive ports a run takes from its base port (member, client, metrics). */
+static inline uint32_t local_ports_needed(const local_options *o)
+{
+    return (o->metrics ? 3u : 2u) * o->members;
+}
 
 /* The defaults of every option. */
 void local_options_defaults(local_options *o);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -17,6 +18,60 @@ netns_set local_hosts;
 void local_hosts_cleanup(void)
 {
     netns_destroy(&local_hosts);
+}
+
+/* Ports come in blocks of LOCAL_PORT_BLOCK from 61000; a run holds an flock on a file per
+ * block it uses (/tmp/aleph-local-ports-<first>.lock) for as long as it lives, so that two
+ * runs started together never pick the same ports even before their nodes have bound them
+ * (the lock goes with the process, also when it is killed). */
+#define LOCAL_PORT_FIRST 61000u
+#define LOCAL_PORT_BLOCK 64u
+#define LOCAL_LOCKS_MAX 64
+
+static int port_locks[LOCAL_LOCKS_MAX];
+static int port_locks_len;
+
+static void unlock_ports(void)
+{
+    while (port_locks_len) close(port_locks[--port_locks_len]);
+}
+
+static int lock_one(uint32_t name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/aleph-local-ports-%u.lock", name);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 || port_locks_len == LOCAL_LOCKS_MAX || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    port_locks[port_locks_len++] = fd;
+    return 0;
+}
+
+/* Locks every block that [first, first+count) touches (ports below the blocks: one lock named
+ * by the first port); 0, or -1 (nothing held) when another run holds one of them. */
+static int lock_ports(uint32_t first, uint32_t count)
+{
+    uint32_t last = first + count - 1;
+    int ok = first >= LOCAL_PORT_FIRST || lock_one(first) == 0;
+    if (ok && last >= LOCAL_PORT_FIRST) {
+        uint32_t lo = first < LOCAL_PORT_FIRST ? LOCAL_PORT_FIRST : first;
+        uint32_t b0 = (lo - LOCAL_PORT_FIRST) / LOCAL_PORT_BLOCK;
+        uint32_t b1 = (last - LOCAL_PORT_FIRST) / LOCAL_PORT_BLOCK;
+        for (uint32_t blk = b0; blk <= b1 && ok; blk++)
+            ok = lock_one(LOCAL_PORT_FIRST + blk * LOCAL_PORT_BLOCK) == 0;
+    }
+    if (!ok) unlock_ports();
+    return ok ? 0 : -1;
+}
+
+int local_reserve_ports(uint32_t first, uint32_t count)
+{
+    if (lock_ports(first, count) != 0) return -1;
+    if (loopback_ports_free(first, count)) return 0;
+    unlock_ports();
+    return -1;
 }
 
 /* CPU seconds the whole machine spent busy so far (all cores), from /proc/stat. */
@@ -36,8 +91,9 @@ double local_machine_busy_s(void)
 
 int local_choose_ports(uint32_t count, uint32_t *base)
 {
-    for (uint32_t b = 61000; b + count <= 65535; b += count) {
-        if (loopback_ports_free(b, count)) {
+    uint32_t step = (count + LOCAL_PORT_BLOCK - 1) / LOCAL_PORT_BLOCK * LOCAL_PORT_BLOCK;
+    for (uint32_t b = LOCAL_PORT_FIRST; b + count - 1 <= 65535; b += step) {
+        if (local_reserve_ports(b, count) == 0) {
             *base = b;
             return 0;
         }

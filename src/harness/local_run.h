@@ -68,6 +68,9 @@ void local_hosts_cleanup(void);
 double local_machine_busy_s(void);
 /* count consecutive free ports (2 per member, 3 with --metrics) from 61000 up. */
 int local_choose_ports(uint32_t count, uint32_t *base);
+/* Holds first..first+count-1 for this run (a lock other runs respect) when they are free
+ * now; 0, or -1 when they are taken (by another run or any process). */
+int local_reserve_ports(uint32_t first, uint32_t count);
 pid_t local_spawn_node(local_run *r, uint32_t i);
 void local_reap(local_run *r);
 uint32_t local_running_count(const local_run *r);

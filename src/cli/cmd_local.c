@@ -14,6 +14,8 @@
 #include "harness/local.h"
 #include "harness/netns.h"
 #include "base/keys.h"
+#include "base/latency_matrix.h"
+#include "net/link_delay.h"
 #include "base/util.h"
 
 static void local_usage(FILE *to)
@@ -82,6 +84,36 @@ static void local_usage(FILE *to)
 }
 
 /* ---- main ---------------------------------------------------------------------------------- */
+
+/* --wan is read here, before anything starts (a bad file is a usage error), and a matrix with
+ * more regions than members says which regions the run uses. */
+static int check_wan(const local_options *o)
+{
+    link_params lp;
+    char err[1024];
+    if (link_params_parse(&lp, o->wan, 0, o->members, err, sizeof err) != 0) {
+        fprintf(stderr, "aleph local: --wan %s\n", err);
+        return -1;
+    }
+    uint32_t regions = lp.regions;
+    link_params_free(&lp);
+    if (regions <= o->members || o->quiet) return 0;
+    sim_latency_matrix *m = malloc(sizeof *m);
+    if (!m || sim_latency_matrix_load(o->wan, m, err, sizeof err) != 0) {
+        free(m);
+        return 0;
+    }
+    char names[1024];
+    size_t k = 0;
+    for (uint32_t i = 0; i < o->members && k < sizeof names; i++)
+        k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "", m->names[i]);
+    fprintf(stderr,
+            "aleph local: --wan %s has %u regions; %u members use the first %u (member i in "
+            "region i): %s\n",
+            o->wan, regions, o->members, o->members, names);
+    free(m);
+    return 0;
+}
 
 static int parse_local_args(local_options *o, int argc, char **argv)
 {
@@ -169,6 +201,12 @@ static int parse_local_args(local_options *o, int argc, char **argv)
         fprintf(stderr, "aleph local: --base-port %u: the run needs %u ports, past 65535\n",
                 o->base_port, local_ports_needed(o));
         return 2;
+    }
+    if (o->wan && check_wan(o) != 0) return 2;
+    char why[512];
+    if (o->hosts && !netns_available(why, sizeof why)) {
+        fprintf(stderr, "aleph local: --hosts: network namespaces unavailable: %s\n", why);
+        return 1;
     }
     if (o->hosts && o->members > NETNS_MEMBERS_MAX) {
         fprintf(stderr, "aleph local: --hosts supports at most %u members\n", NETNS_MEMBERS_MAX);

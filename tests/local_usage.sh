@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `aleph local`'s inputs are checked before anything starts: a usage error exits 2 with one
+# line naming the option, and leaves no run directory and no node behind. A matrix with more
+# regions than members says which regions the run uses. Checked to fail: before these
+# checks `--wan nofile` made the run directory and started a node, then exited 1, and
+# `--rate -5` blamed "-5" instead of --rate.
+set -u
+aleph=${1:?usage: local_usage.sh PATH_TO_aleph}
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-local-usage.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "local_usage: FAIL: $*"; exit 1; }
+usage() { # what the message must say, then the arguments
+    local want=$1; shift
+    "$aleph" local --out "$dir/run" "$@" > /dev/null 2> "$dir/err"; local rc=$?
+    [ "$rc" -eq 2 ] || fail "aleph local $*: exit $rc, want 2 ($(cat "$dir/err"))"
+    grep -qF -- "$want" "$dir/err" || fail "aleph local $*: '$want' not in: $(cat "$dir/err")"
+    [ "$(wc -l < "$dir/err")" -eq 1 ] || fail "aleph local $*: more than one line: $(cat "$dir/err")"
+    [ ! -e "$dir/run" ] || fail "aleph local $*: made the run directory"
+}
+usage "--wan nofile: cannot open" --wan nofile
+usage "--rate needs a number from 0 to" --rate -5
+usage "--rate must be positive" --rate 0
+usage "--coin must be threshold or off, got 'on'" --coin on
+usage "--faulty 2 is more than a committee of 4 tolerates" --faulty 2
+usage "--jitter, --loss and --bandwidth need --wan" --jitter 5
+usage "unknown option '--bogus'" --bogus
+usage "--members needs a whole number" --members many
+
+# A matrix of 8 regions and 4 members: a short run says which 4 it uses.
+"$aleph" local --members 4 --duration 1 --rate 50 --wan "$here/data/aws-8-regions-rtt-ms.tsv" \
+    --out "$dir/wan" > /dev/null 2> "$dir/wan.err" || fail "the --wan run failed: $(cat "$dir/wan.err")"
+grep -q "has 8 regions; 4 members use the first 4 (member i in region i): us-east-1, us-west-1, us-west-2, eu-west-1" \
+    "$dir/wan.err" || fail "no word on the regions used: $(head -3 "$dir/wan.err")"
+echo "local_usage: ok"

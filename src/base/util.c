@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,4 +239,21 @@ int loopback_ports_free(uint32_t first, uint32_t count)
     for (uint32_t i = 0; i < count; i++)
         if (!port_free((uint16_t)(first + i))) return 0;
     return 1;
+}
+
+static uint64_t disk_bytes_total;
+
+static int add_disk_bytes(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)path;
+    (void)ftw;
+    if (type == FTW_F) disk_bytes_total += (uint64_t)st->st_blocks * 512u;
+    return 0;
+}
+
+uint64_t dir_disk_bytes(const char *path)
+{
+    disk_bytes_total = 0;
+    if (nftw(path, add_disk_bytes, 16, FTW_PHYS) != 0) return 0;
+    return disk_bytes_total;
 }

@@ -55,6 +55,8 @@ void clock_iso8601(char *out, size_t cap, uint64_t real_ns);
 int write_all(int fd, const void *buf, size_t len);
 /* mkdir -p; 0 or -1 with a message in err. */
 int make_dirs(const char *path, int mode, char *err, size_t errcap);
+/* Bytes the files under a directory take on disk (allocated blocks), 0 when unreadable. */
+uint64_t dir_disk_bytes(const char *path);
 
 /* Prints each line of a (possibly multi-line) message as "PREFIX: line" on stderr. */
 void print_error_lines(const char *prefix, const char *msg);

@@ -79,6 +79,8 @@ json_t *local_harness_json(local_run *r, const harness_check *hc)
     json_object_set_new(h, "txs_missing", json_integer((json_int_t)hc->missing));
     json_object_set_new(h, "txs_duplicated", json_integer((json_int_t)hc->duplicates));
     json_object_set_new(h, "client_kept_rate", json_boolean(loadgen_kept_rate(&r->lg)));
+    /* What the run left on disk (backups, outputs, logs) before the summary files. */
+    json_object_set_new(h, "disk_bytes", json_integer((json_int_t)dir_disk_bytes(r->dir)));
     json_object_set_new(h, "drained", json_boolean(r->drained));
     json_object_set_new(h, "drain_s", json_real(round(r->drain_s * 100) / 100));
     json_object_set_new(h, "interrupted", json_boolean(r->interrupted));

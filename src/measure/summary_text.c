@@ -70,6 +70,11 @@ void summary_text(FILE *f, const run_summary *s)
                 s->delay_mean, s->delay_p50, s->delay_link_min, s->delay_link_max);
     fprintf(f, "  resources    peak RSS %.1f MB (largest member), CPU %.2f s per member\n",
             s->peak_rss_mb, s->cpu_s_per_member);
+    if (s->harness && json_object_get(s->harness, "disk_bytes")) {
+        double mb = (double)json_field_u64(s->harness, "disk_bytes", 0) / 1e6;
+        fprintf(f, "  disk         %.1f MB in the run dir (%.2f MB per second of load)\n", mb,
+                c->duration_s > 0 ? mb / c->duration_s : 0.0);
+    }
     uint64_t dropped = s->drop_queue + s->drop_rejected + s->drop_input + s->drop_connections +
                        s->drop_link_lost + s->drop_link_full;
     fprintf(f, "  dropped      %" PRIu64 " messages: send queue full %" PRIu64 ", rejected by a member %" PRIu64

@@ -47,4 +47,23 @@ linked=$(ldd "$work/committee")
 grep -q "$soname" <<<"$linked" || fail "the example is not linked to $soname"
 LD_LIBRARY_PATH="$libdir" "$work/committee" || fail "the example (shared library) failed"
 "$work/committee-static" || fail "the example (static library) failed"
+# One version everywhere: the installed header's macros, the library's aleph_version(), aleph.pc.
+cat >"$work/version.c" <<'C'
+#include <aleph/aleph.h>
+#include <stdio.h>
+int main(void)
+{
+    printf("%d.%d.%d %s\n", ALEPH_VERSION_MAJOR, ALEPH_VERSION_MINOR, ALEPH_VERSION_PATCH,
+           aleph_version());
+    return 0;
+}
+C
+# shellcheck disable=SC2046,SC2086
+cc $flags "$work/version.c" $(pkg-config --cflags --libs aleph) -o "$work/version" ||
+    fail "a version check does not build"
+versions=$(LD_LIBRARY_PATH="$libdir" "$work/version")
+modversion=$(pkg-config --modversion aleph)
+[ "$versions" = "$modversion $modversion" ] ||
+    fail "versions differ: header and library '$versions', aleph.pc '$modversion'"
+[ "$soname" = "libaleph.so.${modversion%%.*}" ] || fail "soname $soname for version $modversion"
 echo "check-install: ok ($(pkg-config --modversion aleph), $soname, installed to a temporary prefix)"

@@ -44,9 +44,10 @@ const char *aleph_version(void);
 #define ALEPH_COIN_POINT_BYTES 32u
 /* Hard cap on one unit's payload; the configured unit_bytes_max may be lower. */
 #define ALEPH_PAYLOAD_BYTES_MAX (4u * 1024u * 1024u)
-/* Hard cap on one message of the member protocol (a unit plus framing, or a batch of
- * anti-entropy units). Anything larger is dropped and counted. */
-#define ALEPH_MESSAGE_BYTES_MAX (ALEPH_PAYLOAD_BYTES_MAX + 64u * 1024u)
+/* Hard cap on one message of the member protocol. The largest is a fork alert: two whole
+ * units of the forker (the proof) and up to 65,536 committed unit hashes (2 MiB). Anything
+ * larger is dropped and counted; every message kind has its own tighter bounds inside. */
+#define ALEPH_MESSAGE_BYTES_MAX (2u * ALEPH_PAYLOAD_BYTES_MAX + 2u * 1024u * 1024u + 64u * 1024u)
 /* Highest round a unit may carry; guards arithmetic on rounds from the network. */
 #define ALEPH_ROUND_MAX 0x7fffffffu
 
@@ -281,7 +282,14 @@ typedef struct aleph_member_stats {
     uint64_t units_pending;    /* waiting for parents now */
     uint64_t pending_evicted;  /* pending units dropped because the buffer was full */
     uint64_t requests_sent;
-    uint64_t forks_detected;
+    uint64_t forks_detected;        /* members found forking (once each) */
+    uint64_t alerts_sent;           /* own fork alerts (one per forker) */
+    uint64_t alert_certificates_completed; /* alerts completed here (q signatures seen) */
+    uint64_t alerts_invalid;        /* alerts, signatures, certificates rejected */
+    uint64_t alerts_ignored;        /* a second alert of one sender about one forker */
+    uint64_t alerts_held;           /* alerts stored now */
+    uint64_t forker_units_admitted; /* units of known forkers let in by a completed alert */
+    uint64_t forker_units_refused;  /* units of known forkers that no completed alert commits */
     uint64_t coin_shares_invalid;
     uint64_t coin_shares_created;
     uint64_t coin_shares_verified; /* checked because a coin value was needed */

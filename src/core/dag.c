@@ -6,7 +6,8 @@
 #include "crypto.h"
 #include "member.h"
 
-enum resolve_result { RESOLVE_ADDED, RESOLVE_MISSING, RESOLVE_REJECTED };
+/* REFUSED: a known forker's unit that no completed alert commits; not the sender's fault. */
+enum resolve_result { RESOLVE_ADDED, RESOLVE_MISSING, RESOLVE_REJECTED, RESOLVE_REFUSED };
 enum wait_kind { WAIT_NOTHING = 0, WAIT_SLOT, WAIT_HASH, WAIT_EXPLICIT };
 
 int dag_init(aleph_member *m)
@@ -91,18 +92,14 @@ static int append_u32(uint32_t **arr, uint32_t *len, uint32_t *cap, uint32_t v)
     return 0;
 }
 
-static void record_fork(aleph_member *m, const unit *first, const unit *second)
+void dag_mark_forker(aleph_member *m, uint32_t j, uint32_t round)
 {
     dag *d = &m->dag;
+    if (d->forker[j]) return;
+    d->forker[j] = 1;
     m->stats.forks_detected++;
-    aleph_notice n = {.kind = ALEPH_NOTICE_FORK,
-                      .creator = second->creator,
-                      .round = second->round,
-                      .peer = NONE};
-    memcpy(n.hash, second->hash, 32);
+    aleph_notice n = {.kind = ALEPH_NOTICE_FORK, .creator = j, .round = round, .peer = NONE};
     outbox_notice(&m->out, &n);
-    if (d->forker[second->creator]) return; /* one proof per forker is enough */
-    d->forker[second->creator] = 1;
     if (d->forks_len == d->forks_cap) {
         uint32_t cap = d->forks_cap ? d->forks_cap * 2 : 4;
         fork_proof *grown = realloc(d->forks, cap * sizeof *grown);
@@ -110,11 +107,16 @@ static void record_fork(aleph_member *m, const unit *first, const unit *second)
         d->forks = grown;
         d->forks_cap = cap;
     }
-    fork_proof *p = &d->forks[d->forks_len++];
-    p->creator = second->creator;
-    p->round = second->round;
-    memcpy(p->first, first->hash, 32);
-    memcpy(p->second, second->hash, 32);
+    d->forks[d->forks_len++] = (fork_proof){.creator = j, .round = round};
+}
+
+/* A second validly signed unit in an occupied slot: its creator forked (the two units are
+ * the proof; the alert goes out at once). */
+static void check_fork(aleph_member *m, const unit_wire *w, const uint8_t *data)
+{
+    if (m->dag.forker[w->creator]) return;
+    uint32_t first = dag_first_in_slot(m, w->creator, w->round);
+    if (first != NONE) alert_fork_found(m, m->dag.units[first], data, w->len);
 }
 
 /* Stores a unit whose parents (ids, `members` entries or NULL for round 0) are resolved. With
@@ -169,8 +171,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     } else {
         unit *last = d->units[first];
         while (last->fork_next != NONE) last = d->units[last->fork_next];
-        last->fork_next = u->id;
-        record_fork(m, d->units[first], u);
+        last->fork_next = u->id; /* a variant committed in a completed alert */
     }
     if (d->highest_plus1[u->creator] < u->round + 1) d->highest_plus1[u->creator] = u->round + 1;
     if (u->payload_len > 0) d->unordered_with_payload++;
@@ -198,6 +199,10 @@ oom:
 unit *dag_add_resolved(aleph_member *m, const unit_wire *w, const uint8_t *data,
                        const uint8_t hash[32], const uint32_t *parent_ids)
 {
+    /* A restored slot with two units: the creator forked (the alerts about it were not in
+     * the backup; a valid alert from a peer makes this member send its own again). */
+    if (dag_first_in_slot(m, w->creator, w->round) != NONE)
+        dag_mark_forker(m, w->creator, w->round);
     return add_unit(m, w, data, hash, parent_ids, NULL);
 }
 
@@ -209,6 +214,15 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
     uint32_t *ids = m->scratch_ids;
     for (uint32_t i = 0; i < m->n; i++) ids[i] = NONE;
     pu->wait_kind = WAIT_NOTHING;
+
+    /* A known forker's units enter only when a completed alert commits them (section 7),
+     * so a forker cannot make us store more than one variant per round per alert; checked
+     * first, so that its other variants do not even wait in the buffer. */
+    check_fork(m, w, data);
+    if (m->dag.forker[w->creator] && !alert_committed(m, pu->hash, w->creator, w->round)) {
+        m->stats.forker_units_refused++;
+        return RESOLVE_REFUSED;
+    }
 
     int missing = 0, ambiguous = 0;
     for (uint32_t i = 0; i < w->parents_len; i++) {
@@ -285,13 +299,7 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
         }
     }
 
-    /* A known forker's further variants enter only when some unit needs them as a parent
-     * (they were asked for by hash), so a forker cannot make us store unbounded forks. */
-    if (m->dag.forker[w->creator] && dag_first_in_slot(m, w->creator, w->round) != NONE &&
-        !sync_hash_requested(m, pu->hash)) {
-        *reason = "unrequested unit of a known forker";
-        return RESOLVE_REJECTED;
-    }
+    if (m->dag.forker[w->creator]) m->stats.forker_units_admitted++;
     /* A unit that waited in the buffer moves its bytes into the DAG without a copy. */
     uint8_t *owned = pu->bytes && pu->bytes == data ? pu->bytes : NULL;
     if (!add_unit(m, w, data, pu->hash, ids, owned)) {
@@ -412,19 +420,11 @@ static void pending_retry(aleph_member *m)
             }
             if (res == RESOLVE_REJECTED)
                 member_drop(m, pu->from, reason);
-            else
+            else if (res == RESOLVE_ADDED)
                 progress = 1;
             pending_release(m, i);
         }
     }
-}
-
-static int signature_valid(const aleph_member *m, const unit_wire *w, const uint8_t hash[32])
-{
-    const uint8_t *pk = m->sign_pks[w->creator];
-    if (m->cfg.verify_signature)
-        return m->cfg.verify_signature(m->cfg.verify_signature_ctx, hash, w->signature, pk);
-    return verify_hash(hash, w->signature, pk);
 }
 
 void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t from)
@@ -439,7 +439,7 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
     memset(&tmp, 0, sizeof tmp);
     unit_hash(data, w.signed_len, tmp.hash);
     if (dag_find(m, tmp.hash) || hashmap_get(&m->pending.by_hash, tmp.hash, NULL)) return;
-    if (!signature_valid(m, &w, tmp.hash)) {
+    if (!member_signature_valid(m, tmp.hash, w.signature, w.creator)) {
         member_drop(m, from, "bad unit signature");
         return;
     }
@@ -464,7 +464,7 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
         member_drop(m, from, reason);
     } else if (res == RESOLVE_MISSING) {
         pending_keep(m, &tmp, data, len);
-    } else {
+    } else if (res == RESOLVE_ADDED) {
         pending_retry(m);
     }
 }

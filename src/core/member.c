@@ -76,6 +76,15 @@ uint32_t member_random_peer(aleph_member *m)
     return p >= m->secret.index ? p + 1 : p;
 }
 
+int member_signature_valid(const aleph_member *m, const uint8_t hash[32], const uint8_t sig[64],
+                           uint32_t signer)
+{
+    const uint8_t *pk = m->sign_pks[signer];
+    if (m->cfg.verify_signature)
+        return m->cfg.verify_signature(m->cfg.verify_signature_ctx, hash, sig, pk);
+    return verify_hash(hash, sig, pk);
+}
+
 void member_drop(aleph_member *m, uint32_t peer, const char *reason)
 {
     m->stats.messages_dropped++;
@@ -146,7 +155,8 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
         !m->lag_ms || !m->highest_answer_ms)
         goto oom;
-    if (dag_init(m) != 0 || shed_init(m) != 0 || pool_init(&m->pool, cfg->pool_bytes_max) != 0)
+    if (dag_init(m) != 0 || shed_init(m) != 0 || alert_init(m) != 0 ||
+        pool_init(&m->pool, cfg->pool_bytes_max) != 0)
         goto oom;
     if (hashmap_init(&m->requests.by_key, 64) != 0) goto oom;
     if (own_check_init(m) != 0) goto oom;
@@ -164,6 +174,7 @@ void aleph_member_free(aleph_member *m)
     pending_free(m);
     dag_free(m);
     shed_free(m);
+    alert_free(m);
     sync_free(m);
     pool_free(&m->pool);
     outbox_free(&m->out);
@@ -199,6 +210,8 @@ static void take_message(aleph_member *m, const aleph_event *ev)
         own_check_query(m, ev->from);
     else if (msg.type == MSG_OWN_ANSWER)
         own_check_answer(m, ev->from, &msg);
+    else if (msg.type >= MSG_ALERT)
+        alert_receive(m, ev->from, &msg);
     else
         sync_receive(m, ev->from, &msg);
 }
@@ -206,7 +219,9 @@ static void take_message(aleph_member *m, const aleph_event *ev)
 static uint64_t wake_ms(const aleph_member *m)
 {
     uint64_t wake = creator_wake_ms(m), sync_at = sync_wake_ms(m), own_at = own_check_wake_ms(m);
+    uint64_t alert_at = alert_wake_ms(m);
     if (sync_at < wake) wake = sync_at;
+    if (alert_at < wake) wake = alert_at;
     return own_at < wake ? own_at : wake;
 }
 
@@ -223,6 +238,7 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
     if (m->stats.units_added != units_before || m->restored_dirty) ordering_advance(m);
     m->restored_dirty = 0;
     sync_tick(m);
+    alert_tick(m);
     outbox_finish(&m->out, up);
     up->wake_at_ms = wake_ms(m);
 }

@@ -4,6 +4,7 @@
  *   coin.c      coin values per round, in the configured mode
  *   creator.c   when and how an own unit is made (section 3)
  *   sync.c      requests for missing units and the anti-entropy exchange (section 6)
+ *   alert.c     fork alerts by reliable multicast (section 7)
  *   pool.c      the local transaction pool
  *   shed.c      freeing ordered units' encodings and parents, keeping stubs (section 8)
  *   outbox.c    the update handed back to the caller
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "aleph/aleph.h"
+#include "alert.h"
 #include "hashmap.h"
 #include "unit.h"
 
@@ -55,8 +57,6 @@ typedef struct round_index {
 typedef struct fork_proof {
     uint32_t creator;
     uint32_t round;
-    uint8_t first[32];
-    uint8_t second[32];
 } fork_proof;
 
 typedef struct dag {
@@ -203,6 +203,7 @@ struct aleph_member {
     dag dag;
     pending_set pending;
     request_set requests;
+    alert_state alerts;
     election election;
     uint32_t next_head_round; /* lowest round without a head */
     coin_cache_entry coin_cache[COIN_CACHE_SLOTS];
@@ -256,6 +257,8 @@ unit *dag_add_resolved(aleph_member *m, const unit_wire *w, const uint8_t *data,
 /* Adds an own, freshly created unit; it is valid by construction. The DAG takes `data` (a
  * malloc'd buffer) on success; on failure (NULL) the caller keeps it. */
 unit *dag_add_own(aleph_member *m, uint8_t *data, size_t len, const uint8_t hash[32]);
+/* j forked (a proof of `round` is in hand): never again a parent, reported once. */
+void dag_mark_forker(aleph_member *m, uint32_t j, uint32_t round);
 /* A PARENTS answer arrived for a pending unit. */
 void dag_receive_parents(aleph_member *m, uint32_t from, const uint8_t unit_hash[32],
                          const uint8_t *hashes, uint32_t count);
@@ -283,7 +286,6 @@ uint64_t creator_wake_ms(const aleph_member *m);
 void sync_request_slot(aleph_member *m, uint32_t creator, uint32_t round, uint32_t peer);
 void sync_request_parents(aleph_member *m, const uint8_t hash[32], uint32_t peer);
 void sync_request_hash(aleph_member *m, const uint8_t hash[32], uint32_t peer);
-int sync_hash_requested(const aleph_member *m, const uint8_t hash[32]);
 void sync_tick(aleph_member *m);
 uint64_t sync_wake_ms(const aleph_member *m);
 void sync_receive(aleph_member *m, uint32_t from, const void *msg);
@@ -337,5 +339,9 @@ void member_drop(aleph_member *m, uint32_t peer, const char *reason);
 uint64_t member_random(aleph_member *m);
 /* A random member index other than self (self when alone). */
 uint32_t member_random_peer(aleph_member *m);
+/* Ed25519 check of a signature by member `signer` on a 32-byte hash (through the
+ * configured callback when there is one). */
+int member_signature_valid(const aleph_member *m, const uint8_t hash[32], const uint8_t sig[64],
+                           uint32_t signer);
 
 #endif

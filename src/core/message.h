@@ -10,6 +10,10 @@
  *   OWN_QUERY       nothing: "what is the newest unit of mine you hold?" (restart)
  *   OWN_ANSWER      u32 the asker's highest round held + 1 (0: none), u32 the highest round
  *                   held of anyone + 1, then the asker's newest unit held, or nothing
+ *   ALERT           a fork alert (alert_wire.h; decoded there, it needs the unit limits)
+ *   ALERT_SIGNATURE 32-byte alert hash, 64-byte signature
+ *   ALERT_CERT      32-byte alert hash, u16 n, n x (u16 signer, 64-byte signature)
+ *   REQUEST_ALERT   32-byte alert hash
  */
 #ifndef ALEPH_MESSAGE_H
 #define ALEPH_MESSAGE_H
@@ -26,16 +30,21 @@ enum message_type {
     MSG_HIGHEST = 6,
     MSG_OWN_QUERY = 7,
     MSG_OWN_ANSWER = 8,
+    MSG_ALERT = 9,
+    MSG_ALERT_SIGNATURE = 10,
+    MSG_ALERT_CERT = 11,
+    MSG_REQUEST_ALERT = 12,
 };
 
 #define MSG_LIST_MAX 256u
 
 typedef struct message {
     enum message_type type;
-    const uint8_t *body; /* UNIT: the unit; PARENTS: the unit hash; OWN_ANSWER: a unit or empty */
+    const uint8_t *body; /* UNIT: the unit; PARENTS: the unit hash; OWN_ANSWER: a unit or empty;
+                          * ALERT*: the rest */
     size_t body_len;
-    uint32_t count;       /* list length */
-    const uint8_t *items; /* list entries, validated for size */
+    uint32_t count;                   /* list length */
+    const uint8_t *items;             /* list entries, validated for size */
     uint32_t own_plus1, rounds_plus1; /* OWN_ANSWER */
 } message;
 

@@ -102,13 +102,6 @@ void sync_request_hash(aleph_member *m, const uint8_t hash[32], uint32_t peer)
     request_add(m, REQ_HASH, hash, hash, 0, 0, peer);
 }
 
-int sync_hash_requested(const aleph_member *m, const uint8_t hash[32])
-{
-    uint32_t index;
-    return hashmap_get(&m->requests.by_key, hash, &index) &&
-           m->requests.items[index].kind == REQ_HASH;
-}
-
 static void request_remove(aleph_member *m, uint32_t index)
 {
     request_set *rs = &m->requests;
@@ -249,6 +242,7 @@ uint64_t sync_wake_ms(const aleph_member *m)
 static void send_unit(aleph_member *m, uint32_t to, const unit *u)
 {
     if (!u->bytes) return; /* shed: every peer reported holding it */
+    alert_before_unit_sent(m, to, u); /* a known forker's unit needs its certificate there */
     outbox_send(&m->out, to, MSG_UNIT, u->bytes, u->len);
 }
 

@@ -145,6 +145,10 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
     fprintf(out, "  dropped            %" PRIu64 " by honest members; garbage sent %" PRIu64 " (%" PRIu64 " must be dropped)\n",
             r->messages_dropped, r->garbage_sent, r->garbage_must_drop);
     fprintf(out, "  forks detected     %" PRIu64 " (sum over honest members)\n", r->forks_detected);
+    fprintf(out, "  fork alerts        %" PRIu64 " sent, %" PRIu64 " certificates completed, %" PRIu64 " rejected; forker units %" PRIu64 " admitted by alert, %" PRIu64 " refused (sums over honest members)\n",
+            r->alerts_sent, r->alert_certificates_completed, r->alerts_invalid,
+            r->forker_units_admitted, r->forker_units_refused);
+    fprintf(out, "  honest DAG         at most %" PRIu64 " units at one member\n", r->dag_units_max);
     fprintf(out, "  signatures         %" PRIu64 " checks, %" PRIu64 " answered by the shared cache\n",
             r->sig_checks, r->sig_cache_hits);
     fprintf(out, "  wall time          %.2f s (%" PRIu64 " steps)\n", r->wall_s, r->steps);
@@ -237,6 +241,15 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
                             json_integer((json_int_t)r->drop_reasons[k].count));
     json_object_set_new(o, "dropped_reasons", reasons);
     json_object_set_new(o, "forks_detected", json_integer((json_int_t)r->forks_detected));
+    json_object_set_new(o, "alerts_sent", json_integer((json_int_t)r->alerts_sent));
+    json_object_set_new(o, "alert_certificates_completed",
+                        json_integer((json_int_t)r->alert_certificates_completed));
+    json_object_set_new(o, "alerts_invalid", json_integer((json_int_t)r->alerts_invalid));
+    json_object_set_new(o, "forker_units_admitted",
+                        json_integer((json_int_t)r->forker_units_admitted));
+    json_object_set_new(o, "forker_units_refused",
+                        json_integer((json_int_t)r->forker_units_refused));
+    json_object_set_new(o, "dag_units_max", json_integer((json_int_t)r->dag_units_max));
     json_object_set_new(o, "units_created", json_integer((json_int_t)r->units_created));
     json_object_set_new(o, "sig_checks", json_integer((json_int_t)r->sig_checks));
     json_object_set_new(o, "sig_cache_hits", json_integer((json_int_t)r->sig_cache_hits));

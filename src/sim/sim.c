@@ -483,6 +483,12 @@ static void finish(sim *s)
         aleph_member_stats_get(mb->inst[0].m, &st);
         r->messages_dropped += st.messages_dropped;
         r->forks_detected += st.forks_detected;
+        r->alerts_sent += st.alerts_sent;
+        r->alert_certificates_completed += st.alert_certificates_completed;
+        r->alerts_invalid += st.alerts_invalid;
+        r->forker_units_admitted += st.forker_units_admitted;
+        r->forker_units_refused += st.forker_units_refused;
+        if (st.dag_units > r->dag_units_max) r->dag_units_max = st.dag_units;
         if (st.txs_ordered > r->txs_ordered) r->txs_ordered = st.txs_ordered;
     }
     r->head_round_min = head_min < 0 || head_min == INT64_MAX ? UINT32_MAX : (uint32_t)head_min;

@@ -126,6 +126,13 @@ typedef struct sim_result {
     uint64_t garbage_sent;        /* hostile messages (per recipient) */
     uint64_t garbage_must_drop;   /* of which every receiver must reject */
     uint64_t forks_detected;      /* over honest members */
+    /* fork alerts, summed over honest members */
+    uint64_t alerts_sent;         /* own alerts */
+    uint64_t alert_certificates_completed;
+    uint64_t alerts_invalid;      /* alerts, signatures, certificates rejected */
+    uint64_t forker_units_admitted; /* units of known forkers let in by a completed alert */
+    uint64_t forker_units_refused;
+    uint64_t dag_units_max;       /* largest DAG of an honest member at the end */
     uint64_t units_created;       /* by every instance, forks included */
     uint64_t sig_checks, sig_cache_hits;
     uint64_t queue_len_max;

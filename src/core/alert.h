@@ -1,0 +1,84 @@
+/* Fork alerts by reliable multicast (PROTOCOL.md section 7; docs/PROTOCOL.md "Fork alerts").
+ *
+ * On learning that j forked (two of j's units held, or a valid alert by anyone) a member
+ * sends once its own alert about j: the fork proof and a commitment to j's units in its DAG
+ * (one per round, the chain below j's highest unit there, so downward closed). Every member
+ * signs the first alert it sees per (sender, forker) and sends the signature to the sender; q
+ * signatures form a certificate, which the sender sends to everyone. From then on a unit of j
+ * enters the DAG only when a completed alert commits it. Whoever sends a unit of a known
+ * forker sends first the certificate that lets it in (at most once per peer and alert per
+ * anti-entropy period), and a member holding a certificate without its alert asks for it. */
+#ifndef ALEPH_ALERT_H
+#define ALEPH_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aleph/aleph.h"
+#include "hashmap.h"
+
+struct unit;
+struct message;
+
+typedef struct alert_entry {
+    uint8_t hash[32];
+    uint32_t sender, forker;
+    uint8_t *bytes; /* the ALERT body */
+    uint32_t len;
+    uint32_t commit_round_lo, commit_count, commits_off;
+    int complete;
+    uint8_t *cert; /* the ALERT_CERT body, once complete */
+    uint32_t cert_len;
+    uint64_t *served_ms; /* per peer: when the alert or certificate was last sent on demand */
+    /* own alert only: the signatures collected and the re-send schedule */
+    uint8_t (*sigs)[64];
+    uint8_t *signed_by;
+    uint32_t sig_count;
+    uint32_t attempts;
+    uint64_t next_ms;
+} alert_entry;
+
+typedef struct alert_commit {
+    uint32_t alert; /* index in items */
+    uint32_t forker, round;
+} alert_commit;
+
+/* A verified certificate whose alert has not arrived yet. */
+typedef struct alert_pending_cert {
+    uint8_t hash[32];
+    uint8_t *bytes;
+    uint32_t len;
+    uint32_t from;
+    uint32_t attempts;
+    uint64_t next_ms;
+} alert_pending_cert;
+
+typedef struct alert_state {
+    alert_entry **items;
+    uint32_t len, cap;
+    hashmap by_hash;   /* alert hash -> index */
+    hashmap by_pair;   /* (sender, forker) -> index of the first alert seen: the one signed */
+    hashmap committed; /* unit hash -> index in commits (completed alerts only) */
+    alert_commit *commits;
+    uint32_t commits_len, commits_cap;
+    alert_pending_cert *certs;
+    uint32_t certs_len, certs_cap;
+    uint8_t *own_sent; /* per forker: own alert made */
+} alert_state;
+
+int alert_init(aleph_member *m);
+void alert_free(aleph_member *m);
+/* Two units of one (creator, round): `first` is in the DAG, `second` (its bytes) is not. */
+void alert_fork_found(aleph_member *m, const struct unit *first, const uint8_t *second,
+                      size_t second_len);
+/* Whether a unit of a known forker may enter the DAG: a completed alert commits it. */
+int alert_committed(const aleph_member *m, const uint8_t hash[32], uint32_t creator,
+                    uint32_t round);
+/* Before a unit of a known forker goes to `to`: the certificate that lets it in there. */
+void alert_before_unit_sent(aleph_member *m, uint32_t to, const struct unit *u);
+/* ALERT, ALERT_SIGNATURE, ALERT_CERT, REQUEST_ALERT. */
+void alert_receive(aleph_member *m, uint32_t from, const struct message *msg);
+void alert_tick(aleph_member *m);
+uint64_t alert_wake_ms(const aleph_member *m);
+
+#endif

@@ -138,7 +138,7 @@ static void fork_found_sends_one_alert(void **state)
     /* The alert: sender 0, forker 2, both units, and the chain of 2 in the DAG. */
     alert_wire w;
     unit_limits lim = {.session = b.c.cfg.session, .members = 4, .quorum = 3,
-                       .max_payload_bytes = b.c.cfg.max_unit_bytes};
+                       .payload_bytes_max = b.c.cfg.unit_bytes_max};
     const sent *a = sent_find(MSG_ALERT);
     assert_null(alert_decode(a->body, a->len, &lim, &w));
     assert_int_equal(w.sender, 0);
@@ -230,7 +230,7 @@ static void own_alert_completes_with_a_quorum(void **state)
     memcpy(hash, b.units[0][0].hash, 32);
     alert_wire w;
     unit_limits lim = {.session = b.c.cfg.session, .members = 4, .quorum = 3,
-                       .max_payload_bytes = b.c.cfg.max_unit_bytes};
+                       .payload_bytes_max = b.c.cfg.unit_bytes_max};
     assert_null(alert_decode(sent_find(MSG_ALERT)->body, sent_find(MSG_ALERT)->len, &lim, &w));
     memcpy(hash, w.hash, 32);
     uint8_t msg[1 + 96];

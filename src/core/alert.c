@@ -237,6 +237,12 @@ static void learn_fork(aleph_member *m, uint32_t j, const uint8_t *a, uint32_t a
 
 void alert_fork_found(aleph_member *m, const unit *first, const uint8_t *second, size_t second_len)
 {
+    if (!first->bytes) {
+        /* Shed (ordered, and every peer reported holding it): no proof to send, but the
+         * fork is certain. A valid alert from a peer makes this member send its own. */
+        dag_mark_forker(m, first->creator, first->round);
+        return;
+    }
     learn_fork(m, first->creator, first->bytes, first->len, second, (uint32_t)second_len,
                first->round);
 }

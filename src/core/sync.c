@@ -241,7 +241,7 @@ uint64_t sync_wake_ms(const aleph_member *m)
 
 static void send_unit(aleph_member *m, uint32_t to, const unit *u)
 {
-    if (!u->bytes) return; /* shed: every peer reported holding it */
+    if (!u->bytes) return;            /* shed: every peer reported holding it */
     alert_before_unit_sent(m, to, u); /* a known forker's unit needs its certificate there */
     outbox_send(&m->out, to, MSG_UNIT, u->bytes, u->len);
 }

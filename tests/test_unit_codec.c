@@ -216,6 +216,37 @@ static void payload_walk(void **state)
     assert_int_equal(aleph_payload_next(p, 3, &off, &tx, &len), -1);
 }
 
+/* The payload's format is checked at decoding (validate at the boundary, then trust): a
+ * validly signed unit whose payload is cut inside a transaction is refused, and a good one
+ * reports its transaction count. Seen to fail with the check removed from unit_decode. */
+static void malformed_payload_rejected(void **state)
+{
+    (void)state;
+    uint32_t creators[] = {0, 1, 2, 3}, rounds[] = {1, 1, 0, 1};
+    uint8_t control[32] = {0}, good[] = {1, 0, 0, 0, 'x', 2, 0, 0, 0, 'y', 'z'};
+    uint8_t cut[] = {1, 0, 0, 0, 'x', 9, 0, 0, 0, 'y', 'z'}, short_len[] = {1, 0, 0};
+    const uint8_t *payloads[] = {good, cut, short_len};
+    uint32_t lens[] = {sizeof good, sizeof cut, sizeof short_len};
+    for (int k = 0; k < 3; k++) {
+        unit_draft d = {.session = committee.cfg.session, .creator = 1, .round = 2,
+                        .parents_len = 4, .parent_creators = creators, .parent_rounds = rounds,
+                        .control_hash = control, .payload = payloads[k], .payload_len = lens[k]};
+        uint8_t buf[512], hash[32];
+        size_t len = unit_encode_signed(&d, committee.secrets[1].sign_secret_key, buf, hash);
+        unit_limits lim = {.session = committee.cfg.session, .members = 4, .quorum = 3,
+                           .payload_bytes_max = 100};
+        unit_wire w;
+        const char *why = unit_decode(buf, len, &lim, &w);
+        if (k == 0) {
+            assert_null(why);
+            assert_int_equal(w.txs_len, 2);
+        } else {
+            assert_non_null(why);
+            assert_non_null(strstr(why, "payload"));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +255,7 @@ int main(void)
         cmocka_unit_test(random_corruption_is_safe),
         cmocka_unit_test(messages_are_bounded),
         cmocka_unit_test(payload_walk),
+        cmocka_unit_test(malformed_payload_rejected),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

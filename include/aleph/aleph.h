@@ -310,7 +310,8 @@ void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);
 /* ---- Payload format ------------------------------------------------------------------------- */
 
 /* A unit's payload is a sequence of transactions, each as a 4-byte little-endian length and
- * that many bytes. Walks it: returns 1 and sets *tx, *tx_len for the next transaction, 0 at
+ * that many bytes. A member accepts no unit whose payload is malformed, so the payload of an
+ * ordered unit always walks to its end. Walks it: returns 1 and sets *tx, *tx_len for the next transaction, 0 at
  * the end, -1 on a malformed payload. *offset starts at 0. */
 int aleph_payload_next(const uint8_t *payload, size_t len, size_t *offset, const uint8_t **tx,
                        size_t *tx_len);

@@ -52,11 +52,15 @@ const char *unit_decode(const uint8_t *data, size_t len, const unit_limits *lim,
     if (out->payload_len > lim->payload_bytes_max) return "payload over the size limit";
     out->payload = reader_take(&r, out->payload_len);
     if (!out->payload) return "truncated payload";
+    /* The payload's format is checked here, once: every member judges a unit alike, honest
+     * creators never make a malformed one, and every later reader walks it unchecked. */
     out->txs_len = 0;
     const uint8_t *tx;
     size_t offset = 0, tx_len;
-    while (aleph_payload_next(out->payload, out->payload_len, &offset, &tx, &tx_len) == 1)
+    int more;
+    while ((more = aleph_payload_next(out->payload, out->payload_len, &offset, &tx, &tx_len)) == 1)
         out->txs_len++;
+    if (more < 0) return "payload is not a sequence of transactions";
 
     uint8_t has_share = reader_u8(&r);
     if (r.failed) return "truncated coin share flag";

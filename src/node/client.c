@@ -304,12 +304,9 @@ void client_port_publish(client_port *cp, const aleph_batch *b)
     size_t len = 0;
     for (size_t i = 0; i < b->units_len; i++) {
         const aleph_ordered_unit *u = &b->units[i];
-        size_t off = 0, valid = 0;
-        const uint8_t *tx;
-        size_t tx_len;
-        while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1) valid = off;
-        memcpy(chunk->data + len, u->payload, valid);
-        len += valid;
+        /* The core ordered only well-formed payloads (unit_decode checks them): copy whole. */
+        memcpy(chunk->data + len, u->payload, u->payload_len);
+        len += u->payload_len;
     }
     chunk->len = len;
     for (client *c = cp->clients, *next; c && len; c = next) {

@@ -150,12 +150,7 @@ static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint6
     uint64_t txs = 0;
     for (size_t i = 0; i < b->units_len; i++) {
         const aleph_ordered_unit *u = &b->units[i];
-        size_t off = 0;
-        const uint8_t *tx;
-        size_t tx_len;
-        uint64_t k = 0;
-        while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1) k++;
-        txs += k;
+        txs += u->txs_len;
         int own = u->creator == nd->secret.index;
         if (own) {
             uint32_t slot = u->round % CREATED_RING;
@@ -169,7 +164,7 @@ static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint6
                 log_line(&nd->log, LOG_INFO, "unit_ordered",
                          "\"creator\":%u,\"round\":%u,\"hash\":\"%s\",\"batch\":%u,\"txs\":%" PRIu64
                          ",\"latency_ms\":%" PRIu64,
-                         u->creator, u->round, h, b->round, k, lat);
+                         u->creator, u->round, h, b->round, (uint64_t)u->txs_len, lat);
                 continue;
             }
         }
@@ -178,7 +173,7 @@ static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint6
             short_hash(h, u->hash);
             log_line(&nd->log, LOG_INFO, "unit_ordered",
                      "\"creator\":%u,\"round\":%u,\"hash\":\"%s\",\"batch\":%u,\"txs\":%" PRIu64,
-                     u->creator, u->round, h, b->round, k);
+                     u->creator, u->round, h, b->round, (uint64_t)u->txs_len);
         }
     }
     char h[17];

@@ -39,10 +39,11 @@ for i in 0 1 2 3; do
 done
 [ -z "$(leftovers $pid)" ] || fail "namespaces or links left behind: $(leftovers $pid)"
 
-# A run that fails after the namespaces are made (the nodes refuse the link spec) cleans up.
-"$aleph" local --members 4 --duration 2 --rate 100 --hosts --wan "$dir/no-such-matrix.tsv" \
+# A run that fails after the namespaces are made (the nodes refuse an option; aleph local
+# itself now refuses a bad --wan before it makes anything) cleans up.
+"$aleph" local --members 4 --duration 2 --rate 100 --hosts --node-arg --no-such-node-option \
     --out "$dir/bad" --quiet > /dev/null 2>&1 &
 pid=$!
-wait $pid && fail "a run with a missing matrix file succeeded"
+wait $pid && fail "a run whose nodes refuse an option succeeded"
 [ -z "$(leftovers $pid)" ] || fail "a failed run left namespaces behind: $(leftovers $pid)"
 echo "node_netns: ok"

@@ -32,4 +32,13 @@ usage "--members needs a whole number" --members many
     --out "$dir/wan" > /dev/null 2> "$dir/wan.err" || fail "the --wan run failed: $(cat "$dir/wan.err")"
 grep -q "has 8 regions; 4 members use the first 4 (member i in region i): us-east-1, us-west-1, us-west-2, eu-west-1" \
     "$dir/wan.err" || fail "no word on the regions used: $(head -3 "$dir/wan.err")"
+
+# aleph analyze on one member's directory speaks of that member, not of "every surviving
+# member" (what aleph local checked over all of them). Checked to fail before the fix.
+"$aleph" analyze "$dir/wan/member-1" --no-plots --out "$dir/one" > "$dir/one.txt" 2>&1 || fail "analyze member-1: $(cat "$dir/one.txt")"
+grep -q "delivery .*member 1 output all" "$dir/one.txt" || fail "one member's delivery line: $(grep delivery "$dir/one.txt")"
+grep -q "every surviving member" "$dir/one.txt" && fail "one member's analysis claims every surviving member"
+"$aleph" analyze "$dir/wan" --no-plots > "$dir/all.txt" 2>&1 || fail "analyze the run: $(cat "$dir/all.txt")"
+grep -q "delivery     yes: every accepted tx output exactly once at every surviving member" "$dir/all.txt" ||
+    fail "the whole run's delivery line: $(grep delivery "$dir/all.txt")"
 echo "local_usage: ok"

@@ -89,6 +89,7 @@ static void compute_from_outputs(run_summary *s, const summary_inputs *in)
         s->per_member[i].last_round = an->m[i].last_round;
     }
     s->outputs = opened > 0;
+    s->outputs_read = opened;
     if (opened >= 2) {
         s->agreement = analysis_agreement(an, include, s->agreement_why, sizeof s->agreement_why);
     } else {
@@ -122,8 +123,9 @@ static void compute_exactly_once(run_summary *s, const summary_inputs *in)
 {
     json_t *h = in->harness;
     json_t *eo = h ? json_object_get(h, "exactly_once") : NULL;
-    if (json_is_boolean(eo)) {
-        /* `aleph local` checked every transaction against the client's answers. */
+    if (json_is_boolean(eo) && (s->outputs_read > 1 || in->members == 1)) {
+        /* `aleph local` checked every transaction against the client's answers, at every
+         * member; with one member's files read, the claim is that member's (below). */
         s->exactly_once = json_is_true(eo);
         json_field_str(h, "exactly_once_why", s->exactly_once_why, sizeof s->exactly_once_why);
         s->txs_missing = json_field_u64(h, "txs_missing", 0);

@@ -91,6 +91,7 @@ typedef struct run_summary {
     uint32_t ref;                  /* the member whose output gives throughput and rounds */
     uint32_t members_seen;         /* members with a log or an output */
     int outputs;                   /* output files were read */
+    uint32_t outputs_read;         /* how many */
     int agreement;                 /* 1, 0, or -1: not checked (fewer than two outputs) */
     char agreement_why[256];
     int exactly_once;              /* 1, 0, or -1: not known */

@@ -208,11 +208,24 @@ void backup_start(backup_file *b, uv_loop_t *loop, backup_durable_fn on_durable,
     b->work.data = b;
 }
 
+/* The records' checksums (a BLAKE2b pass over every byte) are computed here, on the worker
+ * thread, rather than by backup_submit on the event loop, which also runs the protocol. */
+static void checksum_records(backup_batch *t)
+{
+    for (size_t off = 0; off + BACKUP_RECORD_HEADER_BYTES <= t->len;) {
+        uint8_t *at = t->data + off;
+        uint32_t len = le32_get(at);
+        le32_put(at + 4, backup_record_checksum(len, at[8], at + BACKUP_RECORD_HEADER_BYTES));
+        off += BACKUP_RECORD_HEADER_BYTES + len;
+    }
+}
+
 /* worker thread: touches only b->fd and b->writing */
 static void write_and_sync(uv_work_t *w)
 {
     backup_file *b = w->data;
     b->work_error = 0;
+    checksum_records(&b->writing);
     if (write_all(b->fd, b->writing.data, b->writing.len) != 0) {
         b->work_error = errno;
         return;
@@ -282,7 +295,7 @@ uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n)
         uint8_t *at = p->data + p->len;
         uint32_t len = (uint32_t)blobs[i].len;
         le32_put(at, len);
-        le32_put(at + 4, backup_record_checksum(len, BACKUP_UNIT, blobs[i].data));
+        le32_put(at + 4, 0); /* the checksum: filled in by the worker (checksum_records) */
         at[8] = BACKUP_UNIT;
         memcpy(at + BACKUP_RECORD_HEADER_BYTES, blobs[i].data, len);
         p->len += BACKUP_RECORD_HEADER_BYTES + len;

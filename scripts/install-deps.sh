@@ -5,7 +5,7 @@
 #                            ansible-core, openssh-server for the namespace hosts)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libsodium-dev libuv1-dev libjansson-dev
-      libcmocka-dev gnuplot-nox iproute2)
+      libcmocka-dev gnuplot-nox iproute2 python3) # python3: tests/support/check_outputs.py
 if [ "${1:-}" = deploy ]; then
     pkgs+=(ansible-core openssh-server openssh-client python3)
 fi

@@ -25,7 +25,8 @@ static void load_usage(FILE *to)
 {
     fprintf(to,
             "usage: aleph load --to HOST:PORT[,HOST:PORT...] [--rate R] [--tx-size S]\n"
-            "                  [--duration D] [--subscribe] [--records FILE] [--client-id N]\n\n"
+            "                  [--duration D] [--subscribe] [--records FILE] [--client-id N]\n"
+            "                  [--ack pool|durable]\n\n"
             "Sends transactions at a fixed total rate (open loop: it does not wait for answers)\n"
             "spread over the given client ports, for D seconds, then waits up to 5 s for the\n"
             "last answers and reports what was sent, accepted and refused, and whether it kept\n"
@@ -40,7 +41,11 @@ static void load_usage(FILE *to)
             "                  transactions; waits up to 10 s after the load for them\n"
             "  --records FILE  write a JSON record: counts and transactions sent per second\n"
             "  --client-id N   client id for the first target (the i-th gets N+i; default\n"
-            "                  random)\n",
+            "                  random)\n"
+            "  --ack pool|durable  count a transaction as accepted once in the member's pool\n"
+            "                  (default: a crash of the member may lose it) or only once it is\n"
+            "                  in an own unit durable in the member's backup (client port\n"
+            "                  status 4: restored and ordered after a crash)\n",
             LOADGEN_TX_MIN);
 }
 
@@ -174,7 +179,7 @@ int command_load(int argc, char **argv)
     const char *to = NULL, *records = NULL;
     double rate = 1000, duration = 10;
     uint32_t tx_size = 512, client_id = 0;
-    int have_client_id = 0, subscribe = 0;
+    int have_client_id = 0, subscribe = 0, ack_durable = 0;
     args a;
     args_init(&a, "load", argc, argv);
     while (args_next(&a)) {
@@ -191,6 +196,12 @@ int command_load(int argc, char **argv)
             duration = args_double(&a, 0.1, 86400);
         } else if (args_flag(&a, "--subscribe")) {
             subscribe = 1;
+        } else if (args_opt(&a, "--ack")) {
+            if (strcmp(a.value, "durable") == 0) ack_durable = 1;
+            else if (strcmp(a.value, "pool") != 0) {
+                fprintf(stderr, "aleph load: --ack must be pool or durable\n");
+                return 2;
+            }
         } else if (args_opt(&a, "--records")) {
             records = a.value;
         } else if (args_opt(&a, "--client-id")) {
@@ -239,6 +250,7 @@ int command_load(int argc, char **argv)
     r->targets = n;
     loadgen_init(&r->lg, &r->loop, n, rate, tx_size, client_id);
     r->lg.on_target_gone = on_gone;
+    r->lg.ack_durable = ack_durable;
     r->lg.ctx = r;
     for (uint32_t i = 0; i < n; i++) loadgen_target(&r->lg, i, hosts[i], ports[i]);
     loadgen_connect(&r->lg);

@@ -21,8 +21,12 @@ static void submit_usage(FILE *to)
             "usage: aleph submit (--committee FILE --member I | --to HOST:PORT) [TX...]\n\n"
             "Sends each TX argument (or, with none, each line of standard input) as one\n"
             "transaction to a member's client port and prints the member's answer per line:\n"
-            "ok, pool full (try again later) or too large. Exit status 0 when every\n"
-            "transaction was accepted, 1 otherwise.\n\n"
+            "ok (in the member's pool: a crash of the member may lose it), pool full (try\n"
+            "again later), too large, halted (the member creates no more units: submit to\n"
+            "another) or, with --ack durable, durable (in an own unit of the member that is\n"
+            "durable in its backup: restored and ordered after a crash). Exit status 0 when\n"
+            "every transaction was accepted, 1 otherwise.\n\n"
+            "  --ack pool|durable answer once in the pool (default) or once durable\n"
             "  --committee FILE   committee file: the member's client port is taken from it\n"
             "  --member I         which member (with --committee)\n"
             "  --to HOST:PORT     a client port given directly\n"
@@ -68,16 +72,16 @@ static int submit_one(int fd, const char *tx, size_t len, int quiet)
         fprintf(stderr, "aleph submit: the member closed the connection\n");
         return -1;
     }
-    static const char *names[] = {"ok", "pool full", "too large"};
-    if (!quiet) printf("%s\n", status < 3 ? names[status] : "unknown status");
-    return status == 0 ? 0 : 1;
+    static const char *names[] = {"ok", "pool full", "too large", "halted", "durable"};
+    if (!quiet) printf("%s\n", status < 5 ? names[status] : "unknown status");
+    return status == 0 || status == 4 ? 0 : 1;
 }
 
 int command_submit(int argc, char **argv)
 {
     const char *committee_path = NULL, *to = NULL;
     int64_t member = -1;
-    int quiet = 0;
+    int quiet = 0, durable = 0;
     args a;
     args_init(&a, "submit", argc, argv);
     const char **txs = calloc((size_t)argc, sizeof *txs);
@@ -95,6 +99,13 @@ int command_submit(int argc, char **argv)
             to = a.value;
         } else if (args_flag(&a, "--quiet")) {
             quiet = 1;
+        } else if (args_opt(&a, "--ack")) {
+            if (strcmp(a.value, "durable") == 0) durable = 1;
+            else if (strcmp(a.value, "pool") != 0) {
+                fprintf(stderr, "aleph submit: --ack must be pool or durable\n");
+                free(txs);
+                return 2;
+            }
         } else if (args_positional(&a)) {
             txs[ntx++] = a.current;
         } else {
@@ -146,7 +157,12 @@ int command_submit(int argc, char **argv)
         return 1;
     }
     int failed = 0;
-    if (ntx) {
+    if (durable) {
+        uint8_t mode[4];
+        le32_put(mode, 0xFFFFFFFEu); /* the client port's "ack durable" */
+        if (write_all(fd, mode, 4) != 0) failed = 1;
+    }
+    if (ntx && !failed) {
         for (int i = 0; i < ntx; i++) {
             int r = submit_one(fd, txs[i], strlen(txs[i]), quiet);
             if (r < 0) {

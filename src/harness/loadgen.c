@@ -66,11 +66,20 @@ static void on_acks(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     for (ssize_t i = 0; i < nread; i++) {
         uint8_t st = (uint8_t)buf->base[i];
         if (t->acked >= t->sent) break; /* more answers than questions: ignore */
-        t->status[t->acked++] = st > 2 ? LG_TOO_LARGE : st;
-        if (st == 0) t->ok++;
+        /* 4: durable (asked for with ack_durable); 3: the member is halted */
+        int ok = t->lg->ack_durable ? st == 4 : st == 0;
+        t->status[t->acked++] = ok ? LG_OK : st == 1 ? LG_POOL_FULL : LG_TOO_LARGE;
+        if (ok) t->ok++;
         else if (st == 1) t->pool_full++;
+        else if (st == 3) t->halted++;
         else t->too_large++;
     }
+}
+
+static void on_mode_written(uv_write_t *req, int status)
+{
+    (void)status;
+    free(req);
 }
 
 static void on_connected(uv_connect_t *req, int status)
@@ -83,6 +92,16 @@ static void on_connected(uv_connect_t *req, int status)
     }
     t->state = 1;
     uv_tcp_nodelay(&t->tcp, 1);
+    if (t->lg->ack_durable) {
+        static const uint8_t mode[4] = {0xfe, 0xff, 0xff, 0xff}; /* the port's "ack durable" */
+        uv_buf_t b = uv_buf_init((char *)mode, 4);
+        uv_write_t *w = malloc(sizeof *w); /* queued before any transaction */
+        if (!w || uv_write(w, (uv_stream_t *)&t->tcp, &b, 1, on_mode_written) != 0) {
+            free(w);
+            target_gone(t, "cannot ask for durable answers");
+            return;
+        }
+    }
     uv_read_start((uv_stream_t *)&t->tcp, on_alloc, on_acks);
 }
 

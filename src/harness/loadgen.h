@@ -31,7 +31,7 @@ typedef struct lg_target {
     uv_connect_t connect_req;
     int state;                  /* 0 connecting, 1 connected, 2 gone */
     int handle_open;
-    uint64_t sent, acked, ok, pool_full, too_large;
+    uint64_t sent, acked, ok, pool_full, too_large, halted; /* ok: durable with ack_durable */
     uint8_t *status;            /* per sequence number: LG_* */
     size_t status_cap;
     uint64_t write_queue_max;   /* peak bytes waiting in the socket's write queue */
@@ -59,6 +59,7 @@ typedef struct loadgen {
     size_t buf_cap;
     void (*on_target_gone)(void *ctx, uint32_t index, const char *why);
     void *ctx;
+    int ack_durable;            /* ask for answers once durable (client port status 4) */
 } loadgen;
 
 int loadgen_init(loadgen *lg, uv_loop_t *loop, uint32_t targets, double rate, uint32_t tx_size,

@@ -8,6 +8,7 @@
 #include "base/util.h"
 
 #define ACK_QUEUE_MAX (64u << 10)
+#define DURABLE_PENDING_MAX (64u << 10) /* answers waiting for durability, per client */
 
 typedef struct client {
     uv_tcp_t tcp;
@@ -23,6 +24,14 @@ typedef struct client {
     uint32_t body_len, body_have;
     uint8_t *body;
     int close_after_write;
+    /* --ack durable: answers wait here, in submit order, until their transaction is in a
+     * durable own unit (seq: its number among all accepted transactions; 0: a refusal) */
+    int durable;
+    struct durable_ack {
+        uint64_t seq;
+        uint8_t status;
+    } *pend;
+    size_t pend_head, pend_len, pend_cap;
 } client;
 
 typedef struct ack_write {
@@ -46,6 +55,7 @@ static void on_client_closed(uv_handle_t *h)
 {
     client *c = h->data;
     free(c->body);
+    free(c->pend);
     free(c);
 }
 
@@ -111,6 +121,85 @@ static void send_acks(client *c, const uint8_t *acks, size_t n)
     }
 }
 
+/* Sends the answers at the head of a durable client's queue that are due. */
+static void flush_durable(client *c)
+{
+    uint8_t out[4096];
+    size_t n = 0;
+    while (c->pend_len && !c->closing) {
+        struct durable_ack *a = &c->pend[c->pend_head];
+        if (a->status == ALEPH_SUBMIT_OK && a->seq > c->cp->durable_txs) break;
+        out[n++] = a->status == ALEPH_SUBMIT_OK ? CLIENT_STATUS_DURABLE : a->status;
+        c->pend_head = (c->pend_head + 1) % c->pend_cap;
+        c->pend_len--;
+        if (n == sizeof out) {
+            send_acks(c, out, n);
+            n = 0;
+        }
+    }
+    if (n) send_acks(c, out, n);
+    if (c->paused && !c->closing && c->pend_len < DURABLE_PENDING_MAX / 2 &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < ACK_QUEUE_MAX / 2) {
+        c->paused = 0;
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    }
+}
+
+static void deliver_acks(client *c, const uint8_t *acks, size_t n, uint64_t *ok_seq)
+{
+    if (!c->durable) {
+        send_acks(c, acks, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (c->pend_len == c->pend_cap) {
+            size_t cap = c->pend_cap ? c->pend_cap * 2 : 1024;
+            struct durable_ack *grown = malloc(cap * sizeof *grown);
+            if (!grown) {
+                client_close(c);
+                return;
+            }
+            for (size_t k = 0; k < c->pend_len; k++)
+                grown[k] = c->pend[(c->pend_head + k) % c->pend_cap];
+            free(c->pend);
+            c->pend = grown;
+            c->pend_cap = cap;
+            c->pend_head = 0;
+        }
+        uint64_t seq = acks[i] == ALEPH_SUBMIT_OK ? ++*ok_seq : 0;
+        c->pend[(c->pend_head + c->pend_len++) % c->pend_cap] =
+            (struct durable_ack){.seq = seq, .status = acks[i]};
+    }
+    flush_durable(c);
+    if (!c->paused && !c->closing && c->pend_len > DURABLE_PENDING_MAX) {
+        c->paused = 1; /* far ahead of the disk: stop reading it until answers go out */
+        c->cp->counters.paused++;
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    }
+}
+
+void client_port_durable(client_port *cp, uint64_t durable_txs)
+{
+    if (durable_txs <= cp->durable_txs) return;
+    cp->durable_txs = durable_txs;
+    for (client *c = cp->clients; c; c = c->next)
+        if (c->durable && c->pend_len) flush_durable(c);
+}
+
+void client_port_halted(client_port *cp, uint64_t txs_in_units)
+{
+    /* Nothing more enters a unit here: pooled transactions are answered as refused (those
+     * already in units are answered when these become durable). */
+    for (client *c = cp->clients; c; c = c->next)
+        for (size_t k = 0; k < c->pend_len; k++) {
+            struct durable_ack *a = &c->pend[(c->pend_head + k) % c->pend_cap];
+            if (a->status == ALEPH_SUBMIT_OK && a->seq > txs_in_units)
+                a->status = ALEPH_SUBMIT_HALTED;
+        }
+    for (client *c = cp->clients; c; c = c->next)
+        if (c->durable && c->pend_len) flush_durable(c);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     client *c = s->data;
@@ -128,6 +217,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     uint8_t *acks = acks_local;
     size_t acks_len = 0, acks_cap = sizeof acks_local;
     int accepted = 0;
+    uint64_t ok_seq = cp->counters.txs_ok; /* accepted transactions are numbered in order */
     while (left > 0 && !c->close_after_write) {
         if (!c->in_body) {
             uint32_t take = 4 - c->hdr_have;
@@ -146,6 +236,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                     log_line(cp->log, LOG_INFO, "client_subscribed", "\"subscribers\":%u",
                              cp->subscribers);
                 }
+                continue;
+            }
+            if (n == CLIENT_ACK_DURABLE) {
+                c->durable = 1;
                 continue;
             }
             uint8_t status = 0xff;
@@ -172,7 +266,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             }
             if (status != 0xff) {
                 if (acks_len == acks_cap) {
-                    send_acks(c, acks, acks_len);
+                    deliver_acks(c, acks, acks_len, &ok_seq);
                     acks_len = 0;
                 }
                 acks[acks_len++] = status;
@@ -203,6 +297,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                 accepted = 1;
             } else if (status == ALEPH_SUBMIT_POOL_FULL) {
                 cp->counters.txs_pool_full++;
+            } else if (status == ALEPH_SUBMIT_HALTED) {
+                cp->counters.txs_halted++;
             } else {
                 cp->counters.txs_too_large++;
             }
@@ -213,13 +309,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         }
         c->in_body = 0;
         if (acks_len == acks_cap) {
-            send_acks(c, acks, acks_len);
+            deliver_acks(c, acks, acks_len, &ok_seq);
             acks_len = 0;
             if (c->closing) return;
         }
         acks[acks_len++] = status;
     }
-    send_acks(c, acks, acks_len);
+    deliver_acks(c, acks, acks_len, &ok_seq);
     if (accepted && cp->submitted) cp->submitted(cp->ctx);
 }
 

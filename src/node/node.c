@@ -61,6 +61,14 @@ typedef struct node {
     int metrics_open;
     double start_time_s;
     uint64_t batches_seen;         /* ordered since start, the re-derived ones included */
+    /* durable acknowledgements: accepted transactions are numbered in acceptance order and
+     * the pool is FIFO, so own unit k holds transactions up to a running count */
+    uint64_t txs_in_units;
+    struct unit_txs {
+        uint64_t seq;              /* persist sequence number of the own unit */
+        uint64_t txs;              /* accepted transactions in own units up to it */
+    } *unit_txs;
+    size_t unit_txs_head, unit_txs_len, unit_txs_cap;
     restart_info restart;
     char data_dir[4096];
 } node;
@@ -105,6 +113,7 @@ static void log_notice(node *nd, const aleph_notice *n)
         log_escape(reason, sizeof reason, n->reason ? n->reason : "");
         log_line(&nd->log, LOG_ERROR, "halted", "\"round\":%u,\"reason\":\"%s\"", n->round,
                  reason);
+        client_port_halted(&nd->clients, nd->txs_in_units);
         break;
     }
     case ALEPH_NOTICE_OWN_NEWER:
@@ -201,10 +210,35 @@ static void send_held(void *ctx, uint32_t to, out_frame *f)
     if (!nd->stopping) send_now(nd, to, f);
 }
 
+static void note_unit_txs(node *nd, uint64_t seq, uint64_t taken)
+{
+    nd->txs_in_units += taken;
+    if (nd->unit_txs_len == nd->unit_txs_cap) {
+        size_t cap = nd->unit_txs_cap ? nd->unit_txs_cap * 2 : 256;
+        struct unit_txs *grown = malloc(cap * sizeof *grown);
+        if (!grown) return; /* answered with a later unit instead */
+        for (size_t i = 0; i < nd->unit_txs_len; i++)
+            grown[i] = nd->unit_txs[(nd->unit_txs_head + i) % nd->unit_txs_cap];
+        free(nd->unit_txs);
+        nd->unit_txs = grown;
+        nd->unit_txs_cap = cap;
+        nd->unit_txs_head = 0;
+    }
+    nd->unit_txs[(nd->unit_txs_head + nd->unit_txs_len++) % nd->unit_txs_cap] =
+        (struct unit_txs){.seq = seq, .txs = nd->txs_in_units};
+}
+
 static void on_durable(void *ctx, uint64_t durable_seq)
 {
     node *nd = ctx;
     node_metrics_backup_synced(&nd->metrics, &nd->backup);
+    uint64_t txs = 0;
+    while (nd->unit_txs_len && nd->unit_txs[nd->unit_txs_head].seq <= durable_seq) {
+        txs = nd->unit_txs[nd->unit_txs_head].txs;
+        nd->unit_txs_head = (nd->unit_txs_head + 1) % nd->unit_txs_cap;
+        nd->unit_txs_len--;
+    }
+    if (txs && !nd->stopping) client_port_durable(&nd->clients, txs);
     held_release(&nd->held, durable_seq, send_held, nd);
 }
 
@@ -216,13 +250,16 @@ static void on_backup_failed(void *ctx, int err)
     node_stop(nd, 1);
 }
 
-static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms)
+static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms, uint64_t txs_taken)
 {
     if (up->persist_len) {
         uint64_t seq = backup_submit(&nd->backup, up->persist, up->persist_len);
         /* Only an own unit must be durable before anything is sent after it; other units'
          * records become durable with the next sync. */
-        if (up->persist_before_send) nd->hold_until = seq;
+        if (up->persist_before_send) {
+            nd->hold_until = seq;
+            note_unit_txs(nd, seq, txs_taken);
+        }
     }
     for (size_t i = 0; i < up->messages_len; i++) {
         const aleph_outgoing *m = &up->messages[i];
@@ -272,8 +309,13 @@ static void node_step(node *nd, const aleph_event *ev)
     if (nd->stopping) return;
     uint64_t t0 = clock_mono_ns();
     aleph_update up;
+    aleph_member_stats before, after;
+    aleph_member_stats_get(nd->member, &before);
     aleph_member_step(nd->member, ev, &up);
-    apply_update(nd, &up, ev->now_ms);
+    aleph_member_stats_get(nd->member, &after);
+    /* a step creates at most one own unit, and only the creator takes from the pool */
+    uint64_t taken = before.pool_txs > after.pool_txs ? before.pool_txs - after.pool_txs : 0;
+    apply_update(nd, &up, ev->now_ms, taken);
     nd->steps++;
     nd->step_ns += clock_mono_ns() - t0;
 }
@@ -660,6 +702,7 @@ int node_run(const node_options *o)
     if (uv_loop_close(&nd->loop) != 0)
         log_line(&nd->log, LOG_ERROR, "handles_left_open", NULL); /* a bug: every handle is closed */
     held_free(&nd->held);
+    free(nd->unit_txs);
     net_free(&nd->net);
     output_close(&nd->output);
     backup_close(&nd->backup);

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Checks members' output files (src/node/output.h) after a run with faults.
+
+usage: check_outputs.py DURABLE_TXS_FILE OUTPUT.bin [OUTPUT.bin ...]
+
+- every output is a prefix of one sequence of units (compared by unit hash);
+- no unit and no transaction appears twice in one output;
+- every transaction listed in DURABLE_TXS_FILE (one per line: acknowledged "durable" by a
+  member) is in every output exactly once.
+Prints one line per problem and exits 1 on any; prints a summary and exits 0 otherwise.
+With --wait it only answers whether every output already holds every durable transaction
+(exit 0) or not yet (exit 3), for polling while members catch up.
+"""
+import struct
+import sys
+
+
+def read_output(path):
+    """Returns (unit hashes in order, transactions in order, torn_bytes)."""
+    data = open(path, 'rb').read()
+    if len(data) < 24 or data[:8] != b'ALEPHOUT':
+        raise ValueError(f'{path}: not an output file')
+    pos, units, txs = 24, [], []
+    while pos + 60 <= len(data):
+        magic, _round, _creator = struct.unpack_from('<III', data, pos)
+        if magic != 0x48435442:
+            raise ValueError(f'{path}: bad batch magic at byte {pos}')
+        (count,) = struct.unpack_from('<I', data, pos + 56)
+        p = pos + 60
+        batch_units, batch_txs, complete = [], [], True
+        for _ in range(count):
+            if p + 44 > len(data):
+                complete = False
+                break
+            h = data[p + 8:p + 40]
+            (plen,) = struct.unpack_from('<I', data, p + 40)
+            p += 44
+            if p + plen > len(data):
+                complete = False
+                break
+            q, end = p, p + plen
+            while q + 4 <= end:
+                (tl,) = struct.unpack_from('<I', data, q)
+                batch_txs.append(bytes(data[q + 4:q + 4 + tl]))
+                q += 4 + tl
+            batch_units.append(bytes(h))
+            p = end
+        if not complete:
+            break
+        units += batch_units
+        txs += batch_txs
+        pos = p
+    return units, txs, len(data) - pos
+
+
+def main(argv):
+    wait = False
+    if argv and argv[0] == '--wait':
+        wait = True
+        argv = argv[1:]
+    if len(argv) < 2:
+        print(__doc__)
+        return 2
+    durable = [line.rstrip('\n').encode() for line in open(argv[0]) if line.strip()]
+    outputs = {path: read_output(path) for path in argv[1:]}
+    problems = []
+    for path, (units, txs, _torn) in outputs.items():
+        seen = {}
+        for t in txs:
+            seen[t] = seen.get(t, 0) + 1
+        missing = [d for d in durable if seen.get(d, 0) == 0]
+        if wait:
+            if missing:
+                return 3
+            continue
+        if len(set(units)) != len(units):
+            problems.append(f'{path}: a unit is output twice')
+        twice = [t for t, k in seen.items() if k > 1]
+        if twice:
+            problems.append(f'{path}: {len(twice)} transactions output more than once, e.g. {twice[0][:40]!r}')
+        if missing:
+            problems.append(f'{path}: {len(missing)} durably acknowledged transactions missing, e.g. {missing[0]!r}')
+    if wait:
+        return 0
+    paths = list(outputs)
+    longest = max(paths, key=lambda p: len(outputs[p][0]))
+    for path in paths:
+        units = outputs[path][0]
+        if outputs[longest][0][:len(units)] != units:
+            problems.append(f'{path}: not a prefix of {longest}')
+    for p in problems:
+        print('check_outputs: ' + p)
+    if problems:
+        return 1
+    print(f'check_outputs: ok: {len(paths)} outputs agree (longest {len(outputs[longest][0])} units), '
+          f'{len(durable)} durable transactions each exactly once in every output')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -6,6 +6,11 @@
 # (`aleph submit --ack durable`) run throughout. At the end: every output is a prefix of one
 # sequence, no transaction twice, every durably acknowledged transaction in every member's
 # output exactly once (so every member is current), and no fork_found in any log.
+# The member whose data dir was deleted is the exception to "current": its peers have shed
+# (freed) the ordered units it would need to order from the start again (PROTOCOL.md, "Long
+# runs"), so until epochs bring a fresh start it may not get back into the output; its
+# output is checked to be a prefix, it must never sign a second unit for a round (no
+# fork_found), and it is kept out of the f+1 killed at once.
 #
 # usage: node_nemesis.sh PATH_TO_aleph [MEMBERS...]   (default: 4 7; NEMESIS_SEED=S replays)
 # Seen to fail: with the own check off in node.c (cfg->own_check = 0), the member restarted
@@ -24,7 +29,7 @@ pids=()
 cleanup() {
     for p in "${pids[@]}" $(jobs -p); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
-    rm -rf "$dir"
+    if [ -n "${NEMESIS_KEEP:-}" ]; then echo "node_nemesis: kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 fail() { echo "node_nemesis: FAIL (seed $seed, N=$n): $*"; exit 1; }
@@ -83,8 +88,11 @@ run_one() {
     c=$(( (b + 1 + RANDOM % (n - 1)) % n ))
     [ "$c" = "$a" ] && c=$(( (c + 1) % n ))
     [ "$c" = "$b" ] && c=$(( (c + 1) % n ))
-    local down=()
-    for k in $(seq 0 "$f"); do down+=( $(( (a + k) % n )) ); done # f+1 members
+    local down=() k=$a
+    while [ "${#down[@]}" -le "$f" ]; do # f+1 members, not c
+        [ "$k" != "$c" ] && down+=("$k")
+        k=$(( (k + 1) % n ))
+    done
     step "schedule: kill -9 $a + restart from backup; SIGSTOP $b 4 s; kill -9 $c + delete its data dir + refused restart + --recover; kill -9 ${down[*]} at once (f+1 = $((f + 1))) + restart"
     sleep 3
     step "kill -9 member $a"; kill -9 "${pids[$a]}"; wait "${pids[$a]}" 2>/dev/null
@@ -118,7 +126,7 @@ run_one() {
     rm -f "$run/submitting"
     # every member current: each output holds every durable transaction (generous deadline)
     local outs=()
-    for i in $(seq 0 $((n - 1))); do outs+=("$run/m$i/output.bin"); done
+    for i in $(seq 0 $((n - 1))); do [ "$i" != "$c" ] && outs+=("$run/m$i/output.bin"); done
     local t=0
     sleep 5
     while ! $check --wait "$run/durable.txt" "${outs[@]}" 2>/dev/null; do
@@ -130,10 +138,10 @@ run_one() {
     for i in $(seq 0 $((n - 1))); do wait "${pids[$i]}" 2>/dev/null; done
     for p in $(jobs -p); do kill "$p" 2>/dev/null; done # load and submitters
     wait 2>/dev/null
-    step "durable transactions: $(wc -l <"$run/durable.txt")"
+    step "durable transactions: $(wc -l <"$run/durable.txt"); member $c (data dir deleted, --recover): $(grep '"event":"stats"' "$run/m$c/node.log" | tail -1 | grep -o '"round_created":[-0-9]*,"round_ordered":[-0-9]*')"
     [ "$(wc -l <"$run/durable.txt")" -ge 10 ] || fail "fewer than 10 durable acknowledgements"
     if grep -l '"fork_found"' "$run"/m*/node.log; then fail "fork_found in a log"; fi
-    $check "$run/durable.txt" "${outs[@]}" || fail "outputs"
+    $check "$run/durable.txt" "${outs[@]}" --prefix "$run/m$c/output.bin" || fail "outputs"
     rm -rf "$run"
 }
 

@@ -151,7 +151,7 @@ void own_check_query(aleph_member *m, uint32_t from)
     const unit *u = NULL;
     if (own_plus1) {
         uint32_t id = dag_first_in_slot(m, from, own_plus1 - 1);
-        if (id != NONE) u = m->dag.units[id];
+        if (id != NONE && m->dag.units[id]->bytes) u = m->dag.units[id]; /* not shed */
     }
     uint8_t *p = outbox_send_reserve(&m->out, from, 9 + (size_t)(u ? u->len : 0));
     if (!p) return;

@@ -163,6 +163,13 @@ void local_on_local_signal(uv_signal_t *s, int signum)
 {
     local_run *r = s->data;
     r->interrupted = 1;
+    if (r->phase == PH_LOAD) {
+        /* The load stops here, not at --duration: figures over the window it really ran
+         * (a rate over the planned window would count seconds in which nothing was sent). */
+        uint64_t now_ns = clock_real_ns();
+        r->load_end_real_ns = now_ns;
+        run_window(r->start_real_ns, now_ns, &r->an.window_start_ns, &r->an.window_end_ns);
+    }
     if (r->phase < PH_STOP) {
         if (!r->o.quiet) fprintf(stderr, "\naleph local: interrupted; stopping the members\n");
         local_begin_stop(r);

@@ -218,6 +218,24 @@ static int exits_failed(const local_run *r)
 int local_report(local_run *r, const run_config *cfg, const char *manifest)
 {
     uint32_t members = r->o.members;
+    run_config actual = *cfg;
+    if (r->load_end_real_ns) {
+        /* interrupted during the load: it ran this long, and the window is within it */
+        actual.duration_s = (double)(r->load_end_real_ns - r->start_real_ns) / 1e9;
+        actual.window_start_ns = r->an.window_start_ns;
+        actual.window_end_ns = r->an.window_end_ns;
+        cfg = &actual;
+        /* the outputs were read against the planned window so far: read them again */
+        uint64_t w0 = r->an.window_start_ns, w1 = r->an.window_end_ns;
+        uint64_t origin = r->an.series_origin_ns;
+        int series = r->an.series_on;
+        analysis_free(&r->an);
+        analysis_init(&r->an, members, LOCAL_CLIENT_ID_BASE);
+        r->an.window_start_ns = w0;
+        r->an.window_end_ns = w1;
+        r->an.series_on = series;
+        r->an.series_origin_ns = origin;
+    }
     local_poll_outputs(r);
     harness_check hc;
     local_check_exactly_once(r, &hc);

@@ -44,6 +44,7 @@ typedef struct local_run {
     enum phase phase;
     uint64_t start_mono_ns, phase_mono_ns;
     uint64_t start_real_ns;
+    uint64_t load_end_real_ns;      /* set when interrupted during the load: its real end */
     int faulty_killed;
     uint32_t round_at_kill;
     int interrupted;

@@ -41,4 +41,9 @@ grep -q "every surviving member" "$dir/one.txt" && fail "one member's analysis c
 "$aleph" analyze "$dir/wan" --no-plots > "$dir/all.txt" 2>&1 || fail "analyze the run: $(cat "$dir/all.txt")"
 grep -q "delivery     yes: every accepted tx output exactly once at every surviving member" "$dir/all.txt" ||
     fail "the whole run's delivery line: $(grep delivery "$dir/all.txt")"
+# The plots keep their keys off the data and draw p99 (the script aleph analyze writes).
+"$aleph" analyze "$dir/wan" --out "$dir/plots" > /dev/null 2>&1
+grep -q "^set key outside" "$dir/plots/plots.gp" || fail "plot keys may cover the data"
+grep -q "title 'p99'" "$dir/plots/plots.gp" && grep -q "'p99' at" "$dir/plots/plots.gp" ||
+    fail "p99 not drawn"
 echo "local_usage: ok"

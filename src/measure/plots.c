@@ -54,7 +54,8 @@ static int write_script(const run_summary *s, const char *dir, const char *termi
             "set terminal %s size 1000,560 noenhanced\n"
             "set datafile separator ','\n"
             "set grid\n"
-            "set key top left box opaque width 2 spacing 1.2\n"
+            "# keys right of the plot area, never over the data\n"
+            "set key outside right top vertical box width 1\n"
             "set xlabel 'seconds since the load started'\n",
             terminal);
     *plots = 0;
@@ -76,6 +77,7 @@ static int write_script(const run_summary *s, const char *dir, const char *termi
                 "set yrange [0:*]\n"
                 "plot 'series.csv' using 1:6 skip 1 with linespoints lw 2 pt 7 ps 0.5 title 'p50', \\\n"
                 "     '' using 1:7 skip 1 with linespoints lw 2 pt 7 ps 0.5 title 'p95', \\\n"
+                "     '' using 1:8 skip 1 with linespoints lw 2 pt 7 ps 0.5 title 'p99', \\\n"
                 "     '' using 1:5 skip 1 with lines lw 1 dt 2 title 'mean'\n",
                 what);
         fprintf(f,
@@ -85,10 +87,17 @@ static int write_script(const run_summary *s, const char *dir, const char *termi
                 "set xlabel 'end-to-end latency (ms)'\n"
                 "set ylabel 'fraction of transactions'\n"
                 "set yrange [0:1]\n"
-                "set key bottom right box opaque width 2\n"
+                "set arrow 1 from %.3f,0 to %.3f,1 nohead dt 3 lw 1\n"
+                "set arrow 2 from %.3f,0 to %.3f,1 nohead dt 3 lw 1\n"
+                "set arrow 3 from %.3f,0 to %.3f,1 nohead dt 3 lw 1\n"
+                "set label 1 'p50' at %.3f,0.03 offset 0.5,0\n"
+                "set label 2 'p95' at %.3f,0.03 offset 0.5,0\n"
+                "set label 3 'p99' at %.3f,0.03 offset 0.5,0\n"
                 "plot 'latency_cdf.csv' using 1:2 skip 1 with lines lw 2 title 'CDF'\n"
-                "set key top left\n",
-                s->lat_p50, s->lat_p95, s->lat_p99, what);
+                "unset arrow\n"
+                "unset label\n",
+                s->lat_p50, s->lat_p95, s->lat_p99, what, s->lat_p50, s->lat_p50, s->lat_p95,
+                s->lat_p95, s->lat_p99, s->lat_p99, s->lat_p50, s->lat_p95, s->lat_p99);
         *plots += 2;
     }
     fprintf(f,

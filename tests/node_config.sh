@@ -81,4 +81,29 @@ wait "$pid"
 pid=
 grep -q "WARNING: key file $dir/keys/member-0.key is accessible by others (mode 0644).*chmod 600" "$dir/node.err" ||
     fail "no warning for a key of mode 0644: $(cat "$dir/node.err")"
+
+# A start that fails (its member port taken) leaves nothing that blocks a retry: once the
+# port is free, the same command starts.
+rm -rf "$dir/data"
+python3 - "${ports[0]}" "$aleph" "$dir" <<'PY' || fail "a failed start: see above"
+import socket, subprocess, sys
+port, aleph, d = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen()
+r = subprocess.run([aleph, "node", "--config", d + "/node.json"], capture_output=True, text=True, timeout=60)
+s.close()
+if r.returncode != 1 or "cannot listen" not in r.stderr:
+    print("expected a failed start, got", r.returncode, r.stderr); sys.exit(1)
+PY
+"$aleph" node --config "$dir/node.json" 2> "$dir/retry.err" &
+pid=$!
+for _ in $(seq 1 100); do
+    [ "$(grep -c '"event":"node_started"' "$dir/data/node.log" 2>/dev/null)" -ge 1 ] &&
+        grep -q '"event":"stats"' "$dir/data/node.log" && break
+    kill -0 "$pid" 2>/dev/null || fail "the retry after a failed start exited: $(cat "$dir/retry.err")"
+    sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid" || fail "the retry did not run and stop cleanly: $(cat "$dir/retry.err")"
+pid=
 echo "node_config: ok"

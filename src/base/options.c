@@ -103,7 +103,10 @@ int opts_parse(const opt_spec *table, void *target, const char *cmd, int argc, c
     longopts[n + 1] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
     longopts[n + 2] = (struct option){"print-config", no_argument, NULL, OPT_PRINT_CONFIG};
     longopts[n + 3] = (struct option){NULL, 0, NULL, 0};
+    int no_config = extra->no_config;
+    if (no_config) longopts[n + 1] = longopts[n + 3]; /* only the table and --help */
     memset(extra, 0, sizeof *extra);
+    extra->no_config = no_config;
     optind = 0; /* glibc: start afresh (this may be the second pass) */
     opterr = 0;
     int c;

@@ -38,6 +38,7 @@ typedef struct opts_extra {
     int help;               /* --help or -h */
     int print_config;       /* --print-config */
     const char *config;     /* --config FILE */
+    int no_config;          /* set by the caller: no --config and --print-config */
 } opts_extra;
 
 /* Parses argv with getopt_long against the table (plus --help, --config FILE and

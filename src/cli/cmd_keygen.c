@@ -1,4 +1,5 @@
 /* `aleph keygen`: a trusted dealer writes a committee file and one key file per member. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "commands.h"
 #include "base/addresses.h"
 #include "base/keys.h"
+#include "base/options.h"
 #include "base/util.h"
 
 static void keygen_usage(FILE *to)
@@ -36,49 +38,47 @@ static void keygen_usage(FILE *to)
             "                       session id, as everything that enters ordering\n");
 }
 
+typedef struct keygen_cli {
+    uint32_t members, base_port, client_base_port, unit_bytes_max;
+    const char *out, *host, *addresses;
+    int coin;
+} keygen_cli;
+
+static const char *const coin_names[] = {"threshold", "off", NULL};
+static const int coin_values[] = {ALEPH_COIN_THRESHOLD, ALEPH_COIN_OFF};
+
+#define F(field) offsetof(keygen_cli, field)
+static const opt_spec keygen_table[] = {
+    {"members", OPT_U32, F(members), 1, ALEPH_MEMBERS_MAX, NULL, NULL},
+    {"out", OPT_STRING, F(out), 0, 0, NULL, NULL},
+    {"addresses", OPT_STRING, F(addresses), 0, 0, NULL, NULL},
+    {"host", OPT_STRING, F(host), 0, 0, NULL, NULL},
+    {"base-port", OPT_U32, F(base_port), 1, 65535, NULL, NULL},
+    {"client-base-port", OPT_U32, F(client_base_port), 1, 65535, NULL, NULL},
+    {"max-unit-bytes", OPT_U32, F(unit_bytes_max), 1024, ALEPH_PAYLOAD_BYTES_MAX, NULL, NULL},
+    {"coin", OPT_CHOICE, F(coin), 0, 0, coin_names, coin_values},
+    OPT_END,
+};
+
 int command_keygen(int argc, char **argv)
 {
-    keygen_params p = {.host = "127.0.0.1",
-                       .base_port = 61000,
-                       .coin_mode = ALEPH_COIN_THRESHOLD,
-                       .unit_bytes_max = 1u << 20};
-    int have_members = 0, have_host = 0;
-    const char *addresses_path = NULL;
-    args a;
-    args_init(&a, "keygen", argc, argv);
-    while (args_next(&a)) {
-        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
-            keygen_usage(stdout);
-            return 0;
-        } else if (args_opt(&a, "--members")) {
-            p.members = args_u32(&a, 0, ALEPH_MEMBERS_MAX);
-            have_members = 1;
-        } else if (args_opt(&a, "--addresses")) {
-            addresses_path = a.value;
-        } else if (args_opt(&a, "--out")) {
-            p.out_dir = a.value;
-        } else if (args_opt(&a, "--host")) {
-            p.host = a.value;
-            have_host = 1;
-        } else if (args_opt(&a, "--base-port")) {
-            p.base_port = args_u32(&a, 1, 65535);
-            have_host = 1;
-        } else if (args_opt(&a, "--client-base-port")) {
-            p.client_base_port = args_u32(&a, 1, 65535);
-            have_host = 1;
-        } else if (args_opt(&a, "--max-unit-bytes")) {
-            p.unit_bytes_max = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
-        } else if (args_opt(&a, "--coin")) {
-            if (coin_mode_parse(a.value, 0, &p.coin_mode) != 0) {
-                fprintf(stderr, "aleph keygen: --coin must be threshold or off, got '%s'\n",
-                        a.value);
-                return 2;
-            }
-        } else {
-            args_unknown(&a);
-        }
+    keygen_cli k = {.unit_bytes_max = 1u << 20, .coin = ALEPH_COIN_THRESHOLD};
+    opts_extra x = {.no_config = 1};
+    if (opts_parse(keygen_table, &k, "keygen", argc, argv, 1, &x) != 0) return 2;
+    if (x.help) {
+        keygen_usage(stdout);
+        return 0;
     }
-    if (a.error) return 2;
+    keygen_params p = {.members = k.members,
+                       .out_dir = k.out,
+                       .host = k.host ? k.host : "127.0.0.1",
+                       .base_port = k.base_port ? k.base_port : 61000,
+                       .client_base_port = k.client_base_port,
+                       .coin_mode = (aleph_coin_mode)k.coin,
+                       .unit_bytes_max = k.unit_bytes_max};
+    int have_members = k.members != 0;
+    int have_host = k.host || k.base_port || k.client_base_port;
+    const char *addresses_path = k.addresses;
     if (addresses_path && have_host) {
         fprintf(stderr, "aleph keygen: --addresses replaces --host, --base-port and "
                         "--client-base-port: give one or the other\n");

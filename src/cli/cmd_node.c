@@ -93,7 +93,7 @@ int command_node(int argc, char **argv)
 {
     node_options o;
     node_options_defaults(&o);
-    opts_extra x;
+    opts_extra x = {0};
     /* First pass: --help and --config only; the file is applied, then the flags over it. */
     if (opts_parse(node_option_table, &o, "node", argc, argv, 0, &x) != 0) return 2;
     if (x.help) {

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Restart to current: N members of `aleph node` on loopback under load; member 0 is killed
+# (kill -9) for D seconds and restarted from its backup. Reports, per D:
+#   current_s   time from the restart to the first stats line (1 s apart) at which member 0
+#               has ordered the round the others had ordered at the restart, plus the gap it
+#               then still has (rounds behind the others at the same second);
+#   bytes_in    bytes member 0 received from its restart until current;
+#   unit_bytes  bytes of the units it added to its backup over the same time (the missing
+#               units and those created meanwhile): bytes_in / unit_bytes is the overhead.
+# Also: hangover after a pause: member 1 SIGSTOPped for P seconds, then SIGCONT; seconds
+# until its round_created is within 10 rounds of the others'.
+#
+# usage: bench/restart.sh PATH_TO_aleph [--members N] [--rate R] [--down "10 60"] [--pause P]
+set -u
+aleph=${1:?usage: bench/restart.sh PATH_TO_aleph [--members N] [--rate R] [--down "10 60"]}
+shift
+n=4 rate=2000 downs="10 60" pause=20
+while [ $# -gt 0 ]; do
+    case $1 in
+    --members) n=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --down) downs=$2; shift 2 ;;
+    --pause) pause=$2; shift 2 ;;
+    *) echo "unknown option $1"; exit 2 ;;
+    esac
+done
+dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-bench-restart.XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]}" $(jobs -p); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    if [ -n "${KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+base=$(( 20000 + RANDOM % 35000 ))
+"$aleph" keygen --members "$n" --out "$dir/keys" --base-port "$base" --client-base-port $((base + n)) >/dev/null
+start() {
+    "$aleph" node --committee "$dir/keys/committee.json" --key "$dir/keys/member-$1.key" \
+        --data-dir "$dir/m$1" --log-units off 2>>"$dir/m$1.err" &
+    pids[$1]=$!
+}
+field() { grep -o "\"$2\":-\\?[0-9]*" <<<"$1" | head -1 | cut -d: -f2; }
+last_stats() { grep '"event":"stats"' "$dir/m$1/node.log" | tail -1; }
+for i in $(seq 0 $((n - 1))); do start "$i"; done
+sleep 2 # client ports listening
+to=""
+for i in $(seq 0 $((n - 1))); do to="$to${to:+,}127.0.0.1:$((base + n + i))"; done
+total=20
+for d in $downs; do total=$((total + d + 40)); done
+total=$((total + pause + 40))
+"$aleph" load --to "$to" --rate "$rate" --tx-size 512 --duration "$total" >"$dir/load.txt" 2>&1 &
+sleep 8
+grep -q "no target" "$dir/load.txt" && { cat "$dir/load.txt"; exit 1; }
+echo "# N=$n, load $rate tx/s x 512 B over all members, machine: $(nproc) cores, load avg $(cut -d' ' -f1-3 /proc/loadavg)"
+for d in $downs; do
+    kill -9 "${pids[0]}"; wait "${pids[0]}" 2>/dev/null
+    sleep "$d"
+    target=$(field "$(last_stats 1)" round_ordered)
+    size0=$(stat -c %s "$dir/m0/backup-0.bin")
+    lines0=$(grep -c '"event":"stats"' "$dir/m0/node.log")
+    t0=$(date +%s.%N)
+    start 0
+    current=""
+    for _ in $(seq 120); do
+        sleep 0.25
+        s=$(grep '"event":"stats"' "$dir/m0/node.log" | tail -n +$((lines0 + 1)) | tail -1)
+        [ -n "$s" ] || continue
+        ro=$(field "$s" round_ordered)
+        if [ -n "$ro" ] && [ "$ro" -ge "$target" ]; then
+            current=$(echo "$(date +%s.%N) - $t0" | bc)
+            bin=$(field "$s" bytes_in)
+            size1=$(stat -c %s "$dir/m0/backup-0.bin")
+            others=$(field "$(last_stats 1)" round_ordered)
+            printf "down %3s s: current after %.1f s (target round %s; now %s vs %s at member 1); bytes_in %s, unit bytes added %s, ratio %.2f\n" \
+                "$d" "$current" "$target" "$ro" "$others" "$bin" "$((size1 - size0))" \
+                "$(echo "$bin / ($size1 - $size0)" | bc -l)"
+            break
+        fi
+    done
+    [ -n "$current" ] || echo "down $d s: not current within 30 s (target round $target, at $(field "$(last_stats 0)" round_ordered))"
+    sleep 5
+done
+kill -STOP "${pids[1]}"
+sleep "$pause"
+kill -CONT "${pids[1]}"
+t0=$(date +%s.%N)
+lines1=$(grep -c '"event":"stats"' "$dir/m1/node.log")
+for _ in $(seq 240); do
+    sleep 0.25
+    s=$(grep '"event":"stats"' "$dir/m1/node.log" | tail -n +$((lines1 + 1)) | tail -1)
+    [ -n "$s" ] || continue
+    rc=$(field "$s" round_created)
+    other=$(field "$(last_stats 2)" round_created)
+    if [ "$rc" -ge $((other - 10)) ]; then
+        printf "pause %s s: member 1 creating within 10 rounds of member 2 after %.1f s\n" "$pause" \
+            "$(echo "$(date +%s.%N) - $t0" | bc)"
+        break
+    fi
+done

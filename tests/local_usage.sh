@@ -21,7 +21,7 @@ usage() { # what the message must say, then the arguments
 usage "--wan nofile: cannot open" --wan nofile
 usage "--rate needs a number from 0 to" --rate -5
 usage "--rate must be positive" --rate 0
-usage "--coin must be threshold or off, got 'on'" --coin on
+usage "--coin needs one of threshold, off, got 'on'" --coin on
 usage "--faulty 2 is more than a committee of 4 tolerates" --faulty 2
 usage "--jitter, --loss and --bandwidth need --wan" --jitter 5
 usage "unknown option '--bogus'" --bogus

@@ -5,6 +5,7 @@
  * at half time), stop the load, wait until every surviving member has output every
  * transaction a surviving member accepted (the drain), stop the nodes with SIGTERM, then
  * check agreement and exactly-once delivery on the output files and compute the figures. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "harness/local.h"
 #include "harness/netns.h"
 #include "base/keys.h"
+#include "base/options.h"
 #include "base/latency_matrix.h"
 #include "net/link_delay.h"
 #include "base/util.h"
@@ -115,67 +117,75 @@ static int check_wan(const local_options *o)
     return 0;
 }
 
+_Static_assert(sizeof(aleph_coin_mode) == sizeof(int), "--coin is stored as an int");
+static const char *const coin_names[] = {"threshold", "off", NULL};
+static const int coin_values[] = {ALEPH_COIN_THRESHOLD, ALEPH_COIN_OFF};
+
+#define F(field) offsetof(local_options, field)
+#define NUM(name, kind, field, lo, hi) {name, kind, F(field), lo, hi, NULL, NULL}
+#define FLAG(name, field) {name, OPT_FLAG, F(field), 0, 0, NULL, NULL}
+#define STR(name, field) {name, OPT_STRING, F(field), 0, 0, NULL, NULL}
+static const opt_spec local_table[] = {
+    NUM("members", OPT_U32, members, 0, ALEPH_MEMBERS_MAX),
+    NUM("faulty", OPT_U32, faulty, 0, ALEPH_MEMBERS_MAX),
+    NUM("duration", OPT_DOUBLE, duration_s, 0.5, 86400),
+    NUM("rate", OPT_DOUBLE, rate, 0, 1e7),
+    NUM("tx-size", OPT_U32, tx_size, LOADGEN_TX_MIN, 1u << 20),
+    STR("out", out_dir),
+    {"coin", OPT_CHOICE, F(coin), 0, 0, coin_names, coin_values},
+    FLAG("json", json),
+    FLAG("quiet", quiet),
+    NUM("round-delay-ms", OPT_INT, round_delay_ms, 0, 600000),
+    NUM("max-unit-bytes", OPT_U32, unit_bytes_max, 1024, ALEPH_PAYLOAD_BYTES_MAX),
+    NUM("drain-timeout", OPT_DOUBLE, drain_timeout_s, 0, 3600),
+    STR("wan", wan),
+    NUM("jitter", OPT_DOUBLE, jitter_ms, 0, 60000),
+    NUM("loss", OPT_DOUBLE, loss, 0, 1),
+    NUM("bandwidth", OPT_DOUBLE, bandwidth_mbit, 0, 1e6),
+    FLAG("hosts", hosts),
+    NUM("base-port", OPT_U32, base_port, 1024, 65535),
+    FLAG("metrics", metrics),
+    OPT_END,
+};
+
+/* --node-arg ARG (repeatable, ARG often itself an option) is taken out first; the rest goes
+ * to getopt_long through the table. The parser gets a copy of argv (getopt_long permutes
+ * it; the command line is recorded as typed). */
 static int parse_local_args(local_options *o, int argc, char **argv)
 {
-    args a;
-    args_init(&a, "local", argc, argv);
-    while (args_next(&a)) {
-        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
-            local_usage(stdout);
-            return 0;
-        } else if (args_opt(&a, "--members")) {
-            o->members = args_u32(&a, 0, ALEPH_MEMBERS_MAX);
-        } else if (args_opt(&a, "--faulty")) {
-            o->faulty = args_u32(&a, 0, ALEPH_MEMBERS_MAX);
-        } else if (args_opt(&a, "--duration")) {
-            o->duration_s = args_double(&a, 0.5, 86400);
-        } else if (args_opt(&a, "--rate")) {
-            o->rate = args_double(&a, 0, 1e7);
-        } else if (args_opt(&a, "--tx-size")) {
-            o->tx_size = args_u32(&a, LOADGEN_TX_MIN, 1u << 20);
-        } else if (args_opt(&a, "--out")) {
-            o->out_dir = a.value;
-        } else if (args_opt(&a, "--coin")) {
-            if (coin_mode_parse(a.value, 0, &o->coin) != 0) {
-                fprintf(stderr, "aleph local: --coin must be threshold or off, got '%s'\n",
-                        a.value);
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest) return 1;
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *value = NULL;
+        if (i > 0 && strcmp(argv[i], "--node-arg") == 0) {
+            if (i + 1 == argc) {
+                fprintf(stderr, "aleph local: --node-arg needs a value (see aleph local --help)\n");
+                free(rest);
                 return 2;
             }
-        } else if (args_flag(&a, "--json")) {
-            o->json = 1;
-        } else if (args_flag(&a, "--quiet")) {
-            o->quiet = 1;
-        } else if (args_opt(&a, "--round-delay-ms")) {
-            o->round_delay_ms = (int)args_u32(&a, 0, 600000);
-        } else if (args_opt(&a, "--max-unit-bytes")) {
-            o->unit_bytes_max = args_u32(&a, 1024, ALEPH_PAYLOAD_BYTES_MAX);
-        } else if (args_opt(&a, "--drain-timeout")) {
-            o->drain_timeout_s = args_double(&a, 0, 3600);
-        } else if (args_opt(&a, "--wan")) {
-            o->wan = a.value;
-        } else if (args_opt(&a, "--jitter")) {
-            o->jitter_ms = args_double(&a, 0, 60000);
-        } else if (args_opt(&a, "--loss")) {
-            o->loss = args_double(&a, 0, 1);
-        } else if (args_opt(&a, "--bandwidth")) {
-            o->bandwidth_mbit = args_double(&a, 0, 1e6);
-        } else if (args_flag(&a, "--hosts")) {
-            o->hosts = 1;
-        } else if (args_opt(&a, "--base-port")) {
-            o->base_port = args_u32(&a, 1024, 65535);
-        } else if (args_flag(&a, "--metrics")) {
-            o->metrics = 1;
-        } else if (args_opt(&a, "--node-arg")) {
-            if (o->node_args_len == LOCAL_NODE_ARGS_MAX) {
-                fprintf(stderr, "aleph local: at most %d --node-arg\n", LOCAL_NODE_ARGS_MAX);
-                return 2;
-            }
-            o->node_args[o->node_args_len++] = a.value;
+            value = argv[++i];
+        } else if (i > 0 && strncmp(argv[i], "--node-arg=", 11) == 0) {
+            value = argv[i] + 11;
         } else {
-            args_unknown(&a);
+            rest[n++] = argv[i];
+            continue;
         }
+        if (o->node_args_len == LOCAL_NODE_ARGS_MAX) {
+            fprintf(stderr, "aleph local: at most %d --node-arg\n", LOCAL_NODE_ARGS_MAX);
+            free(rest);
+            return 2;
+        }
+        o->node_args[o->node_args_len++] = value;
     }
-    if (a.error) return 2;
+    opts_extra x = {.no_config = 1};
+    int rc = opts_parse(local_table, o, "local", n, rest, 1, &x);
+    free(rest);
+    if (rc != 0) return rc;
+    if (x.help) {
+        local_usage(stdout);
+        return 0;
+    }
     if (o->members < 1) {
         fprintf(stderr, "aleph local: committee too small: --members must be at least 1\n");
         return 2;

@@ -85,6 +85,36 @@ static void forker_up_to_f(void **state)
     assert_true(t.forks > 0); /* the equivocation is real: honest members see it */
 }
 
+/* Forkers that flood: 100 further variants of every own unit. Honest members admit a
+ * forker's unit only when a completed alert commits it, at most one per round per alert
+ * sender, so an honest DAG holds at most (rounds + 1) x (honest + N x forkers) units
+ * (docs/PROTOCOL.md, "Fork alerts"), however many variants are sent. Seen failing with
+ * alert_committed() admitting every unit: the DAG took every variant that had its parents. */
+static void forker_flood_is_bounded(void **state)
+{
+    (void)state;
+    const uint32_t sizes[] = {4, 7};
+    for (size_t k = 0; k < 2; k++) {
+        sim_config c;
+        sim_config_defaults(&c);
+        c.members = sizes[k];
+        c.byzantine = aleph_faulty_max(sizes[k]);
+        c.byzantine_kind = SIM_FORKER;
+        c.fork_variants = 100;
+        c.rounds = ROUNDS;
+        c.seed = 1;
+        sim_result r = run_ok(&c);
+        assert_true(r.fork_variants_sent >= 100u * ROUNDS);
+        assert_true(r.alerts_sent > 0 && r.alert_certificates_completed > 0);
+        assert_true(r.forker_units_refused > r.fork_variants_sent / 2);
+        uint64_t honest = c.members - c.byzantine;
+        uint64_t bound = (uint64_t)(r.rounds_max + 1) * (honest + (uint64_t)c.members * c.byzantine);
+        assert_true(r.dag_units_max <= bound);
+        /* and far below what the flood offered */
+        assert_true(r.dag_units_max < r.fork_variants_sent / 4);
+    }
+}
+
 static void garbage_up_to_f(void **state)
 {
     (void)state;
@@ -276,6 +306,7 @@ int main(void)
         cmocka_unit_test(crash_up_to_f),
         cmocka_unit_test(silent_up_to_f),
         cmocka_unit_test(forker_up_to_f),
+        cmocka_unit_test(forker_flood_is_bounded),
         cmocka_unit_test(garbage_up_to_f),
         cmocka_unit_test(mix_with_crashed_and_network_faults),
         cmocka_unit_test(every_hostile_variant_is_dropped_threshold),

@@ -70,6 +70,8 @@ static void usage(FILE *out)
 "  --partition A:B        from virtual ms A to B (or healing, if sooner) a random half of\n"
 "                         the committee cannot talk to the other half [none]\n"
 "  --coin MODE            threshold|test|off [threshold]\n"
+"  --fork-variants K      every forker also signs and sends K further variants of each of\n"
+"                         its units, with other payloads (a flood) [0], K <= 10000\n"
 "  --txs-per-tick K       transactions (16 B: member, sequence, submit time) submitted to\n"
 "                         every live member every 100 virtual ms, until it reaches its\n"
 "                         rounds_max; a forker gets at least 1 [1]\n"
@@ -219,6 +221,8 @@ static int parse_args(cli *c, int argc, char **argv)
         else if (strcmp(name, "--rounds") == 0) bad = parse_u32(value, &g->rounds);
         else if (strcmp(name, "--reorder") == 0) bad = parse_u32(value, &g->net.reorder_ms);
         else if (strcmp(name, "--txs-per-tick") == 0) bad = parse_u32(value, &g->txs_per_tick);
+        else if (strcmp(name, "--fork-variants") == 0)
+            bad = parse_u32(value, &g->fork_variants) || g->fork_variants > SIM_FORK_VARIANTS_MAX;
         else if (strcmp(name, "--round-delay-ms") == 0 || strcmp(name, "--parent-wait-ms") == 0 ||
                  strcmp(name, "--candidate-wait-ms") == 0) {
             uint32_t v = 0;

@@ -406,6 +406,18 @@ static size_t bad_signature(sim_garbage *g, sim_rng *rng, uint32_t variant, uint
     return len;
 }
 
+size_t sim_garbage_fork_variant(sim_garbage *g, sim_rng *rng, uint8_t **out)
+{
+    *out = NULL;
+    draft_space *s = malloc(sizeof *s);
+    if (!s) return (size_t)-1;
+    aleph_testing_unit_draft d;
+    size_t len = 0;
+    if (redraft_last(g, rng, s, &d) == 0) len = encode_unit(&d, g->sign_secret_key, 0, out);
+    free(s);
+    return len;
+}
+
 size_t sim_garbage_craft(sim_garbage *g, sim_rng *rng, sim_garbage_kind kind, uint32_t variant,
                          uint8_t **out, int *must_drop, const char **label)
 {

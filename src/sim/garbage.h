@@ -56,4 +56,9 @@ size_t sim_garbage_craft(sim_garbage *g, sim_rng *rng, sim_garbage_kind kind, ui
 
 const char *sim_garbage_kind_name(sim_garbage_kind kind);
 
+/* A validly signed variant of the last own unit observed (same round and parents, another
+ * payload): a fork, for the forker's flood. Returns its UNIT message length in *out, 0 when
+ * no unit was observed yet, (size_t)-1 when out of memory. */
+size_t sim_garbage_fork_variant(sim_garbage *g, sim_rng *rng, uint8_t **out);
+
 #endif

@@ -49,6 +49,8 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
     if (at < len && cfg->net.partition)
         at += (size_t)snprintf(buf + at, len - at, " --partition %" PRIu64 ":%" PRIu64,
                                cfg->net.partition_start_ms, cfg->net.partition_end_ms);
+    if (at < len && cfg->fork_variants)
+        at += (size_t)snprintf(buf + at, len - at, " --fork-variants %u", cfg->fork_variants);
     if (at < len && cfg->faulty_ms_max)
         at += (size_t)snprintf(buf + at, len - at, " --faulty-ms %" PRIu64, cfg->faulty_ms_max);
     if (at < len && cfg->liveness_ms_max)
@@ -148,7 +150,8 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
     fprintf(out, "  fork alerts        %" PRIu64 " sent, %" PRIu64 " certificates completed, %" PRIu64 " rejected; forker units %" PRIu64 " admitted by alert, %" PRIu64 " refused (sums over honest members)\n",
             r->alerts_sent, r->alert_certificates_completed, r->alerts_invalid,
             r->forker_units_admitted, r->forker_units_refused);
-    fprintf(out, "  honest DAG         at most %" PRIu64 " units at one member\n", r->dag_units_max);
+    fprintf(out, "  honest DAG         at most %" PRIu64 " units at one member; %" PRIu64 " flood variants sent\n",
+            r->dag_units_max, r->fork_variants_sent);
     fprintf(out, "  signatures         %" PRIu64 " checks, %" PRIu64 " answered by the shared cache\n",
             r->sig_checks, r->sig_cache_hits);
     fprintf(out, "  wall time          %.2f s (%" PRIu64 " steps)\n", r->wall_s, r->steps);
@@ -182,6 +185,7 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
         json_object_set_new(o, "partition", json_null());
     }
     json_object_set_new(o, "txs_per_tick", json_integer(cfg->txs_per_tick));
+    json_object_set_new(o, "fork_variants", json_integer(cfg->fork_variants));
     json_object_set_new(o, "ok", json_boolean(r->ok));
     json_object_set_new(o, "agreement", json_boolean(r->agreement));
     json_object_set_new(o, "liveness", json_boolean(r->liveness));
@@ -250,6 +254,7 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(o, "forker_units_refused",
                         json_integer((json_int_t)r->forker_units_refused));
     json_object_set_new(o, "dag_units_max", json_integer((json_int_t)r->dag_units_max));
+    json_object_set_new(o, "fork_variants_sent", json_integer((json_int_t)r->fork_variants_sent));
     json_object_set_new(o, "units_created", json_integer((json_int_t)r->units_created));
     json_object_set_new(o, "sig_checks", json_integer((json_int_t)r->sig_checks));
     json_object_set_new(o, "sig_cache_hits", json_integer((json_int_t)r->sig_cache_hits));

@@ -296,6 +296,25 @@ static void crash(sim *s, uint32_t i)
     mb->crashed = 1;
 }
 
+/* A flooding forker: after each own unit, fork_variants further signed variants of it. */
+static void fork_flood(sim *s, uint32_t i, uint32_t w, const uint8_t *msg, size_t len)
+{
+    sim_member *mb = &s->members[i];
+    uint32_t round_before = mb->garbage.last_round;
+    const uint8_t *before = mb->garbage.last_unit;
+    sim_garbage_observe(&mb->garbage, msg, len);
+    if (mb->garbage.last_unit == before && mb->garbage.last_round == round_before) return;
+    for (uint32_t k = 0; k < s->cfg->fork_variants; k++) {
+        uint8_t *bytes = NULL;
+        size_t n = sim_garbage_fork_variant(&mb->garbage, &s->fault_rng, &bytes);
+        if (n != (size_t)-1 && n > 0) {
+            route(s, i, w, bytes, n, ALEPH_TO_ALL, NULL);
+            s->res->fork_variants_sent++;
+        }
+        free(bytes);
+    }
+}
+
 static void step(sim *s, uint32_t i, uint32_t w, const aleph_event *ev)
 {
     sim_member *mb = &s->members[i];
@@ -308,6 +327,8 @@ static void step(sim *s, uint32_t i, uint32_t w, const aleph_event *ev)
         const aleph_outgoing *o = &up.messages[k];
         if (mb->behaviour == SIM_GARBAGE) sim_garbage_observe(&mb->garbage, o->data, o->len);
         route(s, i, w, o->data, o->len, o->to, NULL);
+        if (mb->behaviour == SIM_FORKER && s->cfg->fork_variants && o->to == ALEPH_TO_ALL)
+            fork_flood(s, i, w, o->data, o->len);
     }
     for (size_t k = 0; k < up.batches_len; k++) handle_batch(s, i, w, &up.batches[k]);
     if (mb->behaviour == SIM_CRASH && !mb->crashed && in->own_round >= (int32_t)mb->crash_round)

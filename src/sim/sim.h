@@ -46,6 +46,7 @@ int sim_behaviour_parse(const char *s);
 #define SIM_ROUNDS_MIN 4u
 #define SIM_LOAD_PERIOD_MS 100u
 #define SIM_GARBAGE_PERIOD_MS 50u
+#define SIM_FORK_VARIANTS_MAX 10000u
 
 typedef struct sim_config {
     uint32_t members;
@@ -57,6 +58,8 @@ typedef struct sim_config {
     sim_network_config net;       /* members is filled in by the run */
     const char *latency_spec;     /* the --latency text, for the rerun line (NULL: derived) */
     aleph_coin_mode coin_mode;
+    uint32_t fork_variants;       /* a forker also sends this many further variants of every
+                                     own unit (a flood; 0: none), at most SIM_FORK_VARIANTS_MAX */
     uint32_t txs_per_tick;        /* txs submitted to each live member every 100 virtual ms */
     uint64_t faulty_ms_max;       /* 0: default (see sim_config_resolve) */
     uint64_t liveness_ms_max;     /* 0: default */
@@ -133,6 +136,7 @@ typedef struct sim_result {
     uint64_t forker_units_admitted; /* units of known forkers let in by a completed alert */
     uint64_t forker_units_refused;
     uint64_t dag_units_max;       /* largest DAG of an honest member at the end */
+    uint64_t fork_variants_sent;  /* flood variants handed to the network (per send) */
     uint64_t units_created;       /* by every instance, forks included */
     uint64_t sig_checks, sig_cache_hits;
     uint64_t queue_len_max;

@@ -117,7 +117,8 @@ static int setup_members(sim *s, char *err, size_t err_len)
             mb->inst[w].spin_ms = UINT64_MAX;
             mb->inst[w].own_round = -1;
         }
-        if (mb->behaviour == SIM_GARBAGE) sim_garbage_init(&mb->garbage, &s->acfg, &s->secrets[i]);
+        if (mb->behaviour == SIM_GARBAGE || (mb->behaviour == SIM_FORKER && cfg->fork_variants))
+            sim_garbage_init(&mb->garbage, &s->acfg, &s->secrets[i]);
     }
     return 0;
 }
@@ -174,7 +175,7 @@ void sim_teardown(sim *s)
     for (uint32_t i = 0; s->members && i < s->n; i++) {
         sim_member *mb = &s->members[i];
         for (uint32_t w = 0; w < 2; w++) aleph_member_free(mb->inst[w].m);
-        if (mb->behaviour == SIM_GARBAGE) sim_garbage_free(&mb->garbage);
+        if (mb->behaviour == SIM_GARBAGE || mb->behaviour == SIM_FORKER) sim_garbage_free(&mb->garbage);
         free(mb->created_ms);
     }
     free(s->members);

@@ -364,6 +364,10 @@ typedef enum aleph_testing_message_type {
     ALEPH_TESTING_MSG_PARENTS = 4,
     ALEPH_TESTING_MSG_REQUEST_HASHES = 5,
     ALEPH_TESTING_MSG_HIGHEST = 6,
+    ALEPH_TESTING_MSG_ALERT = 9,
+    ALEPH_TESTING_MSG_ALERT_SIGNATURE = 10,
+    ALEPH_TESTING_MSG_ALERT_CERT = 11,
+    ALEPH_TESTING_MSG_REQUEST_ALERT = 12,
 } aleph_testing_message_type;
 
 /* Longest list a request may carry; the unit encoding's version byte. */
@@ -392,6 +396,16 @@ size_t aleph_testing_unit_encoded_len(const aleph_testing_unit_draft *d);
 size_t aleph_testing_unit_encode_signed(const aleph_testing_unit_draft *d,
                                         const uint8_t secret_key[ALEPH_SIGN_SK_BYTES],
                                         uint8_t *buf, uint8_t hash_out[ALEPH_HASH_BYTES]);
+
+/* A fork alert's body (docs/PROTOCOL.md, "Fork alerts"): its length, and its encoding into
+ * buf signed with secret_key, whether or not the proof holds. Writes the alert hash. */
+size_t aleph_testing_alert_encoded_len(uint32_t a_len, uint32_t b_len, uint32_t commit_count);
+void aleph_testing_alert_encode_signed(uint8_t *buf, uint64_t session, uint32_t sender,
+                                       uint32_t forker, const uint8_t *a, uint32_t a_len,
+                                       const uint8_t *b, uint32_t b_len, uint32_t commit_round_lo,
+                                       const uint8_t *const *commits, uint32_t commit_count,
+                                       const uint8_t secret_key[ALEPH_SIGN_SK_BYTES],
+                                       uint8_t hash_out[ALEPH_HASH_BYTES]);
 
 /* ---- Keys ----------------------------------------------------------------------------------- */
 

@@ -124,3 +124,19 @@ const uint8_t *cert_signature(const cert_wire *c, uint32_t i)
 {
     return c->entries + (size_t)i * ALERT_CERT_ENTRY_BYTES + 2;
 }
+
+size_t aleph_testing_alert_encoded_len(uint32_t a_len, uint32_t b_len, uint32_t commit_count)
+{
+    return alert_encoded_len(a_len, b_len, commit_count);
+}
+
+void aleph_testing_alert_encode_signed(uint8_t *buf, uint64_t session, uint32_t sender,
+                                       uint32_t forker, const uint8_t *a, uint32_t a_len,
+                                       const uint8_t *b, uint32_t b_len, uint32_t commit_round_lo,
+                                       const uint8_t *const *commits, uint32_t commit_count,
+                                       const uint8_t secret_key[ALEPH_SIGN_SK_BYTES],
+                                       uint8_t hash_out[ALEPH_HASH_BYTES])
+{
+    alert_encode_signed(buf, session, sender, forker, a, a_len, b, b_len, commit_round_lo,
+                        commits, commit_count, secret_key, hash_out);
+}

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aleph/aleph.h"
+
 enum message_type {
     MSG_UNIT = 1,
     MSG_REQUEST_UNITS = 2,
@@ -37,6 +39,12 @@ enum message_type {
 };
 
 #define MSG_LIST_MAX 256u
+
+_Static_assert((int)MSG_ALERT == (int)ALEPH_TESTING_MSG_ALERT &&
+                   (int)MSG_ALERT_SIGNATURE == (int)ALEPH_TESTING_MSG_ALERT_SIGNATURE &&
+                   (int)MSG_ALERT_CERT == (int)ALEPH_TESTING_MSG_ALERT_CERT &&
+                   (int)MSG_REQUEST_ALERT == (int)ALEPH_TESTING_MSG_REQUEST_ALERT,
+               "the testing message types follow the core's");
 
 typedef struct message {
     enum message_type type;

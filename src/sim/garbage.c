@@ -48,6 +48,7 @@ uint32_t sim_garbage_variants(sim_garbage_kind kind)
     case SIM_GARBAGE_BAD_SIGNATURE: return 3;
     case SIM_GARBAGE_WRONG_LENGTH: return 12;
     case SIM_GARBAGE_RULE_BROKEN: return 13;
+    case SIM_GARBAGE_ALERT: return 7;
     default: return 1;
     }
 }
@@ -55,7 +56,7 @@ uint32_t sim_garbage_variants(sim_garbage_kind kind)
 const char *sim_garbage_kind_name(sim_garbage_kind kind)
 {
     static const char *names[] = {"random", "truncated", "bitflip", "bad-signature",
-                                  "wrong-length", "rule-broken"};
+                                  "wrong-length", "rule-broken", "alert"};
     return kind < SIM_GARBAGE_KINDS ? names[kind] : "?";
 }
 
@@ -406,6 +407,75 @@ static size_t bad_signature(sim_garbage *g, sim_rng *rng, uint32_t variant, uint
     return len;
 }
 
+/* An ALERT message by `sender` about the member itself with proof units a and b (unit bytes). */
+static size_t encode_alert(sim_garbage *g, uint32_t sender, const uint8_t *a, size_t a_len,
+                           const uint8_t *b, size_t b_len, const uint8_t key[64], uint8_t **out)
+{
+    size_t len = 1 + aleph_testing_alert_encoded_len((uint32_t)a_len, (uint32_t)b_len, 0);
+    uint8_t *buf = take(len), hash[32];
+    if (!buf) return (size_t)-1;
+    buf[0] = ALEPH_TESTING_MSG_ALERT;
+    aleph_testing_alert_encode_signed(buf + 1, g->session, sender, g->index, a, (uint32_t)a_len, b,
+                                      (uint32_t)b_len, 0, NULL, 0, key, hash);
+    *out = buf;
+    return len;
+}
+
+/* Bodies that name an alert by hash: a forged certificate, a stray signature, a request. */
+static size_t alert_by_hash(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8_t **out)
+{
+    size_t len = variant == 4 ? 1 + 32 + 2 + (size_t)g->quorum * 66 : variant == 5 ? 97 : 33;
+    uint8_t *p = take(len);
+    if (!p) return (size_t)-1;
+    fill_random(rng, p + 1, len - 1);
+    p[0] = variant == 4   ? ALEPH_TESTING_MSG_ALERT_CERT
+           : variant == 5 ? ALEPH_TESTING_MSG_ALERT_SIGNATURE
+                          : ALEPH_TESTING_MSG_REQUEST_ALERT;
+    if (variant == 4) { /* q signers in order, random signatures */
+        put_le(p + 33, g->quorum, 2);
+        for (uint32_t i = 0; i < g->quorum; i++) put_le(p + 35 + 66 * (size_t)i, i, 2);
+    }
+    *out = p;
+    return len;
+}
+
+static size_t bad_alert(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8_t **out,
+                        int *must_drop, const char **label)
+{
+    static const char *labels[] = {"alert whose proof is one unit twice",
+                                   "alert with a proof unit signed with another key",
+                                   "alert with a forged sender signature",
+                                   "alert in another member's name",
+                                   "certificate with forged signatures",
+                                   "signature for an alert never sent",
+                                   "request for an alert nobody holds"};
+    *label = labels[variant];
+    if (variant >= 4) {
+        *must_drop = variant != 6; /* a request for an unknown alert is ignored */
+        return alert_by_hash(g, rng, variant, out);
+    }
+    draft_space *s = malloc(sizeof *s);
+    if (!s) return (size_t)-1;
+    aleph_testing_unit_draft d;
+    size_t len = (size_t)-1;
+    if (redraft_last(g, rng, s, &d) == 0) {
+        uint8_t pk[32], sk[64], seed[32], *variant_unit = NULL;
+        fill_random(rng, seed, sizeof seed);
+        crypto_sign_seed_keypair(pk, sk, seed);
+        size_t vlen = encode_unit(&d, variant == 2 ? g->sign_secret_key : sk, 0, &variant_unit);
+        const uint8_t *a = g->last_unit + 1, *b = variant == 0 ? a : variant_unit + 1;
+        size_t a_len = g->last_unit_len - 1, b_len = variant == 0 ? a_len : vlen - 1;
+        uint32_t sender = variant == 3 ? (g->index + 1) % g->members : g->index;
+        if (vlen != (size_t)-1) len = encode_alert(g, sender, a, a_len, b, b_len, g->sign_secret_key, out);
+        /* variant 2: a real fork proof, but the sender's signature is random */
+        if (variant == 2 && len != (size_t)-1) fill_random(rng, *out + len - 64, 64);
+        free(variant_unit);
+        sodium_memzero(sk, sizeof sk);
+    }
+    free(s);
+    return len;
+}
+
 size_t sim_garbage_fork_variant(sim_garbage *g, sim_rng *rng, uint8_t **out)
 {
     *out = NULL;
@@ -424,7 +494,9 @@ size_t sim_garbage_craft(sim_garbage *g, sim_rng *rng, sim_garbage_kind kind, ui
     *out = NULL;
     *must_drop = 1;
     variant %= sim_garbage_variants(kind);
-    if ((kind == SIM_GARBAGE_TRUNCATED || kind == SIM_GARBAGE_BITFLIP) && !g->last_unit)
+    if ((kind == SIM_GARBAGE_TRUNCATED || kind == SIM_GARBAGE_BITFLIP ||
+         (kind == SIM_GARBAGE_ALERT && variant < 4)) &&
+        !g->last_unit)
         kind = SIM_GARBAGE_RANDOM;
     size_t len = (size_t)-1;
     switch (kind) {
@@ -467,6 +539,9 @@ size_t sim_garbage_craft(sim_garbage *g, sim_rng *rng, sim_garbage_kind kind, ui
         break;
     case SIM_GARBAGE_RULE_BROKEN:
         len = rule_broken(g, rng, variant, out, label);
+        break;
+    case SIM_GARBAGE_ALERT:
+        len = bad_alert(g, rng, variant, out, must_drop, label);
         break;
     default: {
         *label = "random bytes";

@@ -3,7 +3,8 @@
  * (unit.h, message.h) so that rule-breaking units carry a VALID signature of the garbage
  * member's key: the core has to reject them on the rules, not on the signature.
  *
- * None of them is a structurally valid unit, so none can become an equivocation. */
+ * None of them is a structurally valid unit, so none can become an equivocation, and no
+ * alert among them is valid, so none teaches a fork. */
 #ifndef ALEPH_SIM_GARBAGE_H
 #define ALEPH_SIM_GARBAGE_H
 
@@ -20,7 +21,9 @@ typedef enum sim_garbage_kind {
     SIM_GARBAGE_BAD_SIGNATURE = 3, /* a unit whose signature does not match */
     SIM_GARBAGE_WRONG_LENGTH = 4,  /* each message type with a wrong length or count */
     SIM_GARBAGE_RULE_BROKEN = 5,   /* validly signed unit breaking a unit rule */
-    SIM_GARBAGE_KINDS = 6,
+    SIM_GARBAGE_ALERT = 6,         /* fork alerts with bad proofs or forged signatures, forged
+                                      certificates, signatures and requests for no alert */
+    SIM_GARBAGE_KINDS = 7,
 } sim_garbage_kind;
 
 typedef struct sim_garbage {

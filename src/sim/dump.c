@@ -163,3 +163,17 @@ void sim_dump_batch(sim_dump *d, uint32_t member, uint32_t which, const aleph_ba
     fputs("]}\n", *f);
     if (ferror(*f)) d->failed = 1;
 }
+
+void sim_dump_message(sim_dump *d, const uint8_t *msg, size_t len)
+{
+    if (len == 0 || d->messages_written[msg[0]] >= SIM_DUMP_MESSAGES_PER_TYPE) return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/messages", d->dir);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) return;
+    snprintf(path, sizeof path, "%s/messages/%u-%u.bin", d->dir, msg[0], d->messages_written[msg[0]]);
+    FILE *f = fopen(path, "wb");
+    if (!f) return;
+    if (fwrite(msg, 1, len, f) != len) d->failed = 1;
+    if (fclose(f) != 0) d->failed = 1;
+    d->messages_written[msg[0]]++;
+}

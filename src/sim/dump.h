@@ -6,6 +6,9 @@
  *                        instance is "a"/"b" for a forker's two faces, "a" otherwise;
  *                        parents are in creator order; parents_verified says the listed hashes
  *                        reproduce the unit's control hash.
+ *   messages/<type>-<k>.bin  the first SIM_DUMP_MESSAGES_PER_TYPE messages of each type sent
+ *                        by honest members (type byte first): real units, requests and alerts,
+ *                        for the fuzzers' seed corpus (scripts/fuzz-corpus.sh)
  *   output-<i>.jsonl     member i's batches: {"round","head","head_creator","depth","ms",
  *                        "units":[hash...]}; a forker's second face writes output-<i>b.jsonl.
  * Parent hashes are reconstructed outside the core: an honest creator's slot has one unit;
@@ -32,6 +35,7 @@ typedef struct sim_dump {
     uint8_t (*hashes)[32];
     uint64_t hashes_len, hashes_cap;
     uint64_t units_written, unverified;
+    uint32_t messages_written[256]; /* per message type */
     int failed;
 } sim_dump;
 
@@ -47,6 +51,9 @@ void sim_dump_unit_added(sim_dump *d, uint32_t member, uint32_t which, uint32_t 
 /* Member `member`'s instance `which` created the unit encoded in unit[0..len). */
 void sim_dump_unit_created(sim_dump *d, uint32_t member, uint32_t which, const uint8_t *unit,
                            size_t len, uint64_t now_ms);
+#define SIM_DUMP_MESSAGES_PER_TYPE 8u
+/* A message an honest member sent (kept while its type has fewer than the bound). */
+void sim_dump_message(sim_dump *d, const uint8_t *msg, size_t len);
 void sim_dump_batch(sim_dump *d, uint32_t member, uint32_t which, const aleph_batch *b,
                     uint64_t now_ms);
 

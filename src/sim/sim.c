@@ -113,6 +113,7 @@ static void route(sim *s, uint32_t i, uint32_t w, const uint8_t *data, size_t le
     sim_member *mb = &s->members[i];
     uint32_t lo, hi;
     reach(s, i, w, &lo, &hi);
+    if (s->dumping && mb->honest && !tag) sim_dump_message(&s->dump, data, len);
     if (mb->behaviour == SIM_SILENT || mb->crashed) {
         s->res->messages_silenced += to == ALEPH_TO_ALL ? s->n - 1 : 1;
         return;

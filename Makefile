@@ -5,7 +5,7 @@ BUILD ?= build
 BUILD_SAN ?= build-san
 RUN_ARGS ?=
 
-.PHONY: all deps build build-san run check check-release check-san sweep bench fuzz clean format
+.PHONY: all deps build build-san run check check-release check-san sweep bench fuzz fuzz-run fuzz-long clean format
 
 all: build
 
@@ -47,7 +47,17 @@ bench: build
 
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DALEPH_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target fuzz_unit fuzz_member fuzz_http
+	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+
+# Every fuzz target for FUZZ_SECONDS each (CI: about a minute); fails on a crash, a leak or
+# a sanitizer report. Corpora grow in build-fuzz/corpus/<target>.
+FUZZ_TARGETS = fuzz_unit fuzz_alert fuzz_member fuzz_http
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz
+	bash scripts/fuzz-run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-long:
+	$(MAKE) fuzz-run FUZZ_SECONDS=1800
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

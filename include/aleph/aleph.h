@@ -200,6 +200,9 @@ typedef enum aleph_notice_kind {
     ALEPH_NOTICE_OWN_NEWER = 5,
     /* own_check passed: creating may start; `round` is the next own round. */
     ALEPH_NOTICE_OWN_CHECKED = 6,
+    /* an allocation failed; `reason` says where. What it cost is said too: a dropped input
+     * (it comes again), or a HALT when the member could not go on without losing output. */
+    ALEPH_NOTICE_OUT_OF_MEMORY = 7,
 } aleph_notice_kind;
 
 typedef struct aleph_notice {
@@ -303,6 +306,7 @@ typedef struct aleph_member_stats {
     int own_check_waiting;   /* own_check: still waiting for answers (creates nothing) */
     uint64_t units_shed;    /* ordered units whose encoding and parents were freed */
     uint64_t shed_bytes;    /* encoding bytes freed by shedding */
+    uint64_t out_of_memory; /* allocations that failed (each also an OUT_OF_MEMORY notice) */
 } aleph_member_stats;
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);

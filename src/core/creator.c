@@ -114,6 +114,8 @@ uint64_t creator_wake_ms(const aleph_member *m)
 
 static void create(aleph_member *m, uint32_t round)
 {
+    /* One own unit per round: the next after the last own one (or the first). */
+    ALEPH_ASSERT((int64_t)round == (int64_t)m->own_round + 1);
     if (round > 0) {
         lag_update(m);
         m->lag_round = round - 1;
@@ -148,13 +150,8 @@ static void create(aleph_member *m, uint32_t round)
     uint8_t share[ALEPH_COIN_SHARE_BYTES];
     int with_share = coin_share_for(m, round, share);
     if (with_share < 0) {
-        m->halted = 1;
-        aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
-                          .round = round,
-                          .creator = m->secret.index,
-                          .peer = NONE,
-                          .reason = "cannot create a coin share: bad coin key"};
-        outbox_notice(&m->out, &n);
+        member_halt(m, round, m->secret.index, NONE, NULL,
+                    "cannot create a coin share: bad coin key");
         return;
     }
     unit_draft d = {.session = m->cfg.session,
@@ -190,25 +187,24 @@ static void create(aleph_member *m, uint32_t round)
         if (!own) free(buf);
     }
     if (!own) {
-        m->halted = 1;
-        aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
-                          .round = round,
-                          .creator = m->secret.index,
-                          .peer = NONE,
-                          .reason = "own unit rejected by the own DAG (out of memory?)"};
-        outbox_notice(&m->out, &n);
+        if (!buf) member_out_of_memory(m, "creator: the own unit's encoding");
+        member_halt(m, round, m->secret.index, NONE, NULL,
+                    "own unit rejected by the own DAG (out of memory?)");
         return;
     }
     m->own_last = own->id;
     /* The DAG put it among the step's persists; the caller makes them durable before it
      * sends `messages`: never sent before it is durable. */
     m->out.persist_own = 1;
-    if (outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, own->bytes, len) != 0) return;
+    /* The unit exists from here on (it is in the DAG): the round is used, whatever follows. */
     m->own_round = (int32_t)round;
     m->own_created_ms = m->now_ms;
     m->quorum_seen_ms = 0;
     m->stats.units_created++;
     m->stats.round_created = round;
+    if (m->halted) return; /* it could not be persisted (dag.c): never send it */
+    if (outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, own->bytes, len) != 0)
+        member_out_of_memory(m, "creator: the own unit's broadcast (peers will request it)");
     aleph_notice n = {.kind = ALEPH_NOTICE_UNIT_CREATED,
                       .creator = m->secret.index,
                       .round = round,

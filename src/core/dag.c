@@ -132,6 +132,10 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     u->bytes = owned ? owned : malloc(w->len);
     if (!u->bytes) goto oom;
     if (w->round > 0) {
+        /* Downward closure: every parent is already in the DAG, in a lower round. */
+        for (uint32_t c = 0; c < m->n; c++)
+            ALEPH_ASSERT(parent_ids[c] == NONE ||
+                         (parent_ids[c] < d->units_len && d->units[parent_ids[c]]->round < w->round));
         u->parents = malloc(m->n * sizeof *u->parents);
         if (!u->parents) goto oom;
         memcpy(u->parents, parent_ids, m->n * sizeof *u->parents);
@@ -184,10 +188,16 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     outbox_notice(&m->out, &n);
     /* Every unit goes to the backup in DAG order, so that a restart can rebuild the DAG from
      * it alone (parents before children); an own unit must be durable before it is sent. */
-    if (!m->restoring) outbox_persist(&m->out, u->bytes, u->len);
+    if (!m->restoring && outbox_persist(&m->out, u->bytes, u->len) != 0) {
+        /* A unit missing from the backup breaks a restart's DAG, and an own unit must never
+         * leave undurable: stop rather than go on without the record. */
+        member_out_of_memory(m, "backup: a unit to persist");
+        member_halt(m, u->round, u->creator, NONE, u->hash, "out of memory: a unit not persisted");
+    }
     if (u->creator == m->secret.index) own_unit_recovered(m, u);
     return u;
 oom:
+    member_out_of_memory(m, "dag: a unit (dropped; it comes again)");
     if (u) {
         if (u->bytes != owned) free(u->bytes);
         free(u->parents);
@@ -447,14 +457,7 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
         (int64_t)w.round > (int64_t)m->own_round && !(m->own_check && m->cfg.recover)) {
         /* Our key signed a unit this process did not make: a lost backup or a second
          * process with our key. Creating further units could equivocate. */
-        m->halted = 1;
-        aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
-                          .creator = w.creator,
-                          .round = w.round,
-                          .peer = from,
-                          .reason = "own unit newer than any created here"};
-        memcpy(n.hash, tmp.hash, 32);
-        outbox_notice(&m->out, &n);
+        member_halt(m, w.round, w.creator, from, tmp.hash, "own unit newer than any created here");
     }
     tmp.creator = w.creator;
     tmp.round = w.round;

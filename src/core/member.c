@@ -2,6 +2,7 @@
  * here, in a fixed order: take the input, create if due, order what can be ordered, send
  * what is due, and say when to wake up. */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,37 @@ void member_drop(aleph_member *m, uint32_t peer, const char *reason)
                       .creator = NONE,
                       .round = NONE};
     outbox_notice(&m->out, &n);
+}
+
+void member_halt(aleph_member *m, uint32_t round, uint32_t creator, uint32_t peer,
+                 const uint8_t *hash, const char *reason)
+{
+    m->halted = 1;
+    aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
+                      .round = round,
+                      .creator = creator,
+                      .peer = peer,
+                      .reason = reason};
+    if (hash) memcpy(n.hash, hash, 32);
+    outbox_notice(&m->out, &n);
+}
+
+void member_out_of_memory(aleph_member *m, const char *where)
+{
+    m->stats.out_of_memory++;
+    aleph_notice n = {.kind = ALEPH_NOTICE_OUT_OF_MEMORY,
+                      .peer = NONE,
+                      .reason = where,
+                      .creator = NONE,
+                      .round = NONE};
+    outbox_notice(&m->out, &n);
+}
+
+void aleph_assert_fail(const char *expr, const char *file, int line)
+{
+    fprintf(stderr, "aleph: assertion failed: %s (%s:%d)\n", expr, file, line);
+    fflush(stderr);
+    abort();
 }
 
 static const char *check_secret(const aleph_config *cfg, const aleph_secret *s)
@@ -204,6 +236,7 @@ static void take_message(aleph_member *m, const aleph_event *ev)
         member_drop(m, ev->from, err);
         return;
     }
+    ALEPH_ASSERT(msg.body_len <= ev->len && msg.type >= MSG_UNIT);
     if (msg.type == MSG_UNIT)
         dag_receive_unit(m, msg.body, msg.body_len, ev->from);
     else if (msg.type == MSG_OWN_QUERY)

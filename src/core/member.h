@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "aleph/aleph.h"
+#include "asserts.h"
 #include "alert.h"
 #include "hashmap.h"
 #include "unit.h"
@@ -336,6 +337,12 @@ void own_check_answer(aleph_member *m, uint32_t from, const void *msg);
 
 /* member.c */
 void member_drop(aleph_member *m, uint32_t peer, const char *reason);
+/* Stops the member for good (it creates and orders no more) with a HALT notice; `hash` may
+ * be NULL, creator and peer NONE. */
+void member_halt(aleph_member *m, uint32_t round, uint32_t creator, uint32_t peer,
+                 const uint8_t *hash, const char *reason);
+/* Counts a failed allocation and reports it as an OUT_OF_MEMORY notice. */
+void member_out_of_memory(aleph_member *m, const char *where);
 uint64_t member_random(aleph_member *m);
 /* A random member index other than self (self when alone). */
 uint32_t member_random_peer(aleph_member *m);

@@ -245,13 +245,14 @@ static int sort_rest(aleph_member *m, election *e)
 
 /* Emits batch(r): every unit below or equal to the head in no earlier batch, sorted by
  * (round, hash). */
-static void emit_batch(aleph_member *m, unit *head, uint32_t depth)
+/* Hands out the batch closed by head; -1 when memory ran out (nothing was handed out). */
+static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
 {
     dag *g = &m->dag;
     uint32_t round = m->election.round;
     size_t cap = 64, len = 0, top = 0;
     unit **found = malloc(cap * sizeof *found);
-    if (!found) return;
+    if (!found) return -1;
     found[len++] = head;
     head->batch_round = round;
     /* `found` doubles as the DFS stack: entries at or after `top` still need expanding. */
@@ -269,7 +270,7 @@ static void emit_batch(aleph_member *m, unit *head, uint32_t depth)
                 unit **grown = realloc(found, cap * sizeof *grown);
                 if (!grown) {
                     free(found);
-                    return;
+                    return -1;
                 }
                 found = grown;
             }
@@ -283,16 +284,20 @@ static void emit_batch(aleph_member *m, unit *head, uint32_t depth)
                      .head_depth = depth,
                      .units_len = len};
     aleph_ordered_unit *out = outbox_batch_begin(&m->out, &b, len);
+    if (!out) {
+        free(found);
+        return -1;
+    }
+    ALEPH_ASSERT(len >= 1);
     for (size_t i = 0; i < len; i++) {
         unit *u = found[i];
-        if (out) {
-            out[i].creator = u->creator;
-            out[i].round = u->round;
-            out[i].hash = u->hash;
-            out[i].payload = u->bytes + u->payload_off;
-            out[i].payload_len = u->payload_len;
-            out[i].txs_len = u->txs_len;
-        }
+        ALEPH_ASSERT(u->batch_round == round);
+        out[i].creator = u->creator;
+        out[i].round = u->round;
+        out[i].hash = u->hash;
+        out[i].payload = u->bytes + u->payload_off;
+        out[i].payload_len = u->payload_len;
+        out[i].txs_len = u->txs_len;
         if (u->payload_len > 0) g->unordered_with_payload--;
         m->stats.txs_ordered += u->txs_len;
         shed_unit_ordered(m, u);
@@ -301,6 +306,7 @@ static void emit_batch(aleph_member *m, unit *head, uint32_t depth)
     m->stats.batches_ordered++;
     m->stats.round_ordered = round;
     free(found);
+    return 0;
 }
 
 void ordering_advance(aleph_member *m)
@@ -330,16 +336,16 @@ void ordering_advance(aleph_member *m)
         }
         if (!head) {
             /* Every candidate decided 0: impossible with at most f faulty members. */
-            m->halted = 1;
-            aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
-                              .round = r,
-                              .creator = NONE,
-                              .peer = NONE,
-                              .reason = "every candidate of a round decided 0"};
-            outbox_notice(&m->out, &n);
+            member_halt(m, r, NONE, NONE, NULL, "every candidate of a round decided 0");
             return;
         }
-        emit_batch(m, head, depth);
+        ALEPH_ASSERT(r == m->election.round);
+        if (emit_batch(m, head, depth) != 0) {
+            /* A batch that cannot be handed out must not be skipped: stop instead. */
+            member_out_of_memory(m, "ordering: a batch");
+            member_halt(m, r, NONE, NONE, NULL, "out of memory: batch not output");
+            return;
+        }
         election_clear(e);
         m->next_head_round = r + 1;
     }

@@ -9,6 +9,7 @@
 static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 0;
+    if (need > SIZE_MAX / 2 / elem) return -1;
     size_t ncap = *cap ? *cap : 16;
     while (ncap < need) ncap *= 2;
     void *grown = realloc(*arr, ncap * elem);
@@ -119,6 +120,8 @@ void outbox_finish(outbox *o, aleph_update *up)
             o->out_msgs[i].to = o->msgs[i].to;
             o->out_msgs[i].data = o->arena + o->msgs[i].off;
             o->out_msgs[i].len = o->msgs[i].len;
+            /* Before a message leaves: it has its type byte. */
+            ALEPH_ASSERT(o->msgs[i].len >= 1 && o->arena[o->msgs[i].off] >= MSG_UNIT);
             int is_unit = o->msgs[i].len && o->arena[o->msgs[i].off] == MSG_UNIT;
             o->out_msgs[i].kind = o->msgs[i].to == ALEPH_TO_ALL && is_unit
                                       ? ALEPH_MESSAGE_UNIT_BROADCAST

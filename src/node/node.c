@@ -108,6 +108,12 @@ static void log_notice(node *nd, const aleph_notice *n)
                  reason);
         break;
     }
+    case ALEPH_NOTICE_OUT_OF_MEMORY: {
+        char reason[256];
+        log_escape(reason, sizeof reason, n->reason ? n->reason : "");
+        log_line(&nd->log, LOG_ERROR, "out_of_memory", "\"where\":\"%s\"", reason);
+        break;
+    }
     case ALEPH_NOTICE_HALT: {
         char reason[256];
         log_escape(reason, sizeof reason, n->reason ? n->reason : "");

@@ -53,7 +53,7 @@ static void node_usage(FILE *to)
             "  --round-delay-ms N      minimum time between two own units while anything waits\n"
             "                          to be ordered (default 2; none while a full unit waits)\n"
             "  --idle-round-delay-ms N pace when no transaction is pending (default 500)\n"
-            "  --parent-wait-ms N      extra wait for more than a quorum of parents (default 5)\n"
+            "  --parent-wait-ms N      extra wait for more than a quorum of parents (default 0)\n"
             "  --candidate-wait-ms N   extra wait, after a quorum, for the last round's first\n"
             "                          candidate when it usually comes that soon (default 30)\n"
             "  --anti-entropy-ms N     period of the anti-entropy exchange (default 200)\n"

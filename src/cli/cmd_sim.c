@@ -77,7 +77,7 @@ static void usage(FILE *out)
 "                         rounds_max; a forker gets at least 1 [1]\n"
 "  --round-delay-ms MS    members' minimum time between own units [the core's, 2]\n"
 "  --parent-wait-ms MS    members' extra wait for more than a quorum of parents [the\n"
-"                         core's, 5]\n"
+"                         core's, 0]\n"
 "  --candidate-wait-ms MS members' extra wait, after a quorum, for the first candidate of\n"
 "                         the last round (its default creator's unit) [the core's, 30]\n"
 "  --faulty-ms MS         faulty phase limit, virtual ms [30000 + 500*ROUNDS, plus B of\n"

@@ -36,7 +36,7 @@ void aleph_config_defaults(aleph_config *cfg)
     cfg->pending_units_max = 4096;
     cfg->round_delay_ms_min = 2;
     cfg->round_delay_ms_idle = 500;
-    cfg->parent_wait_ms_max = 5;
+    cfg->parent_wait_ms_max = 0;
     cfg->candidate_wait_ms_max = 30;
     cfg->anti_entropy_ms = 200;
     cfg->request_retry_ms = 100;

@@ -92,6 +92,10 @@ typedef struct aleph_config {
     uint32_t anti_entropy_ms;     /* period of the anti-entropy exchange */
     uint32_t request_retry_ms;    /* first retry of a request for missing units */
     uint32_t rounds_max;          /* stop creating units after this round (0: no limit) */
+    /* An ordered unit is shed (PROTOCOL.md, "Long runs") only once every peer reported
+     * holding units of its creator this many rounds above it: a peer's report may include
+     * units its backup has not made durable yet, which a crash would take back. */
+    uint32_t shed_lag_rounds;
 
     uint64_t rng_seed; /* local choices (which peer to ask); not for ordering */
 

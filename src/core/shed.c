@@ -8,7 +8,8 @@
  * c's highest round as h holds c's units of every round below h (a unit's own parent is of
  * the round just below, and the DAG is downward closed). A peer that lies about it only
  * deprives itself of answers from this member; a silent peer keeps units whole until the
- * epoch ends. A member asked for a shed unit does not answer; any peer that reported it
+ * epoch ends. A margin of shed_lag_rounds covers reports of units a peer's backup has not made
+ * durable yet. A member asked for a shed unit does not answer; any peer that reported it
  * holds it can. */
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ void shed_pass(aleph_member *m)
         uint32_t limit = s->held_by_all[c];
         while (q->head < q->len) {
             unit *u = m->dag.units[q->ids[q->head]];
-            if (u->round >= limit) break;
+            if ((uint64_t)u->round + m->cfg.shed_lag_rounds >= limit) break;
             shed_one(m, u);
             q->head++;
         }

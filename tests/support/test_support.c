@@ -245,6 +245,7 @@ void ts_cluster_init_ae(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32
     ts_committee_init(&cl->committee, n, mode, 7);
     cl->committee.cfg.rounds_max = rounds_max;
     cl->committee.cfg.anti_entropy_ms = anti_entropy_ms;
+    cl->committee.cfg.shed_lag_rounds = 4; /* short runs: shed soon */
     cl->hold_units_from = UINT32_MAX;
     cl->cut_member = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++) ts_member_init(&cl->members[i], &cl->committee, i);

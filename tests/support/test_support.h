@@ -85,7 +85,8 @@ typedef struct ts_cluster {
 } ts_cluster;
 
 void ts_cluster_init(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max);
-/* The same with anti-entropy every anti_entropy_ms (ts_cluster_init: practically never). */
+/* The same with anti-entropy every anti_entropy_ms (ts_cluster_init: practically never) and
+ * shed_lag_rounds 4. */
 void ts_cluster_init_ae(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max,
                         uint32_t anti_entropy_ms);
 void ts_cluster_free(ts_cluster *cl);

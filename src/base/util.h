@@ -16,6 +16,12 @@ int hex_decode(uint8_t *out, size_t len, const char *hex);
 
 /* ---- little-endian -------------------------------------------------------------------------- */
 
+static inline void le16_put(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
 static inline void le32_put(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
+
 
 void sim_garbage_init(sim_garbage *g, const aleph_config *cfg, const aleph_secret *secret)
 {
@@ -68,11 +70,6 @@ static uint8_t *take(size_t len)
 static void fill_random(sim_rng *rng, uint8_t *p, size_t len)
 {
     for (size_t i = 0; i < len; i++) p[i] = (uint8_t)sim_rng_next(rng);
-}
-
-static void put_le(uint8_t *p, uint64_t v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* A unit message (type byte + unit) from a draft signed with `key`; extra trailing bytes. */
@@ -246,7 +243,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
         p[0] = ALEPH_TESTING_MSG_REQUEST_UNITS;
-        put_le(p + 1, 3, 2);
+        le16_put(p + 1, 3);
         break;
     case 2: /* REQUEST_UNITS: over the list bound */
         *label = "request-units list over the bound";
@@ -254,7 +251,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         if (!(p = take(len))) return (size_t)-1;
         memset(p, 0, len);
         p[0] = ALEPH_TESTING_MSG_REQUEST_UNITS;
-        put_le(p + 1, ALEPH_TESTING_MSG_LIST_MAX + 1, 2);
+        le16_put(p + 1, (uint16_t)(ALEPH_TESTING_MSG_LIST_MAX + 1));
         break;
     case 3: /* REQUEST_PARENTS: a 31-byte hash */
         *label = "request-parents with a short hash";
@@ -262,7 +259,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
         p[0] = ALEPH_TESTING_MSG_REQUEST_PARENTS;
-        put_le(p + 1, 1, 2);
+        le16_put(p + 1, 1);
         break;
     case 4: /* REQUEST_HASHES: one hash and a trailing byte */
         *label = "request-hashes with trailing bytes";
@@ -270,7 +267,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
         p[0] = ALEPH_TESTING_MSG_REQUEST_HASHES;
-        put_le(p + 1, 1, 2);
+        le16_put(p + 1, 1);
         break;
     case 5: /* PARENTS: shorter than its unit hash */
         *label = "parents message shorter than a hash";
@@ -285,7 +282,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
         p[0] = ALEPH_TESTING_MSG_PARENTS;
-        put_le(p + 33, g->members + 1, 2);
+        le16_put(p + 33, (uint16_t)(g->members + 1));
         break;
     case 7: /* HIGHEST: a vector of the wrong length */
         *label = "highest-round vector of the wrong length";
@@ -295,7 +292,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
             if (!(p = take(len))) return (size_t)-1;
             memset(p, 0, len);
             p[0] = ALEPH_TESTING_MSG_HIGHEST;
-            put_le(p + 1, count, 2);
+            le16_put(p + 1, (uint16_t)count);
         }
         break;
     case 8: /* HIGHEST: a round past the limit */
@@ -304,8 +301,8 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         if (!(p = take(len))) return (size_t)-1;
         memset(p, 0, len);
         p[0] = ALEPH_TESTING_MSG_HIGHEST;
-        put_le(p + 1, g->members, 2);
-        put_le(p + 3, 0xffffffffu, 4);
+        le16_put(p + 1, (uint16_t)g->members);
+        le32_put(p + 3, 0xffffffffu);
         break;
     case 9:
         *label = "unknown message type 0";
@@ -432,8 +429,8 @@ static size_t alert_by_hash(sim_garbage *g, sim_rng *rng, uint32_t variant, uint
            : variant == 5 ? ALEPH_TESTING_MSG_ALERT_SIGNATURE
                           : ALEPH_TESTING_MSG_REQUEST_ALERT;
     if (variant == 4) { /* q signers in order, random signatures */
-        put_le(p + 33, g->quorum, 2);
-        for (uint32_t i = 0; i < g->quorum; i++) put_le(p + 35 + 66 * (size_t)i, i, 2);
+        le16_put(p + 33, (uint16_t)g->quorum);
+        for (uint32_t i = 0; i < g->quorum; i++) le16_put(p + 35 + 66 * (size_t)i, (uint16_t)i);
     }
     *out = p;
     return len;

@@ -240,13 +240,6 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
     }
 }
 
-uint64_t sim_read_le(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
 {
     sim_member *mb = &s->members[i];
@@ -279,8 +272,8 @@ static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
         const uint8_t *tx;
         size_t tx_len;
         while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &tx_len) == 1) {
-            if (tx_len != SIM_TX_BYTES || sim_read_le(tx, 4) != i) continue;
-            uint64_t sent = sim_read_le(tx + 8, 8);
+            if (tx_len != SIM_TX_BYTES || le32_get(tx) != i) continue;
+            uint64_t sent = le64_get(tx + 8);
             if (sent <= s->now) sim_samples_add(&s->e2e, s->now - sent);
         }
     }
@@ -399,9 +392,9 @@ static void on_load(sim *s)
             for (uint32_t k = 0; k < k_txs; k++) {
                 uint8_t tx[SIM_TX_BYTES];
                 uint32_t who = i | (w ? 0x80000000u : 0);
-                for (int b = 0; b < 4; b++) tx[b] = (uint8_t)(who >> (8 * b));
-                for (int b = 0; b < 4; b++) tx[4 + b] = (uint8_t)(in->tx_seq >> (8 * b));
-                for (int b = 0; b < 8; b++) tx[8 + b] = (uint8_t)(s->now >> (8 * b));
+                le32_put(tx, who);
+                le32_put(tx + 4, in->tx_seq);
+                le64_put(tx + 8, s->now);
                 in->tx_seq++;
                 if (aleph_member_submit(in->m, tx, sizeof tx) == ALEPH_SUBMIT_OK && mb->honest)
                     s->res->txs_submitted++;

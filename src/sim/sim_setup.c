@@ -10,7 +10,7 @@
 static void derive(uint8_t out[32], const char *tag, uint64_t seed)
 {
     uint8_t in[8];
-    for (int b = 0; b < 8; b++) in[b] = (uint8_t)(seed >> (8 * b));
+    le64_put(in, seed);
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
     crypto_generichash_update(&st, (const uint8_t *)tag, strlen(tag) + 1);
@@ -51,7 +51,7 @@ static int setup_config(sim *s, char *err, size_t err_len)
     sim_sig_cache_init(&s->sigs, SIM_SIG_CACHE_MAX);
     aleph_config_defaults(&s->acfg);
     s->acfg.members = n;
-    s->acfg.session = sim_read_le(session, 8);
+    s->acfg.session = le64_get(session);
     s->acfg.coin_mode = cfg->coin_mode;
     s->acfg.sign_public_keys = (const uint8_t(*)[32])s->sign_pks;
     s->acfg.coin_verification_keys = (const uint8_t(*)[32])s->coin_vks;
@@ -59,7 +59,7 @@ static int setup_config(sim *s, char *err, size_t err_len)
     s->acfg.tx_bytes_max = SIM_TX_BYTES_MAX;
     s->acfg.pool_bytes_max = SIM_POOL_BYTES;
     s->acfg.rounds_max = s->rounds_max;
-    s->acfg.rng_seed = sim_read_le(rng_seed, 8);
+    s->acfg.rng_seed = le64_get(rng_seed);
     s->acfg.verify_signature = sim_sig_cache_verify;
     s->acfg.verify_signature_ctx = &s->sigs;
     if (cfg->round_delay_ms >= 0) s->acfg.round_delay_ms_min = (uint32_t)cfg->round_delay_ms;

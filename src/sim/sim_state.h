@@ -12,6 +12,7 @@
 #include "invariants.h"
 #include "samples.h"
 #include "sig_cache.h"
+#include "base/util.h"
 
 #define SIM_UNIT_BYTES_MAX (64u * 1024u)
 #define SIM_TX_BYTES_MAX 1024u
@@ -84,8 +85,5 @@ typedef struct sim {
  * message in err and -1 (teardown still frees what was built). */
 int sim_setup(sim *s, char *err, size_t err_len);
 void sim_teardown(sim *s);
-
-/* sim.c */
-uint64_t sim_read_le(const uint8_t *p, size_t n);
 
 #endif

@@ -7,7 +7,8 @@
  *     is asserted while it tries: that is the point of the mode's missing liveness guarantee.
  *   - Threshold coin: the scheduler can only guess the common votes of d >= 5; the head of R0
  *     comes out within a few rounds, long before the scheduler would give up.
- * Agreement and the other invariants are checked by sim_run on every run, attack or not.
+ * Agreement and the other invariants are checked by sim_run on every run, attack or not, and
+ * the ordering oracle (tests/oracle/oracle.py) recomputes every member's batches.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "sim/sim.h"
+#include "sim_oracle.h"
 
 #define R0 4u
 #define HOLD 20u
@@ -35,7 +37,8 @@ static sim_result attack(uint32_t members, aleph_coin_mode coin, uint64_t seed)
     c.adversary_round = R0;
     c.adversary_rounds = HOLD;
     sim_result r;
-    if (sim_run(&c, &r) != 0) fail_msg("seed %llu: %s", (unsigned long long)seed, r.failure);
+    /* sim_run_oracle: and the ordering oracle recomputes every batch from the rules */
+    if (sim_run_oracle(&c, &r) != 0) fail_msg("seed %llu: %s", (unsigned long long)seed, r.failure);
     assert_true(r.agreement);
     return r;
 }

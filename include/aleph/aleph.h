@@ -191,6 +191,15 @@ typedef struct aleph_batch {
     uint32_t head_depth; /* d of the unit that decided the head (2, 3, 4, ...) */
     size_t units_len;
     const aleph_ordered_unit *units; /* sorted by (round, hash) */
+    /* The election that chose the head, for checks outside the core (the simulator's dump):
+     * candidates[0..candidates_len) in the committee-wide order (every candidate when the
+     * non-default part had to be ordered, else only the default creator's units);
+     * candidates[0..head_index) were decided 0 and candidates[head_index] is the head;
+     * deciders[k] (k <= head_index) is the unit that decided candidates[k]. Unit hashes. */
+    size_t candidates_len;
+    size_t head_index;
+    const uint8_t *const *candidates;
+    const uint8_t *const *deciders;
 } aleph_batch;
 
 typedef enum aleph_notice_kind {
@@ -314,6 +323,11 @@ typedef struct aleph_member_stats {
 } aleph_member_stats;
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);
+
+/* coin(round) as this member knows it from its own DAG (test or threshold mode): returns 1 and
+ * fills out, or 0 when it is not known (yet) or the coin is off. For outside checks (the
+ * simulator's dump); it may verify shares, which the member's stats count. */
+int aleph_member_coin(aleph_member *m, uint32_t round, uint8_t out[32]);
 
 /* ---- Payload format ------------------------------------------------------------------------- */
 

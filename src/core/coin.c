@@ -71,6 +71,11 @@ int coin_value(aleph_member *m, uint32_t round, uint8_t out[32])
     return 1;
 }
 
+int aleph_member_coin(aleph_member *m, uint32_t round, uint8_t out[32])
+{
+    return coin_value(m, round, out);
+}
+
 int coin_share_for(aleph_member *m, uint32_t round, uint8_t out[ALEPH_COIN_SHARE_BYTES])
 {
     if (m->cfg.coin_mode != ALEPH_COIN_THRESHOLD) return 0;

@@ -127,6 +127,7 @@ typedef struct election {
     uint32_t defaults_len; /* how many of them are the default creator's */
     int rest_sorted;       /* the non-default part is ordered (may need coin(r+5)) */
     uint32_t current;      /* index of the candidate being decided */
+    uint32_t *deciders;    /* per candidate: the unit id that decided it (records only) */
     int8_t **votes;        /* votes[d-1][round_pos]: -1 unknown, 0, 1, 2 waiting */
     uint32_t *votes_len;
     uint32_t *final_upto; /* per row: entries below this position are final */
@@ -169,6 +170,9 @@ typedef struct outbox {
     aleph_ordered_unit *ordered; /* all batches' units, back to back */
     size_t ordered_len, ordered_cap;
     size_t *batch_first; /* index into ordered for each batch */
+    const uint8_t **records; /* the batches' election records: hashes, back to back */
+    size_t records_len, records_cap;
+    size_t *record_first; /* per batch: candidates at records[first], then the deciders */
     aleph_notice *notices;
     size_t notices_len, notices_cap;
 } outbox;
@@ -322,6 +326,9 @@ uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len);
 int outbox_persist(outbox *o, const uint8_t *data, size_t len);
 void outbox_notice(outbox *o, const aleph_notice *n);
 aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len);
+/* Attaches the election record to the batch begun last: b->candidates_len candidate hashes,
+ * then b->head_index + 1 decider hashes (pointers into the DAG). */
+void outbox_batch_record(outbox *o, const uint8_t *const *hashes);
 void outbox_finish(outbox *o, aleph_update *up);
 
 /* restore.c */

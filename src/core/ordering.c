@@ -35,6 +35,7 @@ static void election_clear(election *e)
 {
     election_reset_votes(e);
     free(e->candidates);
+    free(e->deciders);
     memset(e, 0, sizeof *e);
 }
 
@@ -130,8 +131,10 @@ static int evaluate(aleph_member *m, election *e, const unit *u0, const unit *u,
     return decided;
 }
 
-/* Decides u0 as far as the DAG allows: 0 or 1, or DECIDED_NOT_YET. */
-static int decide(aleph_member *m, election *e, const unit *u0, uint32_t *depth)
+/* Decides u0 as far as the DAG allows: 0 or 1 (and the deciding unit's id), or
+ * DECIDED_NOT_YET. */
+static int decide(aleph_member *m, election *e, const unit *u0, uint32_t *depth,
+                  uint32_t *decider)
 {
     const dag *g = &m->dag;
     for (uint32_t round = e->round + 1; round < g->rounds_len; round++) {
@@ -147,6 +150,7 @@ static int decide(aleph_member *m, election *e, const unit *u0, uint32_t *depth)
                 int v = evaluate(m, e, u0, g->units[ri->units[pos]], d, &row[pos]);
                 if (v != DECIDED_NOT_YET) {
                     *depth = d;
+                    *decider = ri->units[pos];
                     return v;
                 }
                 s = row[pos];
@@ -192,7 +196,8 @@ static int election_start(aleph_member *m, election *e, uint32_t round)
     const round_index *ri = &m->dag.rounds[round];
     e->round = round;
     e->candidates = malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->candidates);
-    if (!e->candidates) return -1;
+    e->deciders = malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->deciders);
+    if (!e->candidates || !e->deciders) return -1;
     uint32_t def = round % m->n;
     unit **defaults = malloc((ri->units_len ? ri->units_len : 1) * sizeof *defaults);
     if (!defaults) return -1;
@@ -243,6 +248,23 @@ static int sort_rest(aleph_member *m, election *e)
     return 1;
 }
 
+/* The election record of the batch just begun (aleph_batch.candidates): the candidates in
+ * order (all when the rest was sorted), then the decider of each one up to the head. */
+static void record_election(aleph_member *m, const election *e)
+{
+    uint32_t listed = e->rest_sorted ? e->candidates_len : e->defaults_len;
+    const uint8_t **hashes = malloc(((size_t)listed + e->current + 1) * sizeof *hashes);
+    if (!hashes) return;
+    for (uint32_t k = 0; k < listed; k++) hashes[k] = m->dag.units[e->candidates[k]]->hash;
+    for (uint32_t k = 0; k <= e->current; k++)
+        hashes[listed + k] = m->dag.units[e->deciders[k]]->hash;
+    aleph_batch *b = &m->out.batches[m->out.batches_len - 1];
+    b->candidates_len = listed;
+    b->head_index = e->current;
+    outbox_batch_record(&m->out, hashes);
+    free(hashes);
+}
+
 /* Emits batch(r): every unit below or equal to the head in no earlier batch, sorted by
  * (round, hash). */
 /* Hands out the batch closed by head; -1 when memory ran out (nothing was handed out). */
@@ -289,6 +311,7 @@ static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
         return -1;
     }
     ALEPH_ASSERT(len >= 1);
+    record_election(m, &m->election);
     for (size_t i = 0; i < len; i++) {
         unit *u = found[i];
         ALEPH_ASSERT(u->batch_round == round);
@@ -323,10 +346,11 @@ void ordering_advance(aleph_member *m)
         while (e->current < e->candidates_len) {
             if (e->current == e->defaults_len && !e->rest_sorted && !sort_rest(m, e)) return;
             const unit *u0 = m->dag.units[e->candidates[e->current]];
-            uint32_t d = 0;
-            int v = decide(m, e, u0, &d);
+            uint32_t d = 0, decider = NONE;
+            int v = decide(m, e, u0, &d, &decider);
             if (v == DECIDED_NOT_YET) return;
             election_reset_votes(e);
+            e->deciders[e->current] = decider;
             if (v == 1) {
                 head = m->dag.units[u0->id];
                 depth = d;

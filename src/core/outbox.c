@@ -1,5 +1,6 @@
 /* The update handed back by a step. Message bodies live in one arena that grows during the
  * step; pointers are handed out only at the end, when the arena no longer moves. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ void outbox_reset(outbox *o)
     o->persist_own = 0;
     o->batches_len = 0;
     o->ordered_len = 0;
+    o->records_len = 0;
     o->notices_len = 0;
 }
 
@@ -39,6 +41,8 @@ void outbox_free(outbox *o)
     free(o->batches);
     free(o->ordered);
     free(o->batch_first);
+    free(o->records);
+    free(o->record_first);
     free(o->notices);
     memset(o, 0, sizeof *o);
 }
@@ -100,16 +104,37 @@ aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t u
         size_t *grown = realloc(o->batch_first, o->batches_cap * sizeof *grown);
         if (!grown) return NULL;
         o->batch_first = grown;
+        size_t *records = realloc(o->record_first, o->batches_cap * sizeof *records);
+        if (!records) return NULL;
+        o->record_first = records;
     }
     if (reserve((void **)&o->ordered, &o->ordered_cap, o->ordered_len + units_len,
                 sizeof *o->ordered) != 0)
         return NULL;
     o->batches[o->batches_len] = *b;
+    o->batches[o->batches_len].candidates_len = 0;
+    o->batches[o->batches_len].head_index = 0;
     o->batch_first[o->batches_len] = o->ordered_len;
+    o->record_first[o->batches_len] = SIZE_MAX;
     o->batches_len++;
     aleph_ordered_unit *units = o->ordered + o->ordered_len;
     o->ordered_len += units_len;
     return units;
+}
+
+void outbox_batch_record(outbox *o, const uint8_t *const *hashes)
+{
+    if (o->batches_len == 0) return;
+    aleph_batch *b = &o->batches[o->batches_len - 1];
+    size_t len = b->candidates_len + b->head_index + 1;
+    if (reserve((void **)&o->records, &o->records_cap, o->records_len + len,
+                sizeof *o->records) != 0) {
+        b->candidates_len = b->head_index = 0; /* no record: outside checks see none */
+        return;
+    }
+    memcpy(o->records + o->records_len, hashes, len * sizeof *hashes);
+    o->record_first[o->batches_len - 1] = o->records_len;
+    o->records_len += len;
 }
 
 void outbox_finish(outbox *o, aleph_update *up)
@@ -133,8 +158,14 @@ void outbox_finish(outbox *o, aleph_update *up)
     up->persist = o->persists;
     up->persist_len = o->persists_len;
     up->persist_before_send = o->persist_own;
-    for (size_t i = 0; i < o->batches_len; i++)
-        o->batches[i].units = o->ordered + o->batch_first[i];
+    for (size_t i = 0; i < o->batches_len; i++) {
+        aleph_batch *b = &o->batches[i];
+        b->units = o->ordered + o->batch_first[i];
+        size_t first = o->record_first[i];
+        b->candidates = first == SIZE_MAX ? NULL : o->records + first;
+        b->deciders = first == SIZE_MAX ? NULL : o->records + first + b->candidates_len;
+        if (first == SIZE_MAX) b->candidates_len = b->head_index = 0;
+    }
     up->batches = o->batches;
     up->batches_len = o->batches_len;
     up->notices = o->notices;

@@ -8,8 +8,54 @@
 
 #include "invariants.h"
 
+static FILE *open_in(sim_dump *d, const char *name, char *err, size_t err_len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", d->dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f && err) snprintf(err, err_len, "--dump: cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+static void json_string(FILE *f, const char *text)
+{
+    fputc('"', f);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if ((unsigned char)*p < 0x20) fprintf(f, "\\u%04x", (unsigned char)*p);
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static int write_header(sim_dump *d, const sim_dump_header *h, char *err, size_t err_len)
+{
+    FILE *f = open_in(d, "header.json", err, err_len);
+    if (!f) return -1;
+    static const char *coins[] = {"off", "test", "threshold"};
+    fprintf(f,
+            "{\"format\":2,\"seed\":%" PRIu64 ",\"members\":%u,\"f\":%u,\"quorum\":%u,"
+            "\"rounds\":%u,\"coin\":\"%s\",\"session\":%" PRIu64 ",\"roles\":[",
+            h->seed, d->members, aleph_faulty_max(d->members), aleph_quorum(d->members),
+            h->rounds, (unsigned)h->coin_mode <= 2 ? coins[h->coin_mode] : "?", h->session);
+    for (uint32_t i = 0; i < d->members; i++) {
+        if (i) fputc(',', f);
+        json_string(f, h->roles[i]);
+    }
+    fputs("],\"flags\":", f);
+    json_string(f, h->flags ? h->flags : "");
+    fputs("}\n", f);
+    int bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) {
+        snprintf(err, err_len, "--dump: writing header.json failed");
+        return -1;
+    }
+    return 0;
+}
+
 int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t *forker,
-                  const aleph_config *cfg, char *err, size_t err_len)
+                  const aleph_config *cfg, const sim_dump_header *h, char *err,
+                  size_t err_len)
 {
     memset(d, 0, sizeof *d);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -21,18 +67,17 @@ int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t 
     d->cfg = *cfg;
     d->forker = malloc(members);
     d->outputs = calloc(2 * (size_t)members, sizeof *d->outputs);
+    d->arrivals = calloc(2 * (size_t)members, sizeof *d->arrivals);
+    d->arrived = calloc(2 * (size_t)members, sizeof *d->arrived);
     sim_table_init(&d->slots);
-    if (!d->dir || !d->forker || !d->outputs) {
+    if (!d->dir || !d->forker || !d->outputs || !d->arrivals || !d->arrived) {
         snprintf(err, err_len, "--dump: out of memory");
         sim_dump_close(d);
         return -1;
     }
     memcpy(d->forker, forker, members);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/dag.jsonl", dir);
-    d->dag = fopen(path, "w");
-    if (!d->dag) {
-        snprintf(err, err_len, "--dump: cannot write %s: %s", path, strerror(errno));
+    if (write_header(d, h, err, err_len) != 0 || !(d->dag = open_in(d, "dag.jsonl", err, err_len)) ||
+        !(d->coins = open_in(d, "coins.jsonl", err, err_len))) {
         sim_dump_close(d);
         return -1;
     }
@@ -43,9 +88,14 @@ int sim_dump_close(sim_dump *d)
 {
     int rc = d->failed ? -1 : 0;
     if (d->dag && fclose(d->dag) != 0) rc = -1;
-    for (size_t i = 0; d->outputs && i < 2 * (size_t)d->members; i++)
-        if (d->outputs[i] && fclose(d->outputs[i]) != 0) rc = -1;
+    if (d->coins && fclose(d->coins) != 0) rc = -1;
+    for (size_t i = 0; i < 2 * (size_t)d->members; i++) {
+        if (d->outputs && d->outputs[i] && fclose(d->outputs[i]) != 0) rc = -1;
+        if (d->arrivals && d->arrivals[i] && fclose(d->arrivals[i]) != 0) rc = -1;
+    }
     free(d->outputs);
+    free(d->arrivals);
+    free(d->arrived);
     free(d->dir);
     free(d->forker);
     free(d->hashes);
@@ -84,9 +134,30 @@ static int remember(sim_dump *d, const uint8_t key[32], const uint8_t hash[32])
     return 0;
 }
 
+/* The file of member's face `which` named prefix-<member>[b].suffix, opened on first use. */
+static FILE *member_file(sim_dump *d, FILE **files, const char *prefix, uint32_t member,
+                         uint32_t which, const char *suffix)
+{
+    FILE **f = &files[2 * (size_t)member + which];
+    if (!*f) {
+        char name[128];
+        snprintf(name, sizeof name, "%s-%u%s.%s", prefix, member, which ? "b" : "", suffix);
+        if (!(*f = open_in(d, name, NULL, 0))) d->failed = 1;
+    }
+    return *f;
+}
+
 void sim_dump_unit_added(sim_dump *d, uint32_t member, uint32_t which, uint32_t creator,
                          uint32_t round, const uint8_t hash[32])
 {
+    if (!d->arrivals) return;
+    FILE *f = member_file(d, d->arrivals, "arrivals", member, which, "txt");
+    char hex[65];
+    if (f) {
+        fprintf(f, "%s\n", sim_hex32(hash, hex));
+        d->arrived[2 * (size_t)member + which]++;
+        if (ferror(f)) d->failed = 1;
+    }
     if (creator >= d->members || !d->forker[creator]) return;
     uint8_t key[32];
     slot_key(key, 'f', member, which, creator, round);
@@ -134,34 +205,62 @@ void sim_dump_unit_created(sim_dump *d, uint32_t member, uint32_t which, const u
         verified = memcmp(control, w.control_hash, 32) == 0;
     }
     if (!verified) d->unverified++;
-    fprintf(d->dag, "],\"payload_bytes\":%zu,\"created_ms\":%" PRIu64 ",\"parents_verified\":%s}\n",
+    fputs("],\"slots\":[", d->dag);
+    for (uint32_t i = 0; i < w.parents_len; i++) {
+        uint32_t c, r;
+        aleph_unit_parent(&w, i, &c, &r);
+        fprintf(d->dag, "%s[%u,%u]", i ? "," : "", c, r);
+    }
+    fputs("],\"control\":", d->dag);
+    if (w.round > 0) fprintf(d->dag, "\"%s\"", sim_hex32(w.control_hash, hex));
+    else fputs("null", d->dag);
+    fprintf(d->dag, ",\"payload_bytes\":%zu,\"created_ms\":%" PRIu64 ",\"parents_verified\":%s}\n",
             w.payload_len, now_ms, verified ? "true" : "false");
     d->units_written++;
     if (ferror(d->dag)) d->failed = 1;
+}
+
+static void hash_list(FILE *f, const char *name, const uint8_t *const *hashes, size_t len)
+{
+    char hex[65];
+    fprintf(f, ",\"%s\":[", name);
+    for (size_t i = 0; i < len; i++) fprintf(f, "%s\"%s\"", i ? "," : "", sim_hex32(hashes[i], hex));
+    fputc(']', f);
 }
 
 void sim_dump_batch(sim_dump *d, uint32_t member, uint32_t which, const aleph_batch *b,
                     uint64_t now_ms)
 {
     if (!d->outputs) return;
-    FILE **f = &d->outputs[2 * (size_t)member + which];
-    if (!*f) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/output-%u%s.jsonl", d->dir, member, which ? "b" : "");
-        *f = fopen(path, "w");
-        if (!*f) {
-            d->failed = 1;
-            return;
-        }
-    }
+    FILE *f = member_file(d, d->outputs, "output", member, which, "jsonl");
+    if (!f) return;
     char hex[65];
-    fprintf(*f, "{\"round\":%u,\"head\":\"%s\",\"head_creator\":%u,\"depth\":%u,\"ms\":%" PRIu64
-                ",\"units\":[",
-            b->round, sim_hex32(b->head_hash, hex), b->head_creator, b->head_depth, now_ms);
+    fprintf(f, "{\"round\":%u,\"head\":\"%s\",\"head_creator\":%u,\"depth\":%u,\"ms\":%" PRIu64
+               ",\"dag_units\":%" PRIu64 ",\"units\":[",
+            b->round, sim_hex32(b->head_hash, hex), b->head_creator, b->head_depth, now_ms,
+            d->arrived[2 * (size_t)member + which]);
     for (size_t i = 0; i < b->units_len; i++)
-        fprintf(*f, "%s\"%s\"", i ? "," : "", sim_hex32(b->units[i].hash, hex));
-    fputs("]}\n", *f);
-    if (ferror(*f)) d->failed = 1;
+        fprintf(f, "%s\"%s\"", i ? "," : "", sim_hex32(b->units[i].hash, hex));
+    fputc(']', f);
+    size_t deciders = b->candidates ? b->head_index + 1 : 0;
+    hash_list(f, "candidates", b->candidates, b->candidates ? b->candidates_len : 0);
+    fprintf(f, ",\"head_index\":%zu", b->head_index);
+    hash_list(f, "deciders", b->deciders, deciders);
+    fputs("}\n", f);
+    if (ferror(f)) d->failed = 1;
+}
+
+void sim_dump_coins(sim_dump *d, uint32_t member, aleph_member *m, uint32_t rounds_max)
+{
+    if (!d->coins || !m) return;
+    char hex[65];
+    for (uint32_t r = 0; r <= rounds_max; r++) {
+        uint8_t value[32];
+        if (aleph_member_coin(m, r, value) != 1) continue;
+        fprintf(d->coins, "{\"round\":%u,\"member\":%u,\"value\":\"%s\"}\n", r, member,
+                sim_hex32(value, hex));
+    }
+    if (ferror(d->coins)) d->failed = 1;
 }
 
 void sim_dump_message(sim_dump *d, const uint8_t *msg, size_t len)

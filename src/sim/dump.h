@@ -1,19 +1,39 @@
-/* `--dump DIR`: the run's DAG and every member's output as JSON lines, for offline analysis
- * (as the Python proof of concept dumped its DAGs).
+/* `--dump DIR`: the run's DAG, every member's view of it and every member's output, as plain
+ * text files that a tool outside the simulator (tests/oracle/oracle.py, which recomputes every
+ * batch from the rules) can check without simulator internals. Hashes are 64 hex digits.
+ *   header.json          {"format":2,"seed","members","f","quorum","rounds","coin":"off"|
+ *                         "test"|"threshold","session" (the u64 as a decimal number),
+ *                         "roles":["honest"|"crash"|"silent"|"forker"|"garbage", ...],
+ *                         "flags":"the aleph sim command that reruns this seed"}
  *   dag.jsonl            one line per unit ever created, forks included:
  *                        {"creator","instance","round","hash","parents":[hash...],
- *                         "payload_bytes","created_ms","parents_verified"}
+ *                         "slots":[[creator,round]...],"control","payload_bytes",
+ *                         "created_ms","parents_verified"}
  *                        instance is "a"/"b" for a forker's two faces, "a" otherwise;
- *                        parents are in creator order; parents_verified says the listed hashes
- *                        reproduce the unit's control hash.
+ *                        parents and their slots are in creator order (a parent is null
+ *                        when the dump could not name it); control is the unit's control hash
+ *                        (null at round 0); parents_verified says the listed hashes
+ *                        reproduce it.
  *   messages/<type>-<k>.bin  the first SIM_DUMP_MESSAGES_PER_TYPE messages of each type sent
  *                        by honest members (type byte first): real units, requests and alerts,
  *                        for the fuzzers' seed corpus (scripts/fuzz-corpus.sh)
- *   output-<i>.jsonl     member i's batches: {"round","head","head_creator","depth","ms",
- *                        "units":[hash...]}; a forker's second face writes output-<i>b.jsonl.
+ *   arrivals-<i>.txt     the hashes of the units that entered member i's DAG, one per line,
+ *                        in the order they entered (its own units included).
+ *   output-<i>.jsonl     member i's batches, one per line: {"round","head","head_creator",
+ *                        "depth","ms","dag_units","units":[hash...],"candidates":[hash...],
+ *                        "head_index","deciders":[hash...]}; dag_units: how many lines of
+ *                        arrivals-<i>.txt its DAG held when it output the batch; candidates,
+ *                        head_index, deciders: the election record (aleph_batch): the
+ *                        candidates in order, the first head_index of them decided 0, and
+ *                        the unit that decided each candidate up to the head.
+ *   coins.jsonl          {"round","member","value"}: coin(round) as member i computed it from
+ *                        its own DAG at the end of the run, for every round it knows (test and
+ *                        threshold mode; empty with the coin off).
+ * A forker's second face writes arrivals-<i>b.txt and output-<i>b.jsonl.
  * Parent hashes are reconstructed outside the core: an honest creator's slot has one unit;
  * for a forker's slot, the parent is the variant that entered the creating member's DAG
- * first (that is the one the core's creator uses), checked against the control hash. */
+ * first (that is usually the one the core's creator used), checked against the control hash;
+ * when it is not, the oracle finds the variants that reproduce the control hash. */
 #ifndef ALEPH_SIM_DUMP_H
 #define ALEPH_SIM_DUMP_H
 
@@ -24,9 +44,20 @@
 #include "hash_table.h"
 #include "aleph/aleph.h"
 
+/* What header.json says about the run. */
+typedef struct sim_dump_header {
+    uint64_t seed, session;
+    uint32_t rounds;
+    aleph_coin_mode coin_mode;
+    const char *const *roles; /* per member */
+    const char *flags;
+} sim_dump_header;
+
 typedef struct sim_dump {
-    FILE *dag;
+    FILE *dag, *coins;
     FILE **outputs;          /* 2 per member: faces a and b */
+    FILE **arrivals;         /* 2 per member */
+    uint64_t *arrived;       /* 2 per member: lines written to arrivals */
     char *dir;
     uint32_t members;
     uint8_t *forker;         /* per member */
@@ -39,9 +70,13 @@ typedef struct sim_dump {
     int failed;
 } sim_dump;
 
-/* Creates dir if needed and opens dag.jsonl. Returns 0, or -1 with a message in err. */
+/* Creates dir if needed, writes header.json and opens dag.jsonl and coins.jsonl. Returns 0, or
+ * -1 with a message in err. */
 int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t *forker,
-                  const aleph_config *cfg, char *err, size_t err_len);
+                  const aleph_config *cfg, const sim_dump_header *h, char *err,
+                  size_t err_len);
+/* Writes member `member`'s coin values for rounds 0..rounds_max (those it knows). */
+void sim_dump_coins(sim_dump *d, uint32_t member, aleph_member *m, uint32_t rounds_max);
 /* Closes every file; returns 0, -1 when a write failed. */
 int sim_dump_close(sim_dump *d);
 

@@ -302,6 +302,8 @@ static void fork_flood(sim *s, uint32_t i, uint32_t w, const uint8_t *msg, size_
         uint8_t *bytes = NULL;
         size_t n = sim_garbage_fork_variant(&mb->garbage, &s->fault_rng, &bytes);
         if (n != (size_t)-1 && n > 0) {
+            /* in the dump too: the oracle rebuilds members' DAGs from dag.jsonl */
+            if (s->dumping) sim_dump_unit_created(&s->dump, i, w, bytes + 1, n - 1, s->now);
             route(s, i, w, bytes, n, ALEPH_TO_ALL, NULL);
             s->res->fork_variants_sent++;
         }
@@ -607,6 +609,8 @@ int sim_run(const sim_config *cfg, sim_result *res)
         if (done(s)) break;
     }
     finish(s);
+    for (uint32_t i = 0; s->dumping && i < s->n; i++)
+        sim_dump_coins(&s->dump, i, s->members[i].inst[0].m, s->rounds_max + SIM_ROUNDS_SLACK);
     if (s->dumping && sim_dump_close(&s->dump) != 0 && !s->failed)
         fail(s, NULL, "--dump: writing %s failed", cfg->dump_dir);
     res->ok = !s->failed;

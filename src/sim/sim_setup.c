@@ -139,13 +139,23 @@ static int setup_tools(sim *s, char *err, size_t err_len)
     sim_samples_init(&s->consensus);
     if (cfg->dump_dir) {
         uint8_t *forker = calloc(n, 1);
-        if (!forker) {
+        const char **roles = calloc(n, sizeof *roles);
+        char flags[2048];
+        if (!forker || !roles) {
+            free(forker);
             snprintf(err, err_len, "out of memory");
             return -1;
         }
-        for (uint32_t i = 0; i < n; i++) forker[i] = s->members[i].behaviour == SIM_FORKER;
-        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &s->acfg, err, err_len);
+        for (uint32_t i = 0; i < n; i++) {
+            forker[i] = s->members[i].behaviour == SIM_FORKER;
+            roles[i] = sim_behaviour_name(s->members[i].behaviour);
+        }
+        sim_rerun_command(flags, sizeof flags, cfg, cfg->seed);
+        sim_dump_header h = {.seed = cfg->seed, .session = s->acfg.session, .rounds = cfg->rounds,
+                             .coin_mode = cfg->coin_mode, .roles = roles, .flags = flags};
+        int rc = sim_dump_open(&s->dump, cfg->dump_dir, n, forker, &s->acfg, &h, err, err_len);
         free(forker);
+        free(roles);
         if (rc != 0) return -1;
         s->dumping = 1;
     }

@@ -32,7 +32,7 @@ cleanup() {
     if [ -n "${NEMESIS_KEEP:-}" ]; then echo "node_nemesis: kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
-fail() { echo "node_nemesis: FAIL (seed $seed, N=$n): $*"; exit 1; }
+fail() { echo "node_nemesis: FAIL (seed $seed, N=$n): $*"; NEMESIS_KEEP=1; exit 1; }
 step() { echo "node_nemesis: [$(date +%T)] N=$n: $*"; }
 
 free_base() { # a base port with 2n free ports above it
@@ -54,16 +54,30 @@ start() { # start MEMBER [extra flags]
     pids[$i]=$!
 }
 
+# Acknowledgements are recorded per member (durable-M.txt): a member whose data dir is deleted
+# loses what only its disk held, so what it acknowledged before the deletion is set apart
+# (wiped-durable.txt: may be output, at most once, but need not be). The submitter leaves a
+# member alone while paused-M exists and says in busy-W which member it is waiting on, so the
+# set-apart list is complete before the kill.
 durable_submitter() { # submits "nem-S-W-K" lines, one at a time, to random live members
     local w=$1 k=0 m out
     while [ -e "$run/submitting" ]; do
         m=$(( RANDOM % n ))
+        if [ -e "$run/paused-$m" ]; then sleep 0.1; continue; fi
+        echo "$m" >"$run/busy-$w"
         k=$((k + 1))
         out=$(timeout 20 "$aleph" submit --ack durable --to "127.0.0.1:$((base + n + m))" \
               "nem-$seed-$w-$k" 2>/dev/null)
-        [ "$out" = durable ] && echo "nem-$seed-$w-$k" >>"$run/durable.txt"
+        [ "$out" = durable ] && echo "nem-$seed-$w-$k" >>"$run/durable-$m.txt"
+        rm -f "$run/busy-$w"
         [ -n "$out" ] || sleep 0.2
     done
+}
+
+pause_submitters() { # pause_submitters MEMBER: returns once no submitter waits on MEMBER
+    touch "$run/paused-$1"
+    local t=0
+    while grep -qx "$1" "$run"/busy-* 2>/dev/null && [ "$t" -lt 300 ]; do sleep 0.1; t=$((t + 1)); done
 }
 
 run_one() {
@@ -76,7 +90,7 @@ run_one() {
         --client-base-port $((base + n)) >/dev/null || fail "keygen"
     for i in $(seq 0 $((n - 1))); do start "$i"; done
     sleep 2
-    touch "$run/submitting" "$run/durable.txt"
+    touch "$run/submitting"
     local to=""
     for i in $(seq 0 $((n - 1))); do to="$to${to:+,}127.0.0.1:$((base + n + i))"; done
     "$aleph" load --to "$to" --rate 300 --tx-size 64 --duration 40 >"$run/load.txt" 2>&1 &
@@ -103,8 +117,11 @@ run_one() {
     sleep 4
     step "SIGCONT member $b"; kill -CONT "${pids[$b]}"
     sleep 2
+    pause_submitters "$c"
     step "kill -9 member $c, delete its data dir"; kill -9 "${pids[$c]}"; wait "${pids[$c]}" 2>/dev/null
     rm -rf "$run/m$c"
+    [ -e "$run/durable-$c.txt" ] && mv "$run/durable-$c.txt" "$run/wiped-durable.txt"
+    rm -f "$run/paused-$c"
     sleep 1
     step "restart member $c without --recover: must refuse"
     timeout 60 "$aleph" node --committee "$run/keys/committee.json" --key "$run/keys/member-$c.key" \
@@ -125,6 +142,9 @@ run_one() {
     sleep 6
     rm -f "$run/submitting"
     # every member current: each output holds every durable transaction (generous deadline)
+    local w=0
+    while ls "$run"/busy-* >/dev/null 2>&1 && [ "$w" -lt 300 ]; do sleep 0.1; w=$((w + 1)); done
+    cat "$run"/durable-*.txt >"$run/durable.txt" 2>/dev/null
     local outs=()
     for i in $(seq 0 $((n - 1))); do [ "$i" != "$c" ] && outs+=("$run/m$i/output.bin"); done
     local t=0

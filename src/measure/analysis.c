@@ -8,47 +8,6 @@
 #include "base/probe_tx.h"
 #include "base/util.h"
 
-void samples_add(u32_samples *s, uint32_t v)
-{
-    if (s->len == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4096;
-        uint32_t *grown = realloc(s->v, cap * sizeof *grown);
-        if (!grown) return;
-        s->v = grown;
-        s->cap = cap;
-    }
-    s->v[s->len++] = v;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-double samples_percentile(u32_samples *s, double p)
-{
-    if (!s->len) return 0;
-    qsort(s->v, s->len, sizeof *s->v, cmp_u32);
-    size_t k = (size_t)(p / 100.0 * (double)(s->len - 1) + 0.5);
-    if (k >= s->len) k = s->len - 1;
-    return s->v[k];
-}
-
-double samples_mean(const u32_samples *s)
-{
-    if (!s->len) return 0;
-    double sum = 0;
-    for (size_t i = 0; i < s->len; i++) sum += s->v[i];
-    return sum / (double)s->len;
-}
-
-void samples_free(u32_samples *s)
-{
-    free(s->v);
-    memset(s, 0, sizeof *s);
-}
-
 int analysis_init(run_analysis *a, uint32_t members, uint32_t client_id_base)
 {
     memset(a, 0, sizeof *a);

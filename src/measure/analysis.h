@@ -12,18 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/samples.h"
 #include "node/output.h"
-
-typedef struct u32_samples {
-    uint32_t *v;
-    size_t len, cap;
-} u32_samples;
-
-void samples_add(u32_samples *s, uint32_t v);
-/* Sorts in place; percentile p in [0, 100]. */
-double samples_percentile(u32_samples *s, double p);
-double samples_mean(const u32_samples *s);
-void samples_free(u32_samples *s);
 
 typedef struct member_track {
     uint32_t index;

@@ -135,8 +135,8 @@ static int setup_tools(sim *s, char *err, size_t err_len)
         return -1;
     }
     sim_queue_init(&s->queue);
-    sim_samples_init(&s->e2e);
-    sim_samples_init(&s->consensus);
+    memset(&s->e2e, 0, sizeof s->e2e);
+    memset(&s->consensus, 0, sizeof s->consensus);
     if (cfg->dump_dir) {
         uint8_t *forker = calloc(n, 1);
         const char **roles = calloc(n, sizeof *roles);
@@ -198,6 +198,6 @@ void sim_teardown(sim *s)
     sim_queue_free(&s->queue);
     sim_network_free(&s->net);
     sim_checker_free(&s->checker);
-    sim_samples_free(&s->e2e);
-    sim_samples_free(&s->consensus);
+    samples_free(&s->e2e);
+    samples_free(&s->consensus);
 }

@@ -64,7 +64,7 @@ typedef struct sim {
     sim_network net;
     sim_checker checker;
     sim_rng fault_rng;
-    sim_samples e2e, consensus;
+    u32_samples e2e, consensus;
     sim_dump dump;
     int dumping;
     sim_adversary *adversary;

@@ -5,7 +5,7 @@ BUILD ?= build
 BUILD_SAN ?= build-san
 RUN_ARGS ?=
 
-.PHONY: all deps build build-san run check check-release check-san sweep bench fuzz fuzz-run fuzz-long clean format
+.PHONY: all deps build build-san run check check-release check-san sweep mutate bench fuzz fuzz-run fuzz-long clean format
 
 all: build
 
@@ -37,9 +37,14 @@ check-san: build-san
 
 check: check-release check-san
 
+# Mutation testing of the rules (tests/mutants/list, docs/TESTING.md): minutes per mutant.
+mutate: deps
+	bash scripts/mutate.sh
+
 # The long simulator sweep (1,000+ seeds over several configurations).
 sweep: build
 	bash bench/sim_sweep.sh ./$(BUILD)/aleph
+	bash bench/sim_oracle_sweep.sh ./$(BUILD)/aleph
 
 bench: build
 	./$(BUILD)/bench/bench_core

@@ -2,15 +2,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 
 int samples_add(u32_samples *s, uint32_t v)
 {
     if (s->len == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        uint32_t *grown = realloc(s->v, cap * sizeof *grown);
+        uint32_t *grown = array_grow(s->v, &s->cap, s->len + 1, sizeof *grown, 1024);
         if (!grown) return -1;
         s->v = grown;
-        s->cap = cap;
     }
     s->v[s->len++] = v;
     return 0;

@@ -6,6 +6,7 @@
 
 #include "net/peer.h"
 #include "base/util.h"
+#include "base/grow.h"
 
 /* A connection with more than this waiting in its socket's write queue gets nothing new
  * this tick: the member reads slower than we send, and the skipped transactions count as
@@ -195,14 +196,9 @@ static void on_tick(uv_timer_t *timer)
     /* per-second accounting */
     size_t sec = (size_t)elapsed;
     if (sec >= lg->per_second_cap) {
-        size_t cap = lg->per_second_cap ? lg->per_second_cap * 2 : 64;
-        while (cap <= sec) cap *= 2;
-        uint64_t *grown = realloc(lg->per_second, cap * sizeof *grown);
-        if (grown) {
-            memset(grown + lg->per_second_cap, 0, (cap - lg->per_second_cap) * sizeof *grown);
-            lg->per_second = grown;
-            lg->per_second_cap = cap;
-        }
+        uint64_t *grown =
+            array_grow_zeroed(lg->per_second, &lg->per_second_cap, sec + 1, sizeof *grown, 64);
+        if (grown) lg->per_second = grown;
     }
     /* Spread over live targets; one with a full write queue gets nothing this tick. */
     uint32_t live = 0;

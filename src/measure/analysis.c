@@ -7,6 +7,7 @@
 
 #include "base/probe_tx.h"
 #include "base/util.h"
+#include "base/grow.h"
 
 int analysis_init(run_analysis *a, uint32_t members, uint32_t client_id_base)
 {
@@ -83,13 +84,10 @@ static void series_latency(run_analysis *a, uint64_t output_ns, uint32_t us)
 {
     size_t s = (size_t)((output_ns - a->series_origin_ns) / 1000000000ull);
     if (s >= a->sec_latency_cap) {
-        size_t cap = a->sec_latency_cap ? a->sec_latency_cap : 64;
-        while (cap <= s) cap *= 2;
-        u32_samples *g = realloc(a->sec_latency_us, cap * sizeof *g);
+        u32_samples *g =
+            array_grow_zeroed(a->sec_latency_us, &a->sec_latency_cap, s + 1, sizeof *g, 64);
         if (!g) return;
-        memset(g + a->sec_latency_cap, 0, (cap - a->sec_latency_cap) * sizeof *g);
         a->sec_latency_us = g;
-        a->sec_latency_cap = cap;
     }
     if (s >= a->sec_latency_len) a->sec_latency_len = s + 1;
     samples_add(&a->sec_latency_us[s], us);
@@ -115,13 +113,10 @@ static void count_tx(run_analysis *a, member_track *t, const uint8_t *tx, size_t
     }
     uint32_t origin = client - a->client_id_base;
     if (seq >= t->counts_cap[origin]) {
-        size_t cap = t->counts_cap[origin] ? t->counts_cap[origin] : 65536;
-        while (cap <= seq) cap *= 2;
-        uint8_t *grown = realloc(t->counts[origin], cap);
+        uint8_t *grown = array_grow_zeroed(t->counts[origin], &t->counts_cap[origin],
+                                           (size_t)seq + 1, 1, 65536);
         if (!grown) return;
-        memset(grown + t->counts_cap[origin], 0, cap - t->counts_cap[origin]);
         t->counts[origin] = grown;
-        t->counts_cap[origin] = cap;
     }
     uint8_t *c = &t->counts[origin][seq];
     if (*c == 0) t->seen[origin]++;
@@ -168,11 +163,10 @@ static void on_batch(void *ctx, const output_batch_view *b, const output_unit_vi
     }
     crypto_generichash_final(&st, t->chain, 32);
     if (t->batches == t->digests_cap) {
-        size_t cap = t->digests_cap ? t->digests_cap * 2 : 1024;
-        uint8_t(*grown)[16] = realloc(t->digests, cap * sizeof *grown);
+        uint8_t(*grown)[16] =
+            array_grow(t->digests, &t->digests_cap, t->batches + 1, sizeof *grown, 1024);
         if (!grown) return;
         t->digests = grown;
-        t->digests_cap = cap;
     }
     memcpy(t->digests[t->batches], t->chain, 16);
     long sec = series_second(a, t, b->output_real_ns);

@@ -7,21 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- growing arrays ------------------------------------------------------------------------ */
+#include "base/grow.h"
 
-static void *grow(void *v, size_t *cap, size_t len, size_t elem)
-{
-    if (len < *cap) return v;
-    size_t n = *cap ? *cap * 2 : 256;
-    void *g = realloc(v, n * elem);
-    if (!g) return NULL;
-    *cap = n;
-    return g;
-}
+/* ---- growing arrays ------------------------------------------------------------------------ */
 
 #define PUSH(arr, len, cap, value)                                                            \
     do {                                                                                      \
-        void *g_ = grow((arr), &(cap), (len), sizeof *(arr));                                \
+        void *g_ = array_grow((arr), &(cap), (len) + 1, sizeof *(arr), 256);                  \
         if (g_) {                                                                             \
             (arr) = g_;                                                                       \
             (arr)[(len)++] = (value);                                                         \

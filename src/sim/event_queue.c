@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
+
 sim_msg *sim_msg_new(const uint8_t *data, size_t len)
 {
     sim_msg *m = malloc(sizeof *m + (len ? len : 1));
@@ -40,11 +42,9 @@ static int earlier(const sim_event *a, const sim_event *b)
 int sim_queue_push(sim_queue *q, sim_event ev)
 {
     if (q->len == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 1024;
-        sim_event *grown = realloc(q->heap, cap * sizeof *grown);
+        sim_event *grown = array_grow(q->heap, &q->cap, q->len + 1, sizeof *grown, 1024);
         if (!grown) return -1;
         q->heap = grown;
-        q->cap = cap;
     }
     ev.seq = q->next_seq++;
     size_t i = q->len++;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "sim_state.h"
+#include "base/grow.h"
 
 
 /* ---- failures ----------------------------------------------------------------------------- */
@@ -173,15 +174,13 @@ static void release_held(sim *s)
 static void hold(sim *s, const sim_event *ev)
 {
     if (s->held_len == s->held_cap) {
-        size_t cap = s->held_cap ? s->held_cap * 2 : 256;
-        sim_event *grown = realloc(s->held, cap * sizeof *grown);
+        sim_event *grown = array_grow(s->held, &s->held_cap, s->held_len + 1, sizeof *grown, 256);
         if (!grown) {
             fail(s, NULL, "simulator out of memory (held messages)");
             sim_msg_release(ev->msg);
             return;
         }
         s->held = grown;
-        s->held_cap = cap;
     }
     s->held[s->held_len++] = *ev;
 }

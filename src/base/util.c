@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -69,6 +70,24 @@ int write_all(int fd, const void *buf, size_t len)
         len -= (size_t)w;
     }
     return 0;
+}
+
+int file_open_append(const char *path, int mode, const char *what, uint64_t *size, char *err,
+                     size_t errcap)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
+    if (fd < 0) {
+        snprintf(err, errcap, "cannot open %s file %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errcap, "cannot stat %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    return fd;
 }
 
 int make_dirs(const char *path, int mode, char *err, size_t errcap)

@@ -59,6 +59,10 @@ void clock_iso8601(char *out, size_t cap, uint64_t real_ns);
 
 /* write() until done or an error other than EINTR; 0 or -1 (errno set). */
 int write_all(int fd, const void *buf, size_t len);
+/* Opens PATH for appending (created with mode when absent; WHAT names it in messages, e.g.
+ * "backup"); the file's size in *size. The descriptor, or -1 with a message in err. */
+int file_open_append(const char *path, int mode, const char *what, uint64_t *size, char *err,
+                     size_t errcap);
 /* mkdir -p; 0 or -1 with a message in err. */
 int make_dirs(const char *path, int mode, char *err, size_t errcap);
 /* Bytes the files under a directory take on disk (allocated blocks), 0 when unreadable. */

@@ -171,17 +171,10 @@ int backup_open(backup_file *b, const char *dir, const char *path, const backup_
                 char *err, size_t cap)
 {
     memset(b, 0, sizeof *b);
-    b->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (b->fd < 0) {
-        snprintf(err, cap, "cannot open backup file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(b->fd, &st) != 0) {
-        snprintf(err, cap, "cannot stat %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (st.st_size == 0) {
+    uint64_t size;
+    b->fd = file_open_append(path, 0600, "backup", &size, err, cap);
+    if (b->fd < 0) return -1;
+    if (size == 0) {
         uint8_t hd[BACKUP_HEADER_BYTES];
         header_encode(h, hd);
         /* The header and the file's directory entry are durable before any unit is. */

@@ -64,15 +64,12 @@ int output_open(output_file *o, const char *path, uint32_t member, uint64_t sess
                 size_t cap)
 {
     memset(o, 0, sizeof *o);
-    o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (o->fd < 0) {
-        snprintf(err, cap, "cannot open output file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
+    uint64_t size;
+    o->fd = file_open_append(path, 0644, "output", &size, err, cap);
+    if (o->fd < 0) return -1;
     int fresh = 1;
-    if (fstat(o->fd, &st) == 0 && st.st_size > 0) {
-        fresh = resume(o, path, member, session, (uint64_t)st.st_size, err, cap);
+    if (size > 0) {
+        fresh = resume(o, path, member, session, size, err, cap);
         if (fresh < 0) {
             close(o->fd);
             o->fd = -1;

@@ -103,10 +103,11 @@ int opts_parse(const opt_spec *table, void *target, const char *cmd, int argc, c
     longopts[n + 1] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
     longopts[n + 2] = (struct option){"print-config", no_argument, NULL, OPT_PRINT_CONFIG};
     longopts[n + 3] = (struct option){NULL, 0, NULL, 0};
-    int no_config = extra->no_config;
+    int no_config = extra->no_config, positional_ok = extra->positional_ok;
     if (no_config) longopts[n + 1] = longopts[n + 3]; /* only the table and --help */
     memset(extra, 0, sizeof *extra);
     extra->no_config = no_config;
+    extra->positional_ok = positional_ok;
     optind = 0; /* glibc: start afresh (this may be the second pass) */
     opterr = 0;
     int c;
@@ -136,7 +137,10 @@ int opts_parse(const opt_spec *table, void *target, const char *cmd, int argc, c
             return 2;
         }
     }
-    if (optind < argc) {
+    if (optind < argc && positional_ok) {
+        extra->positional = argv + optind; /* getopt_long moved them after the options */
+        extra->positional_len = argc - optind;
+    } else if (optind < argc) {
         fprintf(stderr, "aleph %s: unexpected argument '%s' (see aleph %s --help)\n", cmd,
                 argv[optind], cmd);
         return 2;

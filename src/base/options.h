@@ -39,11 +39,14 @@ typedef struct opts_extra {
     int print_config;       /* --print-config */
     const char *config;     /* --config FILE */
     int no_config;          /* set by the caller: no --config and --print-config */
+    int positional_ok;      /* set by the caller: arguments that are not options allowed */
+    char **positional;      /* then those arguments, in order (into argv) */
+    int positional_len;
 } opts_extra;
 
 /* Parses argv with getopt_long against the table (plus --help, --config FILE and
  * --print-config) into target. Returns 0, or 2 after printing one line on a usage error
- * (unknown option, missing or malformed value, a stray argument). With apply_table 0 only
+ * (unknown option, missing or malformed value, a stray argument unless positional_ok). With apply_table 0 only
  * extra is filled (the first pass, to find --config before the flags are applied). */
 int opts_parse(const opt_spec *table, void *target, const char *cmd, int argc, char **argv,
                int apply_table, opts_extra *extra);

@@ -1,5 +1,6 @@
 /* `aleph submit`: send transactions to one member's client port and print each status. */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,6 +13,7 @@
 #include "commands.h"
 #include "node/client.h"
 #include "base/keys.h"
+#include "base/options.h"
 #include "net/peer.h"
 #include "base/util.h"
 
@@ -77,66 +79,57 @@ static int submit_one(int fd, const char *tx, size_t len, int quiet)
     return status == 0 || status == 4 ? 0 : 1;
 }
 
+typedef struct submit_cli {
+    const char *committee, *to;
+    int member; /* -1 until given */
+    int quiet, durable;
+} submit_cli;
+
+#define F(field) offsetof(submit_cli, field)
+static const char *const ack_names[] = {"pool", "durable", NULL};
+static const int ack_values[] = {0, 1};
+static const opt_spec submit_table[] = {
+    {"committee", OPT_STRING, F(committee), 0, 0, NULL, NULL},
+    {"member", OPT_INT, F(member), 0, ALEPH_MEMBERS_MAX - 1, NULL, NULL},
+    {"to", OPT_STRING, F(to), 0, 0, NULL, NULL},
+    {"quiet", OPT_FLAG, F(quiet), 0, 0, NULL, NULL},
+    {"ack", OPT_CHOICE, F(durable), 0, 0, ack_names, ack_values},
+    OPT_END,
+};
+#undef F
+
 int command_submit(int argc, char **argv)
 {
-    const char *committee_path = NULL, *to = NULL;
-    int64_t member = -1;
-    int quiet = 0, durable = 0;
-    args a;
-    args_init(&a, "submit", argc, argv);
-    const char **txs = calloc((size_t)argc, sizeof *txs);
-    int ntx = 0;
-    while (args_next(&a)) {
-        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
-            submit_usage(stdout);
-            free(txs);
-            return 0;
-        } else if (args_opt(&a, "--committee")) {
-            committee_path = a.value;
-        } else if (args_opt(&a, "--member")) {
-            member = args_u32(&a, 0, ALEPH_MEMBERS_MAX - 1);
-        } else if (args_opt(&a, "--to")) {
-            to = a.value;
-        } else if (args_flag(&a, "--quiet")) {
-            quiet = 1;
-        } else if (args_opt(&a, "--ack")) {
-            if (strcmp(a.value, "durable") == 0) durable = 1;
-            else if (strcmp(a.value, "pool") != 0) {
-                fprintf(stderr, "aleph submit: --ack must be pool or durable\n");
-                free(txs);
-                return 2;
-            }
-        } else if (args_positional(&a)) {
-            txs[ntx++] = a.current;
-        } else {
-            args_unknown(&a);
-        }
+    submit_cli o = {.member = -1};
+    opts_extra x = {.no_config = 1, .positional_ok = 1};
+    if (opts_parse(submit_table, &o, "submit", argc, argv, 1, &x) != 0) return 2;
+    if (x.help) {
+        submit_usage(stdout);
+        return 0;
     }
-    if (a.error) {
-        free(txs);
-        return 2;
-    }
+    const char *committee_path = o.committee, *to = o.to;
+    int64_t member = o.member;
+    int quiet = o.quiet, durable = o.durable;
+    char **txs = x.positional;
+    int ntx = x.positional_len;
     char host[HOST_MAX];
     uint16_t port = 0;
     char err[KEYS_ERR_MAX];
     if (to) {
         if (address_parse(to, host, sizeof host, &port) != 0) {
             fprintf(stderr, "aleph submit: --to must be HOST:PORT, got '%s'\n", to);
-            free(txs);
             return 2;
         }
     } else if (committee_path && member >= 0) {
         committee c;
         if (committee_load(committee_path, &c, err, sizeof err) != 0) {
             print_error_lines("aleph submit", err);
-            free(txs);
             return 1;
         }
         if ((uint32_t)member >= c.size || !c.members[member].client_port) {
             fprintf(stderr, "aleph submit: %s has no client port for member %" PRId64 "\n",
                     committee_path, member);
             committee_free(&c);
-            free(txs);
             return 1;
         }
         snprintf(host, sizeof host, "%s", "127.0.0.1");
@@ -147,13 +140,11 @@ int command_submit(int argc, char **argv)
         committee_free(&c);
     } else {
         fprintf(stderr, "aleph submit: give --committee FILE --member I, or --to HOST:PORT\n");
-        free(txs);
         return 2;
     }
     int fd = connect_tcp(host, port, err, sizeof err);
     if (fd < 0) {
         print_error_lines("aleph submit", err);
-        free(txs);
         return 1;
     }
     int failed = 0;
@@ -187,6 +178,5 @@ int command_submit(int argc, char **argv)
         free(line);
     }
     close(fd);
-    free(txs);
     return failed ? 1 : 0;
 }

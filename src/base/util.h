@@ -1,5 +1,5 @@
 /* Small helpers shared by the node and its tools: hex, little-endian integers, clocks, file
- * writing, and the option parser every subcommand uses (so that errors read the same). */
+ * writing. (Options: base/options.h.) */
 #ifndef ALEPH_NODE_UTIL_H
 #define ALEPH_NODE_UTIL_H
 
@@ -70,37 +70,6 @@ uint64_t dir_disk_bytes(const char *path);
 
 /* Prints each line of a (possibly multi-line) message as "PREFIX: line" on stderr. */
 void print_error_lines(const char *prefix, const char *msg);
-
-/* ---- command-line options ------------------------------------------------------------------- */
-
-/* Walks argv[1..]: options are "--name VALUE" or "--name=VALUE"; the first problem is
- * printed as one line "aleph CMD: ..." and leaves error set. */
-typedef struct args {
-    int argc;
-    char **argv;
-    int i;
-    const char *cmd;    /* for messages: "node", "keygen", ... */
-    const char *value;  /* the value of the option matched last */
-    const char *name;   /* that option's name */
-    const char *current;
-    int error;
-} args;
-
-void args_init(args *a, const char *cmd, int argc, char **argv);
-/* Advances to the next argument; 0 when there is none (or after an error). */
-int args_next(args *a);
-/* The current argument is flag `name` (no value). */
-int args_flag(args *a, const char *name);
-/* The current argument is option `name`; its value is in a->value. Missing value: error. */
-int args_opt(args *a, const char *name);
-/* Reports the current argument as unknown (or, for a non-option, unexpected). */
-void args_unknown(args *a);
-/* Numbers from a->value, checked against a range; on failure: one line and error set. */
-uint32_t args_u32(args *a, uint32_t min, uint32_t max);
-uint64_t args_u64(args *a, uint64_t min, uint64_t max);
-double args_double(args *a, double min, double max);
-/* Whether the current argument is a positional one (does not start with "--"). */
-int args_positional(const args *a);
 
 /* 1 when every port first..first+count-1 can be bound on 127.0.0.1 right now. */
 int loopback_ports_free(uint32_t first, uint32_t count);

@@ -1,6 +1,7 @@
 /* `aleph analyze`: the summary of a finished run from its files (summary.h), with CSV files
  * and PNG plots. Works on the run directory `aleph local` writes, on a single member's
  * directory, or on one node.log (figures at that member only). */
+#include <stddef.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 #include "measure/logscan.h"
 #include "measure/plots.h"
 #include "measure/summary.h"
+#include "base/options.h"
 #include "base/util.h"
 
 static void analyze_usage(FILE *to)
@@ -122,29 +124,36 @@ static uint32_t count_member_dirs(const char *dir)
     }
 }
 
+typedef struct analyze_cli {
+    const char *out;
+    int json, no_plots;
+} analyze_cli;
+
+#define F(field) offsetof(analyze_cli, field)
+static const opt_spec analyze_table[] = {
+    {"json", OPT_FLAG, F(json), 0, 0, NULL, NULL},
+    {"no-plots", OPT_FLAG, F(no_plots), 0, 0, NULL, NULL},
+    {"out", OPT_STRING, F(out), 0, 0, NULL, NULL},
+    OPT_END,
+};
+#undef F
+
 int command_analyze(int argc, char **argv)
 {
-    const char *target = NULL, *out = NULL;
-    int json = 0, plots = 1;
-    args a;
-    args_init(&a, "analyze", argc, argv);
-    while (args_next(&a)) {
-        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
-            analyze_usage(stdout);
-            return 0;
-        } else if (args_flag(&a, "--json")) {
-            json = 1;
-        } else if (args_flag(&a, "--no-plots")) {
-            plots = 0;
-        } else if (args_opt(&a, "--out")) {
-            out = a.value;
-        } else if (args_positional(&a) && !target) {
-            target = a.current;
-        } else {
-            args_unknown(&a);
-        }
+    analyze_cli o = {0};
+    opts_extra x = {.no_config = 1, .positional_ok = 1};
+    if (opts_parse(analyze_table, &o, "analyze", argc, argv, 1, &x) != 0) return 2;
+    if (x.help) {
+        analyze_usage(stdout);
+        return 0;
     }
-    if (a.error) return 2;
+    if (x.positional_len > 1) {
+        fprintf(stderr, "aleph analyze: unexpected argument '%s' (see aleph analyze --help)\n",
+                x.positional[1]);
+        return 2;
+    }
+    const char *target = x.positional_len ? x.positional[0] : NULL, *out = o.out;
+    int json = o.json, plots = !o.no_plots;
     if (!target) {
         fprintf(stderr, "aleph analyze: give a run directory or a node.log (see --help)\n");
         return 2;

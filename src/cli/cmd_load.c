@@ -1,5 +1,6 @@
 /* `aleph load`: open-loop load against members' client ports, optionally subscribed to the
  * ordered output of the first one to measure end-to-end latency from the client's side. */
+#include <stddef.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "commands.h"
 #include "node/client.h"
 #include "net/framing.h"
+#include "base/options.h"
 #include "base/keys.h"
 #include "harness/loadgen.h"
 #include "net/peer.h"
@@ -174,44 +176,44 @@ static void on_gone(void *ctx, uint32_t index, const char *why)
             r->lg.targets[index].port, why);
 }
 
+typedef struct load_cli {
+    const char *to, *records;
+    double rate, duration;
+    uint32_t tx_size;
+    uint64_t client_id; /* UINT64_MAX until given */
+    int subscribe, ack_durable;
+} load_cli;
+
+#define F(field) offsetof(load_cli, field)
+static const char *const ack_names[] = {"pool", "durable", NULL};
+static const int ack_values[] = {0, 1};
+static const opt_spec load_table[] = {
+    {"to", OPT_STRING, F(to), 0, 0, NULL, NULL},
+    {"rate", OPT_DOUBLE, F(rate), 0.001, 1e7, NULL, NULL},
+    {"tx-size", OPT_U32, F(tx_size), LOADGEN_TX_MIN, 1u << 20, NULL, NULL},
+    {"duration", OPT_DOUBLE, F(duration), 0.1, 86400, NULL, NULL},
+    {"subscribe", OPT_FLAG, F(subscribe), 0, 0, NULL, NULL},
+    {"ack", OPT_CHOICE, F(ack_durable), 0, 0, ack_names, ack_values},
+    {"records", OPT_STRING, F(records), 0, 0, NULL, NULL},
+    {"client-id", OPT_U64, F(client_id), 0, UINT32_MAX - TARGETS_MAX, NULL, NULL},
+    OPT_END,
+};
+#undef F
+
 int command_load(int argc, char **argv)
 {
-    const char *to = NULL, *records = NULL;
-    double rate = 1000, duration = 10;
-    uint32_t tx_size = 512, client_id = 0;
-    int have_client_id = 0, subscribe = 0, ack_durable = 0;
-    args a;
-    args_init(&a, "load", argc, argv);
-    while (args_next(&a)) {
-        if (args_flag(&a, "--help") || args_flag(&a, "-h")) {
-            load_usage(stdout);
-            return 0;
-        } else if (args_opt(&a, "--to")) {
-            to = a.value;
-        } else if (args_opt(&a, "--rate")) {
-            rate = args_double(&a, 0.001, 1e7);
-        } else if (args_opt(&a, "--tx-size")) {
-            tx_size = args_u32(&a, LOADGEN_TX_MIN, 1u << 20);
-        } else if (args_opt(&a, "--duration")) {
-            duration = args_double(&a, 0.1, 86400);
-        } else if (args_flag(&a, "--subscribe")) {
-            subscribe = 1;
-        } else if (args_opt(&a, "--ack")) {
-            if (strcmp(a.value, "durable") == 0) ack_durable = 1;
-            else if (strcmp(a.value, "pool") != 0) {
-                fprintf(stderr, "aleph load: --ack must be pool or durable\n");
-                return 2;
-            }
-        } else if (args_opt(&a, "--records")) {
-            records = a.value;
-        } else if (args_opt(&a, "--client-id")) {
-            client_id = args_u32(&a, 0, UINT32_MAX - TARGETS_MAX);
-            have_client_id = 1;
-        } else {
-            args_unknown(&a);
-        }
+    load_cli o = {.rate = 1000, .duration = 10, .tx_size = 512, .client_id = UINT64_MAX};
+    opts_extra x = {.no_config = 1};
+    if (opts_parse(load_table, &o, "load", argc, argv, 1, &x) != 0) return 2;
+    if (x.help) {
+        load_usage(stdout);
+        return 0;
     }
-    if (a.error) return 2;
+    const char *to = o.to, *records = o.records;
+    double rate = o.rate, duration = o.duration;
+    uint32_t tx_size = o.tx_size, client_id = (uint32_t)o.client_id;
+    int have_client_id = o.client_id != UINT64_MAX, subscribe = o.subscribe,
+        ack_durable = o.ack_durable;
     if (!to) {
         fprintf(stderr, "aleph load: --to HOST:PORT[,HOST:PORT...] is required (see aleph load --help)\n");
         return 2;

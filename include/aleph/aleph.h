@@ -386,10 +386,13 @@ typedef enum aleph_testing_message_type {
     ALEPH_TESTING_MSG_PARENTS = 4,
     ALEPH_TESTING_MSG_REQUEST_HASHES = 5,
     ALEPH_TESTING_MSG_HIGHEST = 6,
+    ALEPH_TESTING_MSG_OWN_QUERY = 7,
+    ALEPH_TESTING_MSG_OWN_ANSWER = 8,
     ALEPH_TESTING_MSG_ALERT = 9,
     ALEPH_TESTING_MSG_ALERT_SIGNATURE = 10,
     ALEPH_TESTING_MSG_ALERT_CERT = 11,
     ALEPH_TESTING_MSG_REQUEST_ALERT = 12,
+    ALEPH_TESTING_MSG_LAST = ALEPH_TESTING_MSG_REQUEST_ALERT, /* every byte above is no type */
 } aleph_testing_message_type;
 
 /* Longest list a request may carry; the unit encoding's version byte. */

@@ -36,6 +36,7 @@ enum message_type {
     MSG_ALERT_SIGNATURE = 10,
     MSG_ALERT_CERT = 11,
     MSG_REQUEST_ALERT = 12,
+    MSG_TYPE_LAST = MSG_REQUEST_ALERT, /* a new type goes above and moves this */
 };
 
 #define MSG_LIST_MAX 256u
@@ -43,7 +44,10 @@ enum message_type {
 _Static_assert((int)MSG_ALERT == (int)ALEPH_TESTING_MSG_ALERT &&
                    (int)MSG_ALERT_SIGNATURE == (int)ALEPH_TESTING_MSG_ALERT_SIGNATURE &&
                    (int)MSG_ALERT_CERT == (int)ALEPH_TESTING_MSG_ALERT_CERT &&
-                   (int)MSG_REQUEST_ALERT == (int)ALEPH_TESTING_MSG_REQUEST_ALERT,
+                   (int)MSG_REQUEST_ALERT == (int)ALEPH_TESTING_MSG_REQUEST_ALERT &&
+                   (int)MSG_OWN_QUERY == (int)ALEPH_TESTING_MSG_OWN_QUERY &&
+                   (int)MSG_OWN_ANSWER == (int)ALEPH_TESTING_MSG_OWN_ANSWER &&
+                   (int)MSG_TYPE_LAST == (int)ALEPH_TESTING_MSG_LAST,
                "the testing message types follow the core's");
 
 typedef struct message {

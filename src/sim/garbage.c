@@ -316,7 +316,7 @@ static size_t wrong_length(sim_garbage *g, sim_rng *rng, uint32_t variant, uint8
         len = 1 + (size_t)sim_rng_below(rng, 64);
         if (!(p = take(len))) return (size_t)-1;
         fill_random(rng, p, len);
-        p[0] = (uint8_t)(ALEPH_TESTING_MSG_HIGHEST + 1 + sim_rng_below(rng, 255 - ALEPH_TESTING_MSG_HIGHEST));
+        p[0] = (uint8_t)(ALEPH_TESTING_MSG_LAST + 1 + sim_rng_below(rng, 255 - ALEPH_TESTING_MSG_LAST));
         break;
     default: /* UNIT: a body far too short for a unit */
         *label = "unit message shorter than a unit header";
@@ -546,8 +546,9 @@ size_t sim_garbage_craft(sim_garbage *g, sim_rng *rng, sim_garbage_kind kind, ui
         uint8_t *p = take(len);
         if (!p) return (size_t)-1;
         fill_random(rng, p, len);
-        /* A random first byte of 2..6 may make a well-formed request by chance. */
-        *must_drop = p[0] < ALEPH_TESTING_MSG_REQUEST_UNITS || p[0] > ALEPH_TESTING_MSG_HIGHEST;
+        /* A random first byte naming a request or an answer (every type but UNIT) may make a
+         * well-formed message by chance (OWN_QUERY has no body at all). */
+        *must_drop = p[0] < ALEPH_TESTING_MSG_REQUEST_UNITS || p[0] > ALEPH_TESTING_MSG_LAST;
         *out = p;
         break;
     }

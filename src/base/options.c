@@ -82,6 +82,12 @@ static int set_text(const opt_spec *s, void *target, const char *text)
         store_number(s, target, v, 0, 0);
         return 0;
     }
+    if (s->kind == OPT_U64 && text[0] != '-') { /* the whole unsigned range (seeds) */
+        unsigned long long u = strtoull(text, &end, 10);
+        if (errno || end == text || *end || (double)u < s->min || (double)u > s->max) return -1;
+        store_number(s, target, (double)u, (uint64_t)u, 0);
+        return 0;
+    }
     long long v = strtoll(text, &end, 10);
     if (errno || end == text || *end || (double)v < s->min || (double)v > s->max) return -1;
     store_number(s, target, (double)v, (uint64_t)v, (int64_t)v);
@@ -120,7 +126,11 @@ int opts_parse(const opt_spec *table, void *target, const char *cmd, int argc, c
             extra->print_config = 1;
         } else if (c == '?' || c == ':') {
             const char *arg = argv[optind - 1];
-            if (optopt >= OPT_FIRST && optopt < OPT_FIRST + n)
+            if (optopt >= OPT_FIRST && optopt < OPT_FIRST + n &&
+                table[optopt - OPT_FIRST].kind == OPT_FLAG)
+                fprintf(stderr, "aleph %s: --%s takes no value (see aleph %s --help)\n", cmd,
+                        table[optopt - OPT_FIRST].name, cmd);
+            else if (optopt >= OPT_FIRST && optopt < OPT_FIRST + n)
                 fprintf(stderr, "aleph %s: --%s needs a value (see aleph %s --help)\n", cmd,
                         table[optopt - OPT_FIRST].name, cmd);
             else if (optopt == OPT_CONFIG)

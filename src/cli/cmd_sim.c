@@ -1,5 +1,6 @@
 /* `aleph sim`: the command line around sim_run(). */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "commands.h"
 #include "base/keys.h"
+#include "base/options.h"
 #include "base/latency_matrix.h"
 #include "sim/sim.h"
 
@@ -134,22 +136,14 @@ static int parse_u32(const char *s, uint32_t *out)
     return 0;
 }
 
-static int parse_prob(const char *s, double *out)
-{
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || !(v >= 0 && v <= 1)) return -1;
-    *out = v;
-    return 0;
-}
-
 typedef struct cli {
     sim_config cfg;
     uint64_t seeds;
     int json, quiet, verbose;
     sim_latency_matrix *matrix;
+    /* flags read as text or as numbers and applied after the table (UINT32_MAX: not given) */
+    uint32_t round_delay_ms, parent_wait_ms, candidate_wait_ms;
+    const char *byzantine_kind, *coin, *adversary, *partition;
 } cli;
 
 static int parse_latency(cli *c, const char *spec)
@@ -187,97 +181,99 @@ static int parse_latency(cli *c, const char *spec)
     return usage_error("--latency: '%s' is not const:MS, uniform:MIN:MAX or matrix:FILE%s", spec, "");
 }
 
+#define F(field) offsetof(cli, field)
+#define WAIT(name, field) {name, OPT_U32, F(field), 0, 60000, NULL, NULL}
+static const opt_spec sim_table[] = {
+    {"members", OPT_U32, F(cfg.members), 0, UINT32_MAX, NULL, NULL},
+    {"byzantine", OPT_U32, F(cfg.byzantine), 0, UINT32_MAX, NULL, NULL},
+    {"crashed", OPT_U32, F(cfg.crashed), 0, UINT32_MAX, NULL, NULL},
+    {"seed", OPT_U64, F(cfg.seed), 0, (double)UINT64_MAX, NULL, NULL},
+    {"seeds", OPT_U64, F(seeds), 1, (double)UINT64_MAX, NULL, NULL},
+    {"rounds", OPT_U32, F(cfg.rounds), 0, UINT32_MAX, NULL, NULL},
+    {"reorder", OPT_U32, F(cfg.net.reorder_ms), 0, UINT32_MAX, NULL, NULL},
+    {"txs-per-tick", OPT_U32, F(cfg.txs_per_tick), 0, UINT32_MAX, NULL, NULL},
+    {"fork-variants", OPT_U32, F(cfg.fork_variants), 0, SIM_FORK_VARIANTS_MAX, NULL, NULL},
+    WAIT("round-delay-ms", round_delay_ms),
+    WAIT("parent-wait-ms", parent_wait_ms),
+    WAIT("candidate-wait-ms", candidate_wait_ms),
+    {"faulty-ms", OPT_U64, F(cfg.faulty_ms_max), 1, (double)UINT64_MAX, NULL, NULL},
+    {"liveness-ms", OPT_U64, F(cfg.liveness_ms_max), 1, (double)UINT64_MAX, NULL, NULL},
+    {"loss", OPT_DOUBLE, F(cfg.net.loss), 0, 1, NULL, NULL},
+    {"duplicate", OPT_DOUBLE, F(cfg.net.duplicate), 0, 1, NULL, NULL},
+    {"dump", OPT_STRING, F(cfg.dump_dir), 0, 0, NULL, NULL},
+    {"byzantine-kind", OPT_STRING, F(byzantine_kind), 0, 0, NULL, NULL},
+    {"coin", OPT_STRING, F(coin), 0, 0, NULL, NULL},
+    {"latency", OPT_STRING, F(cfg.latency_spec), 0, 0, NULL, NULL},
+    {"adversary", OPT_STRING, F(adversary), 0, 0, NULL, NULL},
+    {"partition", OPT_STRING, F(partition), 0, 0, NULL, NULL},
+    {"json", OPT_FLAG, F(json), 0, 0, NULL, NULL},
+    {"quiet", OPT_FLAG, F(quiet), 0, 0, NULL, NULL},
+    {"verbose", OPT_FLAG, F(verbose), 0, 0, NULL, NULL},
+    OPT_END,
+};
+#undef WAIT
+#undef F
+
+/* --adversary ROUND[:ROUNDS] */
+static int parse_adversary(sim_config *g, const char *value)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", value);
+    char *colon = strchr(buf, ':');
+    g->adversary_rounds = 40;
+    if (colon) {
+        *colon = '\0';
+        if (parse_u32(colon + 1, &g->adversary_rounds) != 0 || !g->adversary_rounds)
+            return usage_error("--adversary: '%s' is not ROUND[:ROUNDS]%s", value, "");
+    }
+    if (parse_u32(buf, &g->adversary_round) != 0 || g->adversary_round == 0)
+        return usage_error("--adversary: '%s' is not ROUND[:ROUNDS] with ROUND >= 1%s", value, "");
+    return 0;
+}
+
+/* --partition START_MS:END_MS */
+static int parse_partition(sim_config *g, const char *value)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", value);
+    char *colon = strchr(buf, ':');
+    if (!colon) return usage_error("--partition: '%s' is not START_MS:END_MS%s", value, "");
+    *colon = '\0';
+    if (parse_u64(buf, &g->net.partition_start_ms) != 0 ||
+        parse_u64(colon + 1, &g->net.partition_end_ms) != 0)
+        return usage_error("--partition: '%s' is not START_MS:END_MS with whole numbers%s", value, "");
+    if (g->net.partition_start_ms >= g->net.partition_end_ms)
+        return usage_error("--partition: '%s' does not start before it ends%s", value, "");
+    g->net.partition = 1;
+    return 0;
+}
+
+/* The table's options, then the values that need more than a range. -1 for --help. */
 static int parse_args(cli *c, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        char name[64];
-        const char *arg = argv[i], *value = NULL;
-        if (strncmp(arg, "--", 2) != 0) return usage_error("unexpected argument '%s'%s", arg, "");
-        const char *eq = strchr(arg, '=');
-        if (eq) {
-            snprintf(name, sizeof name, "%.*s", (int)(eq - arg), arg);
-            value = eq + 1;
-        } else {
-            snprintf(name, sizeof name, "%s", arg);
-        }
-        if (strcmp(name, "--help") == 0 || strcmp(name, "--json") == 0 ||
-            strcmp(name, "--quiet") == 0 || strcmp(name, "--verbose") == 0) {
-            if (value) return usage_error("%s takes no value%s", name, "");
-            if (strcmp(name, "--help") == 0) return -1;
-            if (strcmp(name, "--json") == 0) c->json = 1;
-            else if (strcmp(name, "--verbose") == 0) c->verbose = 1;
-            else c->quiet = 1;
-            continue;
-        }
-        if (!value) {
-            if (i + 1 >= argc) return usage_error("%s needs a value%s", name, "");
-            value = argv[++i];
-        }
-        sim_config *g = &c->cfg;
-        int bad = 0;
-        if (strcmp(name, "--members") == 0) bad = parse_u32(value, &g->members);
-        else if (strcmp(name, "--byzantine") == 0) bad = parse_u32(value, &g->byzantine);
-        else if (strcmp(name, "--crashed") == 0) bad = parse_u32(value, &g->crashed);
-        else if (strcmp(name, "--seed") == 0) bad = parse_u64(value, &g->seed);
-        else if (strcmp(name, "--seeds") == 0) bad = parse_u64(value, &c->seeds) || c->seeds == 0;
-        else if (strcmp(name, "--rounds") == 0) bad = parse_u32(value, &g->rounds);
-        else if (strcmp(name, "--reorder") == 0) bad = parse_u32(value, &g->net.reorder_ms);
-        else if (strcmp(name, "--txs-per-tick") == 0) bad = parse_u32(value, &g->txs_per_tick);
-        else if (strcmp(name, "--fork-variants") == 0)
-            bad = parse_u32(value, &g->fork_variants) || g->fork_variants > SIM_FORK_VARIANTS_MAX;
-        else if (strcmp(name, "--round-delay-ms") == 0 || strcmp(name, "--parent-wait-ms") == 0 ||
-                 strcmp(name, "--candidate-wait-ms") == 0) {
-            uint32_t v = 0;
-            bad = parse_u32(value, &v) || v > 60000;
-            if (name[2] == 'r') g->round_delay_ms = v;
-            else if (name[2] == 'p') g->parent_wait_ms = v;
-            else g->candidate_wait_ms = v;
-        }
-        else if (strcmp(name, "--faulty-ms") == 0) bad = parse_u64(value, &g->faulty_ms_max) || !g->faulty_ms_max;
-        else if (strcmp(name, "--liveness-ms") == 0) bad = parse_u64(value, &g->liveness_ms_max) || !g->liveness_ms_max;
-        else if (strcmp(name, "--loss") == 0) bad = parse_prob(value, &g->net.loss) || g->net.loss >= 1;
-        else if (strcmp(name, "--duplicate") == 0) bad = parse_prob(value, &g->net.duplicate);
-        else if (strcmp(name, "--dump") == 0) g->dump_dir = *value ? value : NULL, bad = !*value;
-        else if (strcmp(name, "--byzantine-kind") == 0) {
-            int k = sim_behaviour_parse(value);
-            if (k < 0)
-                return usage_error("--byzantine-kind: '%s' is not crash, silent, forker, garbage or mix%s", value, "");
-            g->byzantine_kind = (sim_behaviour)k;
-        } else if (strcmp(name, "--coin") == 0) {
-            if (coin_mode_parse(value, 1, &g->coin_mode) != 0) return usage_error("--coin: '%s' is not threshold, test or off%s", value, "");
-        } else if (strcmp(name, "--latency") == 0) {
-            int rc = parse_latency(c, value);
-            if (rc) return rc;
-            g->latency_spec = value;
-        } else if (strcmp(name, "--adversary") == 0) {
-            char buf[64];
-            snprintf(buf, sizeof buf, "%s", value);
-            char *colon = strchr(buf, ':');
-            g->adversary_rounds = 40;
-            if (colon) {
-                *colon = '\0';
-                if (parse_u32(colon + 1, &g->adversary_rounds) != 0 || !g->adversary_rounds)
-                    return usage_error("--adversary: '%s' is not ROUND[:ROUNDS]%s", value, "");
-            }
-            if (parse_u32(buf, &g->adversary_round) != 0 || g->adversary_round == 0)
-                return usage_error("--adversary: '%s' is not ROUND[:ROUNDS] with ROUND >= 1%s", value, "");
-        } else if (strcmp(name, "--partition") == 0) {
-            char buf[64];
-            snprintf(buf, sizeof buf, "%s", value);
-            char *colon = strchr(buf, ':');
-            if (!colon) return usage_error("--partition: '%s' is not START_MS:END_MS%s", value, "");
-            *colon = '\0';
-            if (parse_u64(buf, &g->net.partition_start_ms) != 0 ||
-                parse_u64(colon + 1, &g->net.partition_end_ms) != 0)
-                return usage_error("--partition: '%s' is not START_MS:END_MS with whole numbers%s", value, "");
-            if (g->net.partition_start_ms >= g->net.partition_end_ms)
-                return usage_error("--partition: '%s' does not start before it ends%s", value, "");
-            g->net.partition = 1;
-        } else {
-            return usage_error("unknown option '%s'%s", name, "");
-        }
-        if (bad) return usage_error("%s: '%s' is not a valid value", name, value);
+    sim_config *g = &c->cfg;
+    opts_extra x = {.no_config = 1};
+    if (opts_parse(sim_table, c, "sim", argc, argv, 1, &x) != 0) return 2;
+    if (x.help) return -1;
+    if (g->net.loss >= 1) return usage_error("--loss: '%s' is not a valid value%s", "1", "");
+    if (g->dump_dir && !*g->dump_dir) return usage_error("--dump: '' is not a valid value%s%s", "", "");
+    if (c->round_delay_ms != UINT32_MAX) g->round_delay_ms = c->round_delay_ms;
+    if (c->parent_wait_ms != UINT32_MAX) g->parent_wait_ms = c->parent_wait_ms;
+    if (c->candidate_wait_ms != UINT32_MAX) g->candidate_wait_ms = c->candidate_wait_ms;
+    if (c->byzantine_kind) {
+        int k = sim_behaviour_parse(c->byzantine_kind);
+        if (k < 0)
+            return usage_error("--byzantine-kind: '%s' is not crash, silent, forker, garbage or mix%s", c->byzantine_kind, "");
+        g->byzantine_kind = (sim_behaviour)k;
     }
+    if (c->coin && coin_mode_parse(c->coin, 1, &g->coin_mode) != 0)
+        return usage_error("--coin: '%s' is not threshold, test or off%s", c->coin, "");
+    if (g->latency_spec) {
+        int rc = parse_latency(c, g->latency_spec);
+        if (rc) return rc;
+    }
+    if (c->adversary && parse_adversary(g, c->adversary) != 0) return 2;
+    if (c->partition && parse_partition(g, c->partition) != 0) return 2;
     return 0;
 }
 
@@ -341,6 +337,7 @@ int command_sim(int argc, char **argv)
     memset(&c, 0, sizeof c);
     sim_config_defaults(&c.cfg);
     c.seeds = 1;
+    c.round_delay_ms = c.parent_wait_ms = c.candidate_wait_ms = UINT32_MAX;
     int rc = parse_args(&c, argc, argv);
     if (rc < 0) {
         usage(stdout);

@@ -374,6 +374,14 @@ void aleph_unit_control_hash(const uint8_t *const *parent_hashes, uint32_t count
  * *unit_len at the unit's bytes; else 0. */
 int aleph_message_unit(const uint8_t *msg, size_t len, const uint8_t **unit, size_t *unit_len);
 
+/* ---- Testing: failing allocations -----------------------------------------------------------
+ * Every allocation in the core is counted, process-wide, from the last call of
+ * aleph_testing_fail_allocation(nth); the nth one (1: the next) fails as if memory ran out,
+ * and 0 fails none (the default). For single-threaded tests only (the counter is not atomic). */
+void aleph_testing_fail_allocation(uint64_t nth);
+/* The core's allocations counted since the last aleph_testing_fail_allocation. */
+uint64_t aleph_testing_allocations(void);
+
 /* ---- Testing: building hostile input ---------------------------------------------------------
  * For test tools that must produce what an honest member never sends (the simulator's garbage
  * generator, fuzzers). Not needed to run a member. */

@@ -4,6 +4,7 @@
  * certificate shows that it completed; two different alerts of one sender about one forker
  * cannot both complete, since two quorums share an honest member, who signs one), and each
  * commits at most one unit per round. */
+#include "alloc.h"
 #include "alert.h"
 
 #include <stdlib.h>
@@ -22,7 +23,7 @@ int alert_init(aleph_member *m)
 {
     alert_state *a = &m->alerts;
     memset(a, 0, sizeof *a);
-    a->own_sent = calloc(m->n, 1);
+    a->own_sent = core_calloc(m->n, 1);
     if (!a->own_sent || hashmap_init(&a->by_hash, 16) != 0 || hashmap_init(&a->by_pair, 16) != 0 ||
         hashmap_init(&a->committed, 64) != 0)
         return -1;
@@ -32,23 +33,23 @@ int alert_init(aleph_member *m)
 static void entry_free(alert_entry *e)
 {
     if (!e) return;
-    free(e->bytes);
-    free(e->cert);
-    free(e->served_ms);
-    free(e->sigs);
-    free(e->signed_by);
-    free(e);
+    core_free(e->bytes);
+    core_free(e->cert);
+    core_free(e->served_ms);
+    core_free(e->sigs);
+    core_free(e->signed_by);
+    core_free(e);
 }
 
 void alert_free(aleph_member *m)
 {
     alert_state *a = &m->alerts;
     for (uint32_t i = 0; i < a->len; i++) entry_free(a->items[i]);
-    free(a->items);
-    for (uint32_t i = 0; i < a->certs_len; i++) free(a->certs[i].bytes);
-    free(a->certs);
-    free(a->commits);
-    free(a->own_sent);
+    core_free(a->items);
+    for (uint32_t i = 0; i < a->certs_len; i++) core_free(a->certs[i].bytes);
+    core_free(a->certs);
+    core_free(a->commits);
+    core_free(a->own_sent);
     hashmap_free(&a->by_hash);
     hashmap_free(&a->by_pair);
     hashmap_free(&a->committed);
@@ -71,15 +72,15 @@ static alert_entry *entry_add(aleph_member *m, const alert_wire *w, const uint8_
     alert_state *a = &m->alerts;
     if (a->len == a->cap) {
         uint32_t cap = a->cap ? a->cap * 2 : 8;
-        alert_entry **grown = realloc(a->items, cap * sizeof *grown);
+        alert_entry **grown = core_realloc(a->items, cap * sizeof *grown);
         if (!grown) return NULL;
         a->items = grown;
         a->cap = cap;
     }
-    alert_entry *e = calloc(1, sizeof *e);
+    alert_entry *e = core_calloc(1, sizeof *e);
     if (!e) return NULL;
-    e->bytes = malloc(len);
-    e->served_ms = calloc(m->n, sizeof *e->served_ms);
+    e->bytes = core_malloc(len);
+    e->served_ms = core_calloc(m->n, sizeof *e->served_ms);
     if (!e->bytes || !e->served_ms || hashmap_put(&a->by_hash, w->hash, a->len) != 0) {
         entry_free(e);
         return NULL;
@@ -112,7 +113,7 @@ static void send_cert(aleph_member *m, uint32_t to, const alert_entry *e)
 static void entry_complete(aleph_member *m, alert_entry *e, const uint8_t *cert, size_t len)
 {
     alert_state *a = &m->alerts;
-    e->cert = malloc(len);
+    e->cert = core_malloc(len);
     if (!e->cert) return;
     memcpy(e->cert, cert, len);
     e->cert_len = (uint32_t)len;
@@ -125,7 +126,7 @@ static void entry_complete(aleph_member *m, alert_entry *e, const uint8_t *cert,
         if (hashmap_get(&a->committed, h, NULL)) continue;
         if (a->commits_len == a->commits_cap) {
             uint32_t cap = a->commits_cap ? a->commits_cap * 2 : 64;
-            alert_commit *grown = realloc(a->commits, cap * sizeof *grown);
+            alert_commit *grown = core_realloc(a->commits, cap * sizeof *grown);
             if (!grown) return;
             a->commits = grown;
             a->commits_cap = cap;
@@ -142,7 +143,7 @@ static void entry_complete(aleph_member *m, alert_entry *e, const uint8_t *cert,
 static void own_complete(aleph_member *m, alert_entry *e)
 {
     size_t len = 32 + 2 + (size_t)e->sig_count * ALERT_CERT_ENTRY_BYTES;
-    uint8_t *cert = malloc(len);
+    uint8_t *cert = core_malloc(len);
     if (!cert) return;
     memcpy(cert, e->hash, 32);
     put_uint(cert + 32, e->sig_count, 2);
@@ -154,7 +155,7 @@ static void own_complete(aleph_member *m, alert_entry *e)
         p += ALERT_CERT_ENTRY_BYTES;
     }
     entry_complete(m, e, cert, len);
-    free(cert);
+    core_free(cert);
     if (e->complete && m->n > 1) send_cert(m, ALEPH_TO_ALL, e);
 }
 
@@ -204,27 +205,27 @@ static void learn_fork(aleph_member *m, uint32_t j, const uint8_t *a, uint32_t a
     st->own_sent[j] = 1;
     dag_mark_forker(m, j, round);
     uint32_t h = m->dag.highest_plus1[j];
-    const uint8_t **hashes = malloc((h ? h : 1) * sizeof *hashes);
+    const uint8_t **hashes = core_malloc((h ? h : 1) * sizeof *hashes);
     if (!hashes) return;
     uint32_t lo, count = own_commitments(m, j, hashes, &lo);
     size_t len = alert_encoded_len(a_len, b_len, count);
-    uint8_t *buf = malloc(len);
+    uint8_t *buf = core_malloc(len);
     if (!buf) {
-        free(hashes);
+        core_free(hashes);
         return;
     }
     uint8_t hash[32];
     alert_encode_signed(buf, m->cfg.session, m->secret.index, j, a, a_len, b, b_len, lo, hashes,
                         count, m->secret.sign_secret_key, hash);
-    free(hashes);
+    core_free(hashes);
     alert_wire w;
     alert_entry *e = NULL;
     if (alert_decode(buf, len, &m->limits, &w) == NULL) e = entry_add(m, &w, buf, len);
     uint8_t key[32];
     pair_key(m->secret.index, j, key);
     if (e) {
-        e->sigs = calloc(m->n, 64);
-        e->signed_by = calloc(m->n, 1);
+        e->sigs = core_calloc(m->n, 64);
+        e->signed_by = core_calloc(m->n, 1);
     }
     if (e && e->sigs && e->signed_by && hashmap_put(&st->by_pair, key, st->len - 1) == 0) {
         m->stats.alerts_sent++;
@@ -232,7 +233,7 @@ static void learn_fork(aleph_member *m, uint32_t j, const uint8_t *a, uint32_t a
         if (m->n > 1) outbox_send(&m->out, ALEPH_TO_ALL, MSG_ALERT, buf, len);
         own_add_signature(m, e, m->secret.index, w.signature);
     }
-    free(buf);
+    core_free(buf);
 }
 
 void alert_fork_found(aleph_member *m, const unit *first, const uint8_t *second, size_t second_len)
@@ -297,7 +298,7 @@ static int take_pending_cert(aleph_member *m, alert_entry *e)
     for (uint32_t i = 0; i < a->certs_len; i++) {
         if (memcmp(a->certs[i].hash, e->hash, 32) != 0) continue;
         entry_complete(m, e, a->certs[i].bytes, a->certs[i].len);
-        free(a->certs[i].bytes);
+        core_free(a->certs[i].bytes);
         a->certs[i] = a->certs[--a->certs_len];
         return 1;
     }
@@ -390,13 +391,13 @@ static void keep_cert(aleph_member *m, uint32_t from, const cert_wire *c, const 
     if (a->certs_len >= ALERT_CERTS_PENDING_PER_MEMBER * m->n) return; /* asked again later */
     if (a->certs_len == a->certs_cap) {
         uint32_t cap = a->certs_cap ? a->certs_cap * 2 : 8;
-        alert_pending_cert *grown = realloc(a->certs, cap * sizeof *grown);
+        alert_pending_cert *grown = core_realloc(a->certs, cap * sizeof *grown);
         if (!grown) return;
         a->certs = grown;
         a->certs_cap = cap;
     }
     alert_pending_cert *p = &a->certs[a->certs_len];
-    if (!(p->bytes = malloc(len))) return;
+    if (!(p->bytes = core_malloc(len))) return;
     memcpy(p->bytes, body, len);
     memcpy(p->hash, c->alert_hash, 32);
     p->len = (uint32_t)len;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "member.h"
 #include "message.h"
 
@@ -167,7 +168,7 @@ static void create(aleph_member *m, uint32_t round)
     size_t payload_max = m->pool.used < m->cfg.unit_bytes_max ? m->pool.used : m->cfg.unit_bytes_max;
     d.payload_len = (uint32_t)payload_max;
     size_t cap = unit_encoded_len(&d);
-    uint8_t *buf = malloc(cap);
+    uint8_t *buf = core_malloc(cap);
     unit *own = NULL;
     size_t len = 0;
     if (buf) {
@@ -178,13 +179,13 @@ static void create(aleph_member *m, uint32_t round)
         uint8_t hash[32];
         unit_encode_signed(&d, m->secret.sign_secret_key, buf, hash);
         if (len < cap) {
-            uint8_t *shrunk = realloc(buf, len); /* in place: the payload was shorter */
+            uint8_t *shrunk = core_realloc(buf, len); /* in place: the payload was shorter */
             if (shrunk) buf = shrunk;
         }
         /* Into the own DAG first: it checks the unit like any other, so a unit that breaks a
          * rule is never sent. */
         own = dag_add_own(m, buf, len, hash);
-        if (!own) free(buf);
+        if (!own) core_free(buf);
     }
     if (!own) {
         if (!buf) member_out_of_memory(m, "creator: the own unit's encoding");

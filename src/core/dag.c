@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "crypto.h"
 #include "member.h"
 
@@ -14,12 +15,12 @@ int dag_init(aleph_member *m)
 {
     dag *d = &m->dag;
     memset(d, 0, sizeof *d);
-    d->highest_plus1 = calloc(m->n, sizeof *d->highest_plus1);
-    d->forker = calloc(m->n, 1);
+    d->highest_plus1 = core_calloc(m->n, sizeof *d->highest_plus1);
+    d->forker = core_calloc(m->n, 1);
     if (!d->highest_plus1 || !d->forker || hashmap_init(&d->by_hash, 1024) != 0) return -1;
     pending_set *p = &m->pending;
     memset(p, 0, sizeof *p);
-    p->per_creator = calloc(m->n, sizeof *p->per_creator);
+    p->per_creator = core_calloc(m->n, sizeof *p->per_creator);
     if (!p->per_creator || hashmap_init(&p->by_hash, 64) != 0) return -1;
     return 0;
 }
@@ -28,20 +29,20 @@ void dag_free(aleph_member *m)
 {
     dag *d = &m->dag;
     for (uint32_t i = 0; i < d->units_len; i++) {
-        free(d->units[i]->parents);
-        free(d->units[i]->bytes);
-        free(d->units[i]);
+        core_free(d->units[i]->parents);
+        core_free(d->units[i]->bytes);
+        core_free(d->units[i]);
     }
-    free(d->units);
+    core_free(d->units);
     for (uint32_t r = 0; r < d->rounds_len; r++) {
-        free(d->rounds[r].first_by_creator);
-        free(d->rounds[r].units);
+        core_free(d->rounds[r].first_by_creator);
+        core_free(d->rounds[r].units);
     }
-    free(d->rounds);
+    core_free(d->rounds);
     hashmap_free(&d->by_hash);
-    free(d->highest_plus1);
-    free(d->forker);
-    free(d->forks);
+    core_free(d->highest_plus1);
+    core_free(d->forker);
+    core_free(d->forks);
     memset(d, 0, sizeof *d);
 }
 
@@ -63,7 +64,7 @@ static round_index *round_at(aleph_member *m, uint32_t round)
     if (round >= d->rounds_cap) {
         uint32_t cap = d->rounds_cap ? d->rounds_cap : 64;
         while (cap <= round) cap *= 2;
-        round_index *grown = realloc(d->rounds, cap * sizeof *grown);
+        round_index *grown = core_realloc(d->rounds, cap * sizeof *grown);
         if (!grown) return NULL;
         memset(grown + d->rounds_cap, 0, (cap - d->rounds_cap) * sizeof *grown);
         d->rounds = grown;
@@ -71,7 +72,7 @@ static round_index *round_at(aleph_member *m, uint32_t round)
     }
     while (d->rounds_len <= round) {
         round_index *ri = &d->rounds[d->rounds_len];
-        ri->first_by_creator = malloc(m->n * sizeof *ri->first_by_creator);
+        ri->first_by_creator = core_malloc(m->n * sizeof *ri->first_by_creator);
         if (!ri->first_by_creator) return NULL;
         for (uint32_t i = 0; i < m->n; i++) ri->first_by_creator[i] = NONE;
         d->rounds_len++;
@@ -83,7 +84,7 @@ static int append_u32(uint32_t **arr, uint32_t *len, uint32_t *cap, uint32_t v)
 {
     if (*len == *cap) {
         uint32_t ncap = *cap ? *cap * 2 : 16;
-        uint32_t *grown = realloc(*arr, ncap * sizeof *grown);
+        uint32_t *grown = core_realloc(*arr, ncap * sizeof *grown);
         if (!grown) return -1;
         *arr = grown;
         *cap = ncap;
@@ -102,7 +103,7 @@ void dag_mark_forker(aleph_member *m, uint32_t j, uint32_t round)
     outbox_notice(&m->out, &n);
     if (d->forks_len == d->forks_cap) {
         uint32_t cap = d->forks_cap ? d->forks_cap * 2 : 4;
-        fork_proof *grown = realloc(d->forks, cap * sizeof *grown);
+        fork_proof *grown = core_realloc(d->forks, cap * sizeof *grown);
         if (!grown) return;
         d->forks = grown;
         d->forks_cap = cap;
@@ -127,22 +128,22 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
 {
     dag *d = &m->dag;
     round_index *ri = round_at(m, w->round);
-    unit *u = calloc(1, sizeof *u);
+    unit *u = core_calloc(1, sizeof *u);
     if (!ri || !u) goto oom;
-    u->bytes = owned ? owned : malloc(w->len);
+    u->bytes = owned ? owned : core_malloc(w->len);
     if (!u->bytes) goto oom;
     if (w->round > 0) {
         /* Downward closure: every parent is already in the DAG, in a lower round. */
         for (uint32_t c = 0; c < m->n; c++)
             ALEPH_ASSERT(parent_ids[c] == NONE ||
                          (parent_ids[c] < d->units_len && d->units[parent_ids[c]]->round < w->round));
-        u->parents = malloc(m->n * sizeof *u->parents);
+        u->parents = core_malloc(m->n * sizeof *u->parents);
         if (!u->parents) goto oom;
         memcpy(u->parents, parent_ids, m->n * sizeof *u->parents);
     }
     if (d->units_len == d->units_cap) {
         uint32_t cap = d->units_cap ? d->units_cap * 2 : 1024;
-        unit **grown = realloc(d->units, cap * sizeof *grown);
+        unit **grown = core_realloc(d->units, cap * sizeof *grown);
         if (!grown) goto oom;
         d->units = grown;
         d->units_cap = cap;
@@ -199,9 +200,9 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
 oom:
     member_out_of_memory(m, "dag: a unit (dropped; it comes again)");
     if (u) {
-        if (u->bytes != owned) free(u->bytes);
-        free(u->parents);
-        free(u);
+        if (u->bytes != owned) core_free(u->bytes);
+        core_free(u->parents);
+        core_free(u);
     }
     return NULL;
 }
@@ -293,7 +294,7 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
             }
             if (!usable) {
                 /* The answer did not fit the unit: forget it and ask someone else. */
-                free(pu->explicit_parents);
+                core_free(pu->explicit_parents);
                 pu->explicit_parents = NULL;
                 pu->explicit_len = 0;
                 pu->from = member_random_peer(m);
@@ -339,9 +340,9 @@ static void pending_release(aleph_member *m, uint32_t index)
     memmove(&p->items[index], &p->items[index + 1], (p->len - index - 1) * sizeof *p->items);
     p->len--;
     m->stats.units_pending = p->len;
-    free(pu->explicit_parents);
-    free(pu->bytes);
-    free(pu);
+    core_free(pu->explicit_parents);
+    core_free(pu->bytes);
+    core_free(pu);
 }
 
 /* The highest-round pending unit, of one creator or (creator == NONE) of anyone. */
@@ -377,16 +378,16 @@ static void pending_keep(aleph_member *m, const pending_unit *tmp, const uint8_t
     }
     if (p->len == p->cap) {
         uint32_t cap = p->cap ? p->cap * 2 : 64;
-        pending_unit **grown = realloc(p->items, cap * sizeof *grown);
+        pending_unit **grown = core_realloc(p->items, cap * sizeof *grown);
         if (!grown) return;
         p->items = grown;
         p->cap = cap;
     }
-    pending_unit *pu = malloc(sizeof *pu);
-    uint8_t *copy = malloc(len);
+    pending_unit *pu = core_malloc(sizeof *pu);
+    uint8_t *copy = core_malloc(len);
     if (!pu || !copy) {
-        free(pu);
-        free(copy);
+        core_free(pu);
+        core_free(copy);
         return;
     }
     *pu = *tmp;
@@ -394,8 +395,8 @@ static void pending_keep(aleph_member *m, const pending_unit *tmp, const uint8_t
     pu->bytes = copy;
     pu->len = (uint32_t)len;
     if (hashmap_put(&p->by_hash, pu->hash, 0) != 0) {
-        free(copy);
-        free(pu);
+        core_free(copy);
+        core_free(pu);
         return;
     }
     uint32_t at = p->len;
@@ -498,7 +499,7 @@ void dag_receive_parents(aleph_member *m, uint32_t from, const uint8_t unit_hash
         pending_unit *pu = p->items[i];
         if (memcmp(pu->hash, unit_hash_, 32) != 0) continue;
         if (pu->explicit_parents) return;
-        pu->explicit_parents = malloc((size_t)count * 32 + 1);
+        pu->explicit_parents = core_malloc((size_t)count * 32 + 1);
         if (!pu->explicit_parents) return;
         memcpy(pu->explicit_parents, hashes, (size_t)count * 32);
         pu->explicit_len = count;
@@ -525,7 +526,7 @@ void pending_rerequest(aleph_member *m)
 void pending_free(aleph_member *m)
 {
     while (m->pending.len) pending_release(m, m->pending.len - 1);
-    free(m->pending.items);
-    free(m->pending.per_creator);
+    core_free(m->pending.items);
+    core_free(m->pending.per_creator);
     hashmap_free(&m->pending.by_hash);
 }

@@ -1,5 +1,7 @@
 #include "hashmap.h"
 
+#include "alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,7 @@ int hashmap_init(hashmap *m, size_t initial_cap)
 {
     size_t cap = 16;
     while (cap < initial_cap) cap <<= 1;
-    m->entries = calloc(cap, sizeof *m->entries);
+    m->entries = core_calloc(cap, sizeof *m->entries);
     m->cap = cap;
     m->len = 0;
     return m->entries ? 0 : -1;
@@ -29,7 +31,7 @@ int hashmap_init(hashmap *m, size_t initial_cap)
 
 void hashmap_free(hashmap *m)
 {
-    free(m->entries);
+    core_free(m->entries);
     m->entries = NULL;
     m->cap = m->len = 0;
 }
@@ -60,7 +62,7 @@ static int grow(hashmap *m)
     }
     for (size_t i = 0; i < old.cap; i++)
         if (old.entries[i].used) hashmap_put(m, old.entries[i].key, old.entries[i].value);
-    free(old.entries);
+    core_free(old.entries);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "crypto.h"
 #include "member.h"
 #include "message.h"
@@ -155,15 +156,15 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
         if (error) *error = err;
         return NULL;
     }
-    aleph_member *m = calloc(1, sizeof *m);
+    aleph_member *m = core_calloc(1, sizeof *m);
     if (!m) goto oom;
     m->cfg = *cfg;
     m->secret = *secret;
     m->n = cfg->members;
     m->f = aleph_faulty_max(m->n);
     m->q = aleph_quorum(m->n);
-    m->sign_pks = malloc(m->n * 32);
-    m->coin_vks = calloc(m->n, 32);
+    m->sign_pks = core_malloc(m->n * 32);
+    m->coin_vks = core_calloc(m->n, 32);
     if (!m->sign_pks || !m->coin_vks) goto oom;
     memcpy(m->sign_pks, cfg->sign_public_keys, m->n * 32);
     if (cfg->coin_verification_keys) memcpy(m->coin_vks, cfg->coin_verification_keys, m->n * 32);
@@ -179,12 +180,12 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     m->own_last = NONE;
     m->stats.round_created = UINT32_MAX;
     m->stats.round_ordered = UINT32_MAX;
-    m->scratch_creators = malloc(m->n * sizeof(uint32_t));
-    m->scratch_rounds = malloc(m->n * sizeof(uint32_t));
-    m->scratch_ids = malloc(m->n * sizeof(uint32_t));
-    m->highest_reply_ms = calloc(m->n, sizeof(uint64_t));
-    m->lag_ms = calloc(m->n, sizeof(uint32_t));
-    m->highest_answer_ms = calloc(m->n, sizeof(uint64_t));
+    m->scratch_creators = core_malloc(m->n * sizeof(uint32_t));
+    m->scratch_rounds = core_malloc(m->n * sizeof(uint32_t));
+    m->scratch_ids = core_malloc(m->n * sizeof(uint32_t));
+    m->highest_reply_ms = core_calloc(m->n, sizeof(uint64_t));
+    m->lag_ms = core_calloc(m->n, sizeof(uint32_t));
+    m->highest_answer_ms = core_calloc(m->n, sizeof(uint64_t));
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
         !m->lag_ms || !m->highest_answer_ms)
         goto oom;
@@ -211,17 +212,17 @@ void aleph_member_free(aleph_member *m)
     sync_free(m);
     pool_free(&m->pool);
     outbox_free(&m->out);
-    free(m->sign_pks);
-    free(m->coin_vks);
-    free(m->scratch_creators);
-    free(m->scratch_rounds);
-    free(m->scratch_ids);
-    free(m->highest_reply_ms);
-    free(m->lag_ms);
-    free(m->highest_answer_ms);
-    free(m->own_answered);
+    core_free(m->sign_pks);
+    core_free(m->coin_vks);
+    core_free(m->scratch_creators);
+    core_free(m->scratch_rounds);
+    core_free(m->scratch_ids);
+    core_free(m->highest_reply_ms);
+    core_free(m->lag_ms);
+    core_free(m->highest_answer_ms);
+    core_free(m->own_answered);
     sodium_memzero(&m->secret, sizeof m->secret);
-    free(m);
+    core_free(m);
 }
 
 static void take_message(aleph_member *m, const aleph_event *ev)
@@ -317,7 +318,7 @@ int aleph_keys_deal(uint32_t n, const uint8_t seed[32], aleph_secret *secrets,
                     uint8_t (*sign_public_keys)[32], uint8_t (*coin_verification_keys)[32])
 {
     if (aleph_init() != 0 || n < 1 || n > ALEPH_MEMBERS_MAX) return -1;
-    uint8_t(*shares)[32] = malloc((size_t)n * 32);
+    uint8_t(*shares)[32] = core_malloc((size_t)n * 32);
     if (!shares) return -1;
     uint8_t coin_seed[32];
     if (seed) hash_tagged(coin_seed, "aleph/deal-coin", seed, 32);
@@ -339,7 +340,7 @@ int aleph_keys_deal(uint32_t n, const uint8_t seed[32], aleph_secret *secrets,
         memcpy(secrets[i].coin_secret_share, shares[i], 32);
     }
     sodium_memzero(shares, (size_t)n * 32);
-    free(shares);
+    core_free(shares);
     sodium_memzero(coin_seed, sizeof coin_seed);
     return rc;
 }

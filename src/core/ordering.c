@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "crypto.h"
 #include "member.h"
 
@@ -21,10 +22,10 @@ enum { DECIDED_NOT_YET = -1 };
 
 static void election_reset_votes(election *e)
 {
-    for (uint32_t i = 0; i < e->votes_rounds; i++) free(e->votes[i]);
-    free(e->votes);
-    free(e->votes_len);
-    free(e->final_upto);
+    for (uint32_t i = 0; i < e->votes_rounds; i++) core_free(e->votes[i]);
+    core_free(e->votes);
+    core_free(e->votes_len);
+    core_free(e->final_upto);
     e->votes = NULL;
     e->votes_len = NULL;
     e->final_upto = NULL;
@@ -34,8 +35,8 @@ static void election_reset_votes(election *e)
 static void election_clear(election *e)
 {
     election_reset_votes(e);
-    free(e->candidates);
-    free(e->deciders);
+    core_free(e->candidates);
+    core_free(e->deciders);
     memset(e, 0, sizeof *e);
 }
 
@@ -60,11 +61,11 @@ static int common_vote(aleph_member *m, const unit *u0, uint32_t d, uint32_t vot
 static int8_t *votes_row(election *e, uint32_t d, uint32_t units_in_round)
 {
     if (d > e->votes_rounds) {
-        int8_t **rows = realloc(e->votes, d * sizeof *rows);
+        int8_t **rows = core_realloc(e->votes, d * sizeof *rows);
         if (rows) e->votes = rows;
-        uint32_t *lens = realloc(e->votes_len, d * sizeof *lens);
+        uint32_t *lens = core_realloc(e->votes_len, d * sizeof *lens);
         if (lens) e->votes_len = lens;
-        uint32_t *finals = realloc(e->final_upto, d * sizeof *finals);
+        uint32_t *finals = core_realloc(e->final_upto, d * sizeof *finals);
         if (finals) e->final_upto = finals;
         if (!rows || !lens || !finals) return NULL;
         for (uint32_t i = e->votes_rounds; i < d; i++) {
@@ -76,7 +77,7 @@ static int8_t *votes_row(election *e, uint32_t d, uint32_t units_in_round)
     }
     if (e->votes_len[d - 1] < units_in_round) {
         uint32_t cap = units_in_round * 2;
-        int8_t *grown = realloc(e->votes[d - 1], cap);
+        int8_t *grown = core_realloc(e->votes[d - 1], cap);
         if (!grown) return NULL;
         memset(grown + e->votes_len[d - 1], STATE_UNKNOWN, cap - e->votes_len[d - 1]);
         e->votes[d - 1] = grown;
@@ -195,18 +196,18 @@ static int election_start(aleph_member *m, election *e, uint32_t round)
 {
     const round_index *ri = &m->dag.rounds[round];
     e->round = round;
-    e->candidates = malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->candidates);
-    e->deciders = malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->deciders);
+    e->candidates = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->candidates);
+    e->deciders = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->deciders);
     if (!e->candidates || !e->deciders) return -1;
     uint32_t def = round % m->n;
-    unit **defaults = malloc((ri->units_len ? ri->units_len : 1) * sizeof *defaults);
+    unit **defaults = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *defaults);
     if (!defaults) return -1;
     uint32_t nd = 0, nc = 0;
     for (uint32_t id = ri->first_by_creator[def]; id != NONE; id = m->dag.units[id]->fork_next)
         defaults[nd++] = m->dag.units[id];
     qsort(defaults, nd, sizeof *defaults, compare_by_hash);
     for (uint32_t i = 0; i < nd; i++) e->candidates[nc++] = defaults[i]->id;
-    free(defaults);
+    core_free(defaults);
     e->defaults_len = nd;
     for (uint32_t pos = 0; pos < ri->units_len; pos++) {
         const unit *u = m->dag.units[ri->units[pos]];
@@ -224,12 +225,12 @@ static int election_start(aleph_member *m, election *e, uint32_t round)
 static int sort_rest(aleph_member *m, election *e)
 {
     uint32_t rest = e->candidates_len - e->defaults_len;
-    ranked *items = malloc(rest * sizeof *items);
+    ranked *items = core_malloc(rest * sizeof *items);
     if (!items) return 0;
     uint8_t coin[32];
     int with_coin = m->cfg.coin_mode != ALEPH_COIN_OFF;
     if (with_coin && !coin_value(m, e->round + 5, coin)) {
-        free(items);
+        core_free(items);
         return 0;
     }
     for (uint32_t i = 0; i < rest; i++) {
@@ -243,7 +244,7 @@ static int sort_rest(aleph_member *m, election *e)
     }
     qsort(items, rest, sizeof *items, compare_ranked);
     for (uint32_t i = 0; i < rest; i++) e->candidates[e->defaults_len + i] = items[i].id;
-    free(items);
+    core_free(items);
     e->rest_sorted = 1;
     return 1;
 }
@@ -253,7 +254,7 @@ static int sort_rest(aleph_member *m, election *e)
 static void record_election(aleph_member *m, const election *e)
 {
     uint32_t listed = e->rest_sorted ? e->candidates_len : e->defaults_len;
-    const uint8_t **hashes = malloc(((size_t)listed + e->current + 1) * sizeof *hashes);
+    const uint8_t **hashes = core_malloc(((size_t)listed + e->current + 1) * sizeof *hashes);
     if (!hashes) return;
     for (uint32_t k = 0; k < listed; k++) hashes[k] = m->dag.units[e->candidates[k]]->hash;
     for (uint32_t k = 0; k <= e->current; k++)
@@ -262,7 +263,7 @@ static void record_election(aleph_member *m, const election *e)
     b->candidates_len = listed;
     b->head_index = e->current;
     outbox_batch_record(&m->out, hashes);
-    free(hashes);
+    core_free(hashes);
 }
 
 /* Emits batch(r): every unit below or equal to the head in no earlier batch, sorted by
@@ -273,7 +274,7 @@ static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
     dag *g = &m->dag;
     uint32_t round = m->election.round;
     size_t cap = 64, len = 0, top = 0;
-    unit **found = malloc(cap * sizeof *found);
+    unit **found = core_malloc(cap * sizeof *found);
     if (!found) return -1;
     found[len++] = head;
     head->batch_round = round;
@@ -289,9 +290,9 @@ static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
             p->batch_round = round;
             if (len == cap) {
                 cap *= 2;
-                unit **grown = realloc(found, cap * sizeof *grown);
+                unit **grown = core_realloc(found, cap * sizeof *grown);
                 if (!grown) {
-                    free(found);
+                    core_free(found);
                     return -1;
                 }
                 found = grown;
@@ -307,7 +308,7 @@ static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
                      .units_len = len};
     aleph_ordered_unit *out = outbox_batch_begin(&m->out, &b, len);
     if (!out) {
-        free(found);
+        core_free(found);
         return -1;
     }
     ALEPH_ASSERT(len >= 1);
@@ -328,7 +329,7 @@ static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
     m->stats.units_ordered += len;
     m->stats.batches_ordered++;
     m->stats.round_ordered = round;
-    free(found);
+    core_free(found);
     return 0;
 }
 

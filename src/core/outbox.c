@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "member.h"
 #include "message.h"
 
@@ -13,7 +14,7 @@ static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
     if (need > SIZE_MAX / 2 / elem) return -1;
     size_t ncap = *cap ? *cap : 16;
     while (ncap < need) ncap *= 2;
-    void *grown = realloc(*arr, ncap * elem);
+    void *grown = core_realloc(*arr, ncap * elem);
     if (!grown) return -1;
     *arr = grown;
     *cap = ncap;
@@ -34,16 +35,16 @@ void outbox_reset(outbox *o)
 
 void outbox_free(outbox *o)
 {
-    free(o->arena);
-    free(o->msgs);
-    free(o->persists);
-    free(o->out_msgs);
-    free(o->batches);
-    free(o->ordered);
-    free(o->batch_first);
-    free(o->records);
-    free(o->record_first);
-    free(o->notices);
+    core_free(o->arena);
+    core_free(o->msgs);
+    core_free(o->persists);
+    core_free(o->out_msgs);
+    core_free(o->batches);
+    core_free(o->ordered);
+    core_free(o->batch_first);
+    core_free(o->records);
+    core_free(o->record_first);
+    core_free(o->notices);
     memset(o, 0, sizeof *o);
 }
 
@@ -101,10 +102,10 @@ aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t u
     if (reserve((void **)&o->batches, &o->batches_cap, o->batches_len + 1, sizeof *o->batches) != 0)
         return NULL;
     if (o->batches_cap != cap_before) {
-        size_t *grown = realloc(o->batch_first, o->batches_cap * sizeof *grown);
+        size_t *grown = core_realloc(o->batch_first, o->batches_cap * sizeof *grown);
         if (!grown) return NULL;
         o->batch_first = grown;
-        size_t *records = realloc(o->record_first, o->batches_cap * sizeof *records);
+        size_t *records = core_realloc(o->record_first, o->batches_cap * sizeof *records);
         if (!records) return NULL;
         o->record_first = records;
     }

@@ -3,20 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "bytes.h"
 #include "member.h"
 
 int pool_init(tx_pool *p, size_t cap)
 {
     memset(p, 0, sizeof *p);
-    p->buf = malloc(cap ? cap : 1);
+    p->buf = core_malloc(cap ? cap : 1);
     p->cap = cap;
     return p->buf ? 0 : -1;
 }
 
 void pool_free(tx_pool *p)
 {
-    free(p->buf);
+    core_free(p->buf);
     memset(p, 0, sizeof *p);
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "crypto.h"
 #include "member.h"
 #include "message.h"
@@ -108,7 +109,7 @@ int own_check_init(aleph_member *m)
 {
     m->own_check = m->cfg.own_check && !m->cfg.observer;
     if (!m->own_check) return 0;
-    m->own_answered = calloc(m->n, 1);
+    m->own_answered = core_calloc(m->n, 1);
     return m->own_answered ? 0 : -1;
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "member.h"
 
 int shed_init(aleph_member *m)
@@ -21,9 +22,9 @@ int shed_init(aleph_member *m)
     shed_state *s = &m->shed;
     memset(s, 0, sizeof *s);
     uint32_t n = m->n;
-    s->reported = calloc((size_t)n * n, sizeof *s->reported);
-    s->held_by_all = calloc(n, sizeof *s->held_by_all);
-    s->queues = calloc(n, sizeof *s->queues);
+    s->reported = core_calloc((size_t)n * n, sizeof *s->reported);
+    s->held_by_all = core_calloc(n, sizeof *s->held_by_all);
+    s->queues = core_calloc(n, sizeof *s->queues);
     if (!s->reported || !s->held_by_all || !s->queues) return -1;
     for (uint32_t c = 0; c < n; c++) s->reported[(size_t)m->secret.index * n + c] = UINT32_MAX;
     if (n == 1) s->held_by_all[0] = UINT32_MAX; /* nobody else to serve */
@@ -34,10 +35,10 @@ void shed_free(aleph_member *m)
 {
     shed_state *s = &m->shed;
     if (s->queues)
-        for (uint32_t c = 0; c < m->n; c++) free(s->queues[c].ids);
-    free(s->queues);
-    free(s->reported);
-    free(s->held_by_all);
+        for (uint32_t c = 0; c < m->n; c++) core_free(s->queues[c].ids);
+    core_free(s->queues);
+    core_free(s->reported);
+    core_free(s->held_by_all);
     memset(s, 0, sizeof *s);
 }
 
@@ -76,7 +77,7 @@ void shed_unit_ordered(aleph_member *m, const unit *u)
         }
         if (q->len == q->cap) {
             uint32_t cap = q->cap ? q->cap * 2 : 64;
-            uint32_t *grown = realloc(q->ids, cap * sizeof *grown);
+            uint32_t *grown = core_realloc(q->ids, cap * sizeof *grown);
             if (!grown) return; /* the unit simply stays whole */
             q->ids = grown;
             q->cap = cap;
@@ -90,8 +91,8 @@ static void shed_one(aleph_member *m, unit *u)
 {
     m->stats.units_shed++;
     m->stats.shed_bytes += u->len;
-    free(u->bytes);
-    free(u->parents);
+    core_free(u->bytes);
+    core_free(u->parents);
     u->bytes = NULL;
     u->parents = NULL;
     u->len = 0;

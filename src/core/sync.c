@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "bytes.h"
 #include "crypto.h"
 #include "member.h"
@@ -48,7 +49,7 @@ static void request_add(aleph_member *m, uint8_t kind, const uint8_t key[32],
     if (rs->len >= requests_max(m)) return; /* anti-entropy still heals what is not asked */
     if (rs->len == rs->cap) {
         uint32_t cap = rs->cap ? rs->cap * 2 : 64;
-        request *grown = realloc(rs->items, cap * sizeof *grown);
+        request *grown = core_realloc(rs->items, cap * sizeof *grown);
         if (!grown) return;
         rs->items = grown;
         rs->cap = cap;
@@ -115,7 +116,7 @@ static void request_remove(aleph_member *m, uint32_t index)
 
 void sync_free(aleph_member *m)
 {
-    free(m->requests.items);
+    core_free(m->requests.items);
     hashmap_free(&m->requests.by_key);
     memset(&m->requests, 0, sizeof m->requests);
 }
@@ -190,7 +191,7 @@ static void flush_requests(aleph_member *m)
     for (uint32_t i = 0; i < rs->len; i++) {
         request *r = &rs->items[i];
         if (r->next_ms > m->now_ms) continue;
-        if (!due && !(due = malloc(rs->len * sizeof *due))) return;
+        if (!due && !(due = core_malloc(rs->len * sizeof *due))) return;
         due[due_len++] = (due_request){.peer = request_peer(m, r), .kind = r->kind, .index = i};
         uint32_t shift = r->attempts / 2 < REQUEST_BACKOFF_SHIFT_MAX ? r->attempts / 2
                                                                      : REQUEST_BACKOFF_SHIFT_MAX;
@@ -207,7 +208,7 @@ static void flush_requests(aleph_member *m)
         send_request_group(m, due + start, end - start);
         start = end;
     }
-    free(due);
+    core_free(due);
 }
 
 static void send_highest(aleph_member *m, uint32_t to)

@@ -204,8 +204,8 @@ static void create(aleph_member *m, uint32_t round)
     m->stats.units_created++;
     m->stats.round_created = round;
     if (m->halted) return; /* it could not be persisted (dag.c): never send it */
-    if (outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, own->bytes, len) != 0)
-        member_out_of_memory(m, "creator: the own unit's broadcast (peers will request it)");
+    /* Not sent when out of memory: the outbox counts it and peers will request the unit. */
+    outbox_send(&m->out, ALEPH_TO_ALL, MSG_UNIT, own->bytes, len);
     aleph_notice n = {.kind = ALEPH_NOTICE_UNIT_CREATED,
                       .creator = m->secret.index,
                       .round = round,

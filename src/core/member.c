@@ -274,6 +274,13 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
     m->restored_dirty = 0;
     sync_tick(m);
     alert_tick(m);
+    outbox_finish_reserve(&m->out);
+    if (m->out.alloc_failed) { /* messages or notices lost: peers ask again, but say so */
+        m->stats.out_of_memory += m->out.alloc_failed - 1; /* member_out_of_memory counts one */
+        m->out.alloc_failed = 0;
+        member_out_of_memory(m, "outbox: a message, notice or batch record (not handed out)");
+        m->out.alloc_failed = 0; /* a notice that fails again here: the count still has it */
+    }
     outbox_finish(&m->out, up);
     up->wake_at_ms = wake_ms(m);
 }

@@ -175,6 +175,9 @@ typedef struct outbox {
     size_t *record_first; /* per batch: candidates at records[first], then the deciders */
     aleph_notice *notices;
     size_t notices_len, notices_cap;
+    /* Allocations that failed where the caller does not check (a message, a notice, a batch's
+     * record, the update's message list); aleph_member_step counts and reports them. */
+    uint64_t alloc_failed;
 } outbox;
 
 /* ---- shedding ordered units (shed.c) ------------------------------------------------------- */
@@ -329,6 +332,9 @@ aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t u
 /* Attaches the election record to the batch begun last: b->candidates_len candidate hashes,
  * then b->head_index + 1 decider hashes (pointers into the DAG). */
 void outbox_batch_record(outbox *o, const uint8_t *const *hashes);
+/* Reserves the update's message list (a failure counted in alloc_failed: then no message
+ * leaves this step); call before outbox_finish, which allocates nothing. */
+void outbox_finish_reserve(outbox *o);
 void outbox_finish(outbox *o, aleph_update *up);
 
 /* restore.c */

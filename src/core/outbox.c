@@ -58,10 +58,13 @@ static long arena_alloc(outbox *o, size_t len)
 
 uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len)
 {
-    if (reserve((void **)&o->msgs, &o->msgs_cap, o->msgs_len + 1, sizeof *o->msgs) != 0)
+    long off = -1;
+    if (reserve((void **)&o->msgs, &o->msgs_cap, o->msgs_len + 1, sizeof *o->msgs) == 0)
+        off = arena_alloc(o, len);
+    if (off < 0) {
+        o->alloc_failed++;
         return NULL;
-    long off = arena_alloc(o, len);
-    if (off < 0) return NULL;
+    }
     o->msgs[o->msgs_len].to = to;
     o->msgs[o->msgs_len].off = (size_t)off;
     o->msgs[o->msgs_len].len = len;
@@ -91,8 +94,10 @@ int outbox_persist(outbox *o, const uint8_t *data, size_t len)
 
 void outbox_notice(outbox *o, const aleph_notice *n)
 {
-    if (reserve((void **)&o->notices, &o->notices_cap, o->notices_len + 1, sizeof *o->notices) != 0)
+    if (reserve((void **)&o->notices, &o->notices_cap, o->notices_len + 1, sizeof *o->notices) != 0) {
+        o->alloc_failed++;
         return;
+    }
     o->notices[o->notices_len++] = *n;
 }
 
@@ -131,6 +136,7 @@ void outbox_batch_record(outbox *o, const uint8_t *const *hashes)
     if (reserve((void **)&o->records, &o->records_cap, o->records_len + len,
                 sizeof *o->records) != 0) {
         b->candidates_len = b->head_index = 0; /* no record: outside checks see none */
+        o->alloc_failed++;
         return;
     }
     memcpy(o->records + o->records_len, hashes, len * sizeof *hashes);
@@ -138,10 +144,16 @@ void outbox_batch_record(outbox *o, const uint8_t *const *hashes)
     o->records_len += len;
 }
 
+void outbox_finish_reserve(outbox *o)
+{
+    if (reserve((void **)&o->out_msgs, &o->out_cap_msgs, o->msgs_len, sizeof *o->out_msgs) != 0)
+        o->alloc_failed++;
+}
+
 void outbox_finish(outbox *o, aleph_update *up)
 {
     memset(up, 0, sizeof *up);
-    if (reserve((void **)&o->out_msgs, &o->out_cap_msgs, o->msgs_len, sizeof *o->out_msgs) == 0) {
+    if (o->out_cap_msgs >= o->msgs_len) {
         for (size_t i = 0; i < o->msgs_len; i++) {
             o->out_msgs[i].to = o->msgs[i].to;
             o->out_msgs[i].data = o->arena + o->msgs[i].off;

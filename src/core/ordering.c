@@ -142,7 +142,10 @@ static int decide(aleph_member *m, election *e, const unit *u0, uint32_t *depth,
         uint32_t d = round - e->round;
         const round_index *ri = &g->rounds[round];
         int8_t *row = votes_row(e, d, ri->units_len);
-        if (!row) return DECIDED_NOT_YET;
+        if (!row) {
+            member_out_of_memory(m, "ordering: a row of votes (tried again when the DAG grows)");
+            return DECIDED_NOT_YET;
+        }
         uint32_t *final_upto = &e->final_upto[d - 1];
         for (uint32_t pos = *final_upto; pos < ri->units_len; pos++) {
             int8_t s = row[pos];
@@ -198,10 +201,16 @@ static int election_start(aleph_member *m, election *e, uint32_t round)
     e->round = round;
     e->candidates = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->candidates);
     e->deciders = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->deciders);
-    if (!e->candidates || !e->deciders) return -1;
     uint32_t def = round % m->n;
     unit **defaults = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *defaults);
-    if (!defaults) return -1;
+    if (!e->candidates || !e->deciders || !defaults) { /* not started: tried again later */
+        core_free(e->candidates);
+        core_free(e->deciders);
+        core_free(defaults);
+        e->candidates = NULL;
+        e->deciders = NULL;
+        return -1;
+    }
     uint32_t nd = 0, nc = 0;
     for (uint32_t id = ri->first_by_creator[def]; id != NONE; id = m->dag.units[id]->fork_next)
         defaults[nd++] = m->dag.units[id];
@@ -226,7 +235,10 @@ static int sort_rest(aleph_member *m, election *e)
 {
     uint32_t rest = e->candidates_len - e->defaults_len;
     ranked *items = core_malloc(rest * sizeof *items);
-    if (!items) return 0;
+    if (!items) {
+        member_out_of_memory(m, "ordering: sorting candidates (tried again when the DAG grows)");
+        return 0;
+    }
     uint8_t coin[32];
     int with_coin = m->cfg.coin_mode != ALEPH_COIN_OFF;
     if (with_coin && !coin_value(m, e->round + 5, coin)) {
@@ -255,7 +267,10 @@ static void record_election(aleph_member *m, const election *e)
 {
     uint32_t listed = e->rest_sorted ? e->candidates_len : e->defaults_len;
     const uint8_t **hashes = core_malloc(((size_t)listed + e->current + 1) * sizeof *hashes);
-    if (!hashes) return;
+    if (!hashes) {
+        member_out_of_memory(m, "ordering: a batch's election record (handed out without it)");
+        return;
+    }
     for (uint32_t k = 0; k < listed; k++) hashes[k] = m->dag.units[e->candidates[k]]->hash;
     for (uint32_t k = 0; k <= e->current; k++)
         hashes[listed + k] = m->dag.units[e->deciders[k]]->hash;
@@ -340,7 +355,10 @@ void ordering_advance(aleph_member *m)
         uint32_t r = m->next_head_round;
         if (!e->started) {
             if (m->dag.rounds_len <= r + 3 || m->dag.rounds[r + 3].units_len == 0) return;
-            if (election_start(m, e, r) != 0) return;
+            if (election_start(m, e, r) != 0) {
+                member_out_of_memory(m, "ordering: an election (tried again when the DAG grows)");
+                return;
+            }
         }
         unit *head = NULL;
         uint32_t depth = 0;

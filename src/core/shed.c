@@ -78,7 +78,10 @@ void shed_unit_ordered(aleph_member *m, const unit *u)
         if (q->len == q->cap) {
             uint32_t cap = q->cap ? q->cap * 2 : 64;
             uint32_t *grown = core_realloc(q->ids, cap * sizeof *grown);
-            if (!grown) return; /* the unit simply stays whole */
+            if (!grown) { /* the unit simply stays whole */
+                member_out_of_memory(m, "shed: the queue of ordered units (a unit kept whole)");
+                return;
+            }
             q->ids = grown;
             q->cap = cap;
         }

@@ -83,6 +83,7 @@ void ts_log_take(ts_log *log, const aleph_update *up)
         if (up->notices[i].kind == ALEPH_NOTICE_DROPPED) log->dropped++;
         if (up->notices[i].kind == ALEPH_NOTICE_FORK) log->forks++;
         if (up->notices[i].kind == ALEPH_NOTICE_HALT) log->halts++;
+        if (up->notices[i].kind == ALEPH_NOTICE_OUT_OF_MEMORY) log->out_of_memory++;
         if (up->notices[i].kind == ALEPH_NOTICE_OWN_NEWER) log->own_newer++;
         if (up->notices[i].kind == ALEPH_NOTICE_OWN_CHECKED) log->own_checked++;
     }

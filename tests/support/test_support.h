@@ -34,7 +34,7 @@ typedef struct ts_log {
     uint32_t *batch_depths;
     uint8_t (*heads)[32];
     size_t batches_len, batches_cap;
-    size_t dropped, forks, halts, own_newer, own_checked;
+    size_t dropped, forks, halts, own_newer, own_checked, out_of_memory;
     /* every persisted blob, as u32 little-endian length + bytes (a backup's units) */
     uint8_t *persisted;
     size_t persisted_len, persisted_cap, persists;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -166,4 +167,14 @@ uint64_t dir_disk_bytes(const char *path)
     disk_bytes_total = 0;
     if (nftw(path, add_disk_bytes, 16, FTW_PHYS) != 0) return 0;
     return disk_bytes_total;
+}
+
+double process_rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long size = 0, resident = 0;
+    int got = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    return got == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : 0;
 }

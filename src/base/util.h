@@ -55,6 +55,9 @@ uint64_t clock_real_ns(void);
 /* "2024-05-01T12:00:00.123Z" into out (at least 32 bytes). */
 void clock_iso8601(char *out, size_t cap, uint64_t real_ns);
 
+/* This process's resident set size in bytes (from /proc/self/statm); 0 when unknown. */
+double process_rss_bytes(void);
+
 /* ---- files ---------------------------------------------------------------------------------- */
 
 /* write() until done or an error other than EINTR; 0 or -1 (errno set). */

@@ -6,6 +6,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "base/util.h"
+
 static const double ORDERING_BOUNDS_S[] = {0.025, 0.05, 0.1, 0.25, 0.5, 1,  2.5,
                                            5,     10,   20,  30,   60,  120};
 static const double BACKUP_SYNC_BOUNDS_S[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -87,16 +89,6 @@ int node_metrics_healthy(const node_metrics *m, const metrics_view *v, uint64_t 
     snprintf(why, cap, "linked to %u of %u members (quorum %u); last batch %.1f s ago", linked,
              v->cfg->members, quorum, (double)ago_ms / 1e3);
     return ago_ms <= stale_ms;
-}
-
-static double rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long size = 0, resident = 0;
-    int got = fscanf(f, "%lu %lu", &size, &resident);
-    fclose(f);
-    return got == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : 0;
 }
 
 static void counter(text_buf *t, const char *name, const char *help, uint64_t v)
@@ -248,7 +240,7 @@ static void render_node(text_buf *t, const node_metrics *m, const metrics_view *
                  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     metrics_family(t, "process_cpu_seconds_total", "counter", "User and system CPU time");
     metrics_sample(t, "process_cpu_seconds_total", NULL, NULL, cpu);
-    gauge(t, "process_resident_memory_bytes", "Resident set size", rss_bytes());
+    gauge(t, "process_resident_memory_bytes", "Resident set size", process_rss_bytes());
     gauge(t, "process_start_time_seconds", "Start of the process, seconds since the epoch",
           v->start_time_s);
 }

@@ -373,17 +373,6 @@ static aleph_submit_status on_submit(void *ctx, const uint8_t *tx, size_t len)
 
 /* ---- stats --------------------------------------------------------------------------------- */
 
-static double rss_mb(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long size = 0, resident = 0;
-    int got = fscanf(f, "%lu %lu", &size, &resident);
-    fclose(f);
-    if (got != 2) return 0;
-    return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
-}
-
 static void log_stats(node *nd, const char *event)
 {
     struct rusage ru;
@@ -439,7 +428,7 @@ static void log_stats(node *nd, const char *event)
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
              "\"held_max\":%" PRIu64 ",\"held_dropped\":%" PRIu64 ",\"output_bytes\":%" PRIu64
              ",\"consensus_latency_ms_mean\":%.1f",
-             uptime, rss_mb(), (double)ru.ru_maxrss / 1024.0, cpu,
+             uptime, process_rss_bytes() / 1048576.0, (double)ru.ru_maxrss / 1024.0, cpu,
              ms.round_created == UINT32_MAX ? -1 : (int)ms.round_created,
              ms.round_ordered == UINT32_MAX ? -1 : (int)ms.round_ordered, in, out, qbytes, qdropped,
              net_connected(&nd->net), peers, nc->conns_accepted, nc->conns_refused,

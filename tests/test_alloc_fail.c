@@ -13,7 +13,7 @@
  * the failures of the outbox (a message, a notice, the update's list), of an election's start,
  * a row of votes, an election record and the shed queue, runs failing allocations 22, 169,
  * 197, 239 and 316 ended with "failed and no member reported it"; removing any one of those
- * member_out_of_memory calls brings that back. */
+ * notice_out_of_memory calls brings that back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

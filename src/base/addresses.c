@@ -23,6 +23,28 @@ int address_host_valid(const char *host)
     return 1;
 }
 
+int address_parse(const char *text, char *host, size_t host_cap, uint16_t *port)
+{
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text) return -1;
+    const char *h = text;
+    size_t hlen = (size_t)(colon - text);
+    if (h[0] == '[') {
+        if (hlen < 3 || h[hlen - 1] != ']') return -1;
+        h++;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= host_cap) return -1;
+    char *end;
+    errno = 0;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || p == 0 || p > 65535) return -1;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
 void address_format(char *out, size_t cap, const char *host, uint16_t port)
 {
     if (strchr(host, ':')) snprintf(out, cap, "[%s]:%u", host, port);

@@ -31,6 +31,9 @@ int addresses_load(const char *path, committee_member **out, uint32_t *count, ch
  * an IPv4 literal or an IPv6 literal (without brackets). */
 int address_host_valid(const char *host);
 
+/* Splits "host:port" or "[v6]:port" (no check of the host: address_host_valid). */
+int address_parse(const char *text, char *host, size_t host_cap, uint16_t *port);
+
 /* Writes "host:port", or "[host]:port" for an IPv6 literal, into out. */
 void address_format(char *out, size_t cap, const char *host, uint16_t port);
 

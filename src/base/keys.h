@@ -76,7 +76,4 @@ typedef struct keygen_params {
  * overwriting). */
 int keygen_write(const keygen_params *p, char *err, size_t cap);
 
-/* Splits "host:port" or "[v6]:port". */
-int address_parse(const char *text, char *host, size_t host_cap, uint16_t *port);
-
 #endif

@@ -16,6 +16,7 @@
 #include "node/client.h"
 #include "net/framing.h"
 #include "base/options.h"
+#include "base/addresses.h"
 #include "base/keys.h"
 #include "harness/loadgen.h"
 #include "net/peer.h"

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "node/client.h"
+#include "base/addresses.h"
 #include "base/keys.h"
 #include "base/options.h"
 #include "net/peer.h"

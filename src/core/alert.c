@@ -278,9 +278,9 @@ void alert_before_unit_sent(aleph_member *m, uint32_t to, const unit *u)
 
 static int proof_signed(const aleph_member *m, const alert_wire *w)
 {
-    return member_signature_valid(m, w->hash, w->signature, w->sender) &&
-           member_signature_valid(m, w->a_hash, w->a.signature, w->forker) &&
-           member_signature_valid(m, w->b_hash, w->b.signature, w->forker);
+    return peer_signature_valid(m, w->hash, w->signature, w->sender) &&
+           peer_signature_valid(m, w->a_hash, w->a.signature, w->forker) &&
+           peer_signature_valid(m, w->b_hash, w->b.signature, w->forker);
 }
 
 static void sign_for_sender(aleph_member *m, const alert_entry *e)
@@ -325,7 +325,7 @@ static void receive_alert(aleph_member *m, uint32_t from, const uint8_t *body, s
     const char *err = alert_decode(body, len, &m->limits, &w);
     if (err) {
         m->stats.alerts_invalid++;
-        member_drop(m, from, err);
+        notice_drop(m, from, err);
         return;
     }
     alert_entry *known = entry_find(m, w.hash);
@@ -335,7 +335,7 @@ static void receive_alert(aleph_member *m, uint32_t from, const uint8_t *body, s
     }
     if (!proof_signed(m, &w)) {
         m->stats.alerts_invalid++;
-        member_drop(m, from, "alert with a bad signature");
+        notice_drop(m, from, "alert with a bad signature");
         return;
     }
     learn_fork(m, w.forker, w.a.signature - w.a.signed_len, (uint32_t)w.a.len,
@@ -362,13 +362,13 @@ static void receive_signature(aleph_member *m, uint32_t from, const uint8_t *bod
 {
     alert_entry *e = entry_find(m, body);
     if (!e || e->sender != m->secret.index) {
-        member_drop(m, from, "signature for an alert this member did not send");
+        notice_drop(m, from, "signature for an alert this member did not send");
         return;
     }
     if (e->complete || e->signed_by[from]) return;
-    if (!member_signature_valid(m, e->hash, body + 32, from)) {
+    if (!peer_signature_valid(m, e->hash, body + 32, from)) {
         m->stats.alerts_invalid++;
-        member_drop(m, from, "bad alert signature");
+        notice_drop(m, from, "bad alert signature");
         return;
     }
     own_add_signature(m, e, from, body + 32);
@@ -377,7 +377,7 @@ static void receive_signature(aleph_member *m, uint32_t from, const uint8_t *bod
 static int cert_valid(const aleph_member *m, const cert_wire *c)
 {
     for (uint32_t i = 0; i < c->count; i++)
-        if (!member_signature_valid(m, c->alert_hash, cert_signature(c, i), cert_signer(c, i)))
+        if (!peer_signature_valid(m, c->alert_hash, cert_signature(c, i), cert_signer(c, i)))
             return 0;
     return 1;
 }
@@ -413,14 +413,14 @@ static void receive_cert(aleph_member *m, uint32_t from, const uint8_t *body, si
     const char *err = cert_decode(body, len, m->n, m->q, &c);
     if (err) {
         m->stats.alerts_invalid++;
-        member_drop(m, from, err);
+        notice_drop(m, from, err);
         return;
     }
     alert_entry *e = entry_find(m, c.alert_hash);
     if (e && e->complete) return;
     if (!cert_valid(m, &c)) {
         m->stats.alerts_invalid++;
-        member_drop(m, from, "certificate with a bad signature");
+        notice_drop(m, from, "certificate with a bad signature");
         return;
     }
     if (e)
@@ -470,7 +470,7 @@ void alert_tick(aleph_member *m)
     for (uint32_t i = 0; i < a->certs_len; i++) {
         alert_pending_cert *p = &a->certs[i];
         if (p->next_ms > m->now_ms) continue;
-        uint32_t to = p->attempts == 0 ? p->from : member_random_peer(m);
+        uint32_t to = p->attempts == 0 ? p->from : peer_random(m);
         outbox_send(&m->out, to, MSG_REQUEST_ALERT, p->hash, 32);
         p->next_ms = m->now_ms + backoff_ms(m, ++p->attempts);
     }

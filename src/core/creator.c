@@ -151,7 +151,7 @@ static void create(aleph_member *m, uint32_t round)
     uint8_t share[ALEPH_COIN_SHARE_BYTES];
     int with_share = coin_share_for(m, round, share);
     if (with_share < 0) {
-        member_halt(m, round, m->secret.index, NONE, NULL,
+        notice_halt(m, round, m->secret.index, NONE, NULL,
                     "cannot create a coin share: bad coin key");
         return;
     }
@@ -188,8 +188,8 @@ static void create(aleph_member *m, uint32_t round)
         if (!own) core_free(buf);
     }
     if (!own) {
-        if (!buf) member_out_of_memory(m, "creator: the own unit's encoding");
-        member_halt(m, round, m->secret.index, NONE, NULL,
+        if (!buf) notice_out_of_memory(m, "creator: the own unit's encoding");
+        notice_halt(m, round, m->secret.index, NONE, NULL,
                     "own unit rejected by the own DAG (out of memory?)");
         return;
     }

@@ -192,13 +192,13 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     if (!m->restoring && outbox_persist(&m->out, u->bytes, u->len) != 0) {
         /* A unit missing from the backup breaks a restart's DAG, and an own unit must never
          * leave undurable: stop rather than go on without the record. */
-        member_out_of_memory(m, "backup: a unit to persist");
-        member_halt(m, u->round, u->creator, NONE, u->hash, "out of memory: a unit not persisted");
+        notice_out_of_memory(m, "backup: a unit to persist");
+        notice_halt(m, u->round, u->creator, NONE, u->hash, "out of memory: a unit not persisted");
     }
     if (u->creator == m->secret.index) own_unit_recovered(m, u);
     return u;
 oom:
-    member_out_of_memory(m, "dag: a unit (dropped; it comes again)");
+    notice_out_of_memory(m, "dag: a unit (dropped; it comes again)");
     if (u) {
         if (u->bytes != owned) core_free(u->bytes);
         core_free(u->parents);
@@ -297,7 +297,7 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
                 core_free(pu->explicit_parents);
                 pu->explicit_parents = NULL;
                 pu->explicit_len = 0;
-                pu->from = member_random_peer(m);
+                pu->from = peer_random(m);
             } else {
                 matched = 1;
             }
@@ -430,7 +430,7 @@ static void pending_retry(aleph_member *m)
                 continue;
             }
             if (res == RESOLVE_REJECTED)
-                member_drop(m, pu->from, reason);
+                notice_drop(m, pu->from, reason);
             else if (res == RESOLVE_ADDED)
                 progress = 1;
             pending_release(m, i);
@@ -443,29 +443,29 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
     unit_wire w;
     const char *reason = unit_decode(data, len, &m->limits, &w);
     if (reason) {
-        member_drop(m, from, reason);
+        notice_drop(m, from, reason);
         return;
     }
     pending_unit tmp;
     memset(&tmp, 0, sizeof tmp);
     unit_hash(data, w.signed_len, tmp.hash);
     if (dag_find(m, tmp.hash) || hashmap_get(&m->pending.by_hash, tmp.hash, NULL)) return;
-    if (!member_signature_valid(m, tmp.hash, w.signature, w.creator)) {
-        member_drop(m, from, "bad unit signature");
+    if (!peer_signature_valid(m, tmp.hash, w.signature, w.creator)) {
+        notice_drop(m, from, "bad unit signature");
         return;
     }
     if (w.creator == m->secret.index && !m->cfg.observer &&
         (int64_t)w.round > (int64_t)m->own_round && !(m->own_check && m->cfg.recover)) {
         /* Our key signed a unit this process did not make: a lost backup or a second
          * process with our key. Creating further units could equivocate. */
-        member_halt(m, w.round, w.creator, from, tmp.hash, "own unit newer than any created here");
+        notice_halt(m, w.round, w.creator, from, tmp.hash, "own unit newer than any created here");
     }
     tmp.creator = w.creator;
     tmp.round = w.round;
     tmp.from = from;
     enum resolve_result res = resolve(m, &tmp, &w, data, &reason);
     if (res == RESOLVE_REJECTED) {
-        member_drop(m, from, reason);
+        notice_drop(m, from, reason);
     } else if (res == RESOLVE_MISSING) {
         pending_keep(m, &tmp, data, len);
     } else if (res == RESOLVE_ADDED) {
@@ -513,7 +513,7 @@ void pending_rerequest(aleph_member *m)
 {
     for (uint32_t i = 0; i < m->pending.len; i++) {
         pending_unit *pu = m->pending.items[i];
-        uint32_t peer = member_random_peer(m);
+        uint32_t peer = peer_random(m);
         switch (pu->wait_kind) {
         case WAIT_SLOT: sync_request_slot(m, pu->wait_creator, pu->wait_round, peer); break;
         case WAIT_HASH: sync_request_hash(m, pu->wait_hash, peer); break;

@@ -2,8 +2,6 @@
  * here, in a fixed order: take the input, create if due, order what can be ordered, send
  * what is due, and say when to wake up. */
 #include <sodium.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -11,124 +9,6 @@
 #include "member.h"
 #include "message.h"
 #include "threshold_coin.h"
-
-uint32_t aleph_faulty_max(uint32_t n)
-{
-    return n ? (n - 1) / 3 : 0;
-}
-
-uint32_t aleph_quorum(uint32_t n)
-{
-    return n - aleph_faulty_max(n);
-}
-
-int aleph_init(void)
-{
-    return sodium_init() < 0 ? -1 : 0;
-}
-
-void aleph_config_defaults(aleph_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->coin_mode = ALEPH_COIN_THRESHOLD;
-    cfg->unit_bytes_max = 1u << 20;
-    cfg->tx_bytes_max = 64u << 10;
-    cfg->pool_bytes_max = 64u << 20;
-    cfg->pending_units_max = 4096;
-    cfg->round_delay_ms_min = 2;
-    cfg->round_delay_ms_idle = 500;
-    cfg->parent_wait_ms_max = 0;
-    cfg->candidate_wait_ms_max = 30;
-    cfg->shed_lag_rounds = 32;
-    cfg->anti_entropy_ms = 200;
-    cfg->request_retry_ms = 100;
-}
-
-const char *aleph_config_check(const aleph_config *cfg)
-{
-    if (cfg->members < 1 || cfg->members > ALEPH_MEMBERS_MAX)
-        return "committee size must be between 1 and 1024";
-    if (!cfg->sign_public_keys) return "signing public keys missing";
-    if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) return "unknown coin mode";
-    if (cfg->coin_mode == ALEPH_COIN_THRESHOLD && !cfg->coin_verification_keys)
-        return "threshold coin needs the members' coin verification keys";
-    if (cfg->unit_bytes_max > ALEPH_PAYLOAD_BYTES_MAX) return "max_unit_bytes over 4 MiB";
-    if (cfg->tx_bytes_max == 0 || (uint64_t)cfg->tx_bytes_max + 4 > cfg->unit_bytes_max)
-        return "max_tx_bytes must be at least 1 and fit in a unit with its 4-byte length";
-    if ((uint64_t)cfg->tx_bytes_max + 4 > cfg->pool_bytes_max)
-        return "pool_bytes_max must hold at least one transaction";
-    if (cfg->pending_units_max == 0) return "pending_units_max must be at least 1";
-    if (cfg->anti_entropy_ms == 0 || cfg->request_retry_ms == 0)
-        return "anti_entropy_ms and request_retry_ms must be positive";
-    return NULL;
-}
-
-uint64_t member_random(aleph_member *m)
-{
-    /* splitmix64: local choices only (which peer to ask), never ordering. */
-    uint64_t z = (m->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-uint32_t member_random_peer(aleph_member *m)
-{
-    if (m->n == 1) return m->secret.index;
-    uint32_t p = (uint32_t)(member_random(m) % (m->n - 1));
-    return p >= m->secret.index ? p + 1 : p;
-}
-
-int member_signature_valid(const aleph_member *m, const uint8_t hash[32], const uint8_t sig[64],
-                           uint32_t signer)
-{
-    const uint8_t *pk = m->sign_pks[signer];
-    if (m->cfg.verify_signature)
-        return m->cfg.verify_signature(m->cfg.verify_signature_ctx, hash, sig, pk);
-    return verify_hash(hash, sig, pk);
-}
-
-void member_drop(aleph_member *m, uint32_t peer, const char *reason)
-{
-    m->stats.messages_dropped++;
-    aleph_notice n = {.kind = ALEPH_NOTICE_DROPPED,
-                      .peer = peer,
-                      .reason = reason,
-                      .creator = NONE,
-                      .round = NONE};
-    outbox_notice(&m->out, &n);
-}
-
-void member_halt(aleph_member *m, uint32_t round, uint32_t creator, uint32_t peer,
-                 const uint8_t *hash, const char *reason)
-{
-    m->halted = 1;
-    aleph_notice n = {.kind = ALEPH_NOTICE_HALT,
-                      .round = round,
-                      .creator = creator,
-                      .peer = peer,
-                      .reason = reason};
-    if (hash) memcpy(n.hash, hash, 32);
-    outbox_notice(&m->out, &n);
-}
-
-void member_out_of_memory(aleph_member *m, const char *where)
-{
-    m->stats.out_of_memory++;
-    aleph_notice n = {.kind = ALEPH_NOTICE_OUT_OF_MEMORY,
-                      .peer = NONE,
-                      .reason = where,
-                      .creator = NONE,
-                      .round = NONE};
-    outbox_notice(&m->out, &n);
-}
-
-void aleph_assert_fail(const char *expr, const char *file, int line)
-{
-    fprintf(stderr, "aleph: assertion failed: %s (%s:%d)\n", expr, file, line);
-    fflush(stderr);
-    abort();
-}
 
 static const char *check_secret(const aleph_config *cfg, const aleph_secret *s)
 {
@@ -229,13 +109,13 @@ static void take_message(aleph_member *m, const aleph_event *ev)
 {
     m->stats.messages_in++;
     if (ev->from >= m->n || ev->from == m->secret.index) {
-        member_drop(m, ev->from, "message from outside the committee or from self");
+        notice_drop(m, ev->from, "message from outside the committee or from self");
         return;
     }
     message msg;
     const char *err = message_decode(ev->data, ev->len, m->n, &msg);
     if (err) {
-        member_drop(m, ev->from, err);
+        notice_drop(m, ev->from, err);
         return;
     }
     ALEPH_ASSERT(msg.body_len <= ev->len && msg.type >= MSG_UNIT);
@@ -276,9 +156,9 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
     alert_tick(m);
     outbox_finish_reserve(&m->out);
     if (m->out.alloc_failed) { /* messages or notices lost: peers ask again, but say so */
-        m->stats.out_of_memory += m->out.alloc_failed - 1; /* member_out_of_memory counts one */
+        m->stats.out_of_memory += m->out.alloc_failed - 1; /* notice_out_of_memory counts one */
         m->out.alloc_failed = 0;
-        member_out_of_memory(m, "outbox: a message, notice or batch record (not handed out)");
+        notice_out_of_memory(m, "outbox: a message, notice or batch record (not handed out)");
         m->out.alloc_failed = 0; /* a notice that fails again here: the count still has it */
     }
     outbox_finish(&m->out, up);
@@ -305,20 +185,6 @@ void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out)
     out->units_pending = m->pending.len;
     out->dag_units = m->dag.units_len;
     out->own_check_waiting = m->own_check;
-}
-
-int aleph_payload_next(const uint8_t *payload, size_t len, size_t *offset, const uint8_t **tx,
-                       size_t *tx_len)
-{
-    if (*offset == len) return 0;
-    if (len - *offset < 4) return -1;
-    const uint8_t *p = payload + *offset;
-    size_t n = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
-    if (n > len - *offset - 4) return -1;
-    *tx = p + 4;
-    *tx_len = n;
-    *offset += 4 + n;
-    return 1;
 }
 
 int aleph_keys_deal(uint32_t n, const uint8_t seed[32], aleph_secret *secrets,

@@ -8,7 +8,10 @@
  *   pool.c      the local transaction pool
  *   shed.c      freeing ordered units' encodings and parents, keeping stubs (section 8)
  *   outbox.c    the update handed back to the caller
- *   member.c    the step API tying them together
+ *   notice.c    drops, halts and failed allocations reported (every module's one way)
+ *   peers.c     a random peer to ask, a member's signature by index
+ *   config.c    configuration defaults and checks, quorum arithmetic
+ *   member.c    the step API tying them together: it calls the modules, none calls it
  */
 #ifndef ALEPH_MEMBER_H
 #define ALEPH_MEMBER_H
@@ -348,20 +351,21 @@ void own_unit_recovered(aleph_member *m, const unit *u);
 void own_check_query(aleph_member *m, uint32_t from);
 void own_check_answer(aleph_member *m, uint32_t from, const void *msg);
 
-/* member.c */
-void member_drop(aleph_member *m, uint32_t peer, const char *reason);
+/* notice.c: what a member reports about itself (the modules' one way to say it) */
+void notice_drop(aleph_member *m, uint32_t peer, const char *reason);
 /* Stops the member for good (it creates and orders no more) with a HALT notice; `hash` may
  * be NULL, creator and peer NONE. */
-void member_halt(aleph_member *m, uint32_t round, uint32_t creator, uint32_t peer,
+void notice_halt(aleph_member *m, uint32_t round, uint32_t creator, uint32_t peer,
                  const uint8_t *hash, const char *reason);
 /* Counts a failed allocation and reports it as an OUT_OF_MEMORY notice. */
-void member_out_of_memory(aleph_member *m, const char *where);
-uint64_t member_random(aleph_member *m);
+void notice_out_of_memory(aleph_member *m, const char *where);
+
+/* peers.c */
 /* A random member index other than self (self when alone). */
-uint32_t member_random_peer(aleph_member *m);
+uint32_t peer_random(aleph_member *m);
 /* Ed25519 check of a signature by member `signer` on a 32-byte hash (through the
  * configured callback when there is one). */
-int member_signature_valid(const aleph_member *m, const uint8_t hash[32], const uint8_t sig[64],
-                           uint32_t signer);
+int peer_signature_valid(const aleph_member *m, const uint8_t hash[32], const uint8_t sig[64],
+                         uint32_t signer);
 
 #endif

@@ -143,7 +143,7 @@ static int decide(aleph_member *m, election *e, const unit *u0, uint32_t *depth,
         const round_index *ri = &g->rounds[round];
         int8_t *row = votes_row(e, d, ri->units_len);
         if (!row) {
-            member_out_of_memory(m, "ordering: a row of votes (tried again when the DAG grows)");
+            notice_out_of_memory(m, "ordering: a row of votes (tried again when the DAG grows)");
             return DECIDED_NOT_YET;
         }
         uint32_t *final_upto = &e->final_upto[d - 1];
@@ -236,7 +236,7 @@ static int sort_rest(aleph_member *m, election *e)
     uint32_t rest = e->candidates_len - e->defaults_len;
     ranked *items = core_malloc(rest * sizeof *items);
     if (!items) {
-        member_out_of_memory(m, "ordering: sorting candidates (tried again when the DAG grows)");
+        notice_out_of_memory(m, "ordering: sorting candidates (tried again when the DAG grows)");
         return 0;
     }
     uint8_t coin[32];
@@ -268,7 +268,7 @@ static void record_election(aleph_member *m, const election *e)
     uint32_t listed = e->rest_sorted ? e->candidates_len : e->defaults_len;
     const uint8_t **hashes = core_malloc(((size_t)listed + e->current + 1) * sizeof *hashes);
     if (!hashes) {
-        member_out_of_memory(m, "ordering: a batch's election record (handed out without it)");
+        notice_out_of_memory(m, "ordering: a batch's election record (handed out without it)");
         return;
     }
     for (uint32_t k = 0; k < listed; k++) hashes[k] = m->dag.units[e->candidates[k]]->hash;
@@ -356,7 +356,7 @@ void ordering_advance(aleph_member *m)
         if (!e->started) {
             if (m->dag.rounds_len <= r + 3 || m->dag.rounds[r + 3].units_len == 0) return;
             if (election_start(m, e, r) != 0) {
-                member_out_of_memory(m, "ordering: an election (tried again when the DAG grows)");
+                notice_out_of_memory(m, "ordering: an election (tried again when the DAG grows)");
                 return;
             }
         }
@@ -379,14 +379,14 @@ void ordering_advance(aleph_member *m)
         }
         if (!head) {
             /* Every candidate decided 0: impossible with at most f faulty members. */
-            member_halt(m, r, NONE, NONE, NULL, "every candidate of a round decided 0");
+            notice_halt(m, r, NONE, NONE, NULL, "every candidate of a round decided 0");
             return;
         }
         ALEPH_ASSERT(r == m->election.round);
         if (emit_batch(m, head, depth) != 0) {
             /* A batch that cannot be handed out must not be skipped: stop instead. */
-            member_out_of_memory(m, "ordering: a batch");
-            member_halt(m, r, NONE, NONE, NULL, "out of memory: batch not output");
+            notice_out_of_memory(m, "ordering: a batch");
+            notice_halt(m, r, NONE, NONE, NULL, "out of memory: batch not output");
             return;
         }
         election_clear(e);

@@ -79,7 +79,7 @@ void shed_unit_ordered(aleph_member *m, const unit *u)
             uint32_t cap = q->cap ? q->cap * 2 : 64;
             uint32_t *grown = core_realloc(q->ids, cap * sizeof *grown);
             if (!grown) { /* the unit simply stays whole */
-                member_out_of_memory(m, "shed: the queue of ordered units (a unit kept whole)");
+                notice_out_of_memory(m, "shed: the queue of ordered units (a unit kept whole)");
                 return;
             }
             q->ids = grown;

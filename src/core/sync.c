@@ -63,7 +63,7 @@ static void request_add(aleph_member *m, uint8_t kind, const uint8_t key[32],
     r->round = round;
     r->attempts = 0;
     r->next_ms = m->now_ms;
-    r->origin = (peer == m->secret.index || peer >= m->n) ? member_random_peer(m) : peer;
+    r->origin = (peer == m->secret.index || peer >= m->n) ? peer_random(m) : peer;
 }
 
 static uint32_t request_attempts_max(const aleph_member *m)
@@ -224,7 +224,7 @@ void sync_tick(aleph_member *m)
 {
     if (m->n == 1) return;
     if (m->now_ms >= m->next_anti_entropy_ms) {
-        send_highest(m, member_random_peer(m));
+        send_highest(m, peer_random(m));
         m->next_anti_entropy_ms = m->now_ms + m->cfg.anti_entropy_ms;
         pending_rerequest(m);
     }

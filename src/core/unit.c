@@ -142,3 +142,17 @@ size_t unit_encode_signed(const unit_draft *d, const uint8_t secret_key[64], uin
     sign_hash(buf + signed_len, hash_out, secret_key);
     return total;
 }
+
+int aleph_payload_next(const uint8_t *payload, size_t len, size_t *offset, const uint8_t **tx,
+                       size_t *tx_len)
+{
+    if (*offset == len) return 0;
+    if (len - *offset < 4) return -1;
+    const uint8_t *p = payload + *offset;
+    size_t n = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+    if (n > len - *offset - 4) return -1;
+    *tx = p + 4;
+    *tx_len = n;
+    *offset += 4 + n;
+    return 1;
+}

@@ -220,32 +220,6 @@ void link_stage_free(link_stage *s)
     link_params_free(&s->params);
 }
 
-/* ---- the node's side ---------------------------------------------------------------------- */
-
-static void release_to_net(void *ctx, uint32_t to, out_frame *f)
-{
-    net_send_now(ctx, to, f);
-}
-
-int net_links_attach(net *n, const char *spec, double jitter_ms, double loss, double bandwidth_mbit,
-                     char *err, size_t cap)
-{
-    link_params p;
-    if (link_params_parse(&p, spec, n->self, n->members, err, cap) != 0) return -1;
-    p.jitter_ms = jitter_ms;
-    p.loss = loss;
-    p.bandwidth_mbit = bandwidth_mbit;
-    link_stage *s = calloc(1, sizeof *s);
-    if (!s || link_stage_start(s, n->loop, &p, n->queue_bytes_max, release_to_net, n) != 0) {
-        free(s);
-        link_params_free(&p);
-        snprintf(err, cap, "out of memory");
-        return -1;
-    }
-    n->links = s;
-    return 0;
-}
-
 void link_stage_config_fields(const link_stage *s, char *out, size_t cap)
 {
     const link_params *p = &s->params;

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "peer.h"
+#include "send_queue.h"
 
 typedef struct link_params {
     uint32_t members, self;
@@ -85,10 +85,6 @@ void link_stage_submit(link_stage *s, uint32_t to, out_frame *f);
 void link_stage_close(link_stage *s);
 void link_stage_free(link_stage *s);
 
-/* Puts emulated links in front of a started net's send queues (n->links; net_free frees the
- * stage). Returns 0, or -1 with a message. */
-int net_links_attach(net *n, const char *spec, double jitter_ms, double loss, double bandwidth_mbit,
-                     char *err, size_t cap);
 /* JSON object fields (no braces) for the node's log: "link_config" (the delay to each peer,
  * jitter, loss, bandwidth, a description) and "link_stats" (the counters). */
 void link_stage_config_fields(const link_stage *s, char *out, size_t cap);

@@ -517,6 +517,15 @@ int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *s
     return 0;
 }
 
+/* Into the peer's send queue now (the emulated links call it when a frame is due). */
+static void send_now(net *n, uint32_t to, out_frame *f)
+{
+    if (to >= n->members || to == n->self || n->closing) return;
+    peer *p = &n->peers[to];
+    send_queue_push(&p->queue, f, n->queue_bytes_max);
+    if (p->conn) conn_pump(p->conn);
+}
+
 void net_send(net *n, uint32_t to, out_frame *f)
 {
     if (to >= n->members || to == n->self || n->closing) return;
@@ -524,15 +533,31 @@ void net_send(net *n, uint32_t to, out_frame *f)
         link_stage_submit(n->links, to, f);
         return;
     }
-    net_send_now(n, to, f);
+    send_now(n, to, f);
 }
 
-void net_send_now(net *n, uint32_t to, out_frame *f)
+static void release_to_net(void *ctx, uint32_t to, out_frame *f)
 {
-    if (to >= n->members || to == n->self || n->closing) return;
-    peer *p = &n->peers[to];
-    send_queue_push(&p->queue, f, n->queue_bytes_max);
-    if (p->conn) conn_pump(p->conn);
+    send_now(ctx, to, f);
+}
+
+int net_links_attach(net *n, const char *spec, double jitter_ms, double loss, double bandwidth_mbit,
+                     char *err, size_t cap)
+{
+    link_params p;
+    if (link_params_parse(&p, spec, n->self, n->members, err, cap) != 0) return -1;
+    p.jitter_ms = jitter_ms;
+    p.loss = loss;
+    p.bandwidth_mbit = bandwidth_mbit;
+    link_stage *s = calloc(1, sizeof *s);
+    if (!s || link_stage_start(s, n->loop, &p, n->queue_bytes_max, release_to_net, n) != 0) {
+        free(s);
+        link_params_free(&p);
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    n->links = s;
+    return 0;
 }
 
 uint32_t net_connected(const net *n)

@@ -90,8 +90,11 @@ int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *s
               net_message_fn on_message, void *ctx, char *err, size_t cap);
 /* Queues a frame for a peer (takes its own reference), through the emulated links if any. */
 void net_send(net *n, uint32_t to, out_frame *f);
-/* The same without the emulated links (they call it when a frame is due). */
-void net_send_now(net *n, uint32_t to, out_frame *f);
+/* Puts emulated links (link_delay.h) in front of a started net's send queues (n->links;
+ * net_free frees the stage): spec as link_params_parse reads it. Returns 0, or -1 with a
+ * message. */
+int net_links_attach(net *n, const char *spec, double jitter_ms, double loss, double bandwidth_mbit,
+                     char *err, size_t cap);
 /* Closes every handle (also after a failed net_start); the loop then runs to completion. */
 void net_close(net *n);
 /* Frees the queues once the loop has finished. */

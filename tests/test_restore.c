@@ -4,7 +4,7 @@
  * for a round its peers hold (refusing by default, continuing above it with `recover`).
  *
  * Seen to fail: with own_check off, the wiped member forks (asserted below as the contrast);
- * with own_unit_recovered() not moving the own round, the restored member's own round stays
+ * with own_unit_added() (dag.c) not moving the own round, the restored member's own round stays
  * -1 and the recovering member never gets above its old units (both asserted here). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -117,7 +117,18 @@ static void check_fork(aleph_member *m, const unit_wire *w, const uint8_t *data)
 {
     if (m->dag.forker[w->creator]) return;
     uint32_t first = dag_first_in_slot(m, w->creator, w->round);
-    if (first != NONE) alert_fork_found(m, m->dag.units[first], data, w->len);
+    if (first != NONE) m->dag.forks_hooks.found(m, m->dag.units[first], data, w->len);
+}
+
+/* An own unit entered the DAG: from the backup, or from a peer while recovering (restore.c),
+ * it is the newest own unit made so far; the creator goes on above it. */
+static void own_unit_added(aleph_member *m, const unit *u)
+{
+    if (!m->restoring && !(m->own_check && m->cfg.recover)) return;
+    if ((int64_t)u->round <= (int64_t)m->own_round) return;
+    m->own_round = (int32_t)u->round;
+    m->own_last = u->id;
+    m->stats.round_created = u->round;
 }
 
 /* Stores a unit whose parents (ids, `members` entries or NULL for round 0) are resolved. With
@@ -195,7 +206,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
         notice_out_of_memory(m, "backup: a unit to persist");
         notice_halt(m, u->round, u->creator, NONE, u->hash, "out of memory: a unit not persisted");
     }
-    if (u->creator == m->secret.index) own_unit_recovered(m, u);
+    if (u->creator == m->secret.index) own_unit_added(m, u);
     return u;
 oom:
     notice_out_of_memory(m, "dag: a unit (dropped; it comes again)");
@@ -230,7 +241,8 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
      * so a forker cannot make us store more than one variant per round per alert; checked
      * first, so that its other variants do not even wait in the buffer. */
     check_fork(m, w, data);
-    if (m->dag.forker[w->creator] && !alert_committed(m, pu->hash, w->creator, w->round)) {
+    if (m->dag.forker[w->creator] &&
+        !m->dag.forks_hooks.admits(m, pu->hash, w->creator, w->round)) {
         m->stats.forker_units_refused++;
         return RESOLVE_REFUSED;
     }

@@ -72,6 +72,7 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     if (dag_init(m) != 0 || shed_init(m) != 0 || alert_init(m) != 0 ||
         pool_init(&m->pool, cfg->pool_bytes_max) != 0)
         goto oom;
+    m->dag.forks_hooks = (fork_hooks){.found = alert_fork_found, .admits = alert_committed};
     if (hashmap_init(&m->requests.by_key, 64) != 0) goto oom;
     if (own_check_init(m) != 0) goto oom;
     return m;

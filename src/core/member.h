@@ -63,6 +63,18 @@ typedef struct fork_proof {
     uint32_t round;
 } fork_proof;
 
+/* What the DAG asks of the fork-alert layer above it (alert.c: alert_fork_found,
+ * alert_committed), wired by aleph_member_new: the DAG calls up only through these, so calls
+ * between the two files go one way (alert.c uses the DAG). */
+typedef struct fork_hooks {
+    /* Two validly signed units of one slot: `first` is in the DAG, `second` (bytes) is not. */
+    void (*found)(aleph_member *m, const struct unit *first, const uint8_t *second,
+                  size_t second_len);
+    /* Whether a unit of a known forker may enter: a completed alert commits it. */
+    int (*admits)(const aleph_member *m, const uint8_t hash[32], uint32_t creator,
+                  uint32_t round);
+} fork_hooks;
+
 typedef struct dag {
     unit **units;
     uint32_t units_len, units_cap;
@@ -74,6 +86,7 @@ typedef struct dag {
     fork_proof *forks;
     uint32_t forks_len, forks_cap;
     uint64_t unordered_with_payload; /* drives the idle pace */
+    fork_hooks forks_hooks;
 } dag;
 
 /* A unit whose parents are not all in the DAG yet. */
@@ -346,8 +359,6 @@ int own_check_init(aleph_member *m);
 int own_check_blocks(const aleph_member *m);
 void own_check_tick(aleph_member *m);
 uint64_t own_check_wake_ms(const aleph_member *m);
-/* An own unit entered the DAG from the backup or, while recovering, from a peer. */
-void own_unit_recovered(aleph_member *m, const unit *u);
 void own_check_query(aleph_member *m, uint32_t from);
 void own_check_answer(aleph_member *m, uint32_t from, const void *msg);
 

@@ -94,15 +94,6 @@ const char *aleph_member_restore(aleph_member *m, const uint8_t *data, size_t le
     return NULL;
 }
 
-void own_unit_recovered(aleph_member *m, const unit *u)
-{
-    if (!m->restoring && !(m->own_check && m->cfg.recover)) return;
-    if ((int64_t)u->round <= (int64_t)m->own_round) return;
-    m->own_round = (int32_t)u->round;
-    m->own_last = u->id;
-    m->stats.round_created = u->round;
-}
-
 /* ---- the own check ----------------------------------------------------------------------- */
 
 int own_check_init(aleph_member *m)

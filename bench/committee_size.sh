@@ -10,19 +10,8 @@ set -u
 aleph=${1:?usage: committee_size.sh PATH_TO_aleph [options]}
 shift
 . "$(dirname "$0")/lib.sh"
-sizes="4 7 10 16 25 32" rate=2000 duration=15 wan="" extra=()
-while [ $# -gt 0 ]; do
-    case $1 in
-        --sizes) sizes=$2; shift 2 ;;
-        --rate) rate=$2; shift 2 ;;
-        --duration) duration=$2; shift 2 ;;
-        --wan) wan=$2; shift 2 ;;
-        --) shift; extra=("$@"); break ;;
-        *) echo "committee_size.sh: unknown option $1" >&2; exit 2 ;;
-    esac
-done
-net_args=() network=loopback
-[ -n "$wan" ] && net_args=(--wan "$wan") network="emulated WAN ($(basename "$wan"))"
+sizes="4 7 10 16 25 32" rate=2000 duration=15 wan=""
+bench_sweep_args committee_size.sh "$@"
 bench_init committee_size
 for n in $sizes; do
     if ! bench_run "n$n" "$aleph" --members "$n" --rate "$rate" --duration "$duration" "${net_args[@]}" "${extra[@]}"; then

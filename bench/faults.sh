@@ -9,19 +9,8 @@ set -u
 aleph=${1:?usage: faults.sh PATH_TO_aleph [options]}
 shift
 . "$(dirname "$0")/lib.sh"
-sizes="4 7 10" rate=2000 duration=16 wan="" extra=()
-while [ $# -gt 0 ]; do
-    case $1 in
-        --sizes) sizes=$2; shift 2 ;;
-        --rate) rate=$2; shift 2 ;;
-        --duration) duration=$2; shift 2 ;;
-        --wan) wan=$2; shift 2 ;;
-        --) shift; extra=("$@"); break ;;
-        *) echo "faults.sh: unknown option $1" >&2; exit 2 ;;
-    esac
-done
-net_args=() network=loopback
-[ -n "$wan" ] && net_args=(--wan "$wan") network="emulated WAN ($(basename "$wan"))"
+sizes="4 7 10" rate=2000 duration=16 wan=""
+bench_sweep_args faults.sh "$@"
 bench_init faults
 for n in $sizes; do
     for f in 0 $(( (n - 1) / 3 )); do

@@ -109,3 +109,25 @@ bench_finish() {
 
 # ge A B: A >= B (decimals)
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+
+# bench_sweep_args SCRIPT ARGS...: the options of the size sweeps (committee_size.sh,
+# faults.sh) over the defaults the caller set in sizes, rate, duration and wan: --sizes,
+# --rate, --duration, --wan FILE, then -- and more `aleph local` arguments (into extra).
+# Sets net_args (--wan FILE, or nothing) and network (loopback or the WAN, for the tables).
+bench_sweep_args() {
+    local script=$1
+    shift
+    extra=()
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --sizes) sizes=$2; shift 2 ;;
+            --rate) rate=$2; shift 2 ;;
+            --duration) duration=$2; shift 2 ;;
+            --wan) wan=$2; shift 2 ;;
+            --) shift; extra=("$@"); break ;;
+            *) echo "$script: unknown option $1" >&2; exit 2 ;;
+        esac
+    done
+    net_args=() network=loopback
+    [ -n "$wan" ] && net_args=(--wan "$wan") network="emulated WAN ($(basename "$wan"))"
+}

@@ -24,15 +24,15 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1"; exit 2 ;;
     esac
 done
+. "$(cd "$(dirname "$0")" && pwd)/../tests/lib/procs.sh"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-bench-restart.XXXXXX")
 pids=()
 cleanup() {
-    for p in "${pids[@]}" $(jobs -p); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
+    procs_kill
     if [ -n "${KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
-base=$(( 20000 + RANDOM % 35000 ))
+base=$(free_port_base $((2 * n)))
 "$aleph" keygen --members "$n" --out "$dir/keys" --base-port "$base" --client-base-port $((base + n)) >/dev/null
 start() {
     "$aleph" node --committee "$dir/keys/committee.json" --key "$dir/keys/member-$1.key" \

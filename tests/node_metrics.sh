@@ -13,6 +13,7 @@ set -u
 aleph=${1:?usage: node_metrics.sh PATH_TO_aleph}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/http.sh"
+. "$here/lib/local_metrics.sh"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-node-metrics.XXXXXX")
 local_pid="" alone_pid=""
 cleanup() {
@@ -23,12 +24,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "node_metrics: FAIL: $*"; cat "$dir/err.txt" 2>/dev/null | head -20; exit 1; }
 
-"$aleph" local --members 4 --duration 10 --rate 300 --tx-size 256 --metrics --out "$dir/run" \
-    --json --quiet >"$dir/out.json" 2>"$dir/err.txt" &
-local_pid=$!
-targets="$dir/run/prometheus_targets.json"
-for _ in $(seq 1 300); do [ -s "$targets" ] && break; sleep 0.1; done
-[ -s "$targets" ] || fail "no $targets"
+local_metrics_start "$aleph" "$dir" 10
 mapfile -t addrs < <(grep -o '"[0-9.]*:[0-9]*"' "$targets" | tr -d '"')
 [ "${#addrs[@]}" -eq 4 ] || fail "want 4 targets, got ${#addrs[@]}"
 grep -q "member 3 metrics http://${addrs[3]}/metrics" "$dir/err.txt" || fail "URLs not printed"

@@ -21,30 +21,19 @@ shift
 sizes=${*:-4 7}
 here=$(cd "$(dirname "$0")" && pwd)
 check="python3 $here/support/check_outputs.py"
+. "$here/lib/procs.sh"
 seed=${NEMESIS_SEED:-$(( $(date +%s) % 100000 ))}
 RANDOM=$seed
 echo "node_nemesis: seed $seed (rerun: NEMESIS_SEED=$seed bash $0 $aleph $sizes)"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-nemesis.XXXXXX")
 pids=()
 cleanup() {
-    for p in "${pids[@]}" $(jobs -p); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
+    procs_kill
     if [ -n "${NEMESIS_KEEP:-}" ]; then echo "node_nemesis: kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 fail() { echo "node_nemesis: FAIL (seed $seed, N=$n): $*"; NEMESIS_KEEP=1; exit 1; }
 step() { echo "node_nemesis: [$(date +%T)] N=$n: $*"; }
-
-free_base() { # a base port with 2n free ports above it
-    local base used
-    for _ in $(seq 50); do
-        base=$(( 20000 + RANDOM % 35000 ))
-        used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' |
-               awk -v b="$base" -v n="$1" '$1 >= b && $1 < b + 2 * n' | head -1)
-        [ -z "$used" ] && { echo "$base"; return; }
-    done
-    echo "$base"
-}
 
 start() { # start MEMBER [extra flags]
     local i=$1
@@ -85,7 +74,7 @@ run_one() {
     f=$(( (n - 1) / 3 ))
     run="$dir/n$n"
     mkdir -p "$run"
-    base=$(free_base "$n")
+    base=$(free_port_base $((2 * n)))
     "$aleph" keygen --members "$n" --out "$run/keys" --base-port "$base" \
         --client-base-port $((base + n)) >/dev/null || fail "keygen"
     for i in $(seq 0 $((n - 1))); do start "$i"; done

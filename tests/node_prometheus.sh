@@ -14,6 +14,8 @@ if ! command -v prometheus >/dev/null; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/http.sh"
+. "$here/lib/local_metrics.sh"
+. "$here/lib/procs.sh"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-node-prometheus.XXXXXX")
 local_pid="" prom_pid=""
 cleanup() {
@@ -24,12 +26,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "node_prometheus: FAIL: $*"; tail -5 "$dir/prometheus.log" 2>/dev/null; exit 1; }
 
-"$aleph" local --members 4 --duration 15 --rate 300 --tx-size 256 --metrics --out "$dir/run" \
-    --json --quiet >"$dir/out.json" 2>"$dir/err.txt" &
-local_pid=$!
-targets="$dir/run/prometheus_targets.json"
-for _ in $(seq 1 300); do [ -s "$targets" ] && break; sleep 0.1; done
-[ -s "$targets" ] || fail "no $targets"
+local_metrics_start "$aleph" "$dir" 15
 
 cat >"$dir/prometheus.yml" <<YAML
 global:
@@ -43,8 +40,7 @@ YAML
 # A free port: random, not listening now; retried if Prometheus cannot bind it after all.
 pport=""
 for _ in $(seq 1 10); do
-    p=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    p=$(free_port_base 1)
     prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
         --web.listen-address="127.0.0.1:$p" >"$dir/prometheus.log" 2>&1 &
     prom_pid=$!

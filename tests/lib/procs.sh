@@ -1,0 +1,23 @@
+# For scripts that start `aleph node` (or other servers) themselves on loopback (sourced, not
+# run): a free range of ports, and killing everything the script started.
+
+# free_port_base COUNT: prints a base port (20000..54999, drawn with $RANDOM, so a seeded
+# script draws the same) with COUNT ports above it that no TCP socket uses now (ss); after
+# 50 draws the last one.
+free_port_base() {
+    local count=$1 base used
+    for _ in $(seq 50); do
+        base=$(( 20000 + RANDOM % 35000 ))
+        used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' |
+               awk -v b="$base" -v n="$count" '$1 >= b && $1 < b + n' | head -1)
+        [ -z "$used" ] && { echo "$base"; return; }
+    done
+    echo "$base"
+}
+
+# procs_kill: kill -9 every member in the caller's pids[] and every background job (each
+# continued first, in case it was stopped), and reaps them.
+procs_kill() {
+    for p in "${pids[@]}" $(jobs -p); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+}

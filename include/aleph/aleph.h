@@ -34,6 +34,8 @@ const char *aleph_version(void);
 /* ---- Limits (wire-level; every decoder enforces them) ------------------------------------ */
 
 #define ALEPH_MEMBERS_MAX 1024u
+/* Longest default-creator schedule (aleph_config.default_creators). */
+#define ALEPH_DEFAULT_CREATORS_MAX 4096u
 #define ALEPH_HASH_BYTES 32u
 #define ALEPH_SIGN_PK_BYTES 32u
 #define ALEPH_SIGN_SK_BYTES 64u
@@ -76,6 +78,13 @@ typedef struct aleph_config {
     aleph_coin_mode coin_mode;
     const uint8_t (*sign_public_keys)[32];       /* N Ed25519 public keys */
     const uint8_t (*coin_verification_keys)[32]; /* N points X_i (threshold mode only) */
+    /* The default creator of round r, whose units are round r's first candidates (PROTOCOL.md
+     * section 4): default_creators[r mod default_creators_len], or r mod N when
+     * default_creators_len is 0 (the default). Entries are member indices, repeats allowed
+     * (docs/PROTOCOL.md, "Default-creator schedule": listing well-connected members gets
+     * more heads decided at d = 2 over a WAN). */
+    const uint32_t *default_creators;
+    uint32_t default_creators_len; /* 0..ALEPH_DEFAULT_CREATORS_MAX */
 
     uint32_t unit_bytes_max;    /* payload bytes per unit (<= ALEPH_PAYLOAD_BYTES_MAX) */
     uint32_t tx_bytes_max;      /* one transaction */

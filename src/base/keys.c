@@ -82,6 +82,15 @@ uint64_t committee_session(const committee *c)
         memcpy(rec + 36, c->coin_vks[i], 32);
         crypto_generichash_update(&st, rec, sizeof rec);
     }
+    if (c->default_creators_len) {
+        uint8_t v[4];
+        le32_put(v, c->default_creators_len);
+        crypto_generichash_update(&st, v, sizeof v);
+        for (uint32_t i = 0; i < c->default_creators_len; i++) {
+            le32_put(v, c->default_creators[i]);
+            crypto_generichash_update(&st, v, sizeof v);
+        }
+    }
     uint8_t out[32];
     crypto_generichash_final(&st, out, 32);
     return le64_get(out);
@@ -92,6 +101,7 @@ void committee_free(committee *c)
     free(c->members);
     free(c->sign_pks);
     free(c->coin_vks);
+    free(c->default_creators);
     memset(c, 0, sizeof *c);
 }
 
@@ -182,6 +192,34 @@ static int parse_session(problems *p, json_t *obj, uint64_t *out)
     return 0;
 }
 
+/* The optional "default_creators": 1..ALEPH_DEFAULT_CREATORS_MAX member indices. */
+static void parse_default_creators(problems *p, json_t *root, committee *c)
+{
+    json_t *list = json_object_get(root, "default_creators");
+    if (!list) return;
+    size_t len = json_array_size(list);
+    if (!json_is_array(list) || len < 1 || len > ALEPH_DEFAULT_CREATORS_MAX) {
+        problem(p, "\"default_creators\" must be a list of 1 to %u member indices",
+                ALEPH_DEFAULT_CREATORS_MAX);
+        return;
+    }
+    if (!(c->default_creators = calloc(len, sizeof *c->default_creators))) {
+        problem(p, "out of memory");
+        return;
+    }
+    size_t k;
+    json_t *v;
+    json_array_foreach(list, k, v) {
+        json_int_t i = json_is_integer(v) ? json_integer_value(v) : -1;
+        if (i < 0 || (uint64_t)i >= c->size) {
+            problem(p, "\"default_creators\"[%zu] is not a member index (0..%u)", k, c->size - 1);
+            return;
+        }
+        c->default_creators[k] = (uint32_t)i;
+    }
+    c->default_creators_len = (uint32_t)len;
+}
+
 int committee_load(const char *path, committee *c, char *err, size_t cap)
 {
     memset(c, 0, sizeof *c);
@@ -263,6 +301,7 @@ int committee_load(const char *path, committee *c, char *err, size_t cap)
     for (uint32_t i = 0; i < size && p.count == 0; i++)
         if (!seen[i]) problem(&p, "member %u missing from \"members\"", i);
     free(seen);
+    parse_default_creators(&p, root, c);
     if (p.count) goto fail;
     c->session = committee_session(c);
     if (c->session != session) {
@@ -376,7 +415,20 @@ int keygen_write(const keygen_params *kp, char *err, size_t cap)
         }
     }
 
-    committee c = {.size = n, .coin_mode = kp->coin_mode, .unit_bytes_max = kp->unit_bytes_max};
+    if (kp->default_creators_len > ALEPH_DEFAULT_CREATORS_MAX) {
+        snprintf(err, cap, "the default-creator schedule has more than %u entries",
+                 ALEPH_DEFAULT_CREATORS_MAX);
+        return -1;
+    }
+    for (uint32_t i = 0; i < kp->default_creators_len; i++)
+        if (kp->default_creators[i] >= n) {
+            snprintf(err, cap, "the default-creator schedule names member %u of %u",
+                     kp->default_creators[i], n);
+            return -1;
+        }
+    committee c = {.size = n, .coin_mode = kp->coin_mode, .unit_bytes_max = kp->unit_bytes_max,
+                   .default_creators = (uint32_t *)kp->default_creators,
+                   .default_creators_len = kp->default_creators_len};
     aleph_secret *secrets = sodium_malloc(n * sizeof *secrets);
     c.sign_pks = calloc(n, 32);
     c.coin_vks = calloc(n, 32);
@@ -423,6 +475,12 @@ int keygen_write(const keygen_params *kp, char *err, size_t cap)
     json_object_set_new(root, "coin", json_string(coin_mode_name(kp->coin_mode)));
     json_object_set_new(root, "max_unit_bytes", json_integer(kp->unit_bytes_max));
     json_object_set_new(root, "session", json_string(session_hex));
+    if (kp->default_creators_len) {
+        json_t *sched = json_array();
+        for (uint32_t i = 0; i < kp->default_creators_len; i++)
+            json_array_append_new(sched, json_integer(kp->default_creators[i]));
+        json_object_set_new(root, "default_creators", sched);
+    }
     for (uint32_t i = 0; i < n; i++) {
         char pk[65], vk[65], addr[HOST_MAX + 16];
         hex_encode(pk, c.sign_pks[i], 32);

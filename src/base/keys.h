@@ -3,12 +3,15 @@
  * committee.json (public):
  *   {"format": "aleph-committee/1", "size": N, "coin": "threshold"|"off",
  *    "max_unit_bytes": B, "session": "<16 hex digits>",
+ *    "default_creators": [i, ...] (optional: the default-creator schedule, docs/PROTOCOL.md),
  *    "members": [{"index": i, "address": "host:port", "client_port": p,
  *                 "sign_public_key": "<64 hex>", "coin_verification_key": "<64 hex>"}, ...]}
  * Everything that enters ordering (N, coin mode, unit_bytes_max, the keys) is hashed into the
  * session id: session = the first 8 bytes (little-endian) of
  * BLAKE2b-256("aleph/committee\0" || u32 1 || u32 N || u32 coin || u32 unit_bytes_max ||
- *             for each member: u32 index || sign key || coin key), all integers little-endian.
+ *             for each member: u32 index || sign key || coin key
+ *             [|| u32 L || L x u32 member, only with a default-creator schedule of L > 0]),
+ * all integers little-endian (a committee without a schedule keeps the id it always had).
  * The loader recomputes it, so an edited key or parameter is caught at start-up, and peers
  * whose files differ refuse each other in the handshake. Addresses and ports are not
  * hashed: they do not enter ordering and may be changed.
@@ -42,6 +45,8 @@ typedef struct committee {
     committee_member *members;   /* by index */
     uint8_t (*sign_pks)[32];
     uint8_t (*coin_vks)[32];
+    uint32_t *default_creators;   /* the default-creator schedule; NULL: round mod N */
+    uint32_t default_creators_len;
 } committee;
 
 uint64_t committee_session(const committee *c);
@@ -70,6 +75,8 @@ typedef struct keygen_params {
                                         * the base ports; NULL: host, base_port */
     aleph_coin_mode coin_mode;
     uint32_t unit_bytes_max;
+    const uint32_t *default_creators; /* the schedule to write (len 0: none) */
+    uint32_t default_creators_len;
 } keygen_params;
 
 /* Deals fresh random keys and writes DIR/committee.json and DIR/member-<i>.key (0600, never

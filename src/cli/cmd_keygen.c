@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "base/addresses.h"
 #include "base/keys.h"
+#include "base/default_creators.h"
 #include "base/options.h"
 #include "base/util.h"
 
@@ -15,7 +16,7 @@ static void keygen_usage(FILE *to)
     fprintf(to,
             "usage: aleph keygen --members N --out DIR [--host H] [--base-port P]\n"
             "                    [--client-base-port P] [--coin threshold|off]\n"
-            "                    [--max-unit-bytes B]\n"
+            "                    [--max-unit-bytes B] [--default-creators L]\n"
             "       aleph keygen --addresses FILE --out DIR [--coin ...] [--max-unit-bytes B]\n\n"
             "Deals fresh random keys for a committee of N members (a trusted dealer) and writes\n"
             "  DIR/committee.json   public: addresses, public keys, coin mode, session id\n"
@@ -35,12 +36,17 @@ static void keygen_usage(FILE *to)
             "  --coin MODE          threshold (default): the threshold coin; off: the\n"
             "                       deterministic schedule (no randomness; for comparison)\n"
             "  --max-unit-bytes B   payload bytes per unit (default 1048576); part of the\n"
-            "                       session id, as everything that enters ordering\n");
+            "                       session id, as everything that enters ordering\n"
+            "  --default-creators L the default creator of round r is L[r mod |L|] instead of\n"
+            "                       r mod N (docs/PROTOCOL.md, \"Default-creator schedule\"): L a\n"
+            "                       comma-separated list of members, or matrix:FILE, derived\n"
+            "                       from a round-trip-time matrix (member i in region i mod K);\n"
+            "                       in the committee file and the session id\n");
 }
 
 typedef struct keygen_cli {
     uint32_t members, base_port, client_base_port, unit_bytes_max;
-    const char *out, *host, *addresses;
+    const char *out, *host, *addresses, *default_creators;
     int coin;
 } keygen_cli;
 
@@ -57,6 +63,7 @@ static const opt_spec keygen_table[] = {
     {"client-base-port", OPT_U32, F(client_base_port), 1, 65535, NULL, NULL},
     {"max-unit-bytes", OPT_U32, F(unit_bytes_max), 1024, ALEPH_PAYLOAD_BYTES_MAX, NULL, NULL},
     {"coin", OPT_CHOICE, F(coin), 0, 0, coin_names, coin_values},
+    {"default-creators", OPT_STRING, F(default_creators), 0, 0, NULL, NULL},
     OPT_END,
 };
 
@@ -114,7 +121,22 @@ int command_keygen(int argc, char **argv)
         fprintf(stderr, "aleph keygen: committee too small: --members must be at least 1\n");
         return 2;
     }
+    uint32_t *sched = NULL;
+    if (k.default_creators) {
+        sched = malloc(ALEPH_DEFAULT_CREATORS_MAX * sizeof *sched);
+        p.default_creators = sched;
+        p.default_creators_len = sched ? default_creators_from_spec(k.default_creators, p.members,
+                                                                     NULL, sched, err, sizeof err)
+                                       : 0;
+        if (!p.default_creators_len) {
+            fprintf(stderr, "aleph keygen: --default-creators: %s\n", sched ? err : "out of memory");
+            free(sched);
+            free(addresses);
+            return 2;
+        }
+    }
     int rc = keygen_write(&p, err, sizeof err);
+    free(sched);
     free(addresses);
     if (rc != 0) {
         print_error_lines("aleph keygen", err);

@@ -16,6 +16,7 @@
 #include "harness/netns.h"
 #include "base/keys.h"
 #include "base/options.h"
+#include "base/default_creators.h"
 #include "base/latency_matrix.h"
 #include "net/link_delay.h"
 #include "base/util.h"
@@ -51,6 +52,10 @@ static void local_usage(FILE *to)
             "                      to be ordered (default 30)\n"
             "  --node-arg ARG      pass ARG to every node (repeatable), e.g. --node-arg\n"
             "                      --log-units=off\n"
+            "  --default-creators L the committee's default creator of round r is L[r mod |L|]\n"
+            "                      (docs/PROTOCOL.md, \"Default-creator schedule\"): a list of\n"
+            "                      members, matrix:FILE, or matrix: derived from the --wan\n"
+            "                      matrix (as aleph keygen --default-creators) [r mod N]\n"
             "  --wan FILE|MS       emulated wide-area links: FILE is a round-trip-time matrix\n"
             "                      (e.g. tests/data/aws-8-regions-rtt-ms.tsv, 8 regions); members are\n"
             "                      assigned to its regions in turn (member i in region i mod K)\n"
@@ -139,6 +144,7 @@ static const opt_spec local_table[] = {
     NUM("max-unit-bytes", OPT_U32, unit_bytes_max, 1024, ALEPH_PAYLOAD_BYTES_MAX),
     NUM("drain-timeout", OPT_DOUBLE, drain_timeout_s, 0, 3600),
     STR("wan", wan),
+    STR("default-creators", default_creators),
     NUM("jitter", OPT_DOUBLE, jitter_ms, 0, 60000),
     NUM("loss", OPT_DOUBLE, loss, 0, 1),
     NUM("bandwidth", OPT_DOUBLE, bandwidth_mbit, 0, 1e6),
@@ -213,6 +219,18 @@ static int parse_local_args(local_options *o, int argc, char **argv)
         return 2;
     }
     if (o->wan && check_wan(o) != 0) return 2;
+    if (o->default_creators) {
+        uint32_t *sched = malloc(ALEPH_DEFAULT_CREATORS_MAX * sizeof *sched);
+        char err[1024] = "out of memory";
+        uint32_t len = sched ? default_creators_from_spec(o->default_creators, o->members, o->wan,
+                                                          sched, err, sizeof err)
+                             : 0;
+        free(sched);
+        if (!len) {
+            fprintf(stderr, "aleph local: --default-creators: %s\n", err);
+            return 2;
+        }
+    }
     char why[512];
     if (o->hosts && !netns_available(why, sizeof why)) {
         fprintf(stderr, "aleph local: --hosts: network namespaces unavailable: %s\n", why);

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "base/keys.h"
 #include "base/options.h"
+#include "base/default_creators.h"
 #include "base/latency_matrix.h"
 #include "sim/sim.h"
 
@@ -82,6 +83,10 @@ static void usage(FILE *out)
 "                         core's, 0]\n"
 "  --candidate-wait-ms MS members' extra wait, after a quorum, for the first candidate of\n"
 "                         the last round (its default creator's unit) [the core's, 30]\n"
+"  --default-creators L   the committee's default-creator schedule: c(r) = L[r mod |L|],\n"
+"                         L a comma-separated list of members, or 'matrix': derived from\n"
+"                         the --latency matrix (the members whose unit reaches everyone\n"
+"                         within their quorum time; docs/PROTOCOL.md) [none: r mod N]\n"
 "  --faulty-ms MS         faulty phase limit, virtual ms [30000 + 500*ROUNDS, plus B of\n"
 "                         --partition]\n"
 "  --liveness-ms MS       time allowed after healing, virtual ms [60000 + 2000*ROUNDS]\n"
@@ -143,7 +148,8 @@ typedef struct cli {
     sim_latency_matrix *matrix;
     /* flags read as text or as numbers and applied after the table (UINT32_MAX: not given) */
     uint32_t round_delay_ms, parent_wait_ms, candidate_wait_ms;
-    const char *byzantine_kind, *coin, *adversary, *partition;
+    const char *byzantine_kind, *coin, *adversary, *partition, *default_creators;
+    uint32_t *creators; /* the schedule cfg.default_creators points to */
 } cli;
 
 static int parse_latency(cli *c, const char *spec)
@@ -206,6 +212,7 @@ static const opt_spec sim_table[] = {
     {"latency", OPT_STRING, F(cfg.latency_spec), 0, 0, NULL, NULL},
     {"adversary", OPT_STRING, F(adversary), 0, 0, NULL, NULL},
     {"partition", OPT_STRING, F(partition), 0, 0, NULL, NULL},
+    {"default-creators", OPT_STRING, F(default_creators), 0, 0, NULL, NULL},
     {"json", OPT_FLAG, F(json), 0, 0, NULL, NULL},
     {"quiet", OPT_FLAG, F(quiet), 0, 0, NULL, NULL},
     {"verbose", OPT_FLAG, F(verbose), 0, 0, NULL, NULL},
@@ -248,6 +255,28 @@ static int parse_partition(sim_config *g, const char *value)
     return 0;
 }
 
+/* --default-creators LIST|matrix (after --members and --latency) */
+static int parse_default_creators(cli *c, const char *value)
+{
+    sim_config *g = &c->cfg;
+    uint32_t cap = g->members > ALEPH_DEFAULT_CREATORS_MAX ? g->members : ALEPH_DEFAULT_CREATORS_MAX;
+    if (!(c->creators = malloc(cap * sizeof *c->creators))) return 2;
+    uint32_t len = 0;
+    if (strcmp(value, "matrix") == 0) {
+        if (g->net.latency.kind != SIM_LATENCY_MATRIX)
+            return usage_error("--default-creators: '%s' needs --latency matrix:FILE%s", value, "");
+        len = default_creators_from_matrix(g->net.latency.matrix, g->members, c->creators);
+        if (len == 0) return usage_error("--default-creators: no schedule from the matrix%s%s", "", "");
+    } else {
+        char err[256];
+        if (!(len = default_creators_parse(value, g->members, c->creators, err, sizeof err)))
+            return usage_error("--default-creators: %s%s", err, "");
+    }
+    g->default_creators = c->creators;
+    g->default_creators_len = len;
+    return 0;
+}
+
 /* The table's options, then the values that need more than a range. -1 for --help. */
 static int parse_args(cli *c, int argc, char **argv)
 {
@@ -274,6 +303,7 @@ static int parse_args(cli *c, int argc, char **argv)
     }
     if (c->adversary && parse_adversary(g, c->adversary) != 0) return 2;
     if (c->partition && parse_partition(g, c->partition) != 0) return 2;
+    if (c->default_creators) return parse_default_creators(c, c->default_creators);
     return 0;
 }
 
@@ -342,21 +372,25 @@ int command_sim(int argc, char **argv)
     if (rc < 0) {
         usage(stdout);
         free(c.matrix);
+        free(c.creators);
         return 0;
     }
     if (rc) {
         free(c.matrix);
+        free(c.creators);
         return rc;
     }
     char err[512];
     if (sim_config_check(&c.cfg, err, sizeof err)) {
         fprintf(stderr, "aleph sim: %s (see aleph sim --help)\n", err);
         free(c.matrix);
+        free(c.creators);
         return 2;
     }
     if (c.cfg.dump_dir && c.seeds > 1 && mkdir(c.cfg.dump_dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "aleph sim: --dump: cannot create %s: %s\n", c.cfg.dump_dir, strerror(errno));
         free(c.matrix);
+        free(c.creators);
         return 2;
     }
     if (c.verbose) c.cfg.progress = stderr;
@@ -379,6 +413,7 @@ int command_sim(int argc, char **argv)
             fprintf(stderr, "aleph sim: %s\n", res.failure);
             free(failing);
             free(c.matrix);
+            free(c.creators);
             return 2;
         }
         if (r != 0) {
@@ -429,5 +464,6 @@ int command_sim(int argc, char **argv)
     free(delays);
     free(failing);
     free(c.matrix);
+    free(c.creators);
     return exit_code;
 }

@@ -1,5 +1,5 @@
 /* The configuration: defaults, the checks aleph_member_new applies, and the committee's
- * arithmetic (faulty members at most, quorum). */
+ * arithmetic (faulty members at most, quorum), the default creator of a round. */
 #include <sodium.h>
 #include <string.h>
 
@@ -51,7 +51,20 @@ const char *aleph_config_check(const aleph_config *cfg)
     if ((uint64_t)cfg->tx_bytes_max + 4 > cfg->pool_bytes_max)
         return "pool_bytes_max must hold at least one transaction";
     if (cfg->pending_units_max == 0) return "pending_units_max must be at least 1";
+    if (cfg->default_creators_len > ALEPH_DEFAULT_CREATORS_MAX)
+        return "default-creator schedule longer than 4096";
+    if (cfg->default_creators_len && !cfg->default_creators)
+        return "default-creator schedule missing";
+    for (uint32_t i = 0; i < cfg->default_creators_len; i++)
+        if (cfg->default_creators[i] >= cfg->members)
+            return "default-creator schedule names a member outside the committee";
     if (cfg->anti_entropy_ms == 0 || cfg->request_retry_ms == 0)
         return "anti_entropy_ms and request_retry_ms must be positive";
     return NULL;
+}
+
+uint32_t config_default_creator(const aleph_member *m, uint32_t round)
+{
+    uint32_t len = m->cfg.default_creators_len;
+    return len ? m->default_creators[round % len] : round % m->n;
 }

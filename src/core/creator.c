@@ -41,9 +41,10 @@ static int expected_soon(const aleph_member *m, uint32_t c, uint32_t round)
  * round-prev parents carry round prev-1's first candidate, and a unit that may is due. */
 static int fast_path_wait(const aleph_member *m, uint32_t prev)
 {
-    if (expected_soon(m, prev % m->n, prev)) return 1;
+    if (expected_soon(m, config_default_creator(m, prev), prev)) return 1;
     if (prev == 0) return 0;
-    uint32_t first = dag_first_in_slot(m, (prev - 1) % m->n, prev - 1);
+    uint32_t c_prev = config_default_creator(m, prev - 1);
+    uint32_t first = dag_first_in_slot(m, c_prev, prev - 1);
     if (first == NONE) return 0;
     uint32_t carriers = 0, due = 0;
     for (uint32_t c = 0; c < m->n; c++) {
@@ -52,7 +53,7 @@ static int fast_path_wait(const aleph_member *m, uint32_t prev)
             /* A shed unit (already ordered: a member far behind in its own rounds) has no
              * parent list; it is no carrier worth waiting for. */
             const uint32_t *parents = m->dag.units[id]->parents;
-            carriers += parents && parents[(prev - 1) % m->n] == first;
+            carriers += parents && parents[c_prev] == first;
         }
         else
             due |= expected_soon(m, c, prev);

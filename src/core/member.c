@@ -50,6 +50,13 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     if (cfg->coin_verification_keys) memcpy(m->coin_vks, cfg->coin_verification_keys, m->n * 32);
     m->cfg.sign_public_keys = (const uint8_t(*)[32])m->sign_pks;
     m->cfg.coin_verification_keys = (const uint8_t(*)[32])m->coin_vks;
+    if (cfg->default_creators_len) {
+        m->default_creators = core_malloc(cfg->default_creators_len * sizeof(uint32_t));
+        if (!m->default_creators) goto oom;
+        memcpy(m->default_creators, cfg->default_creators,
+               cfg->default_creators_len * sizeof(uint32_t));
+    }
+    m->cfg.default_creators = m->default_creators;
     m->limits = (unit_limits){.session = cfg->session,
                               .members = m->n,
                               .quorum = m->q,
@@ -95,6 +102,7 @@ void aleph_member_free(aleph_member *m)
     outbox_free(&m->out);
     core_free(m->sign_pks);
     core_free(m->coin_vks);
+    core_free(m->default_creators);
     core_free(m->scratch_creators);
     core_free(m->scratch_rounds);
     core_free(m->scratch_ids);

@@ -10,7 +10,7 @@
  *   outbox.c    the update handed back to the caller
  *   notice.c    drops, halts and failed allocations reported (every module's one way)
  *   peers.c     a random peer to ask, a member's signature by index
- *   config.c    configuration defaults and checks, quorum arithmetic
+ *   config.c    configuration defaults and checks, quorum arithmetic, c(r)
  *   member.c    the step API tying them together: it calls the modules, none calls it
  */
 #ifndef ALEPH_MEMBER_H
@@ -217,6 +217,7 @@ struct aleph_member {
     aleph_config cfg;
     uint8_t (*sign_pks)[32];
     uint8_t (*coin_vks)[32];
+    uint32_t *default_creators; /* the schedule (cfg.default_creators points here) */
     aleph_secret secret;
     uint32_t n, f, q;
     unit_limits limits;
@@ -370,6 +371,10 @@ void notice_halt(aleph_member *m, uint32_t round, uint32_t creator, uint32_t pee
                  const uint8_t *hash, const char *reason);
 /* Counts a failed allocation and reports it as an OUT_OF_MEMORY notice. */
 void notice_out_of_memory(aleph_member *m, const char *where);
+
+/* config.c */
+/* c(r): the default creator of `round` (aleph_config.default_creators, or round mod N). */
+uint32_t config_default_creator(const aleph_member *m, uint32_t round);
 
 /* peers.c */
 /* A random member index other than self (self when alone). */

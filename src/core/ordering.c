@@ -201,7 +201,7 @@ static int election_start(aleph_member *m, election *e, uint32_t round)
     e->round = round;
     e->candidates = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->candidates);
     e->deciders = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *e->deciders);
-    uint32_t def = round % m->n;
+    uint32_t def = config_default_creator(m, round);
     unit **defaults = core_malloc((ri->units_len ? ri->units_len : 1) * sizeof *defaults);
     if (!e->candidates || !e->deciders || !defaults) { /* not started: tried again later */
         core_free(e->candidates);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "local_run.h"
+#include "base/default_creators.h"
 #include "base/keys.h"
 #include "measure/logscan.h"
 
@@ -74,7 +75,23 @@ static int prepare(local_run *r, uint32_t *base)
     keygen_params kp = {.members = o->members, .out_dir = r->dir, .host = "127.0.0.1",
                         .base_port = *base, .coin_mode = o->coin,
                         .unit_bytes_max = o->unit_bytes_max};
-    if (keygen_write(&kp, err, sizeof err) != 0) {
+    uint32_t *sched = NULL;
+    if (o->default_creators) {
+        sched = malloc(ALEPH_DEFAULT_CREATORS_MAX * sizeof *sched);
+        kp.default_creators = sched;
+        kp.default_creators_len = sched ? default_creators_from_spec(o->default_creators,
+                                                                     o->members, o->wan, sched,
+                                                                     err, sizeof err)
+                                        : 0;
+        if (!kp.default_creators_len) {
+            fprintf(stderr, "aleph local: --default-creators: %s\n", sched ? err : "out of memory");
+            free(sched);
+            return 1;
+        }
+    }
+    int written = keygen_write(&kp, err, sizeof err);
+    free(sched);
+    if (written != 0) {
         print_error_lines("aleph local", err);
         return 1;
     }

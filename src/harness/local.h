@@ -25,6 +25,7 @@ typedef struct local_options {
     int node_args_len;
     int quiet;
     const char *wan;               /* --wan: link spec for every node (link_delay.h) */
+    const char *default_creators;  /* --default-creators: LIST, matrix:FILE or matrix (--wan) */
     double jitter_ms, loss, bandwidth_mbit;
     int hosts;                     /* --hosts: a network namespace per member (netns.h) */
     int metrics;                   /* --metrics: every member serves /metrics (local_metrics.c) */

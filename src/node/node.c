@@ -550,6 +550,8 @@ static int prepare(node *nd, char *err, size_t cap)
     cfg->sign_public_keys = (const uint8_t(*)[32])nd->committee.sign_pks;
     cfg->coin_verification_keys = (const uint8_t(*)[32])nd->committee.coin_vks;
     cfg->unit_bytes_max = nd->committee.unit_bytes_max;
+    cfg->default_creators = nd->committee.default_creators;
+    cfg->default_creators_len = nd->committee.default_creators_len;
     if (o->tx_bytes_max) cfg->tx_bytes_max = o->tx_bytes_max;
     if (cfg->tx_bytes_max + 4 > cfg->unit_bytes_max) cfg->tx_bytes_max = cfg->unit_bytes_max - 4;
     if (o->pool_bytes) cfg->pool_bytes_max = o->pool_bytes;
@@ -638,10 +640,10 @@ static int start(node *nd, char *err, size_t cap)
              "\"members\":%u,\"session\":\"%016" PRIx64 "\",\"coin\":\"%s\",\"address\":\"%s\","
              "\"listen\":\"%s\","
              "\"client_port\":%u,\"data_dir\":\"%s\",\"round_delay_ms\":%u,\"max_unit_bytes\":%u,"
-             "\"pid\":%d",
+             "\"default_creators\":%u,\"pid\":%d",
              nd->committee.size, nd->committee.session, coin_mode_name(nd->committee.coin_mode),
              advertised, nd->net.listen_desc, cport, dir_esc, nd->cfg.round_delay_ms_min,
-             nd->cfg.unit_bytes_max, (int)getpid());
+             nd->cfg.unit_bytes_max, nd->cfg.default_creators_len, (int)getpid());
     const restart_info *ri = &nd->restart;
     log_line(&nd->log, LOG_INFO, ri->restarted ? "restored" : "first_start",
              "\"epoch\":%u,\"units\":%" PRIu64 ",\"own_round\":%d,\"seconds\":%.3f,"

@@ -42,6 +42,9 @@ static int write_header(sim_dump *d, const sim_dump_header *h, char *err, size_t
         if (i) fputc(',', f);
         json_string(f, h->roles[i]);
     }
+    fputs("],\"default_creators\":[", f);
+    for (uint32_t i = 0; i < d->cfg.default_creators_len; i++)
+        fprintf(f, "%s%u", i ? "," : "", d->cfg.default_creators[i]);
     fputs("],\"flags\":", f);
     json_string(f, h->flags ? h->flags : "");
     fputs("}\n", f);

@@ -4,6 +4,8 @@
  *   header.json          {"format":2,"seed","members","f","quorum","rounds","coin":"off"|
  *                         "test"|"threshold","session" (the u64 as a decimal number),
  *                         "roles":["honest"|"crash"|"silent"|"forker"|"garbage", ...],
+ *                         "default_creators":[member...] (the schedule: c(r) = entry r mod
+ *                         its length; empty: c(r) = r mod N),
  *                         "flags":"the aleph sim command that reruns this seed"}
  *   dag.jsonl            one line per unit ever created, forks included:
  *                        {"creator","instance","round","hash","parents":[hash...],

@@ -64,6 +64,9 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
     if (at < len && cfg->candidate_wait_ms >= 0)
         at += (size_t)snprintf(buf + at, len - at, " --candidate-wait-ms %lld",
                                (long long)cfg->candidate_wait_ms);
+    for (uint32_t i = 0; at < len && i < cfg->default_creators_len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%u", i ? "," : " --default-creators ",
+                               cfg->default_creators[i]);
     if (at < len && cfg->adversary_round)
         at += (size_t)snprintf(buf + at, len - at, " --adversary %u:%u", cfg->adversary_round,
                                cfg->adversary_rounds);

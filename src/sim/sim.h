@@ -67,6 +67,8 @@ typedef struct sim_config {
     int64_t round_delay_ms;       /* members' round_delay_ms_min; -1: the core's default */
     int64_t parent_wait_ms;       /* members' parent_wait_ms_max; -1: the core's default */
     int64_t candidate_wait_ms;    /* members' candidate_wait_ms_max; -1: the core's default */
+    const uint32_t *default_creators; /* the committee's default-creator schedule (borrowed) */
+    uint32_t default_creators_len;    /* 0: round mod N */
     uint32_t adversary_round;     /* 0: none; else the round r0 whose candidate is attacked */
     uint32_t adversary_rounds;    /* the scheduler gives up this many rounds above r0 */
     FILE *progress;               /* NULL: silent; else a line at healing and at the end */

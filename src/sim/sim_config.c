@@ -124,6 +124,20 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
             return buf;
         }
     }
+    if (cfg->default_creators_len > ALEPH_DEFAULT_CREATORS_MAX) {
+        snprintf(buf, len, "--default-creators: more than %u entries", ALEPH_DEFAULT_CREATORS_MAX);
+        return buf;
+    }
+    for (uint32_t i = 0; i < cfg->default_creators_len; i++)
+        if (cfg->default_creators[i] >= n) {
+            snprintf(buf, len, "--default-creators: member %u is not in 0..%u",
+                     cfg->default_creators[i], n - 1);
+            return buf;
+        }
+    if (cfg->default_creators_len && cfg->adversary_round) {
+        snprintf(buf, len, "--adversary attacks the unit of round R0 mod N: drop --default-creators");
+        return buf;
+    }
     if (cfg->txs_per_tick > 100000) {
         snprintf(buf, len, "--txs-per-tick: %u is over 100000", cfg->txs_per_tick);
         return buf;

@@ -66,6 +66,8 @@ static int setup_config(sim *s, char *err, size_t err_len)
     if (cfg->parent_wait_ms >= 0) s->acfg.parent_wait_ms_max = (uint32_t)cfg->parent_wait_ms;
     if (cfg->candidate_wait_ms >= 0)
         s->acfg.candidate_wait_ms_max = (uint32_t)cfg->candidate_wait_ms;
+    s->acfg.default_creators = cfg->default_creators;
+    s->acfg.default_creators_len = cfg->default_creators_len;
     if (cfg->adversary_round) {
         /* Members create as soon as they hold a quorum: the scheduler picks that quorum. */
         s->acfg.round_delay_ms_min = 0;

@@ -14,7 +14,8 @@ What it checks, per member (every instance the dump has, forkers' faces included
   - every unit's listed parents reproduce its control hash (BLAKE2b-256 of "aleph/parents\\0"
     and the parent hashes), trying a forker's variants where the dump could not name one;
   - the member's DAG is downward closed at every arrival;
-  - batch k is batch(k): its head is the first candidate (in the committee-wide order) decided
+  - batch k is batch(k): its head is the first candidate (in the committee-wide order: the
+    default creator c(r) from the header's schedule, or r mod N without one) decided
     1 with every earlier one decided 0, in the member's DAG when it output the batch; its units
     are everything below or equal to the head in no earlier batch, sorted by (round, hash);
   - the election record: the candidates in the committee-wide order, containing every round-r
@@ -110,6 +111,11 @@ class Dump:
         if self.f != (self.n - 1) // 3 or self.q != self.n - self.f:
             raise Divergence("header: f=%d q=%d for N=%d" % (self.f, self.q, self.n))
         self.coin_mode = h["coin"]
+        # The default-creator schedule: c(r) = schedule[r mod its length]; none: r mod N.
+        self.schedule = h.get("default_creators", [])
+        if any(not isinstance(c, int) or not 0 <= c < self.n for c in self.schedule):
+            raise BadDump("header: default_creators %r names a member outside 0..%d" %
+                          (self.schedule, self.n - 1))
         self.units = {}
         by_slot = {}
         for rec in read_jsonl(os.path.join(d, "dag.jsonl")):
@@ -120,6 +126,9 @@ class Dump:
             by_slot.setdefault((u.creator, u.round), []).append(u.hash)
         resolve_parents(self.units, by_slot)
         self.coins = self.load_coins()
+
+    def default_creator(self, r):
+        return self.schedule[r % len(self.schedule)] if self.schedule else r % self.n
 
     def load_coins(self):
         coins = {}
@@ -234,7 +243,7 @@ def decision(view, u0):
 def candidate_order(view, r):
     """Every round-r unit of this DAG in the committee-wide order, and the sort key used."""
     dump = view.dump
-    default = r % dump.n
+    default = dump.default_creator(r)
     units = [dump.units[h] for h in view.round_units(r)]
     defaults = sorted((u for u in units if u.creator == default), key=lambda u: u.raw)
     rest = [u for u in units if u.creator != default]
@@ -287,7 +296,7 @@ def check_record(view, r, batch, head):
     if hi >= len(cands) or cands[hi] != head.hash:
         raise Divergence("the record's head (index %d) is not the head" % hi)
     defaults, rest, key = candidate_order(view, r)
-    default = r % dump.n
+    default = dump.default_creator(r)
     for h in cands:
         if h not in view.units or dump.units[h].round != r:
             raise Divergence("candidate %s is not a round-%d unit of this DAG" % (h[:12], r))

@@ -105,6 +105,11 @@ typedef struct aleph_config {
      * holding units of its creator this many rounds above it: a peer's report may include
      * units its backup has not made durable yet, which a crash would take back. */
     uint32_t shed_lag_rounds;
+    /* Epochs (PROTOCOL.md, "Epochs"): an epoch ends with its batch of head round
+     * epoch_rounds - 1; the next starts with a session derived from that head, an empty DAG
+     * and rounds from 0. Committee-wide (it changes the wire format: with epochs every member
+     * message names its epoch). 0: one endless epoch, and no epoch field on the wire. */
+    uint32_t epoch_rounds;
 
     uint64_t rng_seed; /* local choices (which peer to ask); not for ordering */
 
@@ -194,7 +199,10 @@ typedef struct aleph_ordered_unit {
 } aleph_ordered_unit;
 
 typedef struct aleph_batch {
-    uint32_t round; /* the round whose head closed this batch */
+    uint32_t round; /* the round whose head closed this batch: its index within its epoch */
+    uint32_t epoch; /* the epoch that ordered it (0 without epochs) */
+    int epoch_last; /* 1: the epoch's last batch (round epoch_rounds - 1); the member is in
+                       the next epoch after this update (ALEPH_NOTICE_EPOCH_STARTED) */
     uint32_t head_creator;
     const uint8_t *head_hash;
     uint32_t head_depth; /* d of the unit that decided the head (2, 3, 4, ...) */
@@ -225,6 +233,9 @@ typedef enum aleph_notice_kind {
     /* an allocation failed; `reason` says where. What it cost is said too: a dropped input
      * (it comes again), or a HALT when the member could not go on without losing output. */
     ALEPH_NOTICE_OUT_OF_MEMORY = 7,
+    /* the member moved to epoch `epoch` (in the update that carries the previous epoch's
+     * last batch, after it); aleph_member_epoch_carry() now tells what it carried. */
+    ALEPH_NOTICE_EPOCH_STARTED = 8,
 } aleph_notice_kind;
 
 typedef struct aleph_notice {
@@ -232,6 +243,7 @@ typedef struct aleph_notice {
     uint32_t creator;
     uint32_t round;
     uint32_t peer;      /* who sent the input (DROPPED) */
+    uint32_t epoch;     /* the member's epoch when the notice was made */
     const char *reason; /* static string (DROPPED) */
     uint8_t hash[ALEPH_HASH_BYTES];
 } aleph_notice;
@@ -248,6 +260,10 @@ typedef struct aleph_update {
     const aleph_blob *persist;
     size_t persist_len;
     int persist_before_send;
+    /* The epoch whose backup the persists belong to: the epoch the step began in (in the
+     * update that starts a new epoch they are the old epoch's; nothing of the new one is
+     * persisted in it). */
+    uint32_t persist_epoch;
     const aleph_outgoing *messages;
     size_t messages_len;
     const aleph_batch *batches;
@@ -296,6 +312,32 @@ uint64_t aleph_member_wake_at_ms(const aleph_member *m);
  * (or was there already), else a static reason: the backup is then not usable as it is. */
 const char *aleph_member_restore(aleph_member *m, const uint8_t *unit, size_t len);
 
+/* Restart into epoch `epoch` (PROTOCOL.md, "Epochs"): call once, before any
+ * aleph_member_restore() and before the first step, with the backup's epoch, that epoch's
+ * session and its carried transactions (the EPOCH_CARRY record's body, in the payload format;
+ * NULL, 0 when none). Epoch 0 must have the committee's session. The units restored after it
+ * are of that epoch; restored own units take the carry's first transactions (the member puts
+ * carried transactions into own units before pooled ones), the rest goes into later own
+ * units. Returns NULL, or a static reason. */
+const char *aleph_member_restore_epoch(aleph_member *m, uint32_t epoch, uint64_t epoch_session,
+                                       const uint8_t *carry, size_t carry_len);
+
+/* The epoch the member is in, and that epoch's session (epoch 0: the committee's). */
+uint32_t aleph_member_epoch(const aleph_member *m);
+uint64_t aleph_member_epoch_session(const aleph_member *m);
+
+/* session(e+1) = the first 8 bytes (LE) of BLAKE2b-256("aleph/epoch\0" || session(e) u64 LE
+ * || e+1 u32 LE || the hash of epoch e's last head). */
+uint64_t aleph_epoch_session_next(uint64_t session, uint32_t next_epoch,
+                                  const uint8_t head_hash[ALEPH_HASH_BYTES]);
+
+/* The transactions carried into the current epoch: own transactions that were in own units
+ * of the previous epoch and in no batch of it, in the payload format (*txs of them). Valid
+ * until the next epoch change; empty in epoch 0. The first *txs transactions the member puts
+ * into own units of this epoch are exactly these, in this order (then the pool's, FIFO):
+ * they were in durable own units of the previous epoch already. */
+size_t aleph_member_epoch_carry(const aleph_member *m, const uint8_t **payload, uint32_t *txs);
+
 typedef struct aleph_member_stats {
     uint64_t units_created;
     uint64_t units_added; /* entered the DAG, own included */
@@ -329,6 +371,13 @@ typedef struct aleph_member_stats {
     uint64_t units_shed;    /* ordered units whose encoding and parents were freed */
     uint64_t shed_bytes;    /* encoding bytes freed by shedding */
     uint64_t out_of_memory; /* allocations that failed (each also an OUT_OF_MEMORY notice) */
+    uint32_t epoch;              /* the epoch the member is in */
+    uint64_t carry_txs;          /* transactions carried into this epoch */
+    uint64_t carry_txs_pending;  /* of which not yet in an own unit */
+    uint64_t epoch_stale_dropped; /* messages of a finished epoch dropped (units, answers) */
+    uint64_t epoch_ahead_dropped; /* messages of the next epoch while still in this one */
+    uint64_t epoch_far_dropped;   /* two or more epochs ahead: no catching up (PROTOCOL.md) */
+    uint64_t epoch_answers;       /* previous-epoch requests answered from its kept DAG */
 } aleph_member_stats;
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);
@@ -382,6 +431,12 @@ void aleph_unit_control_hash(const uint8_t *const *parent_hashes, uint32_t count
 /* When an outgoing message (or one received) carries one unit: returns 1 and points *unit,
  * *unit_len at the unit's bytes; else 0. */
 int aleph_message_unit(const uint8_t *msg, size_t len, const uint8_t **unit, size_t *unit_len);
+
+/* A member message's header in committee cfg: its type, its epoch (0 without epochs) and the
+ * offset of its body. Returns 1, or 0 when the message is too short to hold a header. With
+ * epochs, a message carrying a unit has it at msg + *body_off. */
+int aleph_message_header(const aleph_config *cfg, const uint8_t *msg, size_t len, uint32_t *type,
+                         uint32_t *epoch, size_t *body_off);
 
 /* ---- Testing: failing allocations -----------------------------------------------------------
  * Every allocation in the core is counted, process-wide, from the last call of

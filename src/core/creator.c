@@ -78,7 +78,7 @@ static void lag_update(aleph_member *m)
 
 static int idle(const aleph_member *m)
 {
-    return m->pool.used == 0 && m->dag.unordered_with_payload == 0;
+    return m->pool.used == 0 && carry_bytes_left(m) == 0 && m->dag.unordered_with_payload == 0;
 }
 
 /* The pacing follows the load: the idle pace when no transaction waits anywhere (an empty unit
@@ -88,7 +88,7 @@ static int idle(const aleph_member *m)
 static uint64_t pace_ms(const aleph_member *m)
 {
     if (idle(m)) return m->cfg.round_delay_ms_idle;
-    if (m->pool.used >= m->cfg.unit_bytes_max) return 0;
+    if (m->pool.used + carry_bytes_left(m) >= m->cfg.unit_bytes_max) return 0;
     return m->cfg.round_delay_ms_min;
 }
 
@@ -96,7 +96,7 @@ static uint64_t pace_ms(const aleph_member *m)
 uint64_t creator_wake_ms(const aleph_member *m)
 {
     if (m->halted || m->cfg.observer) return UINT64_MAX;
-    if (own_check_blocks(m)) return UINT64_MAX;
+    if (own_check_blocks(m) || m->epoch_done) return UINT64_MAX; /* epoch_done: no more in it */
     if (m->cfg.rounds_max && m->own_round >= (int32_t)m->cfg.rounds_max) return UINT64_MAX;
     if (m->own_round < 0) return m->now_ms;
     uint32_t prev = (uint32_t)m->own_round, possible;
@@ -166,7 +166,10 @@ static void create(aleph_member *m, uint32_t round)
                     .coin_share = with_share ? share : NULL};
     /* The transactions go from the pool straight to their place in the encoding, and the
      * encoding's buffer becomes the DAG's copy of the unit: no copies in between. */
-    size_t payload_max = m->pool.used < m->cfg.unit_bytes_max ? m->pool.used : m->cfg.unit_bytes_max;
+    /* Carried transactions first, all of them before any pooled one (EPOCH-API: the node
+     * counts on that order for its durable acknowledgements). */
+    size_t avail = m->pool.used + carry_bytes_left(m);
+    size_t payload_max = avail < m->cfg.unit_bytes_max ? avail : m->cfg.unit_bytes_max;
     d.payload_len = (uint32_t)payload_max;
     size_t cap = unit_encoded_len(&d);
     uint8_t *buf = core_malloc(cap);
@@ -174,7 +177,10 @@ static void create(aleph_member *m, uint32_t round)
     size_t len = 0;
     if (buf) {
         uint8_t *payload = buf + unit_payload_offset(&d);
-        d.payload_len = (uint32_t)pool_take(&m->pool, payload, payload_max);
+        size_t taken = carry_take(m, payload, payload_max);
+        if (carry_bytes_left(m) == 0)
+            taken += pool_take(&m->pool, payload + taken, payload_max - taken);
+        d.payload_len = (uint32_t)taken;
         d.payload = payload;
         len = unit_encoded_len(&d);
         uint8_t hash[32];

@@ -59,6 +59,19 @@ void aleph_unit_control_hash(const uint8_t *const *parent_hashes, uint32_t count
     unit_control_hash(parent_hashes, count, out);
 }
 
+int aleph_message_header(const aleph_config *cfg, const uint8_t *msg, size_t len, uint32_t *type,
+                         uint32_t *epoch, size_t *body_off)
+{
+    size_t header = cfg->epoch_rounds ? 5 : 1;
+    if (len < header) return 0;
+    *type = msg[0];
+    *epoch = cfg->epoch_rounds ? (uint32_t)msg[1] | (uint32_t)msg[2] << 8 |
+                                     (uint32_t)msg[3] << 16 | (uint32_t)msg[4] << 24
+                               : 0;
+    *body_off = header;
+    return 1;
+}
+
 int aleph_message_unit(const uint8_t *msg, size_t len, const uint8_t **unit_bytes, size_t *unit_len)
 {
     if (len < 2 || msg[0] != MSG_UNIT) return 0;

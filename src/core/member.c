@@ -81,7 +81,7 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
         goto oom;
     m->dag.forks_hooks = (fork_hooks){.found = alert_fork_found, .admits = alert_committed};
     if (hashmap_init(&m->requests.by_key, 64) != 0) goto oom;
-    if (own_check_init(m) != 0) goto oom;
+    if (own_check_init(m) != 0 || epoch_init(m) != 0) goto oom;
     return m;
 oom:
     aleph_member_free(m);
@@ -92,23 +92,13 @@ oom:
 void aleph_member_free(aleph_member *m)
 {
     if (!m) return;
-    ordering_free(m);
-    pending_free(m);
-    dag_free(m);
-    shed_free(m);
-    alert_free(m);
-    sync_free(m);
+    member_free_epoch_state(m);
+    epoch_free(m);
     pool_free(&m->pool);
     outbox_free(&m->out);
     core_free(m->sign_pks);
     core_free(m->coin_vks);
     core_free(m->default_creators);
-    core_free(m->scratch_creators);
-    core_free(m->scratch_rounds);
-    core_free(m->scratch_ids);
-    core_free(m->highest_reply_ms);
-    core_free(m->lag_ms);
-    core_free(m->highest_answer_ms);
     core_free(m->own_answered);
     sodium_memzero(&m->secret, sizeof m->secret);
     core_free(m);
@@ -122,11 +112,7 @@ static void take_message(aleph_member *m, const aleph_event *ev)
         return;
     }
     message msg;
-    const char *err = message_decode(ev->data, ev->len, m->n, &msg);
-    if (err) {
-        notice_drop(m, ev->from, err);
-        return;
-    }
+    if (!epoch_take_message(m, ev, &msg)) return; /* malformed, or of another epoch */
     ALEPH_ASSERT(msg.body_len <= ev->len && msg.type >= MSG_UNIT);
     if (msg.type == MSG_UNIT)
         dag_receive_unit(m, msg.body, msg.body_len, ev->from);
@@ -155,12 +141,15 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
     shed_pass(m);
     if (ev->now_ms > m->now_ms) m->now_ms = ev->now_ms;
     uint64_t units_before = m->stats.units_added;
+    uint32_t epoch_before = m->epoch;
     if (ev->kind == ALEPH_EVENT_MESSAGE) take_message(m, ev);
     own_check_tick(m);
     creator_try(m);
     /* Heads depend on the DAG alone (coin values too): only a grown DAG can move them. */
     if (m->stats.units_added != units_before || m->restored_dirty) ordering_advance(m);
     m->restored_dirty = 0;
+    size_t persists_before = m->out.persists_len;
+    epoch_advance(m); /* when the epoch's last batch was ordered */
     sync_tick(m);
     alert_tick(m);
     outbox_finish_reserve(&m->out);
@@ -170,7 +159,10 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
         notice_out_of_memory(m, "outbox: a message, notice or batch record (not handed out)");
         m->out.alloc_failed = 0; /* a notice that fails again here: the count still has it */
     }
+    /* Nothing of a new epoch is persisted in the update that starts it. */
+    ALEPH_ASSERT(m->epoch == epoch_before || m->out.persists_len == persists_before);
     outbox_finish(&m->out, up);
+    up->persist_epoch = epoch_before;
     up->wake_at_ms = wake_ms(m);
 }
 
@@ -194,6 +186,10 @@ void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out)
     out->units_pending = m->pending.len;
     out->dag_units = m->dag.units_len;
     out->own_check_waiting = m->own_check;
+    out->epoch = m->epoch;
+    out->carry_txs_pending = m->carry_left;
+    out->pool_txs += m->carry_left;
+    out->pool_bytes += carry_bytes_left(m);
 }
 
 int aleph_keys_deal(uint32_t n, const uint8_t seed[32], aleph_secret *secrets,

@@ -174,7 +174,11 @@ typedef struct outbox {
     struct {
         uint32_t to;
         size_t off, len;
+        uint32_t epoch;  /* written after the type byte at the end of the step (epoch_hdr) */
+        uint8_t epoch_hdr; /* 1: 4 bytes were reserved before the message for the epoch */
     } * msgs;
+    int with_epoch; /* the committee has epochs: every message names its epoch */
+    uint32_t epoch; /* the epoch of the messages and notices made now */
     size_t msgs_len, msgs_cap;
     aleph_blob *persists; /* by reference: DAG unit bytes, valid until the next step */
     size_t persists_len, persists_cap;
@@ -264,6 +268,19 @@ struct aleph_member {
 
     shed_state shed;
 
+    /* epochs (epoch.c). Everything above that describes the DAG and its ordering is the
+     * current epoch's; cfg.session and limits.session hold the epoch's session. */
+    uint32_t epoch;
+    uint64_t committee_session;
+    int epoch_done;           /* the epoch's last batch is ordered: move on at the step's end */
+    uint8_t epoch_last_head[32];
+    aleph_member *prev;       /* the previous epoch, kept (frozen) to answer members still in it */
+    int is_prev;              /* this is such a kept epoch: it shares keys and pool, never steps */
+    uint8_t *carry;           /* transactions carried into this epoch (payload format) */
+    size_t carry_len, carry_off; /* carry_off: bytes already taken into own units */
+    uint32_t carry_txs, carry_left;
+    uint64_t *ahead_reply_ms; /* per peer: last HIGHEST sent because it is in a later epoch */
+
     outbox out;
     aleph_member_stats stats;
 };
@@ -312,6 +329,8 @@ void sync_request_slot(aleph_member *m, uint32_t creator, uint32_t round, uint32
 void sync_request_parents(aleph_member *m, const uint8_t hash[32], uint32_t peer);
 void sync_request_hash(aleph_member *m, const uint8_t hash[32], uint32_t peer);
 void sync_tick(aleph_member *m);
+/* Sends this member's highest rounds held to `to` (anti-entropy; epoch.c for a later epoch). */
+void sync_send_highest(aleph_member *m, uint32_t to);
 uint64_t sync_wake_ms(const aleph_member *m);
 void sync_receive(aleph_member *m, uint32_t from, const void *msg);
 void sync_free(aleph_member *m);
@@ -338,6 +357,8 @@ void outbox_reset(outbox *o);
 void outbox_free(outbox *o);
 /* Queues a message of `type` with body; returns 0 or -1 when out of memory. */
 int outbox_send(outbox *o, uint32_t to, uint8_t type, const uint8_t *body, size_t len);
+/* Queues a finished message (its epoch header, if any, included) as it is. */
+int outbox_send_raw(outbox *o, uint32_t to, const uint8_t *data, size_t len);
 /* Reserves a message of 1 + len bytes and returns a pointer to fill (type byte included). */
 uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len);
 /* Queues data for the backup by reference, without a copy: it must stay unchanged until the
@@ -362,6 +383,27 @@ void own_check_tick(aleph_member *m);
 uint64_t own_check_wake_ms(const aleph_member *m);
 void own_check_query(aleph_member *m, uint32_t from);
 void own_check_answer(aleph_member *m, uint32_t from, const void *msg);
+
+/* epoch.c */
+int epoch_init(aleph_member *m);
+/* Frees the kept previous epoch and the carry (aleph_member_free). */
+void epoch_free(aleph_member *m);
+/* A batch of `round` was handed out: the last of the epoch sets epoch_done. */
+void epoch_batch_ordered(aleph_member *m, const unit *head, uint32_t round);
+/* Moves to the next epoch when epoch_done (at the end of a step; retried when memory ran out). */
+void epoch_advance(aleph_member *m);
+/* A message from a peer: 1 when it is for the current epoch and the body decoded into msg;
+ * 0 when it was handled here (another epoch: dropped, or answered from the previous epoch). */
+int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg);
+/* Bytes of carried transactions not yet in an own unit; moves whole ones into buf (up to cap
+ * bytes) and returns the bytes moved. */
+size_t carry_bytes_left(const aleph_member *m);
+size_t carry_take(aleph_member *m, uint8_t *buf, size_t cap);
+/* A restored own unit held `txs` transactions: the carry's first ones. */
+void carry_restored(aleph_member *m, uint32_t txs);
+
+/* Frees the state of one epoch (the member's, or a kept previous one's). */
+void member_free_epoch_state(aleph_member *m);
 
 /* notice.c: what a member reports about itself (the modules' one way to say it) */
 void notice_drop(aleph_member *m, uint32_t peer, const char *reason);

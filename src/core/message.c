@@ -16,20 +16,26 @@ static const char *decode_list(byte_reader *r, size_t entry_bytes, uint32_t max,
 
 const char *message_decode(const uint8_t *data, size_t len, uint32_t members, message *out)
 {
-    if (len == 0) return "empty message";
-    if (len > ALEPH_MESSAGE_BYTES_MAX) return "message over the size limit";
+    uint32_t epoch;
+    return message_decode_epoch(data, len, members, 0, &epoch, out);
+}
+
+/* The body of a message of type `type`: `len` bytes at `data`. */
+static const char *decode_body(uint8_t type, const uint8_t *data, size_t len, uint32_t members,
+                               message *out)
+{
     byte_reader r;
-    reader_init(&r, data + 1, len - 1);
-    out->type = (enum message_type)data[0];
+    reader_init(&r, data, len);
+    out->type = (enum message_type)type;
     out->body = NULL;
     out->body_len = 0;
     out->count = 0;
     out->items = NULL;
     out->own_plus1 = out->rounds_plus1 = 0;
-    switch (data[0]) {
+    switch (type) {
     case MSG_UNIT:
-        out->body = data + 1;
-        out->body_len = len - 1;
+        out->body = data;
+        out->body_len = len;
         return NULL;
     case MSG_REQUEST_UNITS: return decode_list(&r, 6, MSG_LIST_MAX, out);
     case MSG_REQUEST_PARENTS:
@@ -62,19 +68,35 @@ const char *message_decode(const uint8_t *data, size_t len, uint32_t members, me
     case MSG_ALERT:
     case MSG_ALERT_CERT:
         /* Decoded strictly by alert_wire.c, which knows the committee's limits. */
-        out->body = data + 1;
-        out->body_len = len - 1;
+        out->body = data;
+        out->body_len = len;
         return NULL;
     case MSG_ALERT_SIGNATURE:
     case MSG_REQUEST_ALERT: {
-        size_t want = data[0] == MSG_ALERT_SIGNATURE ? 96 : 32;
-        if (len - 1 != want) return "alert signature or request of the wrong length";
-        out->body = data + 1;
+        size_t want = type == MSG_ALERT_SIGNATURE ? 96 : 32;
+        if (len != want) return "alert signature or request of the wrong length";
+        out->body = data;
         out->body_len = want;
         return NULL;
     }
     default: return "unknown message type";
     }
+}
+
+const char *message_decode_epoch(const uint8_t *data, size_t len, uint32_t members,
+                                 int with_epoch, uint32_t *epoch, message *out)
+{
+    if (len == 0) return "empty message";
+    if (len > ALEPH_MESSAGE_BYTES_MAX) return "message over the size limit";
+    size_t header = 1;
+    *epoch = 0;
+    if (with_epoch) {
+        if (len < 5) return "truncated epoch";
+        *epoch = (uint32_t)data[1] | (uint32_t)data[2] << 8 | (uint32_t)data[3] << 16 |
+                 (uint32_t)data[4] << 24;
+        header = 5;
+    }
+    return decode_body(data[0], data + header, len - header, members, out);
 }
 
 void message_slot(const message *m, uint32_t i, uint32_t *creator, uint32_t *round)

@@ -1,5 +1,6 @@
 /* Messages between members. The shell frames and authenticates them; the core decodes them
- * strictly. Every list has a hard bound; the first byte is the type.
+ * strictly. Every list has a hard bound; the first byte is the type. In a committee with epochs
+ * (epoch_rounds > 0) the type is followed by the u32 epoch of the sender, then the body below.
  *
  *   UNIT            unit bytes (unit.h)
  *   REQUEST_UNITS   u16 n <= MSG_LIST_MAX, n x (u16 creator, u32 round)
@@ -62,6 +63,10 @@ typedef struct message {
 
 /* Returns NULL when valid, or a static reason. */
 const char *message_decode(const uint8_t *data, size_t len, uint32_t members, message *out);
+/* The same for a committee with epochs when with_epoch is 1: the type byte is followed by the
+ * u32 epoch (written to *epoch), then the body; with_epoch 0 is message_decode (*epoch 0). */
+const char *message_decode_epoch(const uint8_t *data, size_t len, uint32_t members,
+                                 int with_epoch, uint32_t *epoch, message *out);
 
 /* Entry accessors for decoded lists. */
 void message_slot(const message *m, uint32_t i, uint32_t *creator, uint32_t *round);

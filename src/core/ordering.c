@@ -317,6 +317,8 @@ static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
     }
     qsort(found, len, sizeof *found, compare_by_round_hash);
     aleph_batch b = {.round = round,
+                     .epoch = m->epoch,
+                     .epoch_last = m->cfg.epoch_rounds && round + 1 == m->cfg.epoch_rounds,
                      .head_creator = head->creator,
                      .head_hash = head->hash,
                      .head_depth = depth,
@@ -351,7 +353,7 @@ static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
 void ordering_advance(aleph_member *m)
 {
     election *e = &m->election;
-    while (!m->halted) {
+    while (!m->halted && !m->epoch_done) {
         uint32_t r = m->next_head_round;
         if (!e->started) {
             if (m->dag.rounds_len <= r + 3 || m->dag.rounds[r + 3].units_len == 0) return;
@@ -391,5 +393,6 @@ void ordering_advance(aleph_member *m)
         }
         election_clear(e);
         m->next_head_round = r + 1;
+        epoch_batch_ordered(m, head, r); /* the epoch's last batch: no more in it */
     }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "bytes.h"
 #include "member.h"
 #include "message.h"
 
@@ -56,20 +57,38 @@ static long arena_alloc(outbox *o, size_t len)
     return (long)off;
 }
 
-uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len)
+static uint8_t *send_reserve(outbox *o, uint32_t to, size_t len, int epoch_hdr)
 {
     long off = -1;
+    size_t extra = epoch_hdr ? 4 : 0;
     if (reserve((void **)&o->msgs, &o->msgs_cap, o->msgs_len + 1, sizeof *o->msgs) == 0)
-        off = arena_alloc(o, len);
+        off = arena_alloc(o, len + extra);
     if (off < 0) {
         o->alloc_failed++;
         return NULL;
     }
     o->msgs[o->msgs_len].to = to;
     o->msgs[o->msgs_len].off = (size_t)off;
-    o->msgs[o->msgs_len].len = len;
+    o->msgs[o->msgs_len].len = len + extra;
+    o->msgs[o->msgs_len].epoch = o->epoch;
+    o->msgs[o->msgs_len].epoch_hdr = (uint8_t)epoch_hdr;
     o->msgs_len++;
-    return o->arena + off;
+    /* With an epoch header the writer fills [type][body] 4 bytes in; outbox_finish moves the
+     * type byte to the front and writes the epoch in between: [type][epoch][body]. */
+    return o->arena + off + extra;
+}
+
+uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len)
+{
+    return send_reserve(o, to, len, o->with_epoch);
+}
+
+int outbox_send_raw(outbox *o, uint32_t to, const uint8_t *data, size_t len)
+{
+    uint8_t *p = send_reserve(o, to, len, 0);
+    if (!p) return -1;
+    memcpy(p, data, len);
+    return 0;
 }
 
 int outbox_send(outbox *o, uint32_t to, uint8_t type, const uint8_t *body, size_t len)
@@ -98,7 +117,8 @@ void outbox_notice(outbox *o, const aleph_notice *n)
         o->alloc_failed++;
         return;
     }
-    o->notices[o->notices_len++] = *n;
+    o->notices[o->notices_len] = *n;
+    o->notices[o->notices_len++].epoch = o->epoch;
 }
 
 aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len)
@@ -155,6 +175,12 @@ void outbox_finish(outbox *o, aleph_update *up)
     memset(up, 0, sizeof *up);
     if (o->out_cap_msgs >= o->msgs_len) {
         for (size_t i = 0; i < o->msgs_len; i++) {
+            if (o->msgs[i].epoch_hdr) {
+                uint8_t *p = o->arena + o->msgs[i].off;
+                p[0] = p[4];
+                put_uint(p + 1, o->msgs[i].epoch, 4);
+                o->msgs[i].epoch_hdr = 0; /* once: finish may not run twice, but be sure */
+            }
             o->out_msgs[i].to = o->msgs[i].to;
             o->out_msgs[i].data = o->arena + o->msgs[i].off;
             o->out_msgs[i].len = o->msgs[i].len;

@@ -89,6 +89,7 @@ const char *aleph_member_restore(aleph_member *m, const uint8_t *data, size_t le
     m->restoring = 0;
     outbox_reset(&m->out);
     if (!u) return "out of memory";
+    if (u->creator == m->secret.index) carry_restored(m, u->txs_len);
     m->stats.units_restored++;
     m->restored_dirty = 1;
     return NULL;

@@ -220,6 +220,11 @@ static void send_highest(aleph_member *m, uint32_t to)
     for (uint32_t c = 0; c < m->n; c++) put_uint(p + 3 + 4 * (size_t)c, m->dag.highest_plus1[c], 4);
 }
 
+void sync_send_highest(aleph_member *m, uint32_t to)
+{
+    send_highest(m, to);
+}
+
 void sync_tick(aleph_member *m)
 {
     if (m->n == 1) return;

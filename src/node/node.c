@@ -122,6 +122,9 @@ static void log_notice(node *nd, const aleph_notice *n)
         client_port_halted(&nd->clients, nd->txs_in_units);
         break;
     }
+    case ALEPH_NOTICE_EPOCH_STARTED:
+        log_line(&nd->log, LOG_INFO, "epoch_started", "\"epoch\":%u", n->epoch);
+        break;
     case ALEPH_NOTICE_OWN_NEWER:
         log_line(&nd->log, LOG_ERROR, "own_unit_newer", "\"round\":%u,\"peer\":%u", n->round,
                  n->peer);

@@ -1,0 +1,376 @@
+/* Epochs (PROTOCOL.md, "Epochs"): an epoch ends with its batch of head round E-1; the member
+ * then carries its own transactions that no batch of the epoch holds back ahead of its pool,
+ * keeps the finished epoch's state (frozen) to answer members still in it, and starts the
+ * next epoch with a session derived from the last head, an empty DAG and rounds from 0.
+ *
+ * Messages name their epoch (u32 after the type byte). One of the current epoch is handled
+ * as always; one of the previous epoch is answered from the kept state when it is a request
+ * (units by slot, hash or parents, a HIGHEST, an own query) and dropped otherwise; one of a
+ * later epoch is dropped, and its sender gets this member's HIGHEST so that it answers from
+ * its kept previous epoch; anything older is dropped. Every drop is counted. */
+#include <sodium.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "bytes.h"
+#include "crypto.h"
+#include "member.h"
+#include "message.h"
+
+int epoch_init(aleph_member *m)
+{
+    m->committee_session = m->cfg.session;
+    m->out.with_epoch = m->cfg.epoch_rounds > 0;
+    m->out.epoch = 0;
+    m->ahead_reply_ms = core_calloc(m->n, sizeof *m->ahead_reply_ms);
+    return m->ahead_reply_ms ? 0 : -1;
+}
+
+void member_free_epoch_state(aleph_member *m)
+{
+    ordering_free(m);
+    pending_free(m);
+    dag_free(m);
+    shed_free(m);
+    alert_free(m);
+    sync_free(m);
+    core_free(m->scratch_creators);
+    core_free(m->scratch_rounds);
+    core_free(m->scratch_ids);
+    core_free(m->highest_reply_ms);
+    core_free(m->lag_ms);
+    core_free(m->highest_answer_ms);
+    m->scratch_creators = m->scratch_rounds = m->scratch_ids = NULL;
+    m->highest_reply_ms = m->highest_answer_ms = NULL;
+    m->lag_ms = NULL;
+    if (m->is_prev) sodium_memzero(&m->secret, sizeof m->secret);
+}
+
+static void prev_free(aleph_member *p)
+{
+    if (!p) return;
+    member_free_epoch_state(p);
+    outbox_free(&p->out);
+    core_free(p);
+}
+
+void epoch_free(aleph_member *m)
+{
+    prev_free(m->prev);
+    m->prev = NULL;
+    core_free(m->carry);
+    core_free(m->ahead_reply_ms);
+    m->carry = NULL;
+    m->ahead_reply_ms = NULL;
+}
+
+uint64_t aleph_epoch_session_next(uint64_t session, uint32_t next_epoch,
+                                  const uint8_t head_hash[ALEPH_HASH_BYTES])
+{
+    uint8_t in[8 + 4 + 32], out[32];
+    put_uint(in, session, 8);
+    put_uint(in + 8, next_epoch, 4);
+    memcpy(in + 12, head_hash, 32);
+    hash_tagged(out, "aleph/epoch", in, sizeof in);
+    uint64_t s = 0;
+    for (int i = 7; i >= 0; i--) s = s << 8 | out[i];
+    return s;
+}
+
+uint32_t aleph_member_epoch(const aleph_member *m)
+{
+    return m->epoch;
+}
+
+uint64_t aleph_member_epoch_session(const aleph_member *m)
+{
+    return m->cfg.session;
+}
+
+size_t aleph_member_epoch_carry(const aleph_member *m, const uint8_t **payload, uint32_t *txs)
+{
+    *payload = m->carry;
+    *txs = m->carry_txs;
+    return m->carry_len;
+}
+
+void epoch_batch_ordered(aleph_member *m, const unit *head, uint32_t round)
+{
+    if (!m->cfg.epoch_rounds || round + 1 != m->cfg.epoch_rounds) return;
+    m->epoch_done = 1;
+    memcpy(m->epoch_last_head, head->hash, 32);
+}
+
+/* ---- the carry ------------------------------------------------------------------------------ */
+
+size_t carry_bytes_left(const aleph_member *m)
+{
+    return m->carry_len - m->carry_off;
+}
+
+static uint32_t carry_next_len(const aleph_member *m)
+{
+    const uint8_t *p = m->carry + m->carry_off;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+size_t carry_take(aleph_member *m, uint8_t *buf, size_t cap)
+{
+    size_t out = 0;
+    while (m->carry_off < m->carry_len) {
+        size_t n = 4 + (size_t)carry_next_len(m);
+        if (out + n > cap) break;
+        memcpy(buf + out, m->carry + m->carry_off, n);
+        out += n;
+        m->carry_off += n;
+        m->carry_left--;
+    }
+    return out;
+}
+
+void carry_restored(aleph_member *m, uint32_t txs)
+{
+    for (uint32_t i = 0; i < txs && m->carry_off < m->carry_len; i++) {
+        m->carry_off += 4 + (size_t)carry_next_len(m);
+        m->carry_left--;
+    }
+}
+
+/* The transactions of the own units of this epoch that no batch holds, lowest round first
+ * (the order they left the pool in). No member orders them: the epoch's last batch is its
+ * last, and a batch holds only units below its head. */
+static int collect_carry(const aleph_member *m, uint8_t **buf, size_t *len, uint32_t *txs)
+{
+    size_t bytes = carry_bytes_left(m); /* carried in, never put in a unit: still carried */
+    uint32_t self = m->secret.index, top = m->dag.highest_plus1[self];
+    for (uint32_t r = 0; r < top; r++) {
+        uint32_t id = dag_first_in_slot(m, self, r);
+        if (id == NONE) continue;
+        const unit *u = m->dag.units[id];
+        if (u->batch_round == NONE && u->bytes) bytes += u->payload_len;
+    }
+    *buf = NULL;
+    *len = 0;
+    *txs = 0;
+    if (bytes == 0) return 0;
+    uint8_t *p = core_malloc(bytes);
+    if (!p) return -1;
+    size_t at = 0;
+    for (uint32_t r = 0; r < top; r++) {
+        uint32_t id = dag_first_in_slot(m, self, r);
+        if (id == NONE) continue;
+        const unit *u = m->dag.units[id];
+        if (u->batch_round != NONE || !u->bytes) continue;
+        memcpy(p + at, u->bytes + u->payload_off, u->payload_len);
+        at += u->payload_len;
+        *txs += u->txs_len;
+    }
+    memcpy(p + at, m->carry + m->carry_off, carry_bytes_left(m));
+    *txs += m->carry_left;
+    ALEPH_ASSERT(at + carry_bytes_left(m) == bytes);
+    *buf = p;
+    *len = bytes;
+    return 0;
+}
+
+/* ---- moving on -------------------------------------------------------------------------------- */
+
+/* Gives m an empty state for a new epoch; what it held is owned elsewhere (the kept copy).
+ * On failure the caller frees what was allocated (member_free_epoch_state). */
+static int fresh_state(aleph_member *m)
+{
+    memset(&m->dag, 0, sizeof m->dag);
+    memset(&m->pending, 0, sizeof m->pending);
+    memset(&m->requests, 0, sizeof m->requests);
+    memset(&m->alerts, 0, sizeof m->alerts);
+    memset(&m->election, 0, sizeof m->election);
+    memset(&m->shed, 0, sizeof m->shed);
+    memset(m->coin_cache, 0, sizeof m->coin_cache);
+    m->next_head_round = 0;
+    m->own_round = -1;
+    m->own_last = NONE;
+    m->own_created_ms = 0;
+    m->quorum_seen_ms = 0;
+    m->lag_round = 0;
+    m->lag_quorum_ms = 0;
+    m->restored_dirty = 0;
+    m->own_seen_plus1 = 0;
+    m->scratch_creators = core_malloc(m->n * sizeof(uint32_t));
+    m->scratch_rounds = core_malloc(m->n * sizeof(uint32_t));
+    m->scratch_ids = core_malloc(m->n * sizeof(uint32_t));
+    m->highest_reply_ms = core_calloc(m->n, sizeof(uint64_t));
+    m->lag_ms = core_calloc(m->n, sizeof(uint32_t));
+    m->highest_answer_ms = core_calloc(m->n, sizeof(uint64_t));
+    if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
+        !m->lag_ms || !m->highest_answer_ms)
+        return -1;
+    if (dag_init(m) != 0 || shed_init(m) != 0 || alert_init(m) != 0) return -1;
+    return hashmap_init(&m->requests.by_key, 64);
+}
+
+void epoch_advance(aleph_member *m)
+{
+    if (!m->epoch_done) return;
+    uint8_t *carry;
+    size_t carry_len;
+    uint32_t carry_txs;
+    if (collect_carry(m, &carry, &carry_len, &carry_txs) != 0) goto oom;
+    aleph_member *old = core_malloc(sizeof *old);
+    if (!old) {
+        core_free(carry);
+        goto oom;
+    }
+    *old = *m;
+    if (fresh_state(m) != 0) {
+        member_free_epoch_state(m);
+        *m = *old;
+        core_free(old);
+        core_free(carry);
+        goto oom;
+    }
+    /* The finished epoch, frozen: its DAG answers members still in it. It shares the keys
+     * and nothing else that the member keeps. One is kept: the one before it goes. */
+    prev_free(old->prev);
+    old->prev = NULL;
+    old->is_prev = 1;
+    memset(&old->out, 0, sizeof old->out);
+    old->out.with_epoch = 1;
+    old->out.epoch = old->epoch;
+    memset(&old->pool, 0, sizeof old->pool);
+    old->carry = NULL;
+    old->ahead_reply_ms = NULL;
+    old->own_answered = NULL;
+    m->prev = old;
+
+    uint64_t session = aleph_epoch_session_next(m->cfg.session, m->epoch + 1, m->epoch_last_head);
+    m->epoch++;
+    m->epoch_done = 0;
+    m->cfg.session = session;
+    m->limits.session = session;
+    m->out.epoch = m->epoch;
+    core_free(m->carry);
+    m->carry = carry;
+    m->carry_len = carry_len;
+    m->carry_off = 0;
+    m->carry_txs = m->carry_left = carry_txs;
+    m->stats.epoch = m->epoch;
+    m->stats.carry_txs = carry_txs;
+    m->stats.round_created = UINT32_MAX;
+    m->stats.round_ordered = UINT32_MAX;
+    aleph_notice n = {.kind = ALEPH_NOTICE_EPOCH_STARTED,
+                      .creator = NONE,
+                      .round = NONE,
+                      .peer = NONE};
+    outbox_notice(&m->out, &n);
+    return;
+oom:
+    notice_out_of_memory(m, "epoch: the next epoch's state (tried again at the next step)");
+}
+
+/* ---- messages of other epochs ------------------------------------------------------------- */
+
+static void epoch_drop(aleph_member *m, uint32_t from, uint64_t *counter, const char *reason)
+{
+    (*counter)++;
+    notice_drop(m, from, reason);
+}
+
+/* A request of a member still in the previous epoch, answered from the kept state; its
+ * messages (already named with that epoch) go out with this step's. */
+static void answer_from_prev(aleph_member *m, uint32_t from, const message *msg)
+{
+    aleph_member *p = m->prev;
+    p->now_ms = m->now_ms;
+    switch (msg->type) {
+    case MSG_REQUEST_UNITS:
+    case MSG_REQUEST_PARENTS:
+    case MSG_REQUEST_HASHES:
+    case MSG_HIGHEST: sync_receive(p, from, msg); break;
+    case MSG_OWN_QUERY: own_check_query(p, from); break;
+    default:
+        epoch_drop(m, from, &m->stats.epoch_stale_dropped, "message of a finished epoch");
+        return;
+    }
+    m->stats.epoch_answers++;
+    outbox_finish_reserve(&p->out);
+    aleph_update up;
+    outbox_finish(&p->out, &up);
+    for (size_t i = 0; i < up.messages_len; i++)
+        if (outbox_send_raw(&m->out, up.messages[i].to, up.messages[i].data, up.messages[i].len) != 0)
+            break;
+    if (p->out.alloc_failed) m->out.alloc_failed += p->out.alloc_failed;
+    p->out.alloc_failed = 0;
+    outbox_reset(&p->out);
+}
+
+int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg_)
+{
+    message *msg = msg_;
+    uint32_t epoch;
+    const char *err =
+        message_decode_epoch(ev->data, ev->len, m->n, m->cfg.epoch_rounds > 0, &epoch, msg);
+    if (err) {
+        notice_drop(m, ev->from, err);
+        return 0;
+    }
+    if (epoch == m->epoch) return 1;
+    if (epoch > m->epoch) {
+        /* Its session cannot be checked before this member ordered its own epoch's end. */
+        if (epoch == m->epoch + 1) {
+            epoch_drop(m, ev->from, &m->stats.epoch_ahead_dropped, "message of a later epoch");
+        } else {
+            epoch_drop(m, ev->from, &m->stats.epoch_far_dropped,
+                       "message of an epoch two or more ahead");
+        }
+        uint64_t *last = &m->ahead_reply_ms[ev->from];
+        if (*last == 0 || m->now_ms >= *last + m->cfg.anti_entropy_ms / 2) {
+            *last = m->now_ms ? m->now_ms : 1;
+            sync_send_highest(m, ev->from); /* it answers from its kept copy of this epoch */
+        }
+        return 0;
+    }
+    if (epoch + 1 == m->epoch && m->prev) {
+        answer_from_prev(m, ev->from, msg);
+        return 0;
+    }
+    epoch_drop(m, ev->from, &m->stats.epoch_stale_dropped, "message of a finished epoch");
+    return 0;
+}
+
+/* ---- restart -------------------------------------------------------------------------------- */
+
+const char *aleph_member_restore_epoch(aleph_member *m, uint32_t epoch, uint64_t epoch_session,
+                                       const uint8_t *carry, size_t carry_len)
+{
+    if (m->dag.units_len || m->epoch || m->carry) return "restore_epoch comes before any unit";
+    if (epoch > 0 && !m->cfg.epoch_rounds) return "an epoch above 0 in a committee without epochs";
+    if (epoch == 0 && epoch_session != m->committee_session)
+        return "epoch 0's session is not the committee's";
+    if (epoch == 0 && carry_len) return "epoch 0 has no carried transactions";
+    if (carry_len && !carry) return "carried transactions missing";
+    uint32_t txs = 0;
+    size_t off = 0;
+    const uint8_t *tx;
+    size_t tx_len;
+    int rc;
+    while ((rc = aleph_payload_next(carry, carry_len, &off, &tx, &tx_len)) == 1) {
+        if (tx_len == 0 || tx_len > m->cfg.tx_bytes_max) return "a carried transaction of a bad size";
+        txs++;
+    }
+    if (rc < 0) return "carried transactions malformed";
+    if (carry_len) {
+        m->carry = core_malloc(carry_len);
+        if (!m->carry) return "out of memory";
+        memcpy(m->carry, carry, carry_len);
+    }
+    m->carry_len = carry_len;
+    m->carry_off = 0;
+    m->carry_txs = m->carry_left = txs;
+    m->epoch = epoch;
+    m->cfg.session = epoch_session;
+    m->limits.session = epoch_session;
+    m->out.epoch = epoch;
+    m->stats.epoch = epoch;
+    m->stats.carry_txs = txs;
+    return NULL;
+}

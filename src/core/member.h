@@ -388,22 +388,25 @@ void own_check_answer(aleph_member *m, uint32_t from, const void *msg);
 int epoch_init(aleph_member *m);
 /* Frees the kept previous epoch and the carry (aleph_member_free). */
 void epoch_free(aleph_member *m);
-/* A batch of `round` was handed out: the last of the epoch sets epoch_done. */
-void epoch_batch_ordered(aleph_member *m, const unit *head, uint32_t round);
 /* Moves to the next epoch when epoch_done (at the end of a step; retried when memory ran out). */
 void epoch_advance(aleph_member *m);
 /* A message from a peer: 1 when it is for the current epoch and the body decoded into msg;
  * 0 when it was handled here (another epoch: dropped, or answered from the previous epoch). */
 int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg);
-/* Bytes of carried transactions not yet in an own unit; moves whole ones into buf (up to cap
- * bytes) and returns the bytes moved. */
+/* Frees the state of one epoch (the member's, or a kept previous one's). */
+void member_free_epoch_state(aleph_member *m);
+
+/* carry.c */
+/* Bytes of carried transactions not yet in an own unit; carry_take moves whole ones into buf
+ * (up to cap bytes) and returns the bytes moved. */
 size_t carry_bytes_left(const aleph_member *m);
 size_t carry_take(aleph_member *m, uint8_t *buf, size_t cap);
 /* A restored own unit held `txs` transactions: the carry's first ones. */
 void carry_restored(aleph_member *m, uint32_t txs);
-
-/* Frees the state of one epoch (the member's, or a kept previous one's). */
-void member_free_epoch_state(aleph_member *m);
+/* The carry into the next epoch: the own unordered units' transactions, then what is left
+ * of the carry into this one (a malloc'd buffer, NULL when empty). Returns -1 when out of
+ * memory. */
+int carry_collect(const aleph_member *m, uint8_t **buf, size_t *len, uint32_t *txs);
 
 /* notice.c: what a member reports about itself (the modules' one way to say it) */
 void notice_drop(aleph_member *m, uint32_t peer, const char *reason);

@@ -393,6 +393,10 @@ void ordering_advance(aleph_member *m)
         }
         election_clear(e);
         m->next_head_round = r + 1;
-        epoch_batch_ordered(m, head, r); /* the epoch's last batch: no more in it */
+        if (m->cfg.epoch_rounds && r + 1 == m->cfg.epoch_rounds) {
+            /* The epoch's last batch: no more in it; the step moves on (epoch.c). */
+            m->epoch_done = 1;
+            memcpy(m->epoch_last_head, head->hash, 32);
+        }
     }
 }

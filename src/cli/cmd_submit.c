@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,8 @@ static void submit_usage(FILE *to)
             "transaction to a member's client port and prints the member's answer per line:\n"
             "ok (in the member's pool: a crash of the member may lose it), pool full (try\n"
             "again later), too large, halted (the member creates no more units: submit to\n"
-            "another) or, with --ack durable, durable (in an own unit of the member that is\n"
+            "another), refused (the member is at a client connection limit and closed the\n"
+            "connection: try later or another member) or, with --ack durable, durable (in an own unit of the member that is\n"
             "durable in its backup: restored and ordered after a crash). Exit status 0 when\n"
             "every transaction was accepted, 1 otherwise.\n\n"
             "  --ack pool|durable answer once in the pool (default) or once durable\n"
@@ -75,8 +77,10 @@ static int submit_one(int fd, const char *tx, size_t len, int quiet)
         fprintf(stderr, "aleph submit: the member closed the connection\n");
         return -1;
     }
-    static const char *names[] = {"ok", "pool full", "too large", "halted", "durable"};
-    if (!quiet) printf("%s\n", status < 5 ? names[status] : "unknown status");
+    static const char *names[] = {"ok", "pool full", "too large", "halted", "durable",
+                                  "refused: the member is at a client connection limit"};
+    if (!quiet) printf("%s\n", status < 6 ? names[status] : "unknown status");
+    if (status == CLIENT_STATUS_REFUSED) return -1; /* the member closes the connection after it */
     return status == 0 || status == 4 ? 0 : 1;
 }
 
@@ -148,6 +152,7 @@ int command_submit(int argc, char **argv)
         print_error_lines("aleph submit", err);
         return 1;
     }
+    signal(SIGPIPE, SIG_IGN); /* a closed connection is an error to report, not a death */
     int failed = 0;
     if (durable) {
         uint8_t mode[4];

@@ -66,6 +66,10 @@ static void on_acks(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     for (ssize_t i = 0; i < nread; i++) {
         uint8_t st = (uint8_t)buf->base[i];
+        if (st == 5) { /* refused: at a client port limit; the member closes the connection */
+            target_gone(t, "refused by the member (a client connection limit)");
+            return;
+        }
         if (t->acked >= t->sent) break; /* more answers than questions: ignore */
         /* 4: durable (asked for with ack_durable); 3: the member is halted */
         int ok = t->lg->ack_durable ? st == 4 : st == 0;

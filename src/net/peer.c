@@ -10,8 +10,7 @@
 #include "base/addresses.h"
 #include "base/util.h"
 
-#define PENDING_CONNS_MAX 64u
-#define HANDSHAKE_TIMEOUT_MS 5000u
+#define HOUSEKEEPING_MS 250u
 #define BACKOFF_MS_MIN 50u
 #define BACKOFF_MS_MAX 2000u
 #define WRITE_BATCH_FRAMES 64u
@@ -31,6 +30,8 @@ typedef struct conn {
     frame_reader reader;
     uint64_t deadline_ms;
     int counted_unauthenticated;
+    net_source source;              /* accepted: its source's budget key (source.h) */
+    int member_source;              /* accepted from a member source (net_limits) */
     uv_write_t wreq;
     int writing;
     uint32_t inflight_len;
@@ -200,8 +201,10 @@ static void conn_open(conn *c, uint32_t index)
 
 static void handshake_failed(conn *c, const char *why)
 {
+    /* Anyone can fail an accepted handshake, as often as they like: counted, and summed up
+     * once per stats interval (node.c), not a line each. Our own dial failing is news. */
     c->net->counters.handshake_failed++;
-    conn_close(c, LOG_WARN, why);
+    conn_close(c, c->dialer ? LOG_WARN : LOG_DEBUG, why);
 }
 
 /* One frame from a connection. Returns non-zero when the connection was closed. */
@@ -314,7 +317,7 @@ static conn *conn_new(net *n, int dialer, uint32_t peer_index)
     c->tcp.data = c;
     frame_reader_init(&c->reader, HS_FRAME_MAX);
     randombytes_buf(c->nonce, sizeof c->nonce);
-    c->deadline_ms = uv_now(n->loop) + HANDSHAKE_TIMEOUT_MS;
+    c->deadline_ms = uv_now(n->loop) + n->limits.handshake_timeout_ms;
     if (uv_tcp_init(n->loop, &c->tcp) != 0) {
         free(c);
         return NULL;
@@ -377,6 +380,55 @@ static void on_retry(uv_timer_t *t)
     dial(p->net, p);
 }
 
+/* A member source (net_limits): the address of a member that dials us; its budget. */
+static const member_source *member_source_find(const net *n, const net_source *key)
+{
+    for (uint32_t i = 0; i < n->member_sources_len; i++)
+        if (net_source_equal(&n->member_sources[i].addr, key)) return &n->member_sources[i];
+    return NULL;
+}
+
+/* Whether an accepted connection may start a handshake (net_limits); may evict the oldest
+ * handshake of a member source to make room. */
+static int admit(net *n, conn *c)
+{
+    const member_source *ms = NULL;
+    net_source addr;
+    if (net_source_of_peer(&c->tcp, &addr) == 0) {
+        c->source = net_source_budget_key(&addr);
+        ms = member_source_find(n, &addr);
+    }
+    c->member_source = ms != NULL;
+    uint32_t budget = n->limits.handshake_per_source + (ms ? 2 * ms->dialers : 0);
+    uint32_t same = 0, others = 0;
+    conn *oldest = NULL;
+    for (conn *x = n->conns; x; x = x->next) {
+        if (!x->counted_unauthenticated) continue;
+        if (!x->member_source) others++;
+        if (!net_source_equal(&x->source, &c->source)) continue;
+        same++;
+        /* Evict first those that sent nothing yet (an honest dialer sends its hello at
+         * once), the oldest of them. */
+        int silent = x->state == CONN_HELLO, oldest_silent = oldest && oldest->state == CONN_HELLO;
+        if (!oldest || (silent && !oldest_silent) ||
+            (silent == oldest_silent && x->deadline_ms < oldest->deadline_ms))
+            oldest = x;
+    }
+    if (same >= budget) {
+        if (!ms || !oldest) {
+            n->counters.refused_source++;
+            return 0;
+        }
+        n->counters.evicted++;
+        conn_close(oldest, LOG_DEBUG, "evicted by a newer handshake from its member address");
+    }
+    if (!ms && others >= n->limits.handshake_max) {
+        n->counters.refused_full++;
+        return 0;
+    }
+    return 1;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     net *n = server->data;
@@ -388,9 +440,10 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     n->counters.conns_accepted++;
-    if (n->unauthenticated >= PENDING_CONNS_MAX) {
+    if (!admit(n, c)) {
+        /* Counted, and summed up once per stats interval (node.c): no line per refusal. */
         n->counters.conns_refused++;
-        conn_close(c, LOG_WARN, "too many connections in handshake");
+        conn_close(c, LOG_DEBUG, NULL);
         return;
     }
     n->unauthenticated++;
@@ -406,9 +459,29 @@ static void on_housekeeping(uv_timer_t *t)
         next = c->next;
         if ((c->state == CONN_HELLO || c->state == CONN_AUTH) && now > c->deadline_ms) {
             n->counters.handshake_timeouts++;
-            conn_close(c, c->dialer ? LOG_INFO : LOG_WARN, "handshake timed out");
+            /* An accepted one: counted and summed up per interval, like a refusal. */
+            conn_close(c, c->dialer ? LOG_INFO : LOG_DEBUG, "handshake timed out");
         }
     }
+}
+
+/* The member sources: the addresses of the members that dial us (the lower indices), each
+ * with how many members dial from it. */
+static int member_sources_init(net *n)
+{
+    n->member_sources = calloc(n->self ? n->self : 1, sizeof *n->member_sources);
+    if (!n->member_sources) return -1;
+    for (uint32_t i = 0; i < n->self; i++) {
+        net_source a;
+        if (net_source_from((const struct sockaddr *)&n->peers[i].addr, &a) != 0) continue;
+        member_source *ms = (member_source *)member_source_find(n, &a);
+        if (!ms) {
+            ms = &n->member_sources[n->member_sources_len++];
+            ms->addr = a;
+        }
+        ms->dialers++;
+    }
+    return 0;
 }
 
 /* ---- the network ----------------------------------------------------------------------------- */
@@ -450,8 +523,15 @@ static int listen_parse(const char *listen, const committee_member *me, char *ho
     return 0;
 }
 
+void net_limits_defaults(net_limits *l)
+{
+    l->handshake_timeout_ms = NET_HANDSHAKE_TIMEOUT_MS_DEFAULT;
+    l->handshake_max = NET_HANDSHAKE_MAX_DEFAULT;
+    l->handshake_per_source = NET_HANDSHAKE_PER_SOURCE_DEFAULT;
+}
+
 int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *secret,
-              const char *listen, node_log *log, size_t queue_bytes_max,
+              const char *listen, const net_limits *limits, node_log *log, size_t queue_bytes_max,
               net_message_fn on_message, void *ctx, char *err, size_t cap)
 {
     n->loop = loop;
@@ -460,6 +540,8 @@ int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *s
     n->self = secret->index;
     n->members = c->size;
     n->log = log;
+    if (limits) n->limits = *limits;
+    else net_limits_defaults(&n->limits);
     n->queue_bytes_max = queue_bytes_max;
     n->on_message = on_message;
     n->ctx = ctx;
@@ -489,6 +571,10 @@ int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *s
             return -1;
         }
     }
+    if (member_sources_init(n) != 0) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
     const committee_member *me = &c->members[n->self];
     char host[HOST_MAX];
     uint16_t port = me->port;
@@ -511,7 +597,7 @@ int net_start(net *n, uv_loop_t *loop, const committee *c, const aleph_secret *s
                  rc == UV_EADDRINUSE ? " (is another node running on this port?)" : "");
         return -1;
     }
-    uv_timer_start(&n->housekeeping, on_housekeeping, 1000, 1000);
+    uv_timer_start(&n->housekeeping, on_housekeeping, HOUSEKEEPING_MS, HOUSEKEEPING_MS);
     for (uint32_t i = 0; i < c->size; i++)
         if (i != n->self && n->peers[i].we_dial) dial(n, &n->peers[i]);
     return 0;
@@ -592,6 +678,9 @@ void net_free(net *n)
         free(n->links);
         n->links = NULL;
     }
+    free(n->member_sources);
+    n->member_sources = NULL;
+    n->member_sources_len = 0;
     if (!n->peers) return;
     for (uint32_t i = 0; i < n->members; i++) send_queue_free(&n->peers[i].queue);
     free(n->peers);

@@ -3,12 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "net/peer.h"
 #include "base/util.h"
 
 #define ACK_QUEUE_MAX (64u << 10)
 #define DURABLE_PENDING_MAX (64u << 10) /* answers waiting for durability, per client */
+#define REFUSING_MAX 64u    /* connections told 5 at once; beyond, closed without it */
+#define REFUSING_MS 2000u   /* how long a refused connection may take to read its 5 */
+#define HOUSEKEEPING_MS 250u
 
 typedef struct client {
     uv_tcp_t tcp;
@@ -24,6 +28,10 @@ typedef struct client {
     uint32_t body_len, body_have;
     uint8_t *body;
     int close_after_write;
+    int refusing;            /* told 5 (refused): closed once it was sent */
+    net_source source;       /* budget key of its address */
+    uint64_t active_ms;      /* last read or answer written */
+    uint64_t frame_started_ms; /* first byte of the frame being read */
     /* --ack durable: answers wait here, in submit order, until their transaction is in a
      * durable own unit (seq: its number among all accepted transactions; 0: a refusal) */
     int durable;
@@ -69,6 +77,7 @@ static void client_close(client *c)
     if (c->next) c->next->prev = c->prev;
     cp->count--;
     if (c->subscriber) cp->subscribers--;
+    if (c->refusing) cp->refusing--;
     uv_close((uv_handle_t *)&c->tcp, on_client_closed);
 }
 
@@ -86,6 +95,7 @@ static void on_ack_written(uv_write_t *req, int status)
     client *c = w->c;
     free(w);
     if (c->closing) return;
+    c->active_ms = uv_now(c->cp->loop);
     if (status < 0 || (c->close_after_write && uv_stream_get_write_queue_size(
                                                    (uv_stream_t *)&c->tcp) == 0)) {
         client_close(c);
@@ -209,7 +219,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         client_close(c);
         return;
     }
+    if (c->refusing) return; /* what it sends before it reads its 5 is dropped */
     cp->counters.bytes_in += (uint64_t)nread;
+    uint64_t now_ms = uv_now(cp->loop);
+    if (nread > 0) c->active_ms = now_ms;
     const uint8_t *p = (const uint8_t *)buf->base;
     size_t left = (size_t)nread;
     /* Acks of this read, sent in one write; at most one per 4 input bytes. */
@@ -220,6 +233,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     uint64_t ok_seq = cp->counters.txs_ok; /* accepted transactions are numbered in order */
     while (left > 0 && !c->close_after_write) {
         if (!c->in_body) {
+            if (c->hdr_have == 0) c->frame_started_ms = now_ms;
             uint32_t take = 4 - c->hdr_have;
             if (take > left) take = (uint32_t)left;
             memcpy(c->hdr + c->hdr_have, p, take);
@@ -230,6 +244,18 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             c->hdr_have = 0;
             uint32_t n = le32_get(c->hdr);
             if (n == CLIENT_SUBSCRIBE) {
+                if (!c->subscriber && cp->subscribers >= cp->limits.subscribers_max) {
+                    cp->counters.refused_subscribers++;
+                    cp->counters.refused++;
+                    c->close_after_write = 1; /* the loop ends here */
+                    if (acks_len == acks_cap) {
+                        deliver_acks(c, acks, acks_len, &ok_seq);
+                        acks_len = 0;
+                        if (c->closing) return;
+                    }
+                    acks[acks_len++] = CLIENT_STATUS_REFUSED;
+                    continue;
+                }
                 if (!c->subscriber) {
                     c->subscriber = 1;
                     cp->subscribers++;
@@ -319,6 +345,141 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (accepted && cp->submitted) cp->submitted(cp->ctx);
 }
 
+void client_limits_defaults(client_limits *l)
+{
+    l->connections_max = CLIENT_CONNECTIONS_MAX_DEFAULT;
+    l->per_source = CLIENT_PER_SOURCE_DEFAULT;
+    l->subscribers_max = CLIENT_SUBSCRIBERS_MAX_DEFAULT;
+    l->idle_timeout_ms = CLIENT_IDLE_TIMEOUT_MS_DEFAULT;
+    l->read_timeout_ms = CLIENT_READ_TIMEOUT_MS_DEFAULT;
+}
+
+/* Idle: nothing half read, nothing owed or unsent, not a subscriber (client.h). */
+static int client_idle(client *c)
+{
+    return !c->closing && !c->refusing && !c->subscriber && !c->in_body && c->hdr_have == 0 &&
+           !c->paused && c->pend_len == 0 && !c->close_after_write &&
+           uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    free(req);
+}
+
+static void refusal_sent(client *c)
+{
+    client_port *cp = c->cp;
+    /* Nothing of the client's unread: a close delivers the 5 and the end. Otherwise a close
+     * would reset the connection, and the client might never read the 5: half-close, read
+     * what it sends until it closes too (or REFUSING_MS; at most REFUSING_MAX such). */
+    uv_os_fd_t fd;
+    int unread = 0;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0 || ioctl(fd, FIONREAD, &unread) != 0 ||
+        unread == 0 || (!c->refusing && cp->refusing >= REFUSING_MAX)) {
+        client_close(c);
+        return;
+    }
+    if (!c->refusing) {
+        c->refusing = 1;
+        cp->refusing++;
+    }
+    c->active_ms = uv_now(cp->loop);
+    uv_shutdown_t *sh = malloc(sizeof *sh);
+    if (!sh || uv_shutdown(sh, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+        free(sh);
+        client_close(c);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read); /* to see the end */
+}
+
+static void on_refusal_written(uv_write_t *req, int status)
+{
+    ack_write *w = (ack_write *)req;
+    client *c = w->c;
+    free(w);
+    if (c->closing) return;
+    if (status < 0) client_close(c);
+    else refusal_sent(c);
+}
+
+/* Tells the connection 5 (refused) and closes it (also an idle connection closed to make
+ * room). The 5 almost always goes at once; when it cannot, and many wait already, the
+ * connection is closed without it (still counted). */
+static void client_refuse(client *c, uint64_t *counter)
+{
+    client_port *cp = c->cp;
+    (*counter)++;
+    if (counter != &cp->counters.evicted_idle) cp->counters.refused++;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    char five = (char)CLIENT_STATUS_REFUSED;
+    uv_buf_t one = uv_buf_init(&five, 1);
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0 &&
+        uv_try_write((uv_stream_t *)&c->tcp, &one, 1) == 1) {
+        refusal_sent(c);
+        return;
+    }
+    ack_write *w = cp->refusing < REFUSING_MAX ? malloc(sizeof *w + 1) : NULL;
+    if (!w) {
+        client_close(c);
+        return;
+    }
+    c->refusing = 1;
+    c->active_ms = uv_now(cp->loop);
+    cp->refusing++;
+    w->c = c;
+    w->data[0] = CLIENT_STATUS_REFUSED;
+    uv_buf_t b = uv_buf_init((char *)w->data, 1);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_refusal_written) != 0) {
+        free(w);
+        client_close(c);
+    }
+}
+
+/* The connection idle longest (at least CLIENT_EVICT_IDLE_MS_MIN), among those from `from`
+ * (NULL: all); NULL when none. */
+static client *longest_idle(client_port *cp, const net_source *from, uint64_t now_ms)
+{
+    client *best = NULL;
+    for (client *c = cp->clients; c; c = c->next) {
+        if (from && !net_source_equal(&c->source, from)) continue;
+        if (!client_idle(c) || now_ms < c->active_ms + CLIENT_EVICT_IDLE_MS_MIN) continue;
+        if (!best || c->active_ms < best->active_ms) best = c;
+    }
+    return best;
+}
+
+/* Makes room for a new connection (client_limits), or refuses it; 1 when admitted. */
+static int client_admit(client_port *cp, client *c)
+{
+    uint64_t now_ms = uv_now(cp->loop);
+    net_source addr;
+    if (net_source_of_peer(&c->tcp, &addr) == 0) c->source = net_source_budget_key(&addr);
+    uint32_t same = 0;
+    for (client *x = cp->clients; x; x = x->next)
+        if (x != c && !x->closing && !x->refusing && net_source_equal(&x->source, &c->source))
+            same++;
+    if (same >= cp->limits.per_source) {
+        client *idle = longest_idle(cp, &c->source, now_ms);
+        if (!idle) {
+            client_refuse(c, &cp->counters.refused_source);
+            return 0;
+        }
+        client_refuse(idle, &cp->counters.evicted_idle);
+    }
+    /* count holds this one and those being refused */
+    if (cp->count - cp->refusing - 1 >= cp->limits.connections_max) {
+        client *idle = longest_idle(cp, NULL, now_ms);
+        if (!idle) {
+            client_refuse(c, &cp->counters.refused_full);
+            return 0;
+        }
+        client_refuse(idle, &cp->counters.evicted_idle);
+    }
+    return 1;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     client_port *cp = server->data;
@@ -336,22 +497,47 @@ static void on_connection(uv_stream_t *server, int status)
         client_close(c);
         return;
     }
-    if (cp->count > CLIENTS_MAX) {
-        cp->counters.refused++;
-        client_close(c);
-        return;
-    }
+    c->active_ms = uv_now(cp->loop);
+    if (!client_admit(cp, c)) return;
     cp->counters.accepted++;
     uv_tcp_nodelay(&c->tcp, 1);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) client_close(c);
 }
 
+/* Idle and read timeouts; refused connections that did not go away. */
+static void on_housekeeping(uv_timer_t *t)
+{
+    client_port *cp = t->data;
+    uint64_t now = uv_now(cp->loop);
+    const client_limits *l = &cp->limits;
+    for (client *c = cp->clients, *next; c; c = next) {
+        next = c->next;
+        if (c->closing) continue;
+        if (c->refusing) {
+            if (now > c->active_ms + REFUSING_MS) client_close(c);
+        } else if (l->read_timeout_ms && (c->hdr_have || c->in_body) && !c->paused &&
+                   now > c->frame_started_ms + l->read_timeout_ms) {
+            cp->counters.read_timeouts++;
+            client_close(c);
+        } else if (l->idle_timeout_ms && client_idle(c) && now > c->active_ms + l->idle_timeout_ms) {
+            cp->counters.idle_timeouts++;
+            client_close(c);
+        }
+    }
+}
+
 int client_port_start(client_port *cp, uv_loop_t *loop, const char *host, uint16_t port,
-                      uint32_t tx_bytes_max, size_t subscriber_buffer_max,
-                      client_submit_fn submit, client_submitted_fn submitted, void *ctx,
-                      node_log *log, char *err, size_t cap)
+                      const client_limits *limits, uint32_t tx_bytes_max,
+                      size_t subscriber_buffer_max, client_submit_fn submit,
+                      client_submitted_fn submitted, void *ctx, node_log *log, char *err,
+                      size_t cap)
 {
     cp->loop = loop;
+    if (limits) cp->limits = *limits;
+    else client_limits_defaults(&cp->limits);
+    uv_timer_init(loop, &cp->housekeeping);
+    cp->housekeeping.data = cp;
+    uv_timer_start(&cp->housekeeping, on_housekeeping, HOUSEKEEPING_MS, HOUSEKEEPING_MS);
     cp->tx_bytes_max = tx_bytes_max;
     cp->subscriber_buffer_max = subscriber_buffer_max;
     cp->submit = submit;
@@ -437,6 +623,9 @@ void client_port_close(client_port *cp)
     if (cp->closing) return;
     cp->closing = 1;
     while (cp->clients) client_close(cp->clients);
-    if (cp->listener_open) uv_close((uv_handle_t *)&cp->listener, NULL);
+    if (cp->listener_open) {
+        uv_close((uv_handle_t *)&cp->listener, NULL);
+        uv_close((uv_handle_t *)&cp->housekeeping, NULL);
+    }
     cp->listener_open = 0;
 }

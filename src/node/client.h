@@ -17,10 +17,19 @@
  *              starting with the next batch ordered.
  * A declared length above 16 MiB (other than 0xFFFFFFFF) is answered with status 2 and the
  * connection is closed; smaller oversized transactions are skipped and answered with 2.
+ * Status 5 (refused): the node will not serve this connection (the limits below); it is the
+ * connection's first and last byte, sent unasked, and the node then closes it.
  *
- * Bounds: at most CLIENTS_MAX connections; a client that does not read its acknowledgements
- * is paused (its input is not read) until it does; a subscriber more than
- * subscriber_buffer_max bytes behind is disconnected. All of it is counted. */
+ * Bounds (client_limits): at most connections_max connections, per_source of them from one
+ * source address (net/source.h); over either, the connection idle longest (for at least
+ * CLIENT_EVICT_IDLE_MS_MIN) among the same source, or among all, is closed to make room, and
+ * when none is that idle the new one is refused with status 5. Idle: no frame half read, no
+ * answer owed or unsent, not a subscriber. An idle connection is closed after
+ * idle_timeout_ms; a frame begun must be read whole within read_timeout_ms (slow senders);
+ * at most subscribers_max subscribers (one more is answered 5 and closed). A client that
+ * does not read its acknowledgements is paused (its input is not read) until it does; a
+ * subscriber more than subscriber_buffer_max bytes behind is disconnected. All of it is
+ * counted. */
 #ifndef ALEPH_NODE_CLIENT_H
 #define ALEPH_NODE_CLIENT_H
 
@@ -35,10 +44,32 @@
 #define CLIENT_ACK_DURABLE 0xFFFFFFFEu
 #define CLIENT_STATUS_DURABLE 4u
 #define CLIENT_FRAME_HARD_MAX (16u << 20)
-#define CLIENTS_MAX 1024u
+#define CLIENT_STATUS_REFUSED 5u
+#define CLIENT_EVICT_IDLE_MS_MIN 1000u
+
+typedef struct client_limits {
+    uint32_t connections_max;
+    uint32_t per_source;
+    uint32_t subscribers_max;
+    uint32_t idle_timeout_ms;          /* 0: none */
+    uint32_t read_timeout_ms;          /* 0: none */
+} client_limits;
+
+#define CLIENT_CONNECTIONS_MAX_DEFAULT 1024u
+#define CLIENT_PER_SOURCE_DEFAULT 512u
+#define CLIENT_SUBSCRIBERS_MAX_DEFAULT 32u
+#define CLIENT_IDLE_TIMEOUT_MS_DEFAULT 60000u
+#define CLIENT_READ_TIMEOUT_MS_DEFAULT 10000u
+
+void client_limits_defaults(client_limits *l);
 
 typedef struct client_counters {
-    uint64_t accepted, refused;        /* connections */
+    uint64_t accepted, refused;        /* connections; refused: the sum of the next three */
+    uint64_t refused_source;           /* per_source from its address, none idle to close */
+    uint64_t refused_full;             /* connections_max at once, none idle to close */
+    uint64_t refused_subscribers;      /* a subscribe over subscribers_max (answered 5) */
+    uint64_t evicted_idle;             /* idle connections closed to make room */
+    uint64_t idle_timeouts, read_timeouts;
     uint64_t txs_ok, txs_pool_full, txs_too_large, txs_halted;
     uint64_t bytes_in;
     uint64_t frames_oversize;          /* over the hard limit: disconnected */
@@ -58,6 +89,9 @@ typedef struct client_port {
     int listener_open;
     struct client *clients;
     uint32_t count, subscribers;
+    uint32_t refusing;                 /* connections being told 5 before their close */
+    client_limits limits;
+    uv_timer_t housekeeping;
     uint32_t tx_bytes_max;
     size_t subscriber_buffer_max;
     client_submit_fn submit;
@@ -71,9 +105,10 @@ typedef struct client_port {
 } client_port;
 
 int client_port_start(client_port *cp, uv_loop_t *loop, const char *host, uint16_t port,
-                      uint32_t tx_bytes_max, size_t subscriber_buffer_max,
-                      client_submit_fn submit, client_submitted_fn submitted, void *ctx,
-                      node_log *log, char *err, size_t cap);
+                      const client_limits *limits, uint32_t tx_bytes_max,
+                      size_t subscriber_buffer_max, client_submit_fn submit,
+                      client_submitted_fn submitted, void *ctx, node_log *log, char *err,
+                      size_t cap);
 /* Streams the batch's transactions to every subscriber. */
 void client_port_publish(client_port *cp, const aleph_batch *b);
 /* Transactions 1..durable_txs (numbered in acceptance order) are in durable own units:

@@ -206,6 +206,17 @@ static void render_peers(text_buf *t, const metrics_view *v)
             nc->handshake_failed);
     counter(t, "aleph_frames_oversize_total", "Frames over the size limit (connection dropped)",
             nc->frames_oversize);
+    counter(t, "aleph_handshake_timeouts_total", "Handshakes not done within the deadline",
+            nc->handshake_timeouts);
+    gauge(t, "aleph_handshakes_accepted", "Accepted connections in handshake now",
+          (double)v->net->unauthenticated);
+    metrics_family(t, "aleph_member_port_refused_total", "counter",
+                   "Accepted connections closed at once by a member port limit, by limit");
+    metrics_sample_u64(t, "aleph_member_port_refused_total", "limit", "per_source",
+                       nc->refused_source);
+    metrics_sample_u64(t, "aleph_member_port_refused_total", "limit", "max", nc->refused_full);
+    counter(t, "aleph_member_port_evicted_total",
+            "Handshakes from a member's address closed for a newer one from it", nc->evicted);
 }
 
 static void render_node(text_buf *t, const node_metrics *m, const metrics_view *v)
@@ -227,6 +238,19 @@ static void render_node(text_buf *t, const node_metrics *m, const metrics_view *
     metrics_sample_u64(t, "aleph_client_transactions_total", "status", "too_large",
                        cc->txs_too_large);
     gauge(t, "aleph_client_connections", "Client connections now", (double)v->clients->count);
+    metrics_family(t, "aleph_client_refused_total", "counter",
+                   "Client connections refused (status 5) by a client port limit, by limit");
+    metrics_sample_u64(t, "aleph_client_refused_total", "limit", "per_source", cc->refused_source);
+    metrics_sample_u64(t, "aleph_client_refused_total", "limit", "max", cc->refused_full);
+    metrics_sample_u64(t, "aleph_client_refused_total", "limit", "subscribers",
+                       cc->refused_subscribers);
+    counter(t, "aleph_client_evicted_idle_total",
+            "Idle client connections closed (status 5) to make room for a new one",
+            cc->evicted_idle);
+    metrics_family(t, "aleph_client_timeouts_total", "counter",
+                   "Client connections closed by a timeout, by timeout");
+    metrics_sample_u64(t, "aleph_client_timeouts_total", "timeout", "idle", cc->idle_timeouts);
+    metrics_sample_u64(t, "aleph_client_timeouts_total", "timeout", "read", cc->read_timeouts);
     gauge(t, "aleph_client_subscribers", "Subscribers to the ordered output now",
           (double)v->clients->subscribers);
     counter(t, "aleph_steps_total", "Events fed to the protocol core", v->steps);

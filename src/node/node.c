@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "metrics.h"
 #include "held.h"
+#include "port_limits.h"
 #include "output.h"
 #include "net/peer.h"
 #include "base/util.h"
@@ -70,6 +71,7 @@ typedef struct node {
     } *unit_txs;
     size_t unit_txs_head, unit_txs_len, unit_txs_cap;
     restart_info restart;
+    limits_log limits_logged;
     char data_dir[4096];
 } node;
 
@@ -416,11 +418,16 @@ static void log_stats(node *nd, const char *event)
              "\"round_created\":%d,\"round_ordered\":%d,\"bytes_in\":%" PRIu64
              ",\"bytes_out\":%" PRIu64 ",\"queue_bytes\":%" PRIu64 ",\"queue_dropped\":%" PRIu64
              ",\"peers_up\":%u,\"peers\":%s,"
-             "\"net\":{\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"handshake_failed\":%" PRIu64
+             "\"net\":{\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"refused_source\":%" PRIu64
+             ",\"refused_full\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"in_handshake\":%u"
+             ",\"handshake_failed\":%" PRIu64
              ",\"handshake_timeouts\":%" PRIu64 ",\"frames_oversize\":%" PRIu64 ",\"replaced\":%" PRIu64
              "},\"clients\":{\"connected\":%u,\"subscribers\":%u,\"txs_ok\":%" PRIu64
              ",\"pool_full\":%" PRIu64 ",\"too_large\":%" PRIu64 ",\"oversize\":%" PRIu64
-             ",\"paused\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"slow_subscribers\":%" PRIu64
+             ",\"paused\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"refused_source\":%" PRIu64
+             ",\"refused_full\":%" PRIu64 ",\"refused_subscribers\":%" PRIu64
+             ",\"evicted_idle\":%" PRIu64 ",\"idle_timeouts\":%" PRIu64 ",\"read_timeouts\":%" PRIu64
+             ",\"slow_subscribers\":%" PRIu64
              "},\"member\":{\"units_created\":%" PRIu64 ",\"units_added\":%" PRIu64
              ",\"units_ordered\":%" PRIu64 ",\"batches_ordered\":%" PRIu64 ",\"txs_ordered\":%" PRIu64
              ",\"messages_in\":%" PRIu64 ",\"messages_dropped\":%" PRIu64 ",\"units_pending\":%" PRIu64
@@ -435,10 +442,12 @@ static void log_stats(node *nd, const char *event)
              ms.round_created == UINT32_MAX ? -1 : (int)ms.round_created,
              ms.round_ordered == UINT32_MAX ? -1 : (int)ms.round_ordered, in, out, qbytes, qdropped,
              net_connected(&nd->net), peers, nc->conns_accepted, nc->conns_refused,
+             nc->refused_source, nc->refused_full, nc->evicted, nd->net.unauthenticated,
              nc->handshake_failed, nc->handshake_timeouts, nc->frames_oversize, nc->conns_replaced,
              nd->clients.count, nd->clients.subscribers, cc->txs_ok, cc->txs_pool_full,
-             cc->txs_too_large, cc->frames_oversize, cc->paused, cc->refused,
-             cc->subscribers_dropped, ms.units_created, ms.units_added, ms.units_ordered,
+             cc->txs_too_large, cc->frames_oversize, cc->paused, cc->refused, cc->refused_source,
+             cc->refused_full, cc->refused_subscribers, cc->evicted_idle, cc->idle_timeouts,
+             cc->read_timeouts, cc->subscribers_dropped, ms.units_created, ms.units_added, ms.units_ordered,
              ms.batches_ordered, ms.txs_ordered, ms.messages_in, ms.messages_dropped,
              ms.units_pending, ms.pending_evicted, ms.requests_sent, ms.forks_detected,
              ms.coin_shares_invalid, ms.pool_txs, ms.pool_bytes, ms.dag_units, ms.units_shed, ms.shed_bytes,
@@ -466,6 +475,8 @@ static void on_stats_timer(uv_timer_t *t)
     node *nd = t->data;
     log_stats(nd, "stats");
     log_link_stats(nd);
+    limits_log_interval(&nd->limits_logged, &nd->log, &nd->net.counters, &nd->clients.counters,
+                        nd->opt.stats_interval_ms / 1000.0);
     log_flush(&nd->log);
 }
 
@@ -606,7 +617,10 @@ static int start(node *nd, char *err, size_t cap)
     nd->sigterm.data = nd;
     nd->handles_ready = 1;
 
-    if (net_start(&nd->net, &nd->loop, &nd->committee, &nd->secret, o->listen, &nd->log,
+    net_limits limits = {.handshake_timeout_ms = o->handshake_timeout_ms,
+                         .handshake_max = o->handshake_max,
+                         .handshake_per_source = o->handshake_per_source};
+    if (net_start(&nd->net, &nd->loop, &nd->committee, &nd->secret, o->listen, &limits, &nd->log,
                   o->queue_bytes, on_peer_message, nd, err, cap) != 0)
         return -1;
     if (o->link_spec) {
@@ -626,7 +640,13 @@ static int start(node *nd, char *err, size_t cap)
                  me);
         return -1;
     }
-    if (client_port_start(&nd->clients, &nd->loop, o->client_host, (uint16_t)cport,
+    client_limits cl = {.connections_max = o->client_connections_max,
+                        .per_source = o->client_per_source,
+                        .subscribers_max = o->client_subscribers_max,
+                        .idle_timeout_ms = o->client_idle_timeout_ms,
+                        .read_timeout_ms = o->client_read_timeout_ms};
+    limits_fit_descriptors(&nd->log, &nd->net, &cl);
+    if (client_port_start(&nd->clients, &nd->loop, o->client_host, (uint16_t)cport, &cl,
                           nd->cfg.tx_bytes_max, o->subscriber_buffer, on_submit, NULL, nd,
                           &nd->log, err, cap) != 0)
         return -1;

@@ -36,6 +36,14 @@ typedef struct node_options {
     const char *link_spec;         /* emulated WAN links (link_delay.h): matrix file or ms */
     double link_jitter_ms, link_loss, link_bandwidth_mbit;
     const char *metrics_listen;    /* HOST:PORT of the Prometheus endpoint (metrics.h); NULL: off */
+    uint32_t handshake_timeout_ms; /* member port limits (net/peer.h: net_limits) */
+    uint32_t handshake_max;
+    uint32_t handshake_per_source;
+    uint32_t client_connections_max; /* client port limits (client.h: client_limits) */
+    uint32_t client_per_source;
+    uint32_t client_subscribers_max;
+    uint32_t client_idle_timeout_ms;
+    uint32_t client_read_timeout_ms;
 } node_options;
 
 /* Every option at its default (the core's defaults where the core has one). */

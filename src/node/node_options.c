@@ -5,6 +5,8 @@
 
 #include "aleph/aleph.h"
 #include "base/log.h"
+#include "client.h"
+#include "net/peer.h"
 #include "node.h"
 
 void node_options_defaults(node_options *o)
@@ -25,6 +27,14 @@ void node_options_defaults(node_options *o)
     o->subscriber_buffer = 64u << 20;
     o->stats_interval_ms = 1000;
     o->log_units = 1;
+    o->handshake_timeout_ms = NET_HANDSHAKE_TIMEOUT_MS_DEFAULT;
+    o->handshake_max = NET_HANDSHAKE_MAX_DEFAULT;
+    o->handshake_per_source = NET_HANDSHAKE_PER_SOURCE_DEFAULT;
+    o->client_connections_max = CLIENT_CONNECTIONS_MAX_DEFAULT;
+    o->client_per_source = CLIENT_PER_SOURCE_DEFAULT;
+    o->client_subscribers_max = CLIENT_SUBSCRIBERS_MAX_DEFAULT;
+    o->client_idle_timeout_ms = CLIENT_IDLE_TIMEOUT_MS_DEFAULT;
+    o->client_read_timeout_ms = CLIENT_READ_TIMEOUT_MS_DEFAULT;
 }
 
 static const char *const log_level_names[] = {"debug", "info", "warn", "error", NULL};
@@ -61,5 +71,13 @@ const opt_spec node_option_table[] = {
     NUM("link-loss", OPT_DOUBLE, link_loss, 0, 1),
     NUM("link-bandwidth-mbit", OPT_DOUBLE, link_bandwidth_mbit, 0, 1e6),
     STR("metrics", metrics_listen),
+    NUM("handshake-timeout-ms", OPT_U32, handshake_timeout_ms, 100, 600000),
+    NUM("handshake-max", OPT_U32, handshake_max, 1, 65536),
+    NUM("handshake-per-source", OPT_U32, handshake_per_source, 1, 65536),
+    NUM("client-connections-max", OPT_U32, client_connections_max, 1, 1u << 20),
+    NUM("client-per-source", OPT_U32, client_per_source, 1, 1u << 20),
+    NUM("client-subscribers-max", OPT_U32, client_subscribers_max, 0, 1u << 20),
+    NUM("client-idle-timeout-ms", OPT_U32, client_idle_timeout_ms, 0, 86400000),
+    NUM("client-read-timeout-ms", OPT_U32, client_read_timeout_ms, 0, 86400000),
     OPT_END,
 };

@@ -332,7 +332,9 @@ static void test_output_round_trip(void **state)
     char path[400], err[256];
     snprintf(path, sizeof path, "%s/output.bin", g_dir);
     output_file o;
-    assert_int_equal(output_open(&o, path, 3, 0xabcdefull, err, sizeof err), 0);
+    output_policy pol = {.mode = OUTPUT_FULL};
+    int gap;
+    assert_int_equal(output_open(&o, g_dir, 3, 0xabcdefull, &pol, err, sizeof err), 0);
     uint8_t payload[3][2 * (4 + 64)];
     aleph_ordered_unit units[3];
     uint8_t hash[32] = {1};
@@ -343,19 +345,20 @@ static void test_output_round_trip(void **state)
             probe_tx_fill(payload[u] + t * 68 + 4, 64, 1000, seq++, 77);
         }
         units[u] = (aleph_ordered_unit){.creator = (uint32_t)u, .round = 5, .hash = hash,
-                                        .payload = payload[u], .payload_len = sizeof payload[u]};
+                                        .payload = payload[u], .payload_len = sizeof payload[u],
+                                        .txs_len = 2};
     }
     aleph_batch b1 = {.round = 5, .head_creator = 1, .head_hash = hash, .head_depth = 2,
                       .units_len = 2, .units = units};
     aleph_batch b2 = {.round = 6, .head_creator = 2, .head_hash = hash, .head_depth = 3,
                       .units_len = 1, .units = units + 2};
-    output_batch(&o, &b1, 123456789);
+    output_batch(&o, &b1, 0, 123456789, &gap);
     assert_int_equal(output_flush(&o), 0);
     output_tail t;
     assert_int_equal(output_tail_open(&t, path), 0);
     read_back rb = {0};
     assert_int_equal(output_tail_poll(&t, on_batch, &rb), 1);
-    output_batch(&o, &b2, 223456789);
+    output_batch(&o, &b2, 0, 223456789, &gap);
     output_close(&o);
     assert_int_equal(output_tail_poll(&t, on_batch, &rb), 1); /* follows the growing file */
     assert_int_equal(rb.batches, 2);
@@ -367,7 +370,8 @@ static void test_output_round_trip(void **state)
     assert_int_equal(t.session, 0xabcdefull);
     output_tail_close(&t);
     /* a second node on the same file is refused */
-    assert_int_not_equal(output_open(&o, path, 3, 1, err, sizeof err), 0);
+    assert_int_not_equal(output_open(&o, g_dir, 3, 1, &pol, err, sizeof err), 0);
+    output_close(&o);
 }
 
 int main(void)

@@ -61,7 +61,7 @@ typedef struct span_ctx {
 static void span_batch(void *ctx, const output_batch_view *b, const output_unit_view *units)
 {
     span_ctx *sc = ctx;
-    for (uint32_t i = 0; i < b->units; i++) {
+    for (uint32_t i = 0; b->has_units && i < b->units; i++) {
         size_t off = 0;
         const uint8_t *tx;
         size_t len;
@@ -81,11 +81,11 @@ static void span_batch(void *ctx, const output_batch_view *b, const output_unit_
 static int load_span(const char *output_path, uint32_t base, uint32_t members, uint64_t *t0,
                      uint64_t *t1)
 {
-    output_tail t;
-    if (output_tail_open(&t, output_path) != 0) return -1;
+    output_follow f;
+    output_follow_init(&f, output_path, OUTPUT_FROM_OLDEST);
     span_ctx sc = {.base = base, .members = members};
-    output_tail_poll(&t, span_batch, &sc);
-    output_tail_close(&t);
+    output_follow_poll(&f, span_batch, &sc, 0, NULL);
+    output_follow_close(&f);
     *t0 = sc.t0;
     *t1 = sc.t1;
     return sc.t0 ? 0 : -1;
@@ -334,9 +334,11 @@ int command_analyze(int argc, char **argv)
     if (!an.series_origin_ns)
         for (uint32_t i = 0; i < n && !an.series_origin_ns; i++)
             if (has_log[i]) an.series_origin_ns = (uint64_t)logs[i].first_ts_ms * 1000000ull;
-    for (uint32_t i = 0; i < n; i++)
-        if (job.output_paths[i][0] && is_file(job.output_paths[i]))
-            analysis_poll(&an, i, job.output_paths[i]);
+    const char **paths = calloc(n, sizeof *paths);
+    for (uint32_t i = 0; paths && i < n; i++)
+        paths[i] = job.output_paths[i][0] && is_file(job.output_paths[i]) ? job.output_paths[i] : "";
+    if (paths) analysis_poll_all(&an, paths);
+    free(paths);
 
 
     summary_inputs in = {.cfg = &cfg, .an = outputs ? &an : NULL, .logs = logs, .has_log = has_log,

@@ -39,7 +39,7 @@ static void local_usage(FILE *to)
             "  --faulty F          kill the last F members with SIGKILL at half time (default 0;\n"
             "                      at most (N-1)/3)\n"
             "  --out DIR           run directory (default ./aleph-run-YYYYmmdd-HHMMSS): keys,\n"
-            "                      per member backup.bin, output.bin, node.log, stderr.log;\n"
+            "                      per member backup-E.bin, output.bin, node.log, stderr.log;\n"
             "                      run.json (configuration and what the harness saw),\n"
             "                      load.json, summary.txt and summary.json, and the CSV files\n"
             "                      of `aleph analyze` (which also draws plots from them)\n"
@@ -82,6 +82,13 @@ static void local_usage(FILE *to)
             "                      metrics port P+2N+i); default: a free range from 61000 up,\n"
             "                      held for the run so that runs started together never\n"
             "                      collide\n"
+            "  --full-output       every member writes its whole output (transactions\n"
+            "                      included); by default only member 0 does and the others\n"
+            "                      write a hash chain per batch (aleph node --output-mode\n"
+            "                      chain: ~120 bytes a batch), which the agreement check\n"
+            "                      compares; their transactions are member 0's up to the same\n"
+            "                      batch and their latencies pair their output times with\n"
+            "                      member 0's batches\n"
             "  --quiet             no progress lines\n\n"
             "End-to-end latency: output time at the member a transaction was submitted to minus\n"
             "its send time (both CLOCK_REALTIME on this host). Throughput and latency count the\n"
@@ -151,6 +158,7 @@ static const opt_spec local_table[] = {
     FLAG("hosts", hosts),
     NUM("base-port", OPT_U32, base_port, 1024, 65535),
     FLAG("metrics", metrics),
+    FLAG("full-output", full_output),
     OPT_END,
 };
 

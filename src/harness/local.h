@@ -30,6 +30,7 @@ typedef struct local_options {
     int hosts;                     /* --hosts: a network namespace per member (netns.h) */
     int metrics;                   /* --metrics: every member serves /metrics (local_metrics.c) */
     uint32_t base_port;            /* --base-port: the first port; 0: a free range is chosen */
+    int full_output;               /* --full-output: every member writes its full output */
 } local_options;
 
 /* How many consecutive ports a run takes from its base port (member, client, metrics). */

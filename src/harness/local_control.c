@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -48,19 +49,33 @@ static void progress(local_run *r, double t, int final)
 
 void local_poll_outputs(local_run *r)
 {
-    for (uint32_t i = 0; i < r->o.members; i++) analysis_poll(&r->an, i, r->p[i].output_path);
+    const char **paths = calloc(r->o.members, sizeof *paths);
+    if (!paths) return;
+    for (uint32_t i = 0; i < r->o.members; i++) paths[i] = r->p[i].output_path;
+    analysis_poll_all(&r->an, paths);
+    free(paths);
 }
 
-/* During the run only the first survivor's output is read (progress, drain); the others are
- * read once the members have stopped, so that the harness takes little CPU from them. */
+/* 1 when member i writes a hash chain, not its full output. */
+static int chain_member(const local_run *r, uint32_t i)
+{
+    return i != 0 && !r->o.full_output;
+}
+
+/* During the run the first survivor's output is read (progress, drain) and the hash chains
+ * of the others (small); full outputs of the others are read once the members have
+ * stopped, so that the harness takes little CPU from them. */
 static void poll_live(local_run *r)
 {
+    for (uint32_t i = 0; i < r->o.members; i++)
+        if (chain_member(r, i)) analysis_poll(&r->an, i, r->p[i].output_path);
     analysis_poll(&r->an, r->first_survivor, r->p[r->first_survivor].output_path);
 }
 
 /* Drained: the first survivor has output every transaction a surviving member accepted, and
- * every other survivor's output is at least as long. Outputs are byte-identical but for the
- * output times, so equal length means the same batches (the final check verifies it). */
+ * every other survivor's output is at least as long: as many batches for a hash chain;
+ * for a full output as many bytes (full outputs are byte-identical but for the output
+ * times, so equal length means the same batches). The final check verifies it. */
 static int drain_complete(local_run *r)
 {
     if (loadgen_unanswered(&r->lg)) return 0;
@@ -69,8 +84,14 @@ static int drain_complete(local_run *r)
         if (local_survivor(r, o) && m0->seen[o] < r->lg.targets[o].ok) return 0;
     for (uint32_t m = 0; m < r->o.members; m++) {
         if (!local_survivor(r, m) || m == r->first_survivor) continue;
+        const member_track *t = &r->an.m[m];
+        if (chain_member(r, m)) {
+            if (t->seq0 + t->batches < m0->seq0 + m0->batches) return 0;
+            continue;
+        }
         struct stat st;
-        if (stat(r->p[m].output_path, &st) != 0 || (uint64_t)st.st_size < m0->tail.consumed)
+        if (stat(r->p[m].output_path, &st) != 0 ||
+            (uint64_t)st.st_size < m0->follow.t.consumed)
             return 0;
     }
     return 1;

@@ -149,6 +149,13 @@ pid_t local_spawn_node(local_run *r, uint32_t i)
         argv[k++] = "--metrics";
         argv[k++] = metrics;
     }
+    /* Members other than the first record a hash chain per batch (node/output.h): enough
+     * for the agreement check and the analysis, without N copies of every payload. One file
+     * each (no rotation), as the drain compares the first member's by size. */
+    argv[k++] = "--output-mode";
+    argv[k++] = i == 0 || r->o.full_output ? "full" : "chain";
+    argv[k++] = "--output-rotate-bytes";
+    argv[k++] = "0";
     for (int j = 0; j < r->o.node_args_len; j++) argv[k++] = r->o.node_args[j];
     argv[k] = NULL;
     pid_t parent = getpid();

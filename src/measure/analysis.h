@@ -2,10 +2,14 @@
  * output a prefix of one sequence), exactly-once delivery of the load's transactions,
  * throughput and end-to-end latency.
  *
- * Agreement is checked on a chain of digests, one per batch: d_k = BLAKE2b(d_{k-1} || round ||
- * head creator || head hash || per unit: round, creator, unit hash, payload length). Unit
- * hashes cover the payloads; the transactions themselves are checked by counting each
- * (client id, sequence number) at every member. */
+ * Agreement is checked on the output's chain of digests, one per batch (node/output.h: unit
+ * hashes cover the payloads; the reader recomputes it for full files). Transactions are
+ * counted per (client id, sequence number) at every member whose output is full. A member
+ * in chain mode (aleph local's default for all but the first) records only batch headers
+ * and chain values: equal chain values at a seq mean the same transactions up to it, so its
+ * transactions are those of a full member's first batches (the reference, member 0), and
+ * the latency of what it was sent pairs its output time of batch k with the send times in
+ * the reference's batch k. */
 #ifndef ALEPH_NODE_ANALYSIS_H
 #define ALEPH_NODE_ANALYSIS_H
 
@@ -18,9 +22,11 @@
 typedef struct member_track {
     uint32_t index;
     int opened;
-    output_tail tail;
+    output_follow follow;
+    int chain_only;                /* the files hold batch headers and chain values only */
+    uint64_t seq0;                 /* seq of the first batch read */
     uint64_t batches;
-    uint8_t (*digests)[16];        /* per batch, truncated chain digest */
+    uint8_t (*digests)[16];        /* per batch from seq0, truncated chain value */
     size_t digests_cap;
     uint8_t chain[32];
     uint32_t first_round, last_round;
@@ -39,6 +45,16 @@ typedef struct member_track {
     /* per second since series_origin_ns (when series_on): transactions and batches output */
     uint32_t *sec_txs, *sec_batches;
     size_t sec_len, sec_cap;
+    /* full: load transactions in the batches from seq0 up to each one (for chain members'
+     * counts); chain: output time of each batch, and the latencies waiting for it */
+    uint64_t *load_upto, *out_ns;
+    size_t load_upto_cap, out_ns_cap;
+    uint64_t load_txs;
+    struct pending_latency {
+        uint64_t seq, send_ns;
+    } *pend;
+    size_t pend_head, pend_len, pend_cap;
+    uint64_t pend_dropped;
 } member_track;
 
 typedef struct run_analysis {
@@ -54,8 +70,14 @@ typedef struct run_analysis {
 } run_analysis;
 
 int analysis_init(run_analysis *a, uint32_t members, uint32_t client_id_base);
-/* Opens member i's output file when it exists; reads what is new. */
+/* Opens member i's output files when they exist; reads what is new. */
 void analysis_poll(run_analysis *a, uint32_t i, const char *output_path);
+/* Every member: those in chain mode first (their output times wait for the reference's
+ * transactions, not the other way round). paths[i]: member i's DIR/output.bin, "" none. */
+void analysis_poll_all(run_analysis *a, const char *const *paths);
+/* Load transactions the reference member (full) output in batches from seq end_seq on:
+ * what a chain member that ends before end_seq lacks. */
+uint64_t analysis_load_txs_from(const run_analysis *a, uint32_t ref, uint64_t end_seq);
 void analysis_free(run_analysis *a);
 
 /* Agreement over the given members: returns 1 when all are prefixes of the longest one;

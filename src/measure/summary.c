@@ -263,12 +263,18 @@ void summary_compute(run_summary *s, const summary_inputs *in)
     if (!s->per_member) return;
     uint32_t survivors = s->cfg.faulty < n ? n - s->cfg.faulty : n;
     s->ref = UINT32_MAX;
+    uint32_t any = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++) {
         int out = in->an && in->an->m[i].opened;
         s->per_member[i].survivor = i < survivors;
         if (out || in->has_log[i]) s->members_seen++;
-        if (s->ref == UINT32_MAX && i < survivors && (out || in->has_log[i])) s->ref = i;
+        if (any == UINT32_MAX && i < survivors && (out || in->has_log[i])) any = i;
+        /* the reference holds transactions: not a member that wrote only a hash chain */
+        if (s->ref == UINT32_MAX && i < survivors && (out || in->has_log[i]) &&
+            !(out && in->an->m[i].chain_only))
+            s->ref = i;
     }
+    if (s->ref == UINT32_MAX) s->ref = any;
     if (s->ref == UINT32_MAX) s->ref = 0;
     /* Without a known window (a lone log): the span of heads that carried transactions. */
     if (!s->cfg.window_end_ns && in->has_log[s->ref]) {

@@ -1,4 +1,5 @@
 #include "client.h"
+#include "client_conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,33 +15,6 @@
 #define REFUSING_MS 2000u   /* how long a refused connection may take to read its 5 */
 #define HOUSEKEEPING_MS 250u
 
-typedef struct client {
-    uv_tcp_t tcp;
-    client_port *cp;
-    struct client *prev, *next;
-    int subscriber;
-    int closing;
-    int paused;
-    uint8_t hdr[4];
-    uint32_t hdr_have;
-    int in_body;
-    int skipping;            /* body of an oversized tx: read and thrown away */
-    uint32_t body_len, body_have;
-    uint8_t *body;
-    int close_after_write;
-    int refusing;            /* told 5 (refused): closed once it was sent */
-    net_source source;       /* budget key of its address */
-    uint64_t active_ms;      /* last read or answer written */
-    uint64_t frame_started_ms; /* first byte of the frame being read */
-    /* --ack durable: answers wait here, in submit order, until their transaction is in a
-     * durable own unit (seq: its number among all accepted transactions; 0: a refusal) */
-    int durable;
-    struct durable_ack {
-        uint64_t seq;
-        uint8_t status;
-    } *pend;
-    size_t pend_head, pend_len, pend_cap;
-} client;
 
 typedef struct ack_write {
     uv_write_t req;
@@ -48,26 +22,19 @@ typedef struct ack_write {
     uint8_t data[];
 } ack_write;
 
-typedef struct stream_chunk {
-    uint32_t refs;
-    size_t len;
-    uint8_t data[];
-} stream_chunk;
-
-typedef struct stream_write {
-    uv_write_t req;
-    stream_chunk *chunk;
-} stream_write;
 
 static void on_client_closed(uv_handle_t *h)
 {
     client *c = h->data;
     free(c->body);
     free(c->pend);
+    if (c->follow) output_follow_close(c->follow);
+    free(c->follow);
+    free(c->frames);
     free(c);
 }
 
-static void client_close(client *c)
+void client_close(client *c)
 {
     if (c->closing) return;
     client_port *cp = c->cp;
@@ -81,7 +48,7 @@ static void client_close(client *c)
     uv_close((uv_handle_t *)&c->tcp, on_client_closed);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+void client_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     client *c = h->data;
     *buf = uv_buf_init((char *)c->cp->read_buf, sizeof c->cp->read_buf);
@@ -103,7 +70,7 @@ static void on_ack_written(uv_write_t *req, int status)
     }
     if (c->paused && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < ACK_QUEUE_MAX / 2) {
         c->paused = 0;
-        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        uv_read_start((uv_stream_t *)&c->tcp, client_on_alloc, on_read);
     }
 }
 
@@ -151,7 +118,7 @@ static void flush_durable(client *c)
     if (c->paused && !c->closing && c->pend_len < DURABLE_PENDING_MAX / 2 &&
         uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < ACK_QUEUE_MAX / 2) {
         c->paused = 0;
-        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        uv_read_start((uv_stream_t *)&c->tcp, client_on_alloc, on_read);
     }
 }
 
@@ -232,6 +199,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     int accepted = 0;
     uint64_t ok_seq = cp->counters.txs_ok; /* accepted transactions are numbered in order */
     while (left > 0 && !c->close_after_write) {
+        if (c->in_resume_req) {
+            uint32_t take = 8 - c->req_have;
+            if (take > left) take = (uint32_t)left;
+            memcpy(c->req + c->req_have, p, take);
+            c->req_have += take;
+            p += take;
+            left -= take;
+            if (c->req_have < 8) break;
+            c->in_resume_req = 0;
+            client_resume_start(c, le64_get(c->req));
+            if (c->closing) return;
+            continue;
+        }
         if (!c->in_body) {
             if (c->hdr_have == 0) c->frame_started_ms = now_ms;
             uint32_t take = 4 - c->hdr_have;
@@ -266,6 +246,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             }
             if (n == CLIENT_ACK_DURABLE) {
                 c->durable = 1;
+                continue;
+            }
+            if (n == CLIENT_RESUME) {
+                if (!c->subscriber) {
+                    c->in_resume_req = 1;
+                    c->req_have = 0;
+                }
                 continue;
             }
             uint8_t status = 0xff;
@@ -391,7 +378,7 @@ static void refusal_sent(client *c)
         client_close(c);
         return;
     }
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read); /* to see the end */
+    uv_read_start((uv_stream_t *)&c->tcp, client_on_alloc, on_read); /* to see the end */
 }
 
 static void on_refusal_written(uv_write_t *req, int status)
@@ -501,7 +488,7 @@ static void on_connection(uv_stream_t *server, int status)
     if (!client_admit(cp, c)) return;
     cp->counters.accepted++;
     uv_tcp_nodelay(&c->tcp, 1);
-    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) client_close(c);
+    if (uv_read_start((uv_stream_t *)&c->tcp, client_on_alloc, on_read) != 0) client_close(c);
 }
 
 /* Idle and read timeouts; refused connections that did not go away. */
@@ -563,59 +550,6 @@ int client_port_start(client_port *cp, uv_loop_t *loop, const char *host, uint16
         return -1;
     }
     return 0;
-}
-
-static void on_stream_written(uv_write_t *req, int status)
-{
-    stream_write *w = (stream_write *)req;
-    if (--w->chunk->refs == 0) free(w->chunk);
-    free(w);
-}
-
-void client_port_publish(client_port *cp, const aleph_batch *b)
-{
-    if (!cp->subscribers || cp->closing) return;
-    /* The payload format is already "u32 length + bytes" per transaction: the stream is the
-     * concatenation of the units' payloads (each cut at its first malformed entry). */
-    size_t total = 0;
-    for (size_t i = 0; i < b->units_len; i++) total += b->units[i].payload_len;
-    if (!total) return;
-    stream_chunk *chunk = malloc(sizeof *chunk + total);
-    if (!chunk) return;
-    chunk->refs = 1;
-    size_t len = 0;
-    for (size_t i = 0; i < b->units_len; i++) {
-        const aleph_ordered_unit *u = &b->units[i];
-        /* The core ordered only well-formed payloads (unit_decode checks them): copy whole. */
-        memcpy(chunk->data + len, u->payload, u->payload_len);
-        len += u->payload_len;
-    }
-    chunk->len = len;
-    for (client *c = cp->clients, *next; c && len; c = next) {
-        next = c->next;
-        if (!c->subscriber || c->closing) continue;
-        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + len >
-            cp->subscriber_buffer_max) {
-            cp->counters.subscribers_dropped++;
-            log_line(cp->log, LOG_INFO, "subscriber_dropped",
-                     "\"reason\":\"more than %zu bytes behind\"", cp->subscriber_buffer_max);
-            client_close(c);
-            continue;
-        }
-        stream_write *w = malloc(sizeof *w);
-        if (!w) continue;
-        w->chunk = chunk;
-        chunk->refs++;
-        uv_buf_t buf = uv_buf_init((char *)chunk->data, (unsigned)len);
-        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_stream_written) != 0) {
-            chunk->refs--;
-            free(w);
-            client_close(c);
-            continue;
-        }
-        cp->counters.stream_bytes += len;
-    }
-    if (--chunk->refs == 0) free(chunk);
 }
 
 void client_port_close(client_port *cp)

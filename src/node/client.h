@@ -15,6 +15,19 @@
  *   subscribe: the u32 value 0xFFFFFFFF (no body). From then on the node streams every
  *              ordered transaction to this client as u32 length + bytes, in the final order,
  *              starting with the next batch ordered.
+ *   resume:    the u32 value 0xFFFFFFFD + u64 FROM: streams every batch from the global
+ *              batch sequence number FROM on (output.h: 0, 1, 2, ... across epochs and
+ *              output files), the old ones read from the output files the member keeps,
+ *              then the new ones as they are ordered. Answered first by u8 status + u64:
+ *              0 + FROM (accepted, the stream follows); 6 + the oldest batch kept (FROM is
+ *              older than the retention keeps: resume from that one or later); 7 + 0 (this
+ *              member's output holds no transactions: --output-mode chain); 5 + 0 (over
+ *              the subscribers limit, below); the connection
+ *              is then closed after a refusal. The stream: per batch, in order and with no
+ *              gap, u32 0xFFFFFFFD | u64 seq | u32 epoch | u32 transaction count | u32 bytes
+ *              | that many bytes of transactions, each u32 length + bytes (a batch without
+ *              transactions has a frame too). A resumed client that reconnects asks for the
+ *              seq after the last frame it processed and gets every batch exactly once.
  * A declared length above 16 MiB (other than 0xFFFFFFFF) is answered with status 2 and the
  * connection is closed; smaller oversized transactions are skipped and answered with 2.
  * Status 5 (refused): the node will not serve this connection (the limits below); it is the
@@ -39,9 +52,15 @@
 
 #include "aleph/aleph.h"
 #include "base/log.h"
+#include "output.h"
 
 #define CLIENT_SUBSCRIBE 0xFFFFFFFFu
 #define CLIENT_ACK_DURABLE 0xFFFFFFFEu
+#define CLIENT_RESUME 0xFFFFFFFDu
+#define CLIENT_FRAME_BATCH 0xFFFFFFFDu      /* a batch frame's first word on a resume stream */
+#define CLIENT_FRAME_BATCH_BYTES 24u
+#define CLIENT_STATUS_RESUME_TOO_OLD 6u
+#define CLIENT_STATUS_RESUME_NO_PAYLOADS 7u
 #define CLIENT_STATUS_DURABLE 4u
 #define CLIENT_FRAME_HARD_MAX (16u << 20)
 #define CLIENT_STATUS_REFUSED 5u
@@ -76,6 +95,7 @@ typedef struct client_counters {
     uint64_t paused;                   /* reads paused because acks were not read */
     uint64_t subscribers_dropped;      /* too slow */
     uint64_t stream_bytes;
+    uint64_t resumes, resumes_refused, resumes_failed;
 } client_counters;
 
 typedef aleph_submit_status (*client_submit_fn)(void *ctx, const uint8_t *tx, size_t len);
@@ -101,6 +121,7 @@ typedef struct client_port {
     client_counters counters;
     int closing;
     uint64_t durable_txs; /* accepted transactions 1..durable_txs are in durable own units */
+    const output_file *output; /* the member's output: resumed subscribers read its files */
     uint8_t read_buf[256 * 1024];
 } client_port;
 
@@ -109,8 +130,9 @@ int client_port_start(client_port *cp, uv_loop_t *loop, const char *host, uint16
                       size_t subscriber_buffer_max, client_submit_fn submit,
                       client_submitted_fn submitted, void *ctx, node_log *log, char *err,
                       size_t cap);
-/* Streams the batch's transactions to every subscriber. */
-void client_port_publish(client_port *cp, const aleph_batch *b);
+/* Streams the batch (global sequence number seq, already in the output files) to every
+ * subscriber. */
+void client_port_publish(client_port *cp, const aleph_batch *b, uint64_t seq, uint32_t epoch);
 /* Transactions 1..durable_txs (numbered in acceptance order) are in durable own units:
  * answers them on --ack durable connections. */
 void client_port_durable(client_port *cp, uint64_t durable_txs);

@@ -61,7 +61,7 @@ typedef struct node {
     http_server metrics_http;
     int metrics_open;
     double start_time_s;
-    uint64_t batches_seen;         /* ordered since start, the re-derived ones included */
+    uint32_t epoch;                /* of the batches the member hands over */
     /* durable acknowledgements: accepted transactions are numbered in acceptance order and
      * the pool is FIFO, so own unit k holds transactions up to a running count */
     uint64_t txs_in_units;
@@ -144,29 +144,32 @@ static void log_notice(node *nd, const aleph_notice *n)
     }
 }
 
-/* 1 when the batch is one the output file already holds (a restart orders them again). */
-static int already_output(node *nd, const aleph_batch *b)
+/* Writes the batch to the output; 1 when the output already held it (a restart orders
+ * the epoch's batches again) or the node stops on a mismatch. */
+static int output_held(node *nd, const aleph_batch *b, uint64_t real_ns)
 {
-    uint64_t index = nd->batches_seen++;
-    if (index >= nd->output.resumed_batches) return 0;
-    if (index + 1 == nd->output.resumed_batches &&
-        (b->round != nd->output.last_head_round ||
-         memcmp(b->head_hash, nd->output.last_head_hash, 32) != 0)) {
+    int gap;
+    int rc = output_batch(&nd->output, b, nd->epoch, real_ns, &gap);
+    if (rc == OUTPUT_MISMATCH) {
         /* Cannot happen while ordering is deterministic and the backup is this member's. */
         log_line(&nd->log, LOG_ERROR, "output_mismatch",
-                 "\"batch\":%" PRIu64 ",\"round\":%u,\"file_round\":%u", index, b->round,
-                 nd->output.last_head_round);
+                 "\"epoch\":%u,\"index\":%u,\"round\":%u,\"file_round\":%u", nd->epoch,
+                 nd->output.cur_index - 1, b->round, nd->output.last.round);
         node_stop(nd, 1);
+        return 1;
     }
-    return 1;
+    if (gap)
+        log_line(&nd->log, LOG_ERROR, "output_gap",
+                 "\"seq\":%" PRIu64 ",\"epoch\":%u,\"index\":%u", nd->output.last.seq, nd->epoch,
+                 nd->output.last.index);
+    return rc == OUTPUT_HELD;
 }
 
 static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint64_t real_ns)
 {
     node_metrics_batch(&nd->metrics, now_ms);
-    if (already_output(nd, b)) return;
-    output_batch(&nd->output, b, real_ns);
-    client_port_publish(&nd->clients, b);
+    if (output_held(nd, b, real_ns)) return;
+    client_port_publish(&nd->clients, b, nd->output.last.seq, nd->epoch);
     uint64_t txs = 0;
     for (size_t i = 0; i < b->units_len; i++) {
         const aleph_ordered_unit *u = &b->units[i];
@@ -594,11 +597,15 @@ static int prepare(node *nd, char *err, size_t cap)
     if (restart_restore(nd->member, path, me, nd->committee.session, &nd->restart, err, cap) != 0)
         return -1;
     nd->restart.epoch = epoch;
+    nd->epoch = epoch;
     backup_header bh = {.member = me, .session = nd->committee.session, .epoch = epoch,
                         .epoch_session = nd->committee.session};
     if (backup_open(&nd->backup, nd->data_dir, path, &bh, err, cap) != 0) return -1;
-    snprintf(path, sizeof path, "%s/output.bin", nd->data_dir);
-    if (output_open(&nd->output, path, me, nd->committee.session, err, cap) != 0) return -1;
+    output_policy op = {.mode = o->output_chain ? OUTPUT_CHAIN : OUTPUT_FULL,
+                        .rotate_bytes = o->output_rotate_bytes,
+                        .keep_files = o->output_keep_files, .keep_bytes = o->output_keep_bytes};
+    if (output_open(&nd->output, nd->data_dir, me, nd->committee.session, &op, err, cap) != 0)
+        return -1;
     return 0;
 }
 
@@ -646,6 +653,7 @@ static int start(node *nd, char *err, size_t cap)
                         .idle_timeout_ms = o->client_idle_timeout_ms,
                         .read_timeout_ms = o->client_read_timeout_ms};
     limits_fit_descriptors(&nd->log, &nd->net, &cl);
+    nd->clients.output = &nd->output;
     if (client_port_start(&nd->clients, &nd->loop, o->client_host, (uint16_t)cport, &cl,
                           nd->cfg.tx_bytes_max, o->subscriber_buffer, on_submit, NULL, nd,
                           &nd->log, err, cap) != 0)
@@ -672,9 +680,10 @@ static int start(node *nd, char *err, size_t cap)
              "\"epoch\":%u,\"units\":%" PRIu64 ",\"own_round\":%d,\"seconds\":%.3f,"
              "\"backup_bytes\":%" PRIu64 ",\"backup_cut_bytes\":%" PRIu64
              ",\"backup_cut_offset\":%" PRIu64 ",\"output_batches\":%" PRIu64
-             ",\"output_cut_bytes\":%" PRIu64 ",\"recover\":%s",
+             ",\"output_cut_bytes\":%" PRIu64 ",\"output_next_seq\":%" PRIu64 ",\"recover\":%s",
              ri->epoch, ri->units, ri->own_round, ri->seconds, ri->read.bytes, ri->read.cut_bytes,
              ri->read.cut_offset, nd->output.resumed_batches, nd->output.resume_cut_bytes,
+             nd->output.next_seq,
              o->recover ? "true" : "false");
     if (ri->read.cut)
         fprintf(stderr,

@@ -35,6 +35,10 @@ typedef struct node_options {
     int recover;                   /* consent to continue above own units peers hold */
     const char *link_spec;         /* emulated WAN links (link_delay.h): matrix file or ms */
     double link_jitter_ms, link_loss, link_bandwidth_mbit;
+    int output_chain;              /* --output-mode chain: batch headers and chain values only */
+    size_t output_rotate_bytes;    /* a new output file beyond this size (0: never) */
+    uint32_t output_keep_files;    /* rotated output files kept (0: all) */
+    size_t output_keep_bytes;      /* bytes of rotated output files kept (0: all) */
     const char *metrics_listen;    /* HOST:PORT of the Prometheus endpoint (metrics.h); NULL: off */
     uint32_t handshake_timeout_ms; /* member port limits (net/peer.h: net_limits) */
     uint32_t handshake_max;

@@ -35,12 +35,15 @@ void node_options_defaults(node_options *o)
     o->client_subscribers_max = CLIENT_SUBSCRIBERS_MAX_DEFAULT;
     o->client_idle_timeout_ms = CLIENT_IDLE_TIMEOUT_MS_DEFAULT;
     o->client_read_timeout_ms = CLIENT_READ_TIMEOUT_MS_DEFAULT;
+    o->output_rotate_bytes = (size_t)1 << 30;
 }
 
 static const char *const log_level_names[] = {"debug", "info", "warn", "error", NULL};
 static const int log_level_values[] = {LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR};
 static const char *const on_off_names[] = {"on", "off", NULL};
 static const int on_off_values[] = {1, 0};
+static const char *const output_mode_names[] = {"full", "chain", NULL};
+static const int output_mode_values[] = {0, 1};
 
 #define F(field) offsetof(node_options, field)
 #define STR(name, field) {name, OPT_STRING, F(field), 0, 0, NULL, NULL}
@@ -70,6 +73,10 @@ const opt_spec node_option_table[] = {
     NUM("link-jitter-ms", OPT_DOUBLE, link_jitter_ms, 0, 60000),
     NUM("link-loss", OPT_DOUBLE, link_loss, 0, 1),
     NUM("link-bandwidth-mbit", OPT_DOUBLE, link_bandwidth_mbit, 0, 1e6),
+    {"output-mode", OPT_CHOICE, F(output_chain), 0, 0, output_mode_names, output_mode_values},
+    NUM("output-rotate-bytes", OPT_SIZE, output_rotate_bytes, 0, 1e15),
+    NUM("output-keep-files", OPT_U32, output_keep_files, 0, 1e9),
+    NUM("output-keep-bytes", OPT_SIZE, output_keep_bytes, 0, 1e15),
     STR("metrics", metrics_listen),
     NUM("handshake-timeout-ms", OPT_U32, handshake_timeout_ms, 100, 600000),
     NUM("handshake-max", OPT_U32, handshake_max, 1, 65536),

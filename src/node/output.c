@@ -1,9 +1,12 @@
+/* The output writer (output.h): batches appended to DIR/output.bin, rotation into
+ * DIR/output-SEQ.bin, retention, and the restart's continuation of the sequence. */
 #include "output.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,86 +17,258 @@
 #define OUTPUT_BUF_BYTES (64u << 10)
 #define OUTPUT_IOV_MAX 512
 
-static void count_batch(void *ctx, const output_batch_view *b, const output_unit_view *units)
+static int sync_dir(const char *dir)
 {
-    (void)units;
-    output_file *o = ctx;
-    o->resumed_batches++;
-    o->last_head_round = b->round;
-    memcpy(o->last_head_hash, b->head_hash, 32);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
 }
 
-/* An existing file: checks whose it is, counts its complete batches and cuts what follows
- * them (a torn tail; the batches are derived again from the DAG and written anew). */
-static int resume(output_file *o, const char *path, uint32_t member, uint64_t session,
-                  uint64_t size, char *err, size_t cap)
+void output_rotated_path(char *out, size_t cap, const char *dir, uint64_t first_seq)
+{
+    snprintf(out, cap, "%s/output-%020" PRIu64 ".bin", dir, first_seq);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int output_rotated_list(const char *dir, uint64_t **first_seqs, size_t *n)
+{
+    *first_seqs = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : -1;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *s = e->d_name;
+        size_t len = strlen(s);
+        if (len != 7 + 20 + 4 || strncmp(s, "output-", 7) != 0 || strcmp(s + 27, ".bin") != 0)
+            continue;
+        uint64_t v = 0;
+        int ok = 1;
+        for (int k = 7; k < 27; k++) {
+            if (s[k] < '0' || s[k] > '9' || v > (UINT64_MAX - 9) / 10) ok = 0;
+            else v = v * 10 + (uint64_t)(s[k] - '0');
+        }
+        if (!ok) continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            uint64_t *g = realloc(*first_seqs, cap * sizeof *g);
+            if (!g) {
+                closedir(d);
+                return -1;
+            }
+            *first_seqs = g;
+        }
+        (*first_seqs)[(*n)++] = v;
+    }
+    closedir(d);
+    if (*n) qsort(*first_seqs, *n, sizeof **first_seqs, cmp_u64);
+    return 0;
+}
+
+static int rotate(output_file *o, char *err, size_t cap);
+static void retain(output_file *o);
+
+/* ---- restart: what the files hold ------------------------------------------------------------- */
+
+typedef struct scan {
+    output_position last;
+    uint8_t chain[32];
+} scan;
+
+static void note_last(void *ctx, const output_batch_view *b, const output_unit_view *units)
+{
+    (void)units;
+    scan *s = ctx;
+    s->last = (output_position){.any = 1, .seq = b->seq, .epoch = b->epoch, .index = b->index,
+                                .round = b->round};
+    memcpy(s->last.head_hash, b->head_hash, 32);
+    memcpy(s->chain, b->chain, 32);
+}
+
+/* Reads a file of this member: its header and last complete batch. -1 with err when it is
+ * another's or unreadable; *keep: the bytes up to the end of its last complete batch. */
+static int scan_file(const char *path, uint32_t member, uint64_t session, scan *s,
+                     output_tail *hdr, uint64_t *keep, int *corrupt, char *err, size_t cap)
 {
     output_tail t;
     if (output_tail_open(&t, path) != 0) {
         snprintf(err, cap, "cannot read output file %s: %s", path, strerror(errno));
         return -1;
     }
-    long got = output_tail_poll(&t, count_batch, o);
-    if (t.header_done && (t.member != member || t.session != session)) {
+    long got = output_tail_poll(&t, note_last, s);
+    int rc = 0;
+    if (t.header_done && t.version != OUTPUT_VERSION) {
+        snprintf(err, cap, "%s was written by an older aleph (output format %u): move it away",
+                 path, t.version);
+        rc = -1;
+    } else if (t.header_done && (t.member != member || t.session != session)) {
         snprintf(err, cap,
                  "%s belongs to member %u of committee %016" PRIx64 ", not to member %u of "
                  "committee %016" PRIx64 ": use this member's own --data-dir",
                  path, t.member, t.session, member, session);
-        output_tail_close(&t);
-        return -1;
-    }
-    if (!t.header_done && size >= OUTPUT_FILE_HEADER_BYTES) {
+        rc = -1;
+    } else if (!t.header_done && t.corrupt) {
         snprintf(err, cap, "%s is not an aleph output file: move it away", path);
-        output_tail_close(&t);
+        rc = -1;
+    }
+    if (rc == 0 && t.header_done && !s->last.any) memcpy(s->chain, t.chain, 32);
+    *keep = t.header_done ? t.consumed : 0;
+    *corrupt = got < 0;
+    if (hdr) *hdr = t;
+    else output_tail_close(&t);
+    if (rc != 0 && hdr) output_tail_close(hdr);
+    return rc;
+}
+
+static int write_header(output_file *o, char *err, size_t cap)
+{
+    uint8_t h[OUTPUT_FILE_HEADER_BYTES] = {0};
+    memcpy(h, OUTPUT_MAGIC, 8);
+    le32_put(h + 8, OUTPUT_VERSION);
+    le32_put(h + 12, o->member);
+    le64_put(h + 16, o->session);
+    le64_put(h + 24, o->next_seq);
+    le32_put(h + 32, (uint32_t)o->policy.mode);
+    memcpy(h + 40, o->chain, 32);
+    if (write_all(o->fd, h, sizeof h) != 0) {
+        snprintf(err, cap, "cannot write %s/%s: %s", o->dir, OUTPUT_NAME, strerror(errno));
         return -1;
     }
-    uint64_t keep = t.header_done ? t.consumed : 0;
-    o->resume_corrupt = got < 0;
+    o->file_first_seq = o->next_seq;
+    o->file_bytes = sizeof h;
+    return 0;
+}
+
+/* A new, empty DIR/output.bin beginning at next_seq, durable with its directory entry. */
+static int create_current(output_file *o, char *err, size_t cap)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", o->dir, OUTPUT_NAME);
+    o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (o->fd < 0) {
+        snprintf(err, cap, "cannot create output file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (write_header(o, err, cap) != 0) return -1;
+    if (fdatasync(o->fd) != 0 || sync_dir(o->dir) != 0) {
+        snprintf(err, cap, "cannot sync output file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Continues from the newest rotated file (output.bin missing or empty). */
+static int resume_rotated(output_file *o, char *err, size_t cap)
+{
+    uint64_t *seqs;
+    size_t n;
+    if (output_rotated_list(o->dir, &seqs, &n) != 0) {
+        snprintf(err, cap, "cannot list %s: %s", o->dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    if (n) {
+        char path[4200];
+        output_rotated_path(path, sizeof path, o->dir, seqs[n - 1]);
+        scan s = {0};
+        uint64_t keep;
+        int corrupt;
+        rc = scan_file(path, o->member, o->session, &s, NULL, &keep, &corrupt, err, cap);
+        if (rc == 0) {
+            o->last = s.last;
+            o->next_seq = s.last.any ? s.last.seq + 1 : seqs[n - 1];
+            memcpy(o->chain, s.chain, 32);
+        }
+    }
+    free(seqs);
+    return rc;
+}
+
+/* Continues DIR/output.bin (size bytes). 1: it holds no header (start it anew). */
+static int resume_current(output_file *o, const char *path, uint64_t size, char *err,
+                          size_t cap)
+{
+    scan s = {0};
+    output_tail t;
+    uint64_t keep;
+    int corrupt;
+    if (scan_file(path, o->member, o->session, &s, &t, &keep, &corrupt, err, cap) != 0)
+        return -1;
+    int have_header = t.header_done;
+    o->file_first_seq = t.first_seq;
+    o->resumed_batches = t.batches;
+    output_mode mode = t.mode;
     output_tail_close(&t);
+    o->resume_corrupt = corrupt;
     if (keep < size) {
         o->resume_cut_bytes = size - keep;
-        if (ftruncate(o->fd, (off_t)keep) != 0) {
+        if (ftruncate(o->fd, (off_t)keep) != 0 || fdatasync(o->fd) != 0) {
             snprintf(err, cap, "cannot cut the torn tail of %s: %s", path, strerror(errno));
             return -1;
         }
     }
-    return keep == 0 ? 1 : 0;
+    if (!have_header) return 1;
+    /* no batch here yet: the last one is in the newest rotated file */
+    if (!s.last.any && resume_rotated(o, err, cap) != 0) return -1;
+    if (s.last.any) o->last = s.last;
+    o->next_seq = s.last.any ? s.last.seq + 1 : o->file_first_seq;
+    memcpy(o->chain, s.chain, 32);
+    o->file_bytes = keep;
+    /* A file of the other mode is finished: the policy's mode begins a new one. */
+    return mode != o->policy.mode ? 2 : 0;
 }
 
-int output_open(output_file *o, const char *path, uint32_t member, uint64_t session, char *err,
-                size_t cap)
+
+int output_open(output_file *o, const char *dir, uint32_t member, uint64_t session,
+                const output_policy *policy, char *err, size_t cap)
 {
     memset(o, 0, sizeof *o);
-    uint64_t size;
-    o->fd = file_open_append(path, 0644, "output", &size, err, cap);
-    if (o->fd < 0) return -1;
-    int fresh = 1;
-    if (size > 0) {
-        fresh = resume(o, path, member, session, size, err, cap);
-        if (fresh < 0) {
-            close(o->fd);
-            o->fd = -1;
-            return -1;
-        }
-    }
+    o->fd = -1;
+    snprintf(o->dir, sizeof o->dir, "%s", dir);
+    o->policy = *policy;
+    o->member = member;
+    o->session = session;
+    o->cur_epoch = UINT32_MAX;
     o->cap = OUTPUT_BUF_BYTES;
     o->buf = malloc(o->cap);
     o->iov = malloc(OUTPUT_IOV_MAX * sizeof *o->iov);
     if (!o->buf || !o->iov) {
         snprintf(err, cap, "out of memory");
-        close(o->fd);
         return -1;
     }
-    if (!fresh) return 0;
-    memcpy(o->buf, OUTPUT_MAGIC, 8);
-    le32_put(o->buf + 8, 1);
-    le32_put(o->buf + 12, member);
-    le64_put(o->buf + 16, session);
-    o->len = OUTPUT_FILE_HEADER_BYTES;
-    return output_flush(o) == 0 ? 0 : (snprintf(err, cap, "cannot write %s: %s", path,
-                                                strerror(o->errno_saved)),
-                                       -1);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, OUTPUT_NAME);
+    struct stat st;
+    int rc = 1;
+    if (stat(path, &st) == 0 && st.st_size > 0) {
+        uint64_t size;
+        o->fd = file_open_append(path, 0644, "output", &size, err, cap);
+        if (o->fd < 0) return -1;
+        rc = resume_current(o, path, size, err, cap);
+        if (rc < 0) return -1;
+        if (rc == 1) {
+            close(o->fd);
+            o->fd = -1;
+        }
+    }
+    if (rc == 1) {
+        if (resume_rotated(o, err, cap) != 0 || create_current(o, err, cap) != 0) return -1;
+    } else if (rc == 2 && rotate(o, err, cap) != 0) {
+        return -1;
+    }
+    retain(o);
+    return 0;
 }
+
+/* ---- writing ---------------------------------------------------------------------------------- */
 
 static void write_iov(output_file *o)
 {
@@ -108,6 +283,7 @@ static void write_iov(output_file *o)
             break;
         }
         o->bytes += (uint64_t)w;
+        o->file_bytes += (uint64_t)w;
         size_t left = (size_t)w;
         while (cnt > 0 && left >= iov->iov_len) {
             left -= iov->iov_len;
@@ -125,13 +301,19 @@ static void write_iov(output_file *o)
 
 int output_flush(output_file *o)
 {
-    if (o->len && o->iov_len == 0) {
-        /* only the file header is pending */
-        o->iov[0] = (struct iovec){o->buf, o->len};
-        o->iov_len = 1;
-    }
     if (o->iov_len) write_iov(o);
     return o->failed ? -1 : 0;
+}
+
+int output_sync(output_file *o)
+{
+    if (output_flush(o) != 0) return -1;
+    if (o->fd >= 0 && fdatasync(o->fd) != 0) {
+        o->failed = 1;
+        o->errno_saved = errno;
+        return -1;
+    }
+    return 0;
 }
 
 /* Adds bytes to the current header run (copied into buf). */
@@ -154,31 +336,159 @@ static void add_payload(output_file *o, const uint8_t *data, size_t len)
     o->iov[o->iov_len++] = (struct iovec){(void *)data, len};
 }
 
-void output_batch(output_file *o, const aleph_batch *b, uint64_t output_real_ns)
+/* The file is finished: DIR/output.bin becomes DIR/output-FIRST.bin (durable first) and a
+ * new DIR/output.bin begins at next_seq. A crash in between leaves no output.bin, and
+ * output_open continues from the rotated file. */
+static int rotate(output_file *o, char *err, size_t cap)
 {
-    uint8_t h[OUTPUT_BATCH_HEADER_BYTES];
-    le32_put(h, OUTPUT_BATCH_MAGIC);
-    le32_put(h + 4, b->round);
-    le32_put(h + 8, b->head_creator);
-    memcpy(h + 12, b->head_hash, 32);
-    le32_put(h + 44, b->head_depth);
-    le64_put(h + 48, output_real_ns);
-    le32_put(h + 56, (uint32_t)b->units_len);
-    add_header(o, h, sizeof h);
+    char from[4200], to[4200];
+    snprintf(from, sizeof from, "%s/%s", o->dir, OUTPUT_NAME);
+    output_rotated_path(to, sizeof to, o->dir, o->file_first_seq);
+    if (output_sync(o) != 0 || rename(from, to) != 0 || sync_dir(o->dir) != 0) {
+        snprintf(err, cap, "cannot rotate %s into %s: %s", from, to,
+                 strerror(o->failed ? o->errno_saved : errno));
+        return -1;
+    }
+    close(o->fd);
+    o->fd = -1;
+    o->rotations++;
+    o->resumed_batches = 0;
+    return create_current(o, err, cap);
+}
+
+/* Deletes the oldest rotated files beyond keep_files / keep_bytes. */
+static void retain(output_file *o)
+{
+    if (!o->policy.keep_files && !o->policy.keep_bytes) return;
+    uint64_t *seqs;
+    size_t n;
+    if (output_rotated_list(o->dir, &seqs, &n) != 0) return;
+    uint64_t *sizes = calloc(n ? n : 1, sizeof *sizes);
+    if (!sizes) {
+        free(seqs);
+        return;
+    }
+    char path[4200];
+    uint64_t total = 0;
+    for (size_t k = 0; k < n; k++) {
+        struct stat st;
+        output_rotated_path(path, sizeof path, o->dir, seqs[k]);
+        sizes[k] = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+        total += sizes[k];
+    }
+    size_t first = 0;
+    while (first < n && ((o->policy.keep_files && n - first > o->policy.keep_files) ||
+                         (o->policy.keep_bytes && total > o->policy.keep_bytes))) {
+        output_rotated_path(path, sizeof path, o->dir, seqs[first]);
+        if (unlink(path) == 0) {
+            o->files_deleted++;
+            o->bytes_deleted += sizes[first];
+        }
+        total -= sizes[first];
+        first++;
+    }
+    if (first) sync_dir(o->dir);
+    free(sizes);
+    free(seqs);
+}
+
+static void put_batch_header(output_file *o, const aleph_batch *b, uint32_t epoch,
+                             uint32_t index, uint64_t output_real_ns)
+{
+    uint64_t txs = 0, bytes = 0;
+    output_chain_state st;
+    output_chain_begin(&st, o->chain, epoch, index, b->round, b->head_creator,
+                       (uint32_t)b->units_len, b->head_hash);
     for (size_t i = 0; i < b->units_len; i++) {
         const aleph_ordered_unit *u = &b->units[i];
-        uint8_t uh[OUTPUT_UNIT_HEADER_BYTES];
-        le32_put(uh, u->round);
-        le32_put(uh + 4, u->creator);
-        memcpy(uh + 8, u->hash, 32);
-        le32_put(uh + 40, (uint32_t)u->payload_len);
-        add_header(o, uh, sizeof uh);
-        if (u->payload_len) add_payload(o, u->payload, u->payload_len);
+        txs += u->txs_len;
+        bytes += u->payload_len;
+        output_chain_unit(&st, u->round, u->creator, (uint32_t)u->payload_len, u->hash);
     }
+    output_chain_end(&st, o->chain);
+    uint8_t h[OUTPUT_BATCH_HEADER_BYTES];
+    le32_put(h, OUTPUT_BATCH_MAGIC);
+    le64_put(h + 4, o->next_seq);
+    le32_put(h + 12, epoch);
+    le32_put(h + 16, index);
+    le32_put(h + 20, b->round);
+    le32_put(h + 24, b->head_creator);
+    memcpy(h + 28, b->head_hash, 32);
+    le32_put(h + 60, b->head_depth);
+    le64_put(h + 64, output_real_ns);
+    le32_put(h + 72, (uint32_t)b->units_len);
+    le32_put(h + 76, (uint32_t)txs);
+    le64_put(h + 80, bytes);
+    memcpy(h + 88, o->chain, 32);
+    add_header(o, h, sizeof h);
+}
+
+/* Where this batch stands against what the files hold. */
+static int held_already(output_file *o, const aleph_batch *b, uint32_t epoch, uint32_t index)
+{
+    const output_position *l = &o->last;
+    if (!l->any || epoch > l->epoch || (epoch == l->epoch && index > l->index))
+        return OUTPUT_WRITTEN;
+    if (epoch == l->epoch && index == l->index &&
+        (b->round != l->round || memcmp(b->head_hash, l->head_hash, 32) != 0))
+        return OUTPUT_MISMATCH;
+    return OUTPUT_HELD;
+}
+
+int output_batch(output_file *o, const aleph_batch *b, uint32_t epoch, uint64_t output_real_ns,
+                 int *gap)
+{
+    if (epoch != o->cur_epoch) {
+        o->cur_epoch = epoch;
+        o->cur_index = 0;
+    }
+    uint32_t index = o->cur_index++;
+    *gap = 0;
+    int held = held_already(o, b, epoch, index);
+    if (held != OUTPUT_WRITTEN) return held;
+    const output_position *l = &o->last;
+    if (l->any) *gap = epoch == l->epoch ? index != l->index + 1 : index != 0;
+    char err[512];
+    if (o->fd >= 0 && o->policy.rotate_epoch && index == 0 && o->next_seq > o->file_first_seq) {
+        if (rotate(o, err, sizeof err) == 0) {
+            retain(o);
+        } else if (!o->failed) {
+            o->failed = 1;
+            o->errno_saved = errno ? errno : EIO;
+        }
+    }
+    if (o->fd < 0 || o->failed) return OUTPUT_WRITTEN;
+    put_batch_header(o, b, epoch, index, output_real_ns);
+    if (o->policy.mode == OUTPUT_FULL)
+        for (size_t i = 0; i < b->units_len; i++) {
+            const aleph_ordered_unit *u = &b->units[i];
+            uint8_t uh[OUTPUT_UNIT_HEADER_BYTES];
+            le32_put(uh, u->round);
+            le32_put(uh + 4, u->creator);
+            memcpy(uh + 8, u->hash, 32);
+            le32_put(uh + 40, (uint32_t)u->payload_len);
+            add_header(o, uh, sizeof uh);
+            if (u->payload_len) add_payload(o, u->payload, u->payload_len);
+        }
     /* Payloads belong to the member and are valid only until its next step: write now. */
     write_iov(o);
+    o->last = (output_position){.any = 1, .seq = o->next_seq, .epoch = epoch, .index = index,
+                                .round = b->round};
+    memcpy(o->last.head_hash, b->head_hash, 32);
+    o->next_seq++;
     o->batches++;
     o->units += b->units_len;
+    if (o->policy.rotate_bytes && o->file_bytes >= o->policy.rotate_bytes && !o->failed) {
+        if (rotate(o, err, sizeof err) != 0) {
+            if (!o->failed) {
+                o->failed = 1;
+                o->errno_saved = errno ? errno : EIO;
+            }
+        } else {
+            retain(o);
+        }
+    }
+    return OUTPUT_WRITTEN;
 }
 
 void output_close(output_file *o)
@@ -192,118 +502,4 @@ void output_close(output_file *o)
     free(o->iov);
     o->buf = NULL;
     o->iov = NULL;
-}
-
-/* ---- reading --------------------------------------------------------------------------------- */
-
-int output_tail_open(output_tail *t, const char *path)
-{
-    memset(t, 0, sizeof *t);
-    t->f = fopen(path, "rb");
-    if (!t->f) return -1;
-    t->cap = 1u << 20;
-    t->buf = malloc(t->cap);
-    if (!t->buf) {
-        fclose(t->f);
-        t->f = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-void output_tail_close(output_tail *t)
-{
-    if (t->f) fclose(t->f);
-    free(t->buf);
-    free(t->units);
-    memset(t, 0, sizeof *t);
-}
-
-/* Parses one batch at p (len bytes available). Returns its size, 0 when incomplete, -1 when
- * corrupt. units must hold room for the batch's units (grown by the caller). */
-static long parse_batch(const uint8_t *p, size_t len, output_batch_view *b,
-                        output_unit_view **units, size_t *units_cap)
-{
-    if (len < OUTPUT_BATCH_HEADER_BYTES) return 0;
-    if (le32_get(p) != OUTPUT_BATCH_MAGIC) return -1;
-    b->round = le32_get(p + 4);
-    b->head_creator = le32_get(p + 8);
-    b->head_hash = p + 12;
-    b->head_depth = le32_get(p + 44);
-    b->output_real_ns = le64_get(p + 48);
-    b->units = le32_get(p + 56);
-    if (b->units > 1u << 24) return -1;
-    if (b->units > *units_cap) {
-        size_t cap = b->units + 64;
-        output_unit_view *grown = realloc(*units, cap * sizeof *grown);
-        if (!grown) return -1;
-        *units = grown;
-        *units_cap = cap;
-    }
-    size_t off = OUTPUT_BATCH_HEADER_BYTES;
-    for (uint32_t i = 0; i < b->units; i++) {
-        if (len - off < OUTPUT_UNIT_HEADER_BYTES) return 0;
-        output_unit_view *u = &(*units)[i];
-        u->round = le32_get(p + off);
-        u->creator = le32_get(p + off + 4);
-        u->hash = p + off + 8;
-        u->payload_len = le32_get(p + off + 40);
-        if (u->payload_len > ALEPH_PAYLOAD_BYTES_MAX) return -1;
-        off += OUTPUT_UNIT_HEADER_BYTES;
-        if (len - off < u->payload_len) return 0;
-        u->payload = p + off;
-        off += u->payload_len;
-    }
-    return (long)off;
-}
-
-long output_tail_poll(output_tail *t, output_batch_fn fn, void *ctx)
-{
-    if (!t->f) return -1;
-    if (t->corrupt) return -1;
-    long handed = 0;
-    for (;;) {
-        if (t->cap - t->len < (1u << 16)) {
-            /* A batch can be large (a member that lagged many rounds gets them all ordered
-             * by one head): grow until it fits; each unit is bounded, so is the batch. */
-            size_t cap = t->cap * 2;
-            uint8_t *grown = realloc(t->buf, cap);
-            if (!grown) return -1;
-            t->buf = grown;
-            t->cap = cap;
-        }
-        clearerr(t->f);
-        size_t got = fread(t->buf + t->len, 1, t->cap - t->len, t->f);
-        t->len += got;
-        size_t pos = 0;
-        if (!t->header_done) {
-            if (t->len < OUTPUT_FILE_HEADER_BYTES) return handed;
-            if (memcmp(t->buf, OUTPUT_MAGIC, 8) != 0 || le32_get(t->buf + 8) != 1) {
-                t->corrupt = 1;
-                return -1;
-            }
-            t->member = le32_get(t->buf + 12);
-            t->session = le64_get(t->buf + 16);
-            t->header_done = 1;
-            pos = OUTPUT_FILE_HEADER_BYTES;
-            t->consumed = OUTPUT_FILE_HEADER_BYTES;
-        }
-        for (;;) {
-            output_batch_view b;
-            long n = parse_batch(t->buf + pos, t->len - pos, &b, &t->units, &t->units_cap);
-            if (n < 0) {
-                t->corrupt = 1;
-                return -1;
-            }
-            if (n == 0) break;
-            fn(ctx, &b, t->units);
-            handed++;
-            t->batches++;
-            pos += (size_t)n;
-            t->consumed += (uint64_t)n;
-        }
-        memmove(t->buf, t->buf + pos, t->len - pos);
-        t->len -= pos;
-        if (got == 0) return handed;
-    }
 }

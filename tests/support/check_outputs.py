@@ -3,7 +3,8 @@
 
 usage: check_outputs.py DURABLE_TXS_FILE OUTPUT.bin [OUTPUT.bin ...] [--prefix OUTPUT.bin ...]
 
-- every output is a prefix of one sequence of units (compared by unit hash);
+- every output is a prefix of one sequence of units (compared by unit hash), read across the
+  member's rotated files (output-SEQ.bin, then output.bin) with no batch missing or repeated;
 - no unit and no transaction appears twice in one output;
 - every transaction listed in DURABLE_TXS_FILE (one per line: acknowledged "durable" by a
   member) is in every output exactly once, except in those after --prefix (members that
@@ -12,22 +13,40 @@ Prints one line per problem and exits 1 on any; prints a summary and exits 0 oth
 With --wait it only answers whether every output already holds every durable transaction
 (exit 0) or not yet (exit 3), for polling while members catch up.
 """
+import os
 import struct
 import sys
 
 
-def read_output(path):
-    """Returns (unit hashes in order, transactions in order, torn_bytes)."""
+def read_file(path, expect_seq):
+    """One output file (format 1 or 2): (units, txs, torn bytes, next seq); seq checked."""
     data = open(path, 'rb').read()
     if len(data) < 24 or data[:8] != b'ALEPHOUT':
         raise ValueError(f'{path}: not an output file')
-    pos, units, txs = 24, [], []
-    while pos + 60 <= len(data):
-        magic, _round, _creator = struct.unpack_from('<III', data, pos)
+    (version,) = struct.unpack_from('<I', data, 8)
+    if version == 1:
+        pos, hb, count_at, seq = 24, 60, 56, expect_seq
+    elif version == 2:
+        first, mode = struct.unpack_from('<QI', data, 24)
+        if mode != 0:
+            raise ValueError(f'{path}: a hash chain (--output-mode chain), not a full output')
+        if expect_seq is not None and first != expect_seq:
+            raise ValueError(f'{path}: begins at batch {first}, batch {expect_seq} expected')
+        pos, hb, count_at, seq = 72, 120, 72, first
+    else:
+        raise ValueError(f'{path}: unknown format {version}')
+    units, txs = [], []
+    while pos + hb <= len(data):
+        (magic,) = struct.unpack_from('<I', data, pos)
         if magic != 0x48435442:
             raise ValueError(f'{path}: bad batch magic at byte {pos}')
-        (count,) = struct.unpack_from('<I', data, pos + 56)
-        p = pos + 60
+        if version == 2:
+            (bseq,) = struct.unpack_from('<Q', data, pos + 4)
+            if seq is not None and bseq != seq:
+                raise ValueError(f'{path}: batch {bseq} where {seq} was expected (gap or repeat)')
+            seq = bseq
+        (count,) = struct.unpack_from('<I', data, pos + count_at)
+        p = pos + hb
         batch_units, batch_txs, complete = [], [], True
         for _ in range(count):
             if p + 44 > len(data):
@@ -51,7 +70,27 @@ def read_output(path):
         units += batch_units
         txs += batch_txs
         pos = p
-    return units, txs, len(data) - pos
+        seq = None if seq is None else seq + 1
+    return units, txs, len(data) - pos, seq
+
+
+def read_output(path):
+    """A member's output, DIR/output-SEQ.bin (rotated) then DIR/output.bin: (unit hashes in
+    order, transactions in order, torn bytes)."""
+    d = os.path.dirname(path) or '.'
+    rotated = sorted(int(n[7:-4]) for n in os.listdir(d)
+                     if n.startswith('output-') and n.endswith('.bin') and n[7:-4].isdigit())
+    files = [os.path.join(d, 'output-%020d.bin' % s) for s in rotated]
+    if os.path.exists(path):
+        files.append(path)
+    units, txs, torn, seq = [], [], 0, rotated[0] if rotated else None
+    for f in files:
+        u, t, torn, seq = read_file(f, seq)
+        units += u
+        txs += t
+    if rotated and rotated[0] != 0:
+        raise ValueError(f'{d}: batches before {rotated[0]} were deleted (retention)')
+    return units, txs, torn
 
 
 def main(argv):

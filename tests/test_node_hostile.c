@@ -8,8 +8,16 @@
  * garbage message over an authenticated connection, and clients flooding submits, sending
  * oversized transactions and an absurd length. The nodes must drop all of it, count it in
  * their stats lines, keep ordering (three honest members are a quorum) and stop cleanly.
+ *
+ * The nodes' backups sync through a slowed, recorded fdatasync (backup_sync_fn, the backup's
+ * test seam): every own unit member 3 sends us must already be inside the part of its backup
+ * that was synced when it arrived ("durable before sent"), and syncs must have happened.
+ * Checked to fail with node.c sending at once instead of holding messages behind the persist
+ * (a unit arrived outside the synced part) and with the sync call removed from backup.c
+ * (no sync recorded).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <setjmp.h>
@@ -35,6 +43,7 @@
 #include "node/node.h"
 #include "test_support.h"
 #include "base/util.h"
+#include "node/backup.h"
 
 #define N 4
 
@@ -43,6 +52,29 @@ static committee g_c;
 static aleph_secret g_me; /* member 0 */
 static pid_t g_pids[N];
 static uint32_t g_base;
+static char g_sync_log[400]; /* in a node's process: where its syncs are recorded */
+
+/* The nodes' fdatasync (set before the fork, so every node runs it): slowed by 30 ms, so
+ * that a unit sent before its sync would overtake it, then the real sync, then one line
+ * "SYNCED_BYTES FILE" appended to DATA_DIR/syncs (the whole file is synced up to there). */
+static int slow_recorded_sync(int fd)
+{
+    usleep(30000);
+    if (fdatasync(fd) != 0) return -1;
+    char link[64], path[300], line[400];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (n <= 0 || size < 0) return 0;
+    path[n] = 0;
+    int len = snprintf(line, sizeof line, "%lld %s\n", (long long)size, path);
+    int log = open(g_sync_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) {
+        if (write(log, line, (size_t)len) != len) { /* nothing recorded: the test fails */ }
+        close(log);
+    }
+    return 0;
+}
 
 static int connect_port(uint16_t port)
 {
@@ -133,9 +165,11 @@ static int start_nodes(void **state)
     snprintf(path, sizeof path, "%s/member-0.key", g_dir);
     if (member_key_load(path, &g_c, &g_me, err, sizeof err) != 0) return -1;
     fflush(NULL);
+    backup_sync_fn = slow_recorded_sync;
     for (uint32_t i = 1; i < N; i++) {
         pid_t pid = fork();
         if (pid == 0) {
+            snprintf(g_sync_log, sizeof g_sync_log, "%s/member-%u/syncs", g_dir, i);
             static char committee_path[400], key[400], data[400];
             snprintf(committee_path, sizeof committee_path, "%s/committee.json", g_dir);
             snprintf(key, sizeof key, "%s/member-%u.key", g_dir, i);
@@ -398,6 +432,82 @@ static void test_still_ordering_and_counted(void **state)
     json_decref(j3);
 }
 
+/* The last line of member i's sync record: how far its backup file was synced, and the file.
+ * Returns the number of syncs recorded. */
+static int last_sync(uint32_t i, long long *bytes, char *file, size_t cap)
+{
+    char path[400], line[400];
+    snprintf(path, sizeof path, "%s/member-%u/syncs", g_dir, i);
+    FILE *f = fopen(path, "r");
+    int count = 0;
+    *bytes = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        char name[400];
+        if (sscanf(line, "%lld %399s", bytes, name) == 2) {
+            snprintf(file, cap, "%s", name);
+            count++;
+        }
+    }
+    if (f) fclose(f);
+    return count;
+}
+
+/* Whether unit (len bytes) lies within the first `bytes` bytes of file. */
+static int unit_in_prefix(const char *file, long long bytes, const uint8_t *unit, size_t len)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f || bytes <= 0) {
+        if (f) fclose(f);
+        return 0;
+    }
+    uint8_t *buf = malloc((size_t)bytes);
+    assert_non_null(buf);
+    size_t got = fread(buf, 1, (size_t)bytes, f);
+    fclose(f);
+    int found = memmem(buf, got, unit, len) != NULL;
+    free(buf);
+    return found;
+}
+
+static void test_units_leave_only_when_durable(void **state)
+{
+    /* On connecting, member 3 first sends us the units we lack (anti-entropy), long durable;
+     * only units created after we connected show the ordering: a round well above the last
+     * head member 3 reported (its stats line is at most 200 ms old; its own round runs a few
+     * rounds ahead of its heads). */
+    uint32_t fresh_round = (uint32_t)round_ordered(3) + 12;
+    uint8_t own[32], peer[32], auth[HS_AUTH_BYTES];
+    int fd = hello_exchange(3, g_c.session, own, peer);
+    handshake_auth(auth, g_c.session, own, peer, 0, 3, g_me.sign_secret_key);
+    send_frame(fd, auth, sizeof auth);
+    static uint8_t buf[1u << 21];
+    long n = read_frame(fd, buf, sizeof buf);
+    assert_int_equal(n, HS_AUTH_BYTES);
+    int checked = 0;
+    for (int frames = 0; frames < 20000 && checked < 10; frames++) {
+        n = read_frame(fd, buf, sizeof buf);
+        assert_true(n > 0); /* the node keeps the connection and keeps sending */
+        const uint8_t *unit;
+        size_t unit_len;
+        if (!aleph_message_unit(buf, (size_t)n, &unit, &unit_len) || unit_len < 11) continue;
+        uint32_t creator = (uint32_t)unit[9] | (uint32_t)unit[10] << 8;
+        if (creator != 3 || le32_get(unit + 11) < fresh_round) continue;
+        /* Member 3's own unit is here: its record must already be synced. */
+        long long synced;
+        char file[400];
+        assert_true(last_sync(3, &synced, file, sizeof file) > 0);
+        if (!unit_in_prefix(file, synced, unit, unit_len))
+            fail_msg("member 3 sent an own unit (%zu bytes) not in the %lld synced bytes of %s",
+                     unit_len, synced, file);
+        checked++;
+    }
+    assert_int_equal(checked, 10);
+    close(fd);
+    long long synced;
+    char file[400];
+    for (uint32_t i = 1; i < N; i++) assert_true(last_sync(i, &synced, file, sizeof file) >= 10);
+}
+
 int main(void)
 {
     if (aleph_init() != 0) return 1;
@@ -406,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_hostile_peers),
         cmocka_unit_test(test_hostile_clients),
         cmocka_unit_test(test_still_ordering_and_counted),
+        cmocka_unit_test(test_units_leave_only_when_durable),
     };
     return cmocka_run_group_tests(tests, start_nodes, stop_nodes);
 }

@@ -213,6 +213,8 @@ static void checksum_records(backup_batch *t)
     }
 }
 
+int (*backup_sync_fn)(int fd) = fdatasync;
+
 /* worker thread: touches only b->fd and b->writing */
 static void write_and_sync(uv_work_t *w)
 {
@@ -224,7 +226,7 @@ static void write_and_sync(uv_work_t *w)
         return;
     }
     uint64_t t0 = clock_mono_ns();
-    if (fdatasync(b->fd) != 0) b->work_error = errno;
+    if (backup_sync_fn(b->fd) != 0) b->work_error = errno;
     b->work_sync_ns = clock_mono_ns() - t0;
 }
 

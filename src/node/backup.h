@@ -109,4 +109,11 @@ uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n);
 int backup_busy(const backup_file *b);
 void backup_close(backup_file *b);
 
+/* The call that makes written records durable: fdatasync. A test seam, and nothing more: a
+ * test may point it, before backup_start, at a function that calls fdatasync and records or
+ * delays it (tests/test_backup_seq.c counts the syncs; tests/test_node_hostile.c slows them
+ * to show that no own unit leaves a node before its record is synced). Called on the worker
+ * thread; returns 0 or -1 with errno, like fdatasync. */
+extern int (*backup_sync_fn)(int fd);
+
 #endif

@@ -26,9 +26,10 @@ static inline void db_init(dag_builder *b, uint32_t n, aleph_coin_mode mode)
     ts_committee_init(&b->c, n, mode, 3);
 }
 
-/* Adds (creator, round) with parents: parent_rounds[c] = round of c's parent, -1 for none. */
-static inline db_unit *db_add(dag_builder *b, uint32_t creator, uint32_t round,
-                              const int64_t *parent_rounds)
+/* Adds (creator, round) with parents: parent_rounds[c] = round of c's parent, -1 for none;
+ * in threshold mode the unit carries a coin share of the given kind (test_support.h). */
+static inline db_unit *db_add_share(dag_builder *b, uint32_t creator, uint32_t round,
+                                    const int64_t *parent_rounds, ts_share share)
 {
     uint8_t hashes[TS_MEMBERS_MAX][32];
     for (uint32_t c = 0; round > 0 && c < b->c.n; c++) {
@@ -38,10 +39,18 @@ static inline db_unit *db_add(dag_builder *b, uint32_t creator, uint32_t round,
     }
     db_unit *u = &b->units[round][creator];
     uint8_t payload[8] = {4, 0, 0, 0, (uint8_t)creator, (uint8_t)round, 0xaa, 0xbb};
-    u->len = ts_make_unit(&b->c, creator, round, parent_rounds, hashes, payload, sizeof payload,
-                          u->msg, sizeof u->msg, u->hash);
+    u->len = ts_make_unit_share(&b->c, creator, round, parent_rounds, hashes, payload,
+                                sizeof payload, share, u->msg, sizeof u->msg, u->hash);
     u->present = 1;
     return u;
+}
+
+/* db_add_share with the coin share the committee's mode asks for (valid in threshold mode). */
+static inline db_unit *db_add(dag_builder *b, uint32_t creator, uint32_t round,
+                              const int64_t *parent_rounds)
+{
+    ts_share share = b->c.coin_mode == ALEPH_COIN_THRESHOLD ? TS_SHARE_VALID : TS_SHARE_NONE;
+    return db_add_share(b, creator, round, parent_rounds, share);
 }
 
 /* Adds (creator, round) with every creator in `mask` (bit c) as a parent of round-1. */

@@ -7,7 +7,9 @@
 
 #include <cmocka.h>
 
+#include "member.h"
 #include "test_support.h"
+#include "threshold_coin.h"
 #include "unit.h"
 
 void ts_committee_init(ts_committee *c, uint32_t n, aleph_coin_mode mode, uint8_t seed_byte)
@@ -136,11 +138,35 @@ void ts_member_deliver(ts_member *tm, uint32_t from, const uint8_t *msg, size_t 
     ts_log_take(&tm->log, &up);
 }
 
+void ts_coin_share(const ts_committee *c, uint32_t creator, uint32_t round, ts_share share,
+                   uint8_t out[ALEPH_COIN_SHARE_BYTES])
+{
+    assert_true(share != TS_SHARE_NONE);
+    uint8_t nonce[12];
+    coin_nonce(c->cfg.session, share == TS_SHARE_WRONG_ROUND ? round + 1 : round, nonce);
+    assert_int_equal(tc_share_create(c->secrets[creator].coin_secret_share, c->coin_vks[creator],
+                                     nonce, sizeof nonce, out),
+                     0);
+    if (share == TS_SHARE_BAD_PROOF) out[ALEPH_COIN_SHARE_BYTES - 1] ^= 1; /* the proof's s */
+}
+
 size_t ts_make_unit(const ts_committee *c, uint32_t creator, uint32_t round,
                     const int64_t *parent_rounds, uint8_t (*parent_hashes)[32],
                     const uint8_t *payload, uint32_t payload_len, uint8_t *out, size_t cap,
                     uint8_t hash_out[32])
 {
+    ts_share share = c->coin_mode == ALEPH_COIN_THRESHOLD ? TS_SHARE_VALID : TS_SHARE_NONE;
+    return ts_make_unit_share(c, creator, round, parent_rounds, parent_hashes, payload,
+                              payload_len, share, out, cap, hash_out);
+}
+
+size_t ts_make_unit_share(const ts_committee *c, uint32_t creator, uint32_t round,
+                          const int64_t *parent_rounds, uint8_t (*parent_hashes)[32],
+                          const uint8_t *payload, uint32_t payload_len, ts_share share,
+                          uint8_t *out, size_t cap, uint8_t hash_out[32])
+{
+    uint8_t coin_share[ALEPH_COIN_SHARE_BYTES];
+    if (share != TS_SHARE_NONE) ts_coin_share(c, creator, round, share, coin_share);
     uint32_t creators[TS_MEMBERS_MAX], rounds[TS_MEMBERS_MAX], count = 0;
     const uint8_t *hashes[TS_MEMBERS_MAX];
     for (uint32_t i = 0; round > 0 && i < c->n; i++) {
@@ -161,7 +187,7 @@ size_t ts_make_unit(const ts_committee *c, uint32_t creator, uint32_t round,
                     .control_hash = control,
                     .payload = payload,
                     .payload_len = payload_len,
-                    .coin_share = NULL};
+                    .coin_share = share != TS_SHARE_NONE ? coin_share : NULL};
     size_t len = unit_encoded_len(&d);
     assert_true(len + 1 <= cap);
     out[0] = 1; /* MSG_UNIT */

@@ -64,6 +64,26 @@ size_t ts_make_unit(const ts_committee *c, uint32_t creator, uint32_t round,
                     const uint8_t *payload, uint32_t payload_len, uint8_t *out, size_t cap,
                     uint8_t hash_out[32]);
 
+/* The coin share a hand-made unit carries. ts_make_unit gives TS_SHARE_VALID in threshold
+ * mode (the creator's real share for the unit's round) and TS_SHARE_NONE otherwise, so that
+ * every hand-built DAG can run in threshold mode. The invalid kinds are well formed on the
+ * wire (the unit decodes and its signature holds) but fail verification: the creator's real
+ * share for another round, or the creator's share with one byte of its proof changed. */
+typedef enum ts_share {
+    TS_SHARE_NONE = 0,
+    TS_SHARE_VALID,
+    TS_SHARE_WRONG_ROUND,
+    TS_SHARE_BAD_PROOF,
+} ts_share;
+
+size_t ts_make_unit_share(const ts_committee *c, uint32_t creator, uint32_t round,
+                          const int64_t *parent_rounds, uint8_t (*parent_hashes)[32],
+                          const uint8_t *payload, uint32_t payload_len, ts_share share,
+                          uint8_t *out, size_t cap, uint8_t hash_out[32]);
+/* Writes creator's share of coin(round) (valid, or spoiled as `share` says). */
+void ts_coin_share(const ts_committee *c, uint32_t creator, uint32_t round, ts_share share,
+                   uint8_t out[ALEPH_COIN_SHARE_BYTES]);
+
 /* N members on a lossless network that delivers every message in FIFO order, with time
  * advancing 1 ms per delivery round. Runs until every member ordered `batches` batches or
  * `steps_max` deliveries happened; returns the number of deliveries. */

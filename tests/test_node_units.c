@@ -143,6 +143,17 @@ static void test_handshake_valid_both_ways(void **state)
     assert_int_equal(who, 3);
 }
 
+/* Rejected, for the reason expected (a part of the message). */
+static void expect_reason(const char *got, const char *part, const char *what)
+{
+    if (!got) fail_msg("accepted %s", what);
+    if (!strstr(got, part)) fail_msg("%s rejected as '%s', expected '%s'", what, got, part);
+}
+
+/* Every rejection, each for its own reason: checked to fail with the signer's nonce left out
+ * of the transcript (mutant handshake_signer_nonce: the auth signed over another nonce of
+ * the signer passes) and with the index check reading one entry past the key table (mutant
+ * handshake_index_past_table: index == members reaches the signature check). */
 static void test_handshake_rejections(void **state)
 {
     hs_keys k;
@@ -155,30 +166,67 @@ static void test_handshake_rejections(void **state)
     randombytes_buf(n3, 32);
     uint8_t auth[HS_AUTH_BYTES];
     uint32_t who;
+    const char *bad_sig = "bad signature";
+    /* The valid case, against which each rejection below changes one thing. */
+    handshake_auth(auth, session, n1, n2, 1, 3, k.sk[1]);
+    assert_null(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who));
     /* claims index 1 but signs with member 2's key */
     handshake_auth(auth, session, n1, n2, 1, 3, k.sk[2]);
-    assert_non_null(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who));
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  bad_sig, "another member's key");
     /* replay: signed for another verifier nonce */
     handshake_auth(auth, session, n1, n3, 1, 3, k.sk[1]);
-    assert_non_null(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who));
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  bad_sig, "another verifier nonce");
+    /* replay: signed over another nonce of the signer than the one its hello sent */
+    handshake_auth(auth, session, n3, n2, 1, 3, k.sk[1]);
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  bad_sig, "another signer nonce");
     /* another session */
     handshake_auth(auth, session + 1, n1, n2, 1, 3, k.sk[1]);
-    assert_non_null(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who));
-    /* index outside the committee */
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  bad_sig, "another session");
+    /* index outside the committee: just past the key table, and far past it */
     handshake_auth(auth, session, n1, n2, 4, 3, k.sk[1]);
-    assert_non_null(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who));
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  "outside the committee", "index == members");
+    handshake_auth(auth, session, n1, n2, 0xffffffffu, 3, k.sk[1]);
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  "outside the committee", "index 2^32-1");
     /* our own index */
     handshake_auth(auth, session, n1, n2, 3, 3, k.sk[3]);
-    assert_non_null(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who));
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  "our own index", "our own index");
     /* meant for another member */
     handshake_auth(auth, session, n1, n2, 1, 2, k.sk[1]);
-    assert_non_null(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who));
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  "another member", "an auth meant for another member");
     /* the higher index dials the lower: refused by the dialing rule */
     handshake_auth(auth, session, n1, n2, 3, 1, k.sk[3]);
-    assert_non_null(handshake_auth_check(auth, sizeof auth, session, n2, n1, 1, 4, pks, UINT32_MAX, &who));
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n2, n1, 1, 4, pks, UINT32_MAX, &who),
+                  "higher index", "a dial from the higher index");
     /* the dialed peer answers as someone else */
     handshake_auth(auth, session, n2, n1, 2, 1, k.sk[2]);
-    assert_non_null(handshake_auth_check(auth, sizeof auth, session, n1, n2, 1, 4, pks, 3, &who));
+    expect_reason(handshake_auth_check(auth, sizeof auth, session, n1, n2, 1, 4, pks, 3, &who),
+                  "another index than the one dialed", "an answer from another index");
+    /* malformed: one byte short */
+    handshake_auth(auth, session, n1, n2, 1, 3, k.sk[1]);
+    expect_reason(handshake_auth_check(auth, sizeof auth - 1, session, n2, n1, 3, 4, pks, UINT32_MAX, &who),
+                  "malformed", "a short auth");
+    /* hellos: each reason */
+    uint8_t hello[HS_HELLO_BYTES], got[32];
+    handshake_hello(hello, session, n1);
+    expect_reason(handshake_hello_check(hello, sizeof hello, session + 1, got), "wrong session",
+                  "a hello of another session");
+    expect_reason(handshake_hello_check(hello, sizeof hello - 1, session, got), "not an aleph",
+                  "a short hello");
+    hello[4] = HS_VERSION + 1;
+    expect_reason(handshake_hello_check(hello, sizeof hello, session, got), "version",
+                  "a hello of another version");
+    handshake_hello(hello, session, n1);
+    hello[0] = 'X';
+    expect_reason(handshake_hello_check(hello, sizeof hello, session, got), "not an aleph",
+                  "a hello without the magic");
 }
 
 /* ---- key files ------------------------------------------------------------------------------- */

@@ -25,8 +25,11 @@ static void usage(FILE *out)
 "  agreement     every honest or crashed member's output is a prefix of one sequence (units by\n"
 "                hash, same head per round, no round skipped);\n"
 "  no duplicate  no unit is output twice;\n"
-"  completeness  every unit an honest member created before healing (up to the target round)\n"
-"                is output by every honest member;\n"
+"  completeness  every unit an honest member created (made durable, with a disk) before\n"
+"                healing (up to the target round) is output by every honest member;\n"
+"  signed once   no honest key signs two units of one round, across restarts;\n"
+"  exactly once  no transaction in an own unit made durable (durably confirmed) is output\n"
+"                twice, and every one in a unit that completeness covers is output;\n"
 "  liveness      every honest member orders the head of round ROUNDS (the target) within\n"
 "                the liveness time limit.\n"
 "Members may create units up to round ROUNDS+%u (their rounds_max): a head of round r needs\n"
@@ -97,6 +100,28 @@ static void usage(FILE *out)
 "                         must be live (no --byzantine, --crashed); ROUNDS >= R0 + K + 8.\n"
 "                         Reports when member 0 output the head of R0 (with --seeds, the\n"
 "                         distribution over seeds)\n"
+"  --restarts K           K crash-restart faults per run [0]: a random honest member crashes\n"
+"                         once its own round reaches a random round in 1..ROUNDS/2-1 (0 to\n"
+"                         2*FSYNC_MS+1 ms later), loses what its disk had not synced (a random\n"
+"                         part of it may survive) and the messages waiting for the sync,\n"
+"                         and comes back after --down-ms from its backup with the own check\n"
+"                         (aleph_member_restore), or with its backup deleted (own check with\n"
+"                         recover); its batches are derived again and checked. A member may\n"
+"                         crash more than once, several may be down at once. A backup made\n"
+"                         after a deleted one may miss an own unit signed before: the own\n"
+"                         check refuses it and the member is restarted with recover, as an\n"
+"                         operator would. rounds_max grows by K*(MAX/10+1) (MAX of --down-ms)\n"
+"                         so that the others still create when a member comes back far\n"
+"                         behind; K <= %u\n"
+"  --backup-lost P        probability that a restart finds its backup deleted [0]\n"
+"  --down-ms MIN:MAX      time down, uniform in MIN..MAX virtual ms [%u:%u]\n"
+"  --fsync-ms MS          every honest member gets a simulated disk: what an update persists\n"
+"                         becomes durable at a sync taking MS (one at a time; appends during\n"
+"                         one wait for the next), and messages after an own unit wait for\n"
+"                         its sync, as in aleph node [%u with --restarts, else no disk]\n"
+"  --restart-bug KIND     testing: a planted bug the checks must catch: no-own-check (restart\n"
+"                         without the own check) or send-early (messages do not wait for\n"
+"                         the sync) [none]\n"
 "  --json                 print one JSON object per run (with --seeds, one aggregate\n"
 "                         object) instead of the summary block\n"
 "  --dump DIR             write the run for outside checks: DIR/header.json, dag.jsonl\n"
@@ -111,7 +136,8 @@ static void usage(FILE *out)
 "\n"
 "exit status: 0 every run passed, 1 a check failed (the seed and a rerun command are\n"
 "printed), 2 usage error.\n",
-            SIM_ROUNDS_SLACK, SIM_ROUNDS_MIN);
+            SIM_ROUNDS_SLACK, SIM_ROUNDS_MIN, SIM_RESTARTS_MAX, SIM_DOWN_MS_MIN_DEFAULT,
+            SIM_DOWN_MS_MAX_DEFAULT, SIM_FSYNC_MS_DEFAULT);
 }
 
 static int usage_error(const char *fmt, const char *a, const char *b)
@@ -147,8 +173,9 @@ typedef struct cli {
     int json, quiet, verbose;
     sim_latency_matrix *matrix;
     /* flags read as text or as numbers and applied after the table (UINT32_MAX: not given) */
-    uint32_t round_delay_ms, parent_wait_ms, candidate_wait_ms;
-    const char *byzantine_kind, *coin, *adversary, *partition, *default_creators;
+    uint32_t round_delay_ms, parent_wait_ms, candidate_wait_ms, fsync_ms;
+    const char *byzantine_kind, *coin, *adversary, *partition, *default_creators, *down_ms,
+        *restart_bug;
     uint32_t *creators; /* the schedule cfg.default_creators points to */
 } cli;
 
@@ -213,6 +240,11 @@ static const opt_spec sim_table[] = {
     {"adversary", OPT_STRING, F(adversary), 0, 0, NULL, NULL},
     {"partition", OPT_STRING, F(partition), 0, 0, NULL, NULL},
     {"default-creators", OPT_STRING, F(default_creators), 0, 0, NULL, NULL},
+    {"restarts", OPT_U32, F(cfg.restarts), 0, SIM_RESTARTS_MAX, NULL, NULL},
+    {"backup-lost", OPT_DOUBLE, F(cfg.backup_lost), 0, 1, NULL, NULL},
+    {"down-ms", OPT_STRING, F(down_ms), 0, 0, NULL, NULL},
+    WAIT("fsync-ms", fsync_ms),
+    {"restart-bug", OPT_STRING, F(restart_bug), 0, 0, NULL, NULL},
     {"json", OPT_FLAG, F(json), 0, 0, NULL, NULL},
     {"quiet", OPT_FLAG, F(quiet), 0, 0, NULL, NULL},
     {"verbose", OPT_FLAG, F(verbose), 0, 0, NULL, NULL},
@@ -277,6 +309,21 @@ static int parse_default_creators(cli *c, const char *value)
     return 0;
 }
 
+/* --down-ms MIN:MAX */
+static int parse_down(sim_config *g, const char *value)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", value);
+    char *colon = strchr(buf, ':');
+    if (!colon) return usage_error("--down-ms: '%s' is not MIN:MAX%s", value, "");
+    *colon = '\0';
+    if (parse_u64(buf, &g->down_ms_min) != 0 || parse_u64(colon + 1, &g->down_ms_max) != 0)
+        return usage_error("--down-ms: '%s' is not MIN:MAX with whole numbers%s", value, "");
+    if (g->down_ms_min > g->down_ms_max)
+        return usage_error("--down-ms: '%s' has MIN above MAX%s", value, "");
+    return 0;
+}
+
 /* The table's options, then the values that need more than a range. -1 for --help. */
 static int parse_args(cli *c, int argc, char **argv)
 {
@@ -289,6 +336,15 @@ static int parse_args(cli *c, int argc, char **argv)
     if (c->round_delay_ms != UINT32_MAX) g->round_delay_ms = c->round_delay_ms;
     if (c->parent_wait_ms != UINT32_MAX) g->parent_wait_ms = c->parent_wait_ms;
     if (c->candidate_wait_ms != UINT32_MAX) g->candidate_wait_ms = c->candidate_wait_ms;
+    if (c->fsync_ms != UINT32_MAX) g->fsync_ms = c->fsync_ms;
+    if (c->down_ms && parse_down(g, c->down_ms) != 0) return 2;
+    if (c->restart_bug) {
+        if (strcmp(c->restart_bug, "no-own-check") == 0) g->restart_bug = SIM_BUG_NO_OWN_CHECK;
+        else if (strcmp(c->restart_bug, "send-early") == 0) g->restart_bug = SIM_BUG_SEND_EARLY;
+        else
+            return usage_error("--restart-bug: '%s' is not no-own-check or send-early%s",
+                               c->restart_bug, "");
+    }
     if (c->byzantine_kind) {
         int k = sim_behaviour_parse(c->byzantine_kind);
         if (k < 0)
@@ -367,7 +423,7 @@ int command_sim(int argc, char **argv)
     memset(&c, 0, sizeof c);
     sim_config_defaults(&c.cfg);
     c.seeds = 1;
-    c.round_delay_ms = c.parent_wait_ms = c.candidate_wait_ms = UINT32_MAX;
+    c.round_delay_ms = c.parent_wait_ms = c.candidate_wait_ms = c.fsync_ms = UINT32_MAX;
     int rc = parse_args(&c, argc, argv);
     if (rc < 0) {
         usage(stdout);
@@ -396,7 +452,7 @@ int command_sim(int argc, char **argv)
     if (c.verbose) c.cfg.progress = stderr;
     const char *dump_root = c.cfg.dump_dir;
     sim_config cfg = c.cfg;
-    uint64_t failures = 0, runs = 0;
+    uint64_t failures = 0, runs = 0, restarts = 0, restarts_lost = 0;
     uint64_t *failing = NULL;
     size_t failing_cap = 0;
     struct timespec t0, t1;
@@ -408,6 +464,8 @@ int command_sim(int argc, char **argv)
         sim_result res;
         int r = run_one(&c, &cfg, &res, dump_root);
         runs++;
+        restarts += res.restarts;
+        restarts_lost += res.restarts_backup_lost;
         if (delays) delays[k] = res.adversary_head_delay;
         if (r == 2) {
             fprintf(stderr, "aleph sim: %s\n", res.failure);
@@ -450,7 +508,9 @@ int command_sim(int argc, char **argv)
             printf("{\"runs\":%" PRIu64 ",\"failures\":%" PRIu64 ",\"failing_seeds\":[", runs, failures);
             for (uint64_t k = 0; k < failures && failing && k < failing_cap; k++)
                 printf("%s%" PRIu64, k ? "," : "", failing[k]);
-            printf("],\"seed_first\":%" PRIu64 ",\"wall_s\":%.3f}\n", c.cfg.seed, wall);
+            printf("],\"seed_first\":%" PRIu64 ",\"restarts\":%" PRIu64
+                   ",\"restarts_backup_lost\":%" PRIu64 ",\"wall_s\":%.3f}\n",
+                   c.cfg.seed, restarts, restarts_lost, wall);
         } else {
             printf("sim: runs %" PRIu64 ", failures %" PRIu64 ", failing seeds:", runs, failures);
             if (!failures) printf(" none");
@@ -458,6 +518,9 @@ int command_sim(int argc, char **argv)
                 printf(" %" PRIu64, failing[k]);
             printf(" (seeds %" PRIu64 "..%" PRIu64 ", wall %.1f s)\n", c.cfg.seed,
                    c.cfg.seed + c.seeds - 1, wall);
+            if (c.cfg.restarts)
+                printf("sim: restarts %" PRIu64 " (%" PRIu64 " with the backup deleted) over %" PRIu64
+                       " runs with crash-restart faults\n", restarts, restarts_lost, runs);
         }
     }
     if (delays && c.seeds > 1) print_adversary_distribution(&c, delays);

@@ -138,20 +138,43 @@ uint64_t own_check_wake_ms(const aleph_member *m)
     return m->own_check && !m->halted ? m->own_query_next_ms : UINT64_MAX;
 }
 
+/* The asker's highest-round unit waiting here for parents, or NULL. It proves as much as one
+ * in the DAG (its signature was checked when it arrived), and it may be the only trace of the
+ * asker's newest units: their parent, an own unit the asker restored but never sent, was lost
+ * with the asker's backup. Seen in the simulator's crash-restart runs: without it, the asker
+ * signed those rounds again. */
+static const pending_unit *pending_newest(const aleph_member *m, uint32_t from)
+{
+    if (!m->pending.per_creator || !m->pending.per_creator[from]) return NULL;
+    for (uint32_t i = m->pending.len; i-- > 0;) /* sorted by round */
+        if (m->pending.items[i]->creator == from) return m->pending.items[i];
+    return NULL;
+}
+
 void own_check_query(aleph_member *m, uint32_t from)
 {
     uint32_t own_plus1 = m->dag.highest_plus1[from], rounds_plus1 = m->dag.rounds_len;
-    const unit *u = NULL;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     if (own_plus1) {
         uint32_t id = dag_first_in_slot(m, from, own_plus1 - 1);
-        if (id != NONE && m->dag.units[id]->bytes) u = m->dag.units[id]; /* not shed */
+        if (id != NONE && m->dag.units[id]->bytes) { /* not shed */
+            bytes = m->dag.units[id]->bytes;
+            len = m->dag.units[id]->len;
+        }
     }
-    uint8_t *p = outbox_send_reserve(&m->out, from, 9 + (size_t)(u ? u->len : 0));
+    const pending_unit *pu = pending_newest(m, from);
+    if (pu && pu->round + 1 > own_plus1) {
+        own_plus1 = pu->round + 1;
+        bytes = pu->bytes;
+        len = pu->len;
+    }
+    uint8_t *p = outbox_send_reserve(&m->out, from, 9 + len);
     if (!p) return;
     p[0] = MSG_OWN_ANSWER;
     put_uint(p + 1, own_plus1, 4);
     put_uint(p + 5, rounds_plus1, 4);
-    if (u) memcpy(p + 9, u->bytes, u->len);
+    if (bytes) memcpy(p + 9, bytes, len);
 }
 
 /* The round of the asker's unit in an answer, when the answer carries one validly signed by

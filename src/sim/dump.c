@@ -72,8 +72,9 @@ int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t 
     d->outputs = calloc(2 * (size_t)members, sizeof *d->outputs);
     d->arrivals = calloc(2 * (size_t)members, sizeof *d->arrivals);
     d->arrived = calloc(2 * (size_t)members, sizeof *d->arrived);
+    d->lives = calloc(members, sizeof *d->lives);
     sim_table_init(&d->slots);
-    if (!d->dir || !d->forker || !d->outputs || !d->arrivals || !d->arrived) {
+    if (!d->dir || !d->forker || !d->outputs || !d->arrivals || !d->arrived || !d->lives) {
         snprintf(err, err_len, "--dump: out of memory");
         sim_dump_close(d);
         return -1;
@@ -99,6 +100,7 @@ int sim_dump_close(sim_dump *d)
     free(d->outputs);
     free(d->arrivals);
     free(d->arrived);
+    free(d->lives);
     free(d->dir);
     free(d->forker);
     free(d->hashes);
@@ -143,11 +145,24 @@ static FILE *member_file(sim_dump *d, FILE **files, const char *prefix, uint32_t
 {
     FILE **f = &files[2 * (size_t)member + which];
     if (!*f) {
-        char name[128];
-        snprintf(name, sizeof name, "%s-%u%s.%s", prefix, member, which ? "b" : "", suffix);
+        char name[128], life[16] = "";
+        if (d->lives[member]) snprintf(life, sizeof life, "r%u", d->lives[member]);
+        snprintf(name, sizeof name, "%s-%u%s%s.%s", prefix, member, which ? "b" : "", life, suffix);
         if (!(*f = open_in(d, name, NULL, 0))) d->failed = 1;
     }
     return *f;
+}
+
+void sim_dump_restart(sim_dump *d, uint32_t member)
+{
+    if (!d->arrivals) return;
+    FILE **files[2] = {&d->arrivals[2 * (size_t)member], &d->outputs[2 * (size_t)member]};
+    for (int k = 0; k < 2; k++) {
+        if (*files[k] && fclose(*files[k]) != 0) d->failed = 1;
+        *files[k] = NULL;
+    }
+    d->arrived[2 * (size_t)member] = 0;
+    d->lives[member]++;
 }
 
 void sim_dump_unit_added(sim_dump *d, uint32_t member, uint32_t which, uint32_t creator,
@@ -255,9 +270,15 @@ void sim_dump_batch(sim_dump *d, uint32_t member, uint32_t which, const aleph_ba
 
 void sim_dump_coins(sim_dump *d, uint32_t member, aleph_member *m, uint32_t rounds_max)
 {
+    sim_dump_coins_between(d, member, m, 0, rounds_max);
+}
+
+void sim_dump_coins_between(sim_dump *d, uint32_t member, aleph_member *m, uint32_t lo,
+                            uint32_t hi)
+{
     if (!d->coins || !m) return;
     char hex[65];
-    for (uint32_t r = 0; r <= rounds_max; r++) {
+    for (uint32_t r = lo; r <= hi; r++) {
         uint8_t value[32];
         if (aleph_member_coin(m, r, value) != 1) continue;
         fprintf(d->coins, "{\"round\":%u,\"member\":%u,\"value\":\"%s\"}\n", r, member,

@@ -29,9 +29,17 @@
  *                        candidates in order, the first head_index of them decided 0, and
  *                        the unit that decided each candidate up to the head.
  *   coins.jsonl          {"round","member","value"}: coin(round) as member i computed it from
- *                        its own DAG at the end of the run, for every round it knows (test and
- *                        threshold mode; empty with the coin off).
+ *                        its own DAG, at each batch for the rounds its election may use (the
+ *                        head's round + 3 to + depth + 6) and at the end of the run for every
+ *                        round it still knows (test and threshold mode; empty with the coin
+ *                        off). A round may appear more than once.
  * A forker's second face writes arrivals-<i>b.txt and output-<i>b.jsonl.
+ * A member that restarts (crash-restart faults) begins a new life in new files:
+ * arrivals-<i>r<k>.txt and output-<i>r<k>.jsonl after its k-th restart. The new arrivals begin
+ * with the units it restored from its backup (in restore order; none when the backup was
+ * deleted), and the new output holds every batch it derived, from batch 0 (the simulator
+ * checks the re-derived ones against what it output before and counts only the new ones), so
+ * each life is checked like a member of its own from its own DAG.
  * Parent hashes are reconstructed outside the core: an honest creator's slot has one unit;
  * for a forker's slot, the parent is the variant that entered the creating member's DAG
  * first (that is usually the one the core's creator used), checked against the control hash;
@@ -60,6 +68,7 @@ typedef struct sim_dump {
     FILE **outputs;          /* 2 per member: faces a and b */
     FILE **arrivals;         /* 2 per member */
     uint64_t *arrived;       /* 2 per member: lines written to arrivals */
+    uint32_t *lives;         /* per member: restarts so far (the files' r<k>) */
     char *dir;
     uint32_t members;
     uint8_t *forker;         /* per member */
@@ -79,6 +88,10 @@ int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t 
                   size_t err_len);
 /* Writes member `member`'s coin values for rounds 0..rounds_max (those it knows). */
 void sim_dump_coins(sim_dump *d, uint32_t member, aleph_member *m, uint32_t rounds_max);
+/* The same for rounds lo..hi: written with each batch, for the rounds its election may use,
+ * since a long run sheds the coin shares of old rounds before the end. */
+void sim_dump_coins_between(sim_dump *d, uint32_t member, aleph_member *m, uint32_t lo,
+                            uint32_t hi);
 /* Closes every file; returns 0, -1 when a write failed. */
 int sim_dump_close(sim_dump *d);
 
@@ -91,6 +104,8 @@ void sim_dump_unit_created(sim_dump *d, uint32_t member, uint32_t which, const u
 #define SIM_DUMP_MESSAGES_PER_TYPE 8u
 /* A message an honest member sent (kept while its type has fewer than the bound). */
 void sim_dump_message(sim_dump *d, const uint8_t *msg, size_t len);
+/* Member `member` restarted: its face a's files end, the next ones are of its new life. */
+void sim_dump_restart(sim_dump *d, uint32_t member);
 void sim_dump_batch(sim_dump *d, uint32_t member, uint32_t which, const aleph_batch *b,
                     uint64_t now_ms);
 

@@ -24,6 +24,9 @@ typedef enum sim_event_kind {
     SIM_EV_DELIVER = 1, /* msg from `from` arrives at `to` */
     SIM_EV_LOAD = 2,    /* submit transactions to every live member */
     SIM_EV_GARBAGE = 3, /* a garbage member sends one hostile message */
+    SIM_EV_SYNC = 4,    /* member `to`'s disk sync completes (aux: its life then) */
+    SIM_EV_CRASH = 5,   /* member `to` crashes (aux: the fault) */
+    SIM_EV_RESTART = 6, /* member `to` comes back (aux: the fault) */
 } sim_event_kind;
 
 typedef struct sim_event {

@@ -18,6 +18,8 @@ int sim_checker_init(sim_checker *c, uint32_t members)
     c->members = members;
     sim_table_init(&c->position);
     sim_table_init(&c->tracked);
+    sim_table_init(&c->signed_slots);
+    sim_table_init(&c->txs);
     c->prefix = calloc(members, sizeof *c->prefix);
     c->next_round = calloc(members, sizeof *c->next_round);
     return c->prefix && c->next_round ? 0 : -1;
@@ -34,6 +36,9 @@ void sim_checker_free(sim_checker *c)
     free(c->heads);
     free(c->head_owner);
     sim_table_free(&c->tracked);
+    sim_table_free(&c->signed_slots);
+    free(c->signed_hashes);
+    sim_table_free(&c->txs);
     memset(c, 0, sizeof *c);
 }
 
@@ -91,6 +96,10 @@ static int check_head(sim_checker *c, uint32_t member, const aleph_batch *b)
     return 0;
 }
 
+/* A tracked unit of a member whose backup was deleted: no longer required (the bit above
+ * creator << 33, which is below 2^43). */
+#define SET_APART (1ull << 63)
+
 static void mark_tracked(sim_checker *c, const uint8_t hash[32], uint64_t pos)
 {
     uint64_t v;
@@ -98,6 +107,51 @@ static void mark_tracked(sim_checker *c, const uint8_t hash[32], uint64_t pos)
     sim_table_put(&c->tracked, hash, v | 1);
     c->tracked_seen++;
     if (pos > c->tracked_pos_max) c->tracked_pos_max = pos;
+}
+
+#define TX_KEY_BYTES_MAX 31u
+#define TX_CONFIRMED 1u
+#define TX_REQUIRED 2u
+#define TX_COUNT_ONE 4u
+
+static int tx_key(uint8_t key[32], const uint8_t *tx, size_t len)
+{
+    if (len > TX_KEY_BYTES_MAX) return 0;
+    memset(key, 0, 32);
+    memcpy(key, tx, len);
+    key[31] = (uint8_t)len;
+    return 1;
+}
+
+static char *tx_name(const uint8_t key[32], char *out, size_t out_len)
+{
+    uint32_t who = (uint32_t)key[0] | (uint32_t)key[1] << 8 | (uint32_t)key[2] << 16 |
+                   (uint32_t)key[3] << 24;
+    uint32_t seq = (uint32_t)key[4] | (uint32_t)key[5] << 8 | (uint32_t)key[6] << 16 |
+                   (uint32_t)key[7] << 24;
+    snprintf(out, out_len, "(member %u, sequence %u)", who, seq);
+    return out;
+}
+
+/* A unit joined the common sequence: count its transactions. */
+static int count_txs(sim_checker *c, const aleph_ordered_unit *u)
+{
+    size_t off = 0, len;
+    const uint8_t *tx;
+    char name[64];
+    while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &len) == 1) {
+        uint8_t key[32];
+        uint64_t v = 0;
+        if (!tx_key(key, tx, len)) continue;
+        sim_table_get(&c->txs, key, &v);
+        v += TX_COUNT_ONE;
+        if ((v & TX_CONFIRMED) && v / TX_COUNT_ONE > 1)
+            return violation(c, "exactly once violated: durably confirmed transaction %s output "
+                                "twice (the second time in a unit of creator %u, round %u)",
+                             tx_name(key, name, sizeof name), u->creator, u->round);
+        if (sim_table_put(&c->txs, key, v) != 0) return violation(c, "checker out of memory");
+    }
+    return 0;
 }
 
 int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b)
@@ -153,8 +207,106 @@ int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b)
         c->owner[pos] = member;
         c->len++;
         mark_tracked(c, h, pos);
+        if (count_txs(c, &b->units[i]) != 0) return -1;
     }
     return 0;
+}
+
+static void signed_key(uint8_t key[32], uint32_t creator, uint32_t round)
+{
+    memset(key, 0, 32);
+    memcpy(key, &creator, 4);
+    memcpy(key + 4, &round, 4);
+    uint64_t mix = ((uint64_t)creator << 32 | round) * 0x9e3779b97f4a7c15ull;
+    memcpy(key + 24, &mix, 8);
+}
+
+int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t round, const uint8_t hash[32])
+{
+    if (c->violated) return -1;
+    uint8_t key[32];
+    signed_key(key, creator, round);
+    uint64_t index;
+    if (sim_table_get(&c->signed_slots, key, &index)) {
+        c->signed_sends++;
+        if (memcmp(c->signed_hashes[index], hash, 32) == 0) return 0;
+        char x[65], y[65];
+        return violation(c,
+                         "signed once violated: the key of honest member %u signed two units of "
+                         "round %u: %s and %s",
+                         creator, round, sim_hex32(c->signed_hashes[index], x), sim_hex32(hash, y));
+    }
+    if (c->signed_len == c->signed_cap) {
+        uint64_t cap = c->signed_cap ? c->signed_cap * 2 : 1024;
+        uint8_t(*grown)[32] = realloc(c->signed_hashes, cap * 32);
+        if (!grown) return violation(c, "checker out of memory");
+        c->signed_hashes = grown;
+        c->signed_cap = cap;
+    }
+    memcpy(c->signed_hashes[c->signed_len], hash, 32);
+    if (sim_table_put(&c->signed_slots, key, c->signed_len) != 0)
+        return violation(c, "checker out of memory");
+    c->signed_len++;
+    c->signed_sends++;
+    return 0;
+}
+
+int sim_checker_confirm_tx(sim_checker *c, const uint8_t *tx, size_t len, int required)
+{
+    if (c->violated) return -1;
+    uint8_t key[32];
+    char name[64];
+    if (!tx_key(key, tx, len)) return 0;
+    uint64_t v = 0;
+    sim_table_get(&c->txs, key, &v);
+    if (v & TX_CONFIRMED) return 0;
+    v |= TX_CONFIRMED | (required ? TX_REQUIRED : 0);
+    c->txs_confirmed++;
+    if (v / TX_COUNT_ONE > 1)
+        return violation(c, "exactly once violated: durably confirmed transaction %s was output "
+                            "%" PRIu64 " times", tx_name(key, name, sizeof name), v / TX_COUNT_ONE);
+    return sim_table_put(&c->txs, key, v) == 0 ? 0 : violation(c, "checker out of memory");
+}
+
+void sim_checker_excuse(sim_checker *c, uint32_t creator, uint32_t tx_who)
+{
+    for (size_t i = 0; i < c->tracked.cap; i++) {
+        sim_table_entry *e = &c->tracked.entries[i];
+        if (!e->used || (e->value & 1) || (uint32_t)(e->value >> 33) != creator) continue;
+        e->value |= 1 | SET_APART; /* seen: no longer awaited (mark_tracked skips it) */
+        c->tracked_seen++;
+        c->units_set_apart++;
+    }
+    for (size_t i = 0; i < c->txs.cap; i++) {
+        sim_table_entry *e = &c->txs.entries[i];
+        uint32_t who = (uint32_t)e->key[0] | (uint32_t)e->key[1] << 8 |
+                       (uint32_t)e->key[2] << 16 | (uint32_t)e->key[3] << 24;
+        if (!e->used || !(e->value & TX_REQUIRED) || e->value / TX_COUNT_ONE || who != tx_who)
+            continue;
+        e->value &= ~(uint64_t)TX_REQUIRED;
+        c->txs_set_apart++;
+    }
+}
+
+void sim_checker_restart(sim_checker *c, uint32_t member)
+{
+    c->prefix[member] = 0;
+    c->next_round[member] = 0;
+}
+
+int sim_checker_txs_complete(const sim_checker *c, char *msg, size_t msg_len)
+{
+    for (size_t i = 0; i < c->txs.cap; i++) {
+        const sim_table_entry *e = &c->txs.entries[i];
+        if (!e->used || !(e->value & TX_REQUIRED) || e->value / TX_COUNT_ONE == 1) continue;
+        char name[64];
+        snprintf(msg, msg_len,
+                 "exactly once violated: durably confirmed transaction %s (in a unit made durable "
+                 "before healing) was output %" PRIu64 " times",
+                 tx_name(e->key, name, sizeof name), e->value / TX_COUNT_ONE);
+        return 0;
+    }
+    return 1;
 }
 
 int sim_checker_track(sim_checker *c, const uint8_t hash[32], uint32_t creator, uint32_t round)
@@ -184,7 +336,7 @@ int sim_checker_complete(const sim_checker *c, const uint8_t *honest, char *msg,
     uint64_t worst_v = 0, worst_pos = 0;
     for (size_t i = 0; i < c->tracked.cap; i++) {
         const sim_table_entry *e = &c->tracked.entries[i];
-        if (!e->used) continue;
+        if (!e->used || (e->value & SET_APART)) continue;
         uint64_t pos = UINT64_MAX;
         if (e->value & 1) sim_table_get(&c->position, e->key, &pos);
         if (pos != UINT64_MAX && pos < prefix_min) continue;

@@ -4,8 +4,17 @@
  *                 is furthest ahead, and every other member is compared against it;
  *   no duplicate  no unit appears twice in that sequence (so in no member's output);
  *   no skipped round  a member's batches are for rounds 0, 1, 2, ... in turn;
- *   completeness  tracked units (those honest members created before healing) end up in the
- *                 output of every honest member (sim_checker_missing).
+ *   completeness  tracked units (those honest members made durable before healing) end up in
+ *                 the output of every honest member (sim_checker_complete);
+ *   signed once   no honest key signs two units of one round, across restarts: every own
+ *                 unit a checked member sends is kept by (creator, round) (a unit lost
+ *                 with an unsynced backup before it was sent is no fork: nobody else has it);
+ *   exactly once  no durably confirmed transaction (one in an own unit made durable) is
+ *                 output twice, and every one in a tracked unit is output (a transaction is
+ *                 its bytes; the common sequence counts every transaction of up to 31 bytes).
+ * A member that restarts is rewound (sim_checker_restart): its batches, derived again from
+ * batch 0 from the restored DAG, are checked against the common sequence like a lagging
+ * member's.
  * The first violation is kept as a one-line message; later ones are ignored. */
 #ifndef ALEPH_SIM_INVARIANTS_H
 #define ALEPH_SIM_INVARIANTS_H
@@ -33,6 +42,13 @@ typedef struct sim_checker {
     /* completeness */
     sim_table tracked;     /* hash -> creator << 33 | round << 1 | seen */
     uint64_t tracked_len, tracked_seen, tracked_pos_max;
+    /* signed once: (creator, round) -> index into signed_hashes */
+    sim_table signed_slots;
+    uint8_t (*signed_hashes)[32];
+    uint64_t signed_len, signed_cap, signed_sends;
+    /* exactly once: transaction bytes -> output count << 2 | required << 1 | confirmed */
+    sim_table txs;
+    uint64_t txs_confirmed, txs_set_apart, units_set_apart;
     int violated;
     char message[1024];
 } sim_checker;
@@ -50,6 +66,25 @@ int sim_checker_track(sim_checker *c, const uint8_t hash[32], uint32_t creator, 
  * otherwise 0, and (when msg != NULL) describes the first unit still missing, lowest round
  * first. */
 int sim_checker_complete(const sim_checker *c, const uint8_t *honest, char *msg, size_t msg_len);
+
+/* Checked member `creator` signed the unit `hash` of `round`. Returns 0, -1 when it signed
+ * another unit of that round before (violation) or out of memory. */
+int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t round, const uint8_t hash[32]);
+
+/* A transaction in an own unit that became durable; `required`: it must be output (its unit
+ * is tracked). Returns 0, -1 when it was output twice (violation) or out of memory. */
+int sim_checker_confirm_tx(sim_checker *c, const uint8_t *tx, size_t len, int required);
+
+/* Member `creator` lost its backup: its tracked units not output yet and its confirmed
+ * transactions not output yet are set apart (output at most once, not required). */
+void sim_checker_excuse(sim_checker *c, uint32_t creator, uint32_t tx_who);
+
+/* Member `member` restarted: its output is checked again from batch 0. */
+void sim_checker_restart(sim_checker *c, uint32_t member);
+
+/* 1 when every required confirmed transaction was output exactly once; else 0 and a
+ * description in msg. */
+int sim_checker_txs_complete(const sim_checker *c, char *msg, size_t msg_len);
 
 /* Lowercase hex of 32 bytes (65 bytes with the NUL); returns out. */
 char *sim_hex32(const uint8_t bytes[32], char out[65]);

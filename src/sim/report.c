@@ -70,6 +70,15 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
     if (at < len && cfg->adversary_round)
         at += (size_t)snprintf(buf + at, len - at, " --adversary %u:%u", cfg->adversary_round,
                                cfg->adversary_rounds);
+    if (at < len && cfg->restarts)
+        at += (size_t)snprintf(buf + at, len - at, " --restarts %u --backup-lost %g --down-ms %" PRIu64
+                               ":%" PRIu64, cfg->restarts, cfg->backup_lost, cfg->down_ms_min,
+                               cfg->down_ms_max);
+    if (at < len && cfg->fsync_ms >= 0)
+        at += (size_t)snprintf(buf + at, len - at, " --fsync-ms %lld", (long long)cfg->fsync_ms);
+    if (at < len && cfg->restart_bug)
+        at += (size_t)snprintf(buf + at, len - at, " --restart-bug %s",
+                               cfg->restart_bug == SIM_BUG_NO_OWN_CHECK ? "no-own-check" : "send-early");
     if (at < len) snprintf(buf + at, len - at, " --seed %" PRIu64, seed);
 }
 
@@ -123,6 +132,18 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
         fprintf(out, "  head round         (an honest member ordered nothing)\n");
     else fprintf(out, "  head round         lowest last head over honest members: %u\n", r->head_round_min);
     fprintf(out, "  agreement          %s\n", r->agreement ? "yes" : "NO");
+    fprintf(out, "  signed once        %s (%" PRIu64 " units of honest keys); exactly once %s (%" PRIu64
+                 " txs durably confirmed, %" PRIu64 " set apart)\n",
+            r->signed_once ? "yes" : "NO", r->signed_units, r->exactly_once ? "yes" : "NO",
+            r->txs_confirmed, r->txs_set_apart);
+    if (cfg->restarts || cfg->fsync_ms >= 0)
+        fprintf(out, "  restarts           %u of %u (%u with the backup deleted, %u refused as "
+                     "stale and recovered); %" PRIu64
+                     " records lost, %" PRIu64 " restored; %" PRIu64 " syncs, %" PRIu64
+                     " messages held for one (%" PRIu64 " lost)\n",
+                r->restarts, cfg->restarts, r->restarts_backup_lost, r->restarts_refused,
+                r->records_lost,
+                r->units_restored, r->syncs, r->messages_held, r->messages_held_lost);
     fprintf(out, "  latency            end to end, virtual ms: mean %.1f  p50 %.0f  p95 %.0f  p99 %.0f  (%" PRIu64 " txs)\n",
             r->latency_ms.mean, r->latency_ms.p50, r->latency_ms.p95, r->latency_ms.p99,
             r->latency_ms.count);
@@ -193,6 +214,8 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(o, "agreement", json_boolean(r->agreement));
     json_object_set_new(o, "liveness", json_boolean(r->liveness));
     json_object_set_new(o, "complete", json_boolean(r->complete));
+    json_object_set_new(o, "signed_once", json_boolean(r->signed_once));
+    json_object_set_new(o, "exactly_once", json_boolean(r->exactly_once));
     json_object_set_new(o, "failure", r->ok ? json_null() : json_string(r->failure));
     json_object_set_new(o, "batches", json_integer((json_int_t)r->batches));
     json_object_set_new(o, "units_ordered", json_integer((json_int_t)r->units_ordered));
@@ -228,6 +251,21 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
         json_object_set_new(a, "held_rounds", json_integer(r->adversary_held));
         json_object_set_new(o, "adversary", a);
     }
+    json_t *rs = json_object();
+    json_object_set_new(rs, "planned", json_integer(cfg->restarts));
+    json_object_set_new(rs, "done", json_integer(r->restarts));
+    json_object_set_new(rs, "backup_lost", json_integer(r->restarts_backup_lost));
+    json_object_set_new(rs, "refused_then_recovered", json_integer(r->restarts_refused));
+    json_object_set_new(rs, "records_lost", json_integer((json_int_t)r->records_lost));
+    json_object_set_new(rs, "units_restored", json_integer((json_int_t)r->units_restored));
+    json_object_set_new(rs, "syncs", json_integer((json_int_t)r->syncs));
+    json_object_set_new(rs, "messages_held", json_integer((json_int_t)r->messages_held));
+    json_object_set_new(rs, "messages_held_lost", json_integer((json_int_t)r->messages_held_lost));
+    json_object_set_new(rs, "units_set_apart", json_integer((json_int_t)r->units_set_apart));
+    json_object_set_new(o, "restarts", rs);
+    json_object_set_new(o, "signed_units", json_integer((json_int_t)r->signed_units));
+    json_object_set_new(o, "txs_confirmed", json_integer((json_int_t)r->txs_confirmed));
+    json_object_set_new(o, "txs_set_apart", json_integer((json_int_t)r->txs_set_apart));
     json_object_set_new(o, "heal_ms", json_integer((json_int_t)r->heal_ms));
     json_object_set_new(o, "end_ms", json_integer((json_int_t)r->end_ms));
     json_object_set_new(o, "wall_s", json_real(r->wall_s));

@@ -13,120 +13,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine.h"
+#include "persist.h"
+#include "restart.h"
 #include "sim_state.h"
 #include "base/grow.h"
 
-
-/* ---- failures ----------------------------------------------------------------------------- */
-
-static void fail(sim *s, int *flag, const char *fmt, ...)
-{
-    if (flag) *flag = 0;
-    if (s->failed) return;
-    s->failed = 1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->res->failure, sizeof s->res->failure, fmt, ap);
-    va_end(ap);
-}
-
-/* ---- scheduling --------------------------------------------------------------------------- */
-
-static void push(sim *s, uint64_t at_ms, uint32_t kind, uint32_t to, uint32_t from, uint32_t aux,
-                 sim_msg *msg)
-{
-    sim_event ev = {.at_ms = at_ms, .kind = kind, .to = to, .from = from, .aux = aux, .msg = msg};
-    if (sim_queue_push(&s->queue, ev) != 0) {
-        if (msg) sim_msg_release(msg);
-        fail(s, NULL, "simulator out of memory (event queue)");
-    }
-}
-
-static void schedule_wake(sim *s, uint32_t i, uint32_t w, uint64_t at_ms)
-{
-    sim_instance *in = &s->members[i].inst[w];
-    if (at_ms == UINT64_MAX) return;
-    if (at_ms <= s->now) {
-        at_ms = s->now;
-        if (in->spin_ms == s->now) {
-            if (++in->spin_count > SIM_SPIN_LIMIT) {
-                fail(s, NULL,
-                     "core spins: member %u asked %u times to be woken at virtual ms %" PRIu64
-                     " without time passing",
-                     i, SIM_SPIN_LIMIT, s->now);
-                at_ms = s->now + 1;
-            }
-        } else {
-            in->spin_ms = s->now;
-            in->spin_count = 0;
-        }
-    }
-    if (at_ms < in->wake_ms) {
-        in->wake_ms = at_ms;
-        push(s, at_ms, SIM_EV_TICK, i, i, w, NULL);
-    }
-}
-
-/* ---- sending ------------------------------------------------------------------------------ */
-
-typedef struct hostile_tag {
-    uint8_t kind; /* as sim_msg.hostile */
-    const char *label;
-} hostile_tag;
-
-static void send_one(sim *s, uint32_t from, uint32_t to, const uint8_t *data, size_t len,
-                     sim_msg **msg, const hostile_tag *tag)
-{
-    uint64_t delays[2];
-    s->res->messages_sent++;
-    uint32_t copies = sim_network_route(&s->net, s->now, from, to, delays);
-    for (uint32_t k = 0; k < copies; k++) {
-        if (!*msg) {
-            if (!(*msg = sim_msg_new(data, len))) {
-                fail(s, NULL, "simulator out of memory (message)");
-                return;
-            }
-            if (tag) {
-                (*msg)->hostile = tag->kind;
-                (*msg)->label = tag->label;
-            }
-        }
-        (*msg)->refs++;
-        push(s, s->now + delays[k], SIM_EV_DELIVER, to, from, 0, *msg);
-    }
-}
-
-/* Which members instance w of member i may reach: a forker shows face a to the first half
- * of the committee and face b to the second. */
-static void reach(const sim *s, uint32_t i, uint32_t w, uint32_t *lo, uint32_t *hi)
-{
-    *lo = 0;
-    *hi = s->n;
-    if (s->members[i].behaviour != SIM_FORKER) return;
-    uint32_t half = (s->n + 1) / 2;
-    if (w == 0) *hi = half;
-    else *lo = half;
-}
-
-static void route(sim *s, uint32_t i, uint32_t w, const uint8_t *data, size_t len, uint32_t to,
-                  const hostile_tag *tag)
-{
-    sim_member *mb = &s->members[i];
-    uint32_t lo, hi;
-    reach(s, i, w, &lo, &hi);
-    if (s->dumping && mb->honest && !tag) sim_dump_message(&s->dump, data, len);
-    if (mb->behaviour == SIM_SILENT || mb->crashed) {
-        s->res->messages_silenced += to == ALEPH_TO_ALL ? s->n - 1 : 1;
-        return;
-    }
-    sim_msg *msg = NULL;
-    if (to == ALEPH_TO_ALL) {
-        for (uint32_t j = lo; j < hi; j++)
-            if (j != i) send_one(s, i, j, data, len, &msg, tag);
-    } else if (to < s->n && to != i && to >= lo && to < hi) {
-        send_one(s, i, to, data, len, &msg, tag);
-    }
-}
 
 /* ---- what a step hands back --------------------------------------------------------------- */
 
@@ -163,7 +55,7 @@ static void release_held(sim *s)
         if (sim_adversary_admit(s->adversary, ev.to, to->inst[0].own_round, ev.msg->data,
                                 ev.msg->len)) {
             ev.at_ms = s->now;
-            if (sim_queue_push(&s->queue, ev) != 0) fail(s, NULL, "simulator out of memory (queue)");
+            if (sim_queue_push(&s->queue, ev) != 0) sim_fail(s, NULL, "simulator out of memory (queue)");
         } else {
             s->held[kept++] = ev;
         }
@@ -176,7 +68,7 @@ static void hold(sim *s, const sim_event *ev)
     if (s->held_len == s->held_cap) {
         sim_event *grown = array_grow(s->held, &s->held_cap, s->held_len + 1, sizeof *grown, 256);
         if (!grown) {
-            fail(s, NULL, "simulator out of memory (held messages)");
+            sim_fail(s, NULL, "simulator out of memory (held messages)");
             sim_msg_release(ev->msg);
             return;
         }
@@ -206,10 +98,9 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
             s->res->units_created++;
             if ((int64_t)no->round > in->own_round) in->own_round = (int32_t)no->round;
             if (mb->created_ms && no->round <= s->rounds_max) mb->created_ms[no->round] = s->now;
-            if (mb->honest && !s->healed && no->round <= s->target) {
-                if (sim_checker_track(&s->checker, no->hash, i, no->round) != 0)
-                    fail(s, NULL, "simulator out of memory (tracking)");
-                s->res->tracked_units++;
+            if (mb->honest && !mb->disk) { /* no disk: durable at once */
+                const aleph_blob *b = created_unit(s, up, no->hash);
+                if (b) sim_own_durable(s, i, b->data, b->len);
             }
             if (mb->honest && !mb->reached_heal_round && no->round >= s->heal_round) {
                 mb->reached_heal_round = 1;
@@ -227,9 +118,24 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
         case ALEPH_NOTICE_DROPPED:
             if (mb->honest) count_drop(s, no->reason ? no->reason : "?");
             break;
+        case ALEPH_NOTICE_OWN_NEWER:
+            if (mb->wiped) sim_restart_refused(s, i); /* a stale backup: the operator recovers */
+            else if (mb->honest && mb->life)
+                sim_fail(s, &s->res->signed_once,
+                     "member %u restarted from its backup, but peer %u holds its own unit of "
+                     "round %u, newer than any in the backup: a unit was sent before it was "
+                     "durable (virtual ms %" PRIu64 ")",
+                     i, no->peer, no->round, s->now);
+            break;
         case ALEPH_NOTICE_HALT:
-            if (mb->checked && !mb->crashed)
-                fail(s, &s->res->liveness,
+            if (mb->honest && mb->life && !mb->wiped && no->creator == i)
+                sim_fail(s, &s->res->signed_once,
+                     "member %u restarted from its backup and halted at virtual ms %" PRIu64
+                     ": peer %u sent it an own unit of round %u, newer than any in the backup "
+                     "(a unit was sent before it was durable)",
+                     i, s->now, no->peer, no->round);
+            else if (mb->checked && !mb->crashed)
+                sim_fail(s, &s->res->liveness,
                      "member %u halted at virtual ms %" PRIu64 " (round %u): %s", i, s->now,
                      no->round, no->reason ? no->reason : "?");
             break;
@@ -242,12 +148,18 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
 static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
 {
     sim_member *mb = &s->members[i];
-    if (s->dumping) sim_dump_batch(&s->dump, i, w, b, s->now);
+    if (s->dumping) {
+        sim_dump_batch(&s->dump, i, w, b, s->now);
+        if (s->cfg->restarts) /* long runs: old coin shares are shed before the end */
+            sim_dump_coins_between(&s->dump, i, mb->inst[w].m, b->round + 3,
+                                   b->round + b->head_depth + 6);
+    }
     if (!mb->checked || w != 0) return;
     if (sim_checker_batch(&s->checker, i, b) != 0) {
-        fail(s, &s->res->agreement, "%s", s->checker.message);
+        sim_fail(s, &s->res->agreement, "%s", s->checker.message);
         return;
     }
+    if (b->round < mb->heads) return; /* derived again after a restart: output already */
     mb->heads++;
     if (s->adversary && i == 0 && b->round >= sim_adversary_attack_round(s->adversary) &&
         s->res->adversary_head_delay == UINT32_MAX) {
@@ -303,7 +215,7 @@ static void fork_flood(sim *s, uint32_t i, uint32_t w, const uint8_t *msg, size_
         if (n != (size_t)-1 && n > 0) {
             /* in the dump too: the oracle rebuilds members' DAGs from dag.jsonl */
             if (s->dumping) sim_dump_unit_created(&s->dump, i, w, bytes + 1, n - 1, s->now);
-            route(s, i, w, bytes, n, ALEPH_TO_ALL, NULL);
+            sim_route(s, i, w, bytes, n, ALEPH_TO_ALL, NULL);
             s->res->fork_variants_sent++;
         }
         free(bytes);
@@ -317,18 +229,26 @@ static void step(sim *s, uint32_t i, uint32_t w, const aleph_event *ev)
     aleph_update up;
     aleph_member_step(in->m, ev, &up);
     s->res->steps++;
+    if (mb->disk) sim_persist(s, i, &up);
     handle_notices(s, i, w, &up);
+    int hold = mb->disk && sim_disk_must_hold(mb->disk) && s->cfg->restart_bug != SIM_BUG_SEND_EARLY;
     for (size_t k = 0; k < up.messages_len; k++) {
         const aleph_outgoing *o = &up.messages[k];
         if (mb->behaviour == SIM_GARBAGE) sim_garbage_observe(&mb->garbage, o->data, o->len);
-        route(s, i, w, o->data, o->len, o->to, NULL);
+        if (hold) {
+            if (sim_disk_hold(mb->disk, o->to, o->data, o->len) != 0)
+                sim_fail(s, NULL, "simulator out of memory (held messages)");
+            continue;
+        }
+        sim_route(s, i, w, o->data, o->len, o->to, NULL);
         if (mb->behaviour == SIM_FORKER && s->cfg->fork_variants && o->to == ALEPH_TO_ALL)
             fork_flood(s, i, w, o->data, o->len);
     }
     for (size_t k = 0; k < up.batches_len; k++) handle_batch(s, i, w, &up.batches[k]);
     if (mb->behaviour == SIM_CRASH && !mb->crashed && in->own_round >= (int32_t)mb->crash_round)
         crash(s, i);
-    if (!mb->crashed) schedule_wake(s, i, w, up.wake_at_ms);
+    if (mb->fault_end) sim_restart_check(s, i);
+    if (!mb->crashed) sim_schedule_wake(s, i, w, up.wake_at_ms);
 }
 
 /* ---- events ------------------------------------------------------------------------------- */
@@ -353,7 +273,7 @@ static void on_deliver(sim *s, const sim_event *ev)
             step(s, ev->to, 0, &in);
             aleph_member_stats_get(mb->inst[0].m, &after);
             if (after.messages_dropped == before.messages_dropped)
-                fail(s, NULL,
+                sim_fail(s, NULL,
                      "member %u did not drop a hostile message from member %u (%s, %u bytes) at "
                      "virtual ms %" PRIu64,
                      ev->to, ev->from, ev->msg->label ? ev->msg->label : "?", ev->msg->len, s->now);
@@ -381,6 +301,7 @@ static void on_load(sim *s)
     int any = 0;
     for (uint32_t i = 0; i < s->n; i++) {
         sim_member *mb = &s->members[i];
+        any |= mb->down; /* it comes back */
         if (mb->crashed || mb->behaviour == SIM_SILENT) continue;
         /* A forker always gets transactions, so its two faces never make the same unit. */
         uint32_t k_txs = s->cfg->txs_per_tick;
@@ -404,7 +325,7 @@ static void on_load(sim *s)
             step(s, i, w, &tick);
         }
     }
-    if (any) push(s, s->now + SIM_LOAD_PERIOD_MS, SIM_EV_LOAD, 0, 0, 0, NULL);
+    if (any) sim_push(s, s->now + SIM_LOAD_PERIOD_MS, SIM_EV_LOAD, 0, 0, 0, NULL);
 }
 
 static void on_garbage(sim *s, const sim_event *ev)
@@ -420,14 +341,14 @@ static void on_garbage(sim *s, const sim_event *ev)
                                    &label);
     if (len != (size_t)-1) {
         uint64_t sent_before = s->res->messages_sent;
-        hostile_tag tag = {.kind = must_drop ? 2 : 1, .label = label};
-        route(s, ev->to, 0, bytes, len, ALEPH_TO_ALL, &tag);
+        sim_hostile_tag tag = {.kind = must_drop ? 2 : 1, .label = label};
+        sim_route(s, ev->to, 0, bytes, len, ALEPH_TO_ALL, &tag);
         uint64_t copies = s->res->messages_sent - sent_before;
         s->res->garbage_sent += copies;
         if (must_drop) s->res->garbage_must_drop += copies;
     }
     free(bytes);
-    push(s, s->now + SIM_GARBAGE_PERIOD_MS, SIM_EV_GARBAGE, ev->to, ev->to, 0, NULL);
+    sim_push(s, s->now + SIM_GARBAGE_PERIOD_MS, SIM_EV_GARBAGE, ev->to, ev->to, 0, NULL);
 }
 
 /* ---- phases ------------------------------------------------------------------------------- */
@@ -519,6 +440,16 @@ static void finish(sim *s)
     r->sig_checks = s->sigs.checks;
     r->sig_cache_hits = s->sigs.hits;
     r->queue_len_max = s->queue.len_max;
+    r->txs_confirmed = s->checker.txs_confirmed;
+    r->signed_units = s->checker.signed_len;
+    r->txs_set_apart = s->checker.txs_set_apart;
+    r->units_set_apart = s->checker.units_set_apart;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const sim_disk *d = s->members[i].disk;
+        if (!d) continue;
+        r->syncs += d->syncs;
+        r->messages_held += d->held_total;
+    }
     r->latency_ms = sim_samples_summary(&s->e2e);
     r->consensus_latency_ms = sim_samples_summary(&s->consensus);
 
@@ -530,7 +461,7 @@ static void finish(sim *s)
             char upto[32];
             if (mb->heads) snprintf(upto, sizeof upto, "round %u", mb->heads - 1);
             else snprintf(upto, sizeof upto, "no round");
-            fail(s, &r->liveness,
+            sim_fail(s, &r->liveness,
                  "liveness violated: member %u ordered heads up to %s, target %u, by virtual "
                  "ms %" PRIu64 " (healed at %" PRIu64 " ms%s)",
                  i, upto, s->target, s->now, r->heal_ms,
@@ -540,13 +471,16 @@ static void finish(sim *s)
     }
     char msg[sizeof r->failure];
     if (!sim_checker_complete(&s->checker, s->honest_mask, msg, sizeof msg))
-        fail(s, &r->complete, "%s (virtual ms %" PRIu64 ")", msg, s->now);
+        sim_fail(s, &r->complete, "%s (virtual ms %" PRIu64 ")", msg, s->now);
+    else if (!sim_checker_txs_complete(&s->checker, msg, sizeof msg))
+        sim_fail(s, &r->exactly_once, "%s", msg);
 }
 
 int sim_run(const sim_config *cfg, sim_result *res)
 {
     memset(res, 0, sizeof *res);
     res->agreement = res->liveness = res->complete = 1;
+    res->signed_once = res->exactly_once = 1;
     res->members = cfg->members;
     res->faulty = cfg->byzantine + cfg->crashed;
     res->rounds = cfg->rounds;
@@ -580,11 +514,11 @@ int sim_run(const sim_config *cfg, sim_result *res)
     }
 
     /* Time 0: transactions first (so the first units carry some), then every member starts. */
-    push(s, 0, SIM_EV_LOAD, 0, 0, 0, NULL);
+    sim_push(s, 0, SIM_EV_LOAD, 0, 0, 0, NULL);
     for (uint32_t i = 0; i < s->n; i++) {
-        for (uint32_t w = 0; w < s->members[i].instances; w++) schedule_wake(s, i, w, 0);
+        for (uint32_t w = 0; w < s->members[i].instances; w++) sim_schedule_wake(s, i, w, 0);
         if (s->members[i].behaviour == SIM_GARBAGE)
-            push(s, SIM_GARBAGE_PERIOD_MS / 2 + sim_rng_below(&s->fault_rng, SIM_GARBAGE_PERIOD_MS),
+            sim_push(s, SIM_GARBAGE_PERIOD_MS / 2 + sim_rng_below(&s->fault_rng, SIM_GARBAGE_PERIOD_MS),
                  SIM_EV_GARBAGE, i, i, 0, NULL);
     }
 
@@ -602,6 +536,9 @@ int sim_run(const sim_config *cfg, sim_result *res)
         case SIM_EV_DELIVER: on_deliver(s, &ev); break;
         case SIM_EV_LOAD: on_load(s); break;
         case SIM_EV_GARBAGE: on_garbage(s, &ev); break;
+        case SIM_EV_SYNC: sim_persist_on_sync(s, &ev); break;
+        case SIM_EV_CRASH: sim_restart_on_crash(s, &ev); break;
+        case SIM_EV_RESTART: sim_restart_on_restart(s, &ev); break;
         default: break;
         }
         if (!s->healed && s->honest_at_heal_round == s->honest_count) heal(s, s->now);
@@ -611,7 +548,7 @@ int sim_run(const sim_config *cfg, sim_result *res)
     for (uint32_t i = 0; s->dumping && i < s->n; i++)
         sim_dump_coins(&s->dump, i, s->members[i].inst[0].m, s->rounds_max + SIM_ROUNDS_SLACK);
     if (s->dumping && sim_dump_close(&s->dump) != 0 && !s->failed)
-        fail(s, NULL, "--dump: writing %s failed", cfg->dump_dir);
+        sim_fail(s, NULL, "--dump: writing %s failed", cfg->dump_dir);
     res->ok = !s->failed;
     if (cfg->progress) print_members(s, cfg->progress);
     sim_teardown(s);

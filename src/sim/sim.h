@@ -48,6 +48,17 @@ int sim_behaviour_parse(const char *s);
 #define SIM_GARBAGE_PERIOD_MS 50u
 #define SIM_FORK_VARIANTS_MAX 10000u
 
+typedef enum sim_restart_bug {
+    SIM_BUG_NONE = 0,
+    SIM_BUG_NO_OWN_CHECK = 1, /* restart without the own check (a lost backup then forks) */
+    SIM_BUG_SEND_EARLY = 2,   /* send messages without waiting for the own unit's sync */
+} sim_restart_bug;
+
+#define SIM_FSYNC_MS_DEFAULT 5u
+#define SIM_DOWN_MS_MIN_DEFAULT 200u
+#define SIM_DOWN_MS_MAX_DEFAULT 3000u
+#define SIM_RESTARTS_MAX 10000u
+
 typedef struct sim_config {
     uint32_t members;
     uint32_t byzantine;           /* faulty members of byzantine_kind (the last indices) */
@@ -71,6 +82,17 @@ typedef struct sim_config {
     uint32_t default_creators_len;    /* 0: round mod N */
     uint32_t adversary_round;     /* 0: none; else the round r0 whose candidate is attacked */
     uint32_t adversary_rounds;    /* the scheduler gives up this many rounds above r0 */
+    /* Crash-restart faults (restart.h): `restarts` times a random honest member crashes
+     * (its unsynced writes and held messages are lost) and comes back down_ms later from
+     * what was durable, or, with probability backup_lost, with its backup deleted (own check
+     * with recover). Every honest member has a simulated disk when restarts > 0 or
+     * fsync_ms >= 0: a sync takes fsync_ms, messages after an own unit wait for it. */
+    uint32_t restarts;
+    double backup_lost;
+    uint64_t down_ms_min, down_ms_max;
+    int64_t fsync_ms;             /* -1: SIM_FSYNC_MS_DEFAULT with restarts, else no disk */
+    /* Testing: a planted bug the invariants must catch (0: none). */
+    sim_restart_bug restart_bug;
     FILE *progress;               /* NULL: silent; else a line at healing and at the end */
 } sim_config;
 
@@ -115,7 +137,23 @@ typedef struct sim_result {
     uint32_t adversary_head_delay;/* member 0's own round when it output batch(r0), minus r0;
                                      UINT32_MAX when it never did */
     uint32_t adversary_head_depth;/* d at which head(r0) was decided there */
-    uint64_t tracked_units;       /* honest units created before healing that were checked */
+    uint64_t tracked_units;       /* honest units made durable before healing, checked */
+    /* crash-restart faults */
+    int signed_once;              /* 0 when an honest key signed two units of one round */
+    int exactly_once;             /* 0 when a durably confirmed transaction was output twice
+                                     or, required, not at all */
+    uint32_t restarts;            /* restarts done (crash, then back) */
+    uint32_t restarts_backup_lost;/* of which with the backup deleted */
+    uint32_t restarts_refused;    /* own check refused a stale backup; restarted with recover */
+    uint64_t records_lost;        /* backup records not durable at a crash, lost */
+    uint64_t messages_held;       /* messages that waited for a sync */
+    uint64_t messages_held_lost;  /* held messages lost at a crash */
+    uint64_t syncs;               /* simulated fsyncs */
+    uint64_t units_restored;      /* through aleph_member_restore */
+    uint64_t signed_units;        /* units of honest keys checked for signed once */
+    uint64_t txs_confirmed;       /* transactions in own units made durable */
+    uint64_t txs_set_apart;       /* confirmed by a member before its backup was deleted */
+    uint64_t units_set_apart;     /* tracked units of such a member, no longer required */
 
     uint64_t heal_ms, end_ms;     /* virtual */
     double wall_s;

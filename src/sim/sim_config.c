@@ -34,6 +34,9 @@ void sim_config_defaults(sim_config *cfg)
     cfg->round_delay_ms = -1;
     cfg->parent_wait_ms = -1;
     cfg->candidate_wait_ms = -1;
+    cfg->down_ms_min = SIM_DOWN_MS_MIN_DEFAULT;
+    cfg->down_ms_max = SIM_DOWN_MS_MAX_DEFAULT;
+    cfg->fsync_ms = -1;
 }
 
 uint64_t sim_faulty_ms_max(const sim_config *cfg)
@@ -56,7 +59,12 @@ uint32_t sim_target_round(const sim_config *cfg)
 
 uint32_t sim_rounds_max(const sim_config *cfg)
 {
-    return cfg->rounds + SIM_ROUNDS_SLACK;
+    /* With restarts, the others must still be creating when a member comes back far behind:
+     * its late units are ordered only once one of its units is a parent of theirs (it climbs
+     * from its newest own unit). Room for one round per 10 ms of every downtime. */
+    uint64_t extra = cfg->restarts ? (uint64_t)cfg->restarts * (cfg->down_ms_max / 10 + 1) : 0;
+    uint64_t max = (uint64_t)cfg->rounds + SIM_ROUNDS_SLACK + extra;
+    return max > 2000000 ? 2000000 : (uint32_t)max;
 }
 
 const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
@@ -136,6 +144,27 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
         }
     if (cfg->default_creators_len && cfg->adversary_round) {
         snprintf(buf, len, "--adversary attacks the unit of round R0 mod N: drop --default-creators");
+        return buf;
+    }
+    if (cfg->restarts > SIM_RESTARTS_MAX) {
+        snprintf(buf, len, "--restarts: %u is over %u", cfg->restarts, SIM_RESTARTS_MAX);
+        return buf;
+    }
+    if (cfg->restarts && cfg->adversary_round) {
+        snprintf(buf, len, "--restarts: not with --adversary (its scheduler follows every member)");
+        return buf;
+    }
+    if (!(cfg->backup_lost >= 0 && cfg->backup_lost <= 1)) {
+        snprintf(buf, len, "--backup-lost: %g is not in [0, 1]", cfg->backup_lost);
+        return buf;
+    }
+    if (cfg->down_ms_min > cfg->down_ms_max || cfg->down_ms_max > 3600000) {
+        snprintf(buf, len, "--down-ms: %" PRIu64 ":%" PRIu64 " is not MIN:MAX with MIN <= MAX <= 3600000",
+                 cfg->down_ms_min, cfg->down_ms_max);
+        return buf;
+    }
+    if (cfg->fsync_ms > 60000) {
+        snprintf(buf, len, "--fsync-ms: %lld is over 60000", (long long)cfg->fsync_ms);
         return buf;
     }
     if (cfg->txs_per_tick > 100000) {

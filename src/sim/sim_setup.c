@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "restart.h"
 #include "sim_state.h"
 
 static void derive(uint8_t out[32], const char *tag, uint64_t seed)
@@ -176,6 +177,7 @@ int sim_setup(sim *s, char *err, size_t err_len)
 {
     if (setup_config(s, err, err_len) != 0) return -1;
     if (setup_members(s, err, err_len) != 0) return -1;
+    if (sim_restart_setup(s, err, err_len) != 0) return -1;
     return setup_tools(s, err, err_len);
 }
 
@@ -184,6 +186,7 @@ void sim_teardown(sim *s)
     for (size_t k = 0; k < s->held_len; k++) sim_msg_release(s->held[k].msg);
     free(s->held);
     sim_adversary_free(s->adversary);
+    sim_restart_teardown(s);
     for (uint32_t i = 0; s->members && i < s->n; i++) {
         sim_member *mb = &s->members[i];
         for (uint32_t w = 0; w < 2; w++) aleph_member_free(mb->inst[w].m);

@@ -6,6 +6,7 @@
 
 #include "sim.h"
 #include "adversary.h"
+#include "disk.h"
 #include "dump.h"
 #include "event_queue.h"
 #include "garbage.h"
@@ -21,6 +22,7 @@
 #define SIM_SPIN_LIMIT 100000u
 #define SIM_SIG_CACHE_MAX (4u << 20)
 #define FAULT_STREAM 0x6661756c74ull /* "fault" */
+#define RESTART_STREAM 0x72657374617274ull /* "restart" */
 
 typedef struct sim_instance {
     aleph_member *m;
@@ -43,7 +45,22 @@ typedef struct sim_member {
     uint64_t *created_ms; /* per own round, for consensus latency (honest only) */
     int reached_target, reached_heal_round;
     uint32_t heads;       /* batches output */
+    /* crash-restart faults (restart.c) */
+    sim_disk *disk;       /* NULL: no simulated disk (persists are durable at once) */
+    uint32_t life;        /* restarts so far */
+    int down;             /* crashed, to come back */
+    int crash_pending;    /* the next fault's crash is scheduled */
+    int wiped;            /* its backup was deleted once: a later backup may be stale */
+    uint32_t fault_next, fault_end; /* its faults in sim.faults, in trigger order */
 } sim_member;
+
+typedef struct sim_fault {
+    uint32_t member;
+    uint32_t round;    /* crash once its own round reaches this ... */
+    uint32_t delay_ms; /* ... this long after */
+    uint64_t down_ms;
+    int lost;          /* back with its backup deleted */
+} sim_fault;
 
 typedef struct drop_reason {
     const char *reason;
@@ -79,6 +96,10 @@ typedef struct sim {
     int failed;
     drop_reason drops[64];
     uint32_t drops_len;
+    sim_fault *faults;
+    uint32_t faults_len;
+    uint64_t fsync_ms;
+    sim_rng restart_rng;
 } sim;
 
 /* sim_setup.c: builds the committee, the network and the tools from s->cfg; on failure a

@@ -10,7 +10,8 @@ votes of every unit above it are computed from the definition, round by round (t
 unit of round R needs the votes of its round-(R-1) parents, which the previous round's pass
 computed for this candidate only). Python's standard library only.
 
-What it checks, per member (every instance the dump has, forkers' faces included):
+What it checks, per member (every instance the dump has, forkers' faces and the lives of a
+member that restarted included: each life is checked on its own, from its own arrivals):
   - every unit's listed parents reproduce its control hash (BLAKE2b-256 of "aleph/parents\\0"
     and the parent hashes), trying a forker's variants where the dump could not name one;
   - the member's DAG is downward closed at every arrival;
@@ -149,9 +150,16 @@ class Dump:
         return coins
 
     def members(self):
-        """(label, arrivals path, output path) per member instance in the dump."""
+        """(label, arrivals path, output path) per member instance in the dump: a forker's two
+        faces, and every life of a member that restarted (r1, r2, ...: its restored DAG, then
+        what arrived, and every batch it derived again from batch 0)."""
         for i in range(self.n):
-            for face in ("", "b"):
+            faces = ["", "b"]
+            k = 1
+            while os.path.exists(os.path.join(self.dir, "arrivals-%dr%d.txt" % (i, k))):
+                faces.append("r%d" % k)
+                k += 1
+            for face in faces:
                 arr = os.path.join(self.dir, "arrivals-%d%s.txt" % (i, face))
                 if os.path.exists(arr):
                     yield "%d%s" % (i, face), arr, os.path.join(self.dir, "output-%d%s.jsonl" % (i, face))

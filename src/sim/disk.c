@@ -1,0 +1,135 @@
+#include "disk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/grow.h"
+
+void sim_disk_init(sim_disk *d)
+{
+    memset(d, 0, sizeof *d);
+}
+
+static void drop_held(sim_disk *d)
+{
+    for (size_t k = 0; k < d->held_len; k++) free(d->held[(d->held_head + k) % d->held_cap].data);
+    d->lost_held += d->held_len;
+    d->held_head = d->held_len = 0;
+}
+
+void sim_disk_free(sim_disk *d)
+{
+    drop_held(d);
+    for (size_t k = 0; k < d->len; k++) free(d->records[k].data);
+    free(d->records);
+    free(d->held);
+    memset(d, 0, sizeof *d);
+}
+
+int sim_disk_append(sim_disk *d, const aleph_blob *blobs, size_t n, int before_send)
+{
+    if (d->len + n > d->cap) {
+        sim_disk_record *grown = array_grow(d->records, &d->cap, d->len + n, sizeof *grown, 256);
+        if (!grown) return -1;
+        d->records = grown;
+    }
+    for (size_t k = 0; k < n; k++) {
+        uint8_t *copy = malloc(blobs[k].len ? blobs[k].len : 1);
+        if (!copy) return -1;
+        memcpy(copy, blobs[k].data, blobs[k].len);
+        d->records[d->len++] = (sim_disk_record){copy, (uint32_t)blobs[k].len};
+    }
+    if (before_send && n) d->hold_until = d->len;
+    return 0;
+}
+
+int sim_disk_must_hold(const sim_disk *d)
+{
+    return d->durable < d->hold_until;
+}
+
+int sim_disk_hold(sim_disk *d, uint32_t to, const uint8_t *data, size_t len)
+{
+    if (d->held_len == d->held_cap) {
+        /* a ring: unroll it into a fresh array twice the size */
+        size_t cap = d->held_cap ? d->held_cap * 2 : 64;
+        sim_disk_held *grown = malloc(cap * sizeof *grown);
+        if (!grown) return -1;
+        for (size_t k = 0; k < d->held_len; k++) grown[k] = d->held[(d->held_head + k) % d->held_cap];
+        free(d->held);
+        d->held = grown;
+        d->held_cap = cap;
+        d->held_head = 0;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) return -1;
+    memcpy(copy, data, len);
+    d->held[(d->held_head + d->held_len++) % d->held_cap] =
+        (sim_disk_held){.wait_len = d->hold_until, .to = to, .len = (uint32_t)len, .data = copy};
+    d->held_total++;
+    return 0;
+}
+
+int sim_disk_sync_start(sim_disk *d)
+{
+    if (d->syncing || d->durable == d->len) return 0;
+    d->syncing = d->len;
+    return 1;
+}
+
+size_t sim_disk_synced(sim_disk *d)
+{
+    size_t first = d->durable;
+    if (d->syncing > d->durable) d->durable = d->syncing;
+    d->syncing = 0;
+    d->syncs++;
+    return first;
+}
+
+int sim_disk_release(sim_disk *d, sim_disk_held *out)
+{
+    if (!d->held_len) return 0;
+    sim_disk_held *h = &d->held[d->held_head];
+    if (h->wait_len > d->durable) return 0;
+    *out = *h;
+    d->held_head = (d->held_head + 1) % d->held_cap;
+    d->held_len--;
+    return 1;
+}
+
+static void truncate_to(sim_disk *d, size_t keep)
+{
+    for (size_t k = keep; k < d->len; k++) free(d->records[k].data);
+    d->len = keep;
+}
+
+void sim_disk_crash(sim_disk *d, sim_rng *rng)
+{
+    drop_held(d);
+    size_t keep = d->durable;
+    /* Half the time nothing unsynced survives; otherwise a random part of it did. */
+    if (d->len > d->durable && sim_rng_chance(rng, 0.5))
+        keep += (size_t)sim_rng_range(rng, 1, d->len - d->durable);
+    d->lost_records += d->len - keep;
+    truncate_to(d, keep);
+    /* What is on the disk now is what the restarted process reads: durable from here on. */
+    d->durable = d->len;
+    d->syncing = 0;
+    d->hold_until = 0;
+}
+
+void sim_disk_exit(sim_disk *d)
+{
+    drop_held(d);
+    d->durable = d->len;
+    d->syncing = 0;
+    d->hold_until = 0;
+}
+
+void sim_disk_wipe(sim_disk *d)
+{
+    drop_held(d);
+    truncate_to(d, 0);
+    d->durable = d->syncing = 0;
+    d->hold_until = 0;
+}

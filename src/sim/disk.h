@@ -1,0 +1,70 @@
+/* A simulated member's backup disk and the messages held until it is durable, as the node
+ * does it (src/node/backup.c, node.c): the units an update says to persist are appended, in
+ * order, to one log; one sync at a time makes everything appended before it started durable
+ * after the fsync latency (group commit: appends made while a sync runs wait for the next);
+ * every message produced after an update with persist_before_send waits until that update's
+ * records are durable, then goes out in order.
+ *
+ * A crash keeps the durable records and a seeded prefix of the rest (the OS may have written
+ * some of what was not yet synced; a torn record is cut by the reader), and loses every held
+ * message (nothing that waited for the disk was ever sent). */
+#ifndef ALEPH_SIM_DISK_H
+#define ALEPH_SIM_DISK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aleph/aleph.h"
+#include "sim_rng.h"
+
+typedef struct sim_disk_record {
+    uint8_t *data;
+    uint32_t len;
+} sim_disk_record;
+
+typedef struct sim_disk_held {
+    uint64_t wait_len; /* records that must be durable first */
+    uint32_t to;
+    uint32_t len;
+    uint8_t *data;
+} sim_disk_held;
+
+typedef struct sim_disk {
+    sim_disk_record *records;
+    size_t len, cap;      /* appended */
+    size_t durable;       /* records [0, durable) survive any crash */
+    size_t syncing;       /* a sync in flight covers [0, syncing); 0: none */
+    uint64_t hold_until;  /* messages wait until this many records are durable */
+    sim_disk_held *held;  /* FIFO */
+    size_t held_head, held_len, held_cap;
+    /* counters */
+    uint64_t syncs, held_total, lost_records, lost_held;
+} sim_disk;
+
+void sim_disk_init(sim_disk *d);
+void sim_disk_free(sim_disk *d);
+
+/* Appends an update's persists; when before_send, later messages wait for them. Returns 0,
+ * -1 when out of memory. */
+int sim_disk_append(sim_disk *d, const aleph_blob *blobs, size_t n, int before_send);
+/* 1 when a message produced now must wait (sim_disk_hold). */
+int sim_disk_must_hold(const sim_disk *d);
+int sim_disk_hold(sim_disk *d, uint32_t to, const uint8_t *data, size_t len);
+/* Starts a sync when none runs and records are not durable: returns 1 (the caller completes
+ * it with sim_disk_synced after the fsync latency), else 0. */
+int sim_disk_sync_start(sim_disk *d);
+/* The sync in flight is done; returns the first record that became durable (the caller
+ * looks at [that, d->durable)). */
+size_t sim_disk_synced(sim_disk *d);
+/* The next held message whose records are durable, in order: returns 1 and fills *out (the
+ * caller frees out->data), 0 when none. */
+int sim_disk_release(sim_disk *d, sim_disk_held *out);
+/* The process died: keeps the durable records and a random prefix (maybe empty) of the
+ * others; drops held messages and the sync in flight. */
+void sim_disk_crash(sim_disk *d, sim_rng *rng);
+/* The process exited: every record stays (the OS has them), held messages are dropped. */
+void sim_disk_exit(sim_disk *d);
+/* The backup was deleted: no record left. */
+void sim_disk_wipe(sim_disk *d);
+
+#endif

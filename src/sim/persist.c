@@ -1,0 +1,62 @@
+#include "persist.h"
+
+#include "engine.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+/* A unit of honest member i is durable: if it is its own, a unit every honest member must
+ * output (made durable before healing, up to the target) and its transactions confirmed. */
+void sim_own_durable(sim *s, uint32_t i, const uint8_t *data, size_t len)
+{
+    aleph_unit_info u;
+    if (!s->members[i].honest || aleph_unit_inspect(&s->acfg, data, len, &u) != NULL ||
+        u.creator != i)
+        return;
+    int required = !s->healed && u.round <= s->target;
+    if (required) {
+        if (sim_checker_track(&s->checker, u.hash, i, u.round) != 0)
+            sim_fail(s, NULL, "simulator out of memory (tracking)");
+        s->res->tracked_units++;
+    }
+    size_t off = 0, tx_len;
+    const uint8_t *tx;
+    while (aleph_payload_next(u.payload, u.payload_len, &off, &tx, &tx_len) == 1) {
+        if (tx_len != SIM_TX_BYTES || le32_get(tx) != i) continue;
+        if (sim_checker_confirm_tx(&s->checker, tx, tx_len, required) != 0)
+            sim_fail(s, &s->res->exactly_once, "%s", s->checker.message);
+    }
+}
+
+static void start_sync(sim *s, uint32_t i)
+{
+    sim_member *mb = &s->members[i];
+    if (sim_disk_sync_start(mb->disk)) sim_push(s, s->now + s->fsync_ms, SIM_EV_SYNC, i, i, mb->life, NULL);
+}
+
+/* What an update says to persist goes to the disk (append, then a sync when none runs). */
+void sim_persist(sim *s, uint32_t i, const aleph_update *up)
+{
+    if (!up->persist_len) return;
+    if (sim_disk_append(s->members[i].disk, up->persist, up->persist_len,
+                        up->persist_before_send) != 0) {
+        sim_fail(s, NULL, "simulator out of memory (disk)");
+        return;
+    }
+    start_sync(s, i);
+}
+
+void sim_persist_on_sync(sim *s, const sim_event *ev)
+{
+    sim_member *mb = &s->members[ev->to];
+    if (mb->down || ev->aux != mb->life) return; /* the process that asked for it died */
+    sim_disk *d = mb->disk;
+    for (size_t k = sim_disk_synced(d); k < d->durable; k++)
+        sim_own_durable(s, ev->to, d->records[k].data, d->records[k].len);
+    sim_disk_held h;
+    while (sim_disk_release(d, &h)) {
+        sim_route(s, ev->to, 0, h.data, h.len, h.to, NULL);
+        free(h.data);
+    }
+    start_sync(s, ev->to);
+}

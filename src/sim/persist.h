@@ -1,0 +1,19 @@
+/* What a simulated member does with its disk (disk.h), as `aleph node` does with its backup:
+ * an update's persists are appended and synced (one sync at a time, fsync_ms each), messages
+ * after an own unit wait for its sync, and what becomes durable is handed to the checker: an
+ * honest member's own unit made durable is one every honest member must output (made durable
+ * before healing, up to the target) and its transactions are durably confirmed. Without a
+ * disk a unit is durable when created. */
+#ifndef ALEPH_SIM_PERSIST_H
+#define ALEPH_SIM_PERSIST_H
+
+#include "sim_state.h"
+
+/* After a step of member i (which has a disk): append what the update persists. */
+void sim_persist(sim *s, uint32_t i, const aleph_update *up);
+/* SIM_EV_SYNC: the sync is done; durable units are handed on, held messages leave. */
+void sim_persist_on_sync(sim *s, const sim_event *ev);
+/* Unit `data` of honest member i is durable (only its own ones count). */
+void sim_own_durable(sim *s, uint32_t i, const uint8_t *data, size_t len);
+
+#endif

@@ -388,6 +388,17 @@ static const member_source *member_source_find(const net *n, const net_source *k
     return NULL;
 }
 
+/* Which handshake from a member's address makes room for a newer one: first one silent
+ * since an earlier turn of the loop (an honest dialer's hello follows its connect at once),
+ * then one that sent its hello and waits to authenticate (an honest one does within a round
+ * trip), then any; the oldest of the first kind there is. */
+static int eviction_rank(const net *n, const conn *x)
+{
+    uint64_t accepted_ms = x->deadline_ms - n->limits.handshake_timeout_ms;
+    if (x->state == CONN_HELLO && accepted_ms < uv_now(n->loop)) return 0;
+    return x->state == CONN_AUTH ? 1 : 2;
+}
+
 /* Whether an accepted connection may start a handshake (net_limits); may evict the oldest
  * handshake of a member source to make room. */
 static int admit(net *n, conn *c)
@@ -407,11 +418,9 @@ static int admit(net *n, conn *c)
         if (!x->member_source) others++;
         if (!net_source_equal(&x->source, &c->source)) continue;
         same++;
-        /* Evict first those that sent nothing yet (an honest dialer sends its hello at
-         * once), the oldest of them. */
-        int silent = x->state == CONN_HELLO, oldest_silent = oldest && oldest->state == CONN_HELLO;
-        if (!oldest || (silent && !oldest_silent) ||
-            (silent == oldest_silent && x->deadline_ms < oldest->deadline_ms))
+        int rank = eviction_rank(n, x);
+        if (!oldest || rank < eviction_rank(n, oldest) ||
+            (rank == eviction_rank(n, oldest) && x->deadline_ms < oldest->deadline_ms))
             oldest = x;
     }
     if (same >= budget) {

@@ -345,6 +345,7 @@ void client_limits_defaults(client_limits *l)
 static int client_idle(client *c)
 {
     return !c->closing && !c->refusing && !c->subscriber && !c->in_body && c->hdr_have == 0 &&
+           !c->in_resume_req &&
            !c->paused && c->pend_len == 0 && !c->close_after_write &&
            uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0;
 }
@@ -502,7 +503,8 @@ static void on_housekeeping(uv_timer_t *t)
         if (c->closing) continue;
         if (c->refusing) {
             if (now > c->active_ms + REFUSING_MS) client_close(c);
-        } else if (l->read_timeout_ms && (c->hdr_have || c->in_body) && !c->paused &&
+        } else if (l->read_timeout_ms && (c->hdr_have || c->in_body || c->in_resume_req) &&
+                   !c->paused &&
                    now > c->frame_started_ms + l->read_timeout_ms) {
             cp->counters.read_timeouts++;
             client_close(c);

@@ -58,6 +58,38 @@ uint32_t dag_first_in_slot(const aleph_member *m, uint32_t creator, uint32_t rou
     return m->dag.rounds[round].first_by_creator[creator];
 }
 
+/* What resolving found missing goes on a list that the member hands to sync (member.c): the
+ * DAG asks nobody itself. A full list (or no memory) drops the want: a waiting unit asks
+ * again every anti-entropy period (pending_rerequest). */
+void dag_want(aleph_member *m, uint8_t kind, uint32_t creator, uint32_t round,
+              const uint8_t *hash, uint32_t peer)
+{
+    want_list *w = &m->wants;
+    if (w->len == w->cap) {
+        if (w->cap >= WANTS_MAX) return;
+        uint32_t cap = w->cap ? w->cap * 2 : 64;
+        dag_want_item *grown = core_realloc(w->items, cap * sizeof *grown);
+        if (!grown) return;
+        w->items = grown;
+        w->cap = cap;
+    }
+    dag_want_item *it = &w->items[w->len++];
+    it->kind = kind;
+    it->creator = creator;
+    it->round = round;
+    it->peer = peer;
+    if (hash) memcpy(it->hash, hash, 32);
+}
+
+int dag_pending_has_explicit(const aleph_member *m, const uint8_t hash[32])
+{
+    if (!hashmap_get(&m->pending.by_hash, hash, NULL)) return -1;
+    for (uint32_t i = 0; i < m->pending.len; i++)
+        if (memcmp(m->pending.items[i]->hash, hash, 32) == 0)
+            return m->pending.items[i]->explicit_parents != NULL;
+    return -1;
+}
+
 static round_index *round_at(aleph_member *m, uint32_t round)
 {
     dag *d = &m->dag;
@@ -259,7 +291,7 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
                 pu->wait_round = r;
             }
             missing = 1;
-            sync_request_slot(m, c, r, pu->from);
+            dag_want(m, WANT_SLOT, c, r, NULL, pu->from);
             continue;
         }
         if (m->dag.units[id]->fork_next != NONE) ambiguous = 1;
@@ -291,7 +323,7 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
                         pu->wait_kind = WAIT_HASH;
                         memcpy(pu->wait_hash, pu->explicit_parents[i], 32);
                     }
-                    sync_request_hash(m, pu->explicit_parents[i], pu->from);
+                    dag_want(m, WANT_HASH, 0, 0, pu->explicit_parents[i], pu->from);
                     missing = 1;
                     continue;
                 }
@@ -317,7 +349,7 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
         if (!matched) {
             /* A fork is involved: the units held do not give the control hash. */
             pu->wait_kind = WAIT_EXPLICIT;
-            sync_request_parents(m, pu->hash, pu->from);
+            dag_want(m, WANT_PARENTS, 0, 0, pu->hash, pu->from);
             return RESOLVE_MISSING;
         }
     }
@@ -527,9 +559,9 @@ void pending_rerequest(aleph_member *m)
         pending_unit *pu = m->pending.items[i];
         uint32_t peer = peer_random(m);
         switch (pu->wait_kind) {
-        case WAIT_SLOT: sync_request_slot(m, pu->wait_creator, pu->wait_round, peer); break;
-        case WAIT_HASH: sync_request_hash(m, pu->wait_hash, peer); break;
-        case WAIT_EXPLICIT: sync_request_parents(m, pu->hash, peer); break;
+        case WAIT_SLOT: dag_want(m, WANT_SLOT, pu->wait_creator, pu->wait_round, NULL, peer); break;
+        case WAIT_HASH: dag_want(m, WANT_HASH, 0, 0, pu->wait_hash, peer); break;
+        case WAIT_EXPLICIT: dag_want(m, WANT_PARENTS, 0, 0, pu->hash, peer); break;
         default: break;
         }
     }
@@ -541,4 +573,6 @@ void pending_free(aleph_member *m)
     core_free(m->pending.items);
     core_free(m->pending.per_creator);
     hashmap_free(&m->pending.by_hash);
+    core_free(m->wants.items);
+    memset(&m->wants, 0, sizeof m->wants);
 }

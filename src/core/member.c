@@ -150,8 +150,16 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
     m->restored_dirty = 0;
     size_t persists_before = m->out.persists_len;
     epoch_advance(m); /* when the epoch's last batch was ordered */
-    sync_tick(m);
+    /* The DAG notes what it misses and sync asks for it: the DAG does not call sync. Units
+     * that wait ask again every anti-entropy period (requests give up after a pass). */
+    sync_take_wants(m, &m->wants);
+    if (sync_anti_entropy_tick(m)) {
+        pending_rerequest(m);
+        sync_take_wants(m, &m->wants);
+    }
+    sync_flush(m);
     alert_tick(m);
+    sync_take_wants(m, &m->wants); /* a completed alert's re-requests go out next step */
     outbox_finish_reserve(&m->out);
     if (m->out.alloc_failed) { /* messages or notices lost: peers ask again, but say so */
         m->stats.out_of_memory += m->out.alloc_failed - 1; /* notice_out_of_memory counts one */

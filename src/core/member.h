@@ -112,9 +112,26 @@ typedef struct pending_set {
     uint32_t *per_creator;
 } pending_set;
 
+/* What resolving a unit found missing (dag.c), handed by the member to sync (member.c), so
+ * that the DAG never calls sync. The kinds are the request kinds below. */
+enum want_kind { WANT_SLOT = 1, WANT_PARENTS = 2, WANT_HASH = 3 };
+#define WANTS_MAX 65536u
+
+typedef struct dag_want_item {
+    uint8_t kind;
+    uint32_t creator, round; /* WANT_SLOT */
+    uint32_t peer;           /* who showed the need */
+    uint8_t hash[32];        /* WANT_PARENTS: the waiting unit; WANT_HASH: the parent */
+} dag_want_item;
+
+typedef struct want_list {
+    dag_want_item *items;
+    uint32_t len, cap;
+} want_list;
+
 /* ---- requests and anti-entropy -------------------------------------------------------------- */
 
-enum request_kind { REQ_SLOT = 1, REQ_PARENTS = 2, REQ_HASH = 3 };
+enum request_kind { REQ_SLOT = WANT_SLOT, REQ_PARENTS = WANT_PARENTS, REQ_HASH = WANT_HASH };
 
 typedef struct request {
     uint8_t key[32];    /* what the request is filed under */
@@ -231,6 +248,7 @@ struct aleph_member {
 
     dag dag;
     pending_set pending;
+    want_list wants; /* filled by dag.c, emptied by sync_take_wants each step */
     request_set requests;
     alert_state alerts;
     election election;
@@ -299,6 +317,11 @@ unit *dag_add_resolved(aleph_member *m, const unit_wire *w, const uint8_t *data,
 /* Adds an own, freshly created unit; it is valid by construction. The DAG takes `data` (a
  * malloc'd buffer) on success; on failure (NULL) the caller keeps it. */
 unit *dag_add_own(aleph_member *m, uint8_t *data, size_t len, const uint8_t hash[32]);
+/* Notes something missing for sync to ask for (see want_list). */
+void dag_want(aleph_member *m, uint8_t kind, uint32_t creator, uint32_t round,
+              const uint8_t *hash, uint32_t peer);
+/* Whether the waiting unit `hash` got its explicit parents: 1, 0, or -1 when not waiting. */
+int dag_pending_has_explicit(const aleph_member *m, const uint8_t hash[32]);
 /* j forked (a proof of `round` is in hand): never again a parent, reported once. */
 void dag_mark_forker(aleph_member *m, uint32_t j, uint32_t round);
 /* A PARENTS answer arrived for a pending unit. */
@@ -325,10 +348,12 @@ void creator_try(aleph_member *m);
 uint64_t creator_wake_ms(const aleph_member *m);
 
 /* sync.c */
-void sync_request_slot(aleph_member *m, uint32_t creator, uint32_t round, uint32_t peer);
-void sync_request_parents(aleph_member *m, const uint8_t hash[32], uint32_t peer);
-void sync_request_hash(aleph_member *m, const uint8_t hash[32], uint32_t peer);
-void sync_tick(aleph_member *m);
+/* Files requests for what the DAG found missing, and empties the list. */
+void sync_take_wants(aleph_member *m, want_list *wants);
+/* Sends HIGHEST to a random peer when the anti-entropy period is over; returns 1 then. */
+int sync_anti_entropy_tick(aleph_member *m);
+/* Sends the requests that are due. */
+void sync_flush(aleph_member *m);
 /* Sends this member's highest rounds held to `to` (anti-entropy; epoch.c for a later epoch). */
 void sync_send_highest(aleph_member *m, uint32_t to);
 uint64_t sync_wake_ms(const aleph_member *m);

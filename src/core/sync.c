@@ -84,23 +84,25 @@ static uint32_t request_peer(const aleph_member *m, const request *r)
     return p;
 }
 
-void sync_request_slot(aleph_member *m, uint32_t creator, uint32_t round, uint32_t peer)
+void sync_take_wants(aleph_member *m, want_list *wants)
 {
-    uint8_t key[32];
-    slot_key(creator, round, key);
-    request_add(m, REQ_SLOT, key, NULL, creator, round, peer);
-}
-
-void sync_request_parents(aleph_member *m, const uint8_t hash[32], uint32_t peer)
-{
-    uint8_t key[32];
-    parents_key(hash, key);
-    request_add(m, REQ_PARENTS, key, hash, 0, 0, peer);
-}
-
-void sync_request_hash(aleph_member *m, const uint8_t hash[32], uint32_t peer)
-{
-    request_add(m, REQ_HASH, hash, hash, 0, 0, peer);
+    for (uint32_t i = 0; i < wants->len; i++) {
+        const dag_want_item *w = &wants->items[i];
+        uint8_t key[32];
+        switch (w->kind) {
+        case WANT_SLOT:
+            slot_key(w->creator, w->round, key);
+            request_add(m, REQ_SLOT, key, NULL, w->creator, w->round, w->peer);
+            break;
+        case WANT_PARENTS:
+            parents_key(w->hash, key);
+            request_add(m, REQ_PARENTS, key, w->hash, 0, 0, w->peer);
+            break;
+        case WANT_HASH: request_add(m, REQ_HASH, w->hash, w->hash, 0, 0, w->peer); break;
+        default: ALEPH_ASSERT(0 && "unknown want kind");
+        }
+    }
+    wants->len = 0;
 }
 
 static void request_remove(aleph_member *m, uint32_t index)
@@ -126,14 +128,9 @@ static int request_satisfied(aleph_member *m, const request *r)
     switch (r->kind) {
     case REQ_SLOT: return dag_first_in_slot(m, r->creator, r->round) != NONE;
     case REQ_HASH: return dag_find(m, r->target) != NULL;
-    default: {
+    default:
         /* Parents were asked for a pending unit: done once it left the buffer or got them. */
-        if (!hashmap_get(&m->pending.by_hash, r->target, NULL)) return 1;
-        for (uint32_t i = 0; i < m->pending.len; i++)
-            if (memcmp(m->pending.items[i]->hash, r->target, 32) == 0)
-                return m->pending.items[i]->explicit_parents != NULL;
-        return 1;
-    }
+        return dag_pending_has_explicit(m, r->target) != 0;
     }
 }
 
@@ -225,15 +222,17 @@ void sync_send_highest(aleph_member *m, uint32_t to)
     send_highest(m, to);
 }
 
-void sync_tick(aleph_member *m)
+int sync_anti_entropy_tick(aleph_member *m)
 {
-    if (m->n == 1) return;
-    if (m->now_ms >= m->next_anti_entropy_ms) {
-        send_highest(m, peer_random(m));
-        m->next_anti_entropy_ms = m->now_ms + m->cfg.anti_entropy_ms;
-        pending_rerequest(m);
-    }
-    flush_requests(m);
+    if (m->n == 1 || m->now_ms < m->next_anti_entropy_ms) return 0;
+    send_highest(m, peer_random(m));
+    m->next_anti_entropy_ms = m->now_ms + m->cfg.anti_entropy_ms;
+    return 1;
+}
+
+void sync_flush(aleph_member *m)
+{
+    if (m->n > 1) flush_requests(m);
 }
 
 uint64_t sync_wake_ms(const aleph_member *m)

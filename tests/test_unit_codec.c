@@ -110,7 +110,18 @@ static void each_field_malformed(void **state)
     MUTATE("parents out of creator order", "ascending", b[OFF_PARENTS + 6] = 0);
     MUTATE("a parent creator outside the committee", "parent creator outside", b[OFF_PARENTS + 18] = 9);
     MUTATE("a parent not below the unit's round", "not below", b[OFF_PARENTS + 2] = 2);
-    MUTATE("no own parent of the previous round", "own unit", b[OFF_PARENTS + 8] = 0);
+    /* An older own parent is allowed (a member resuming at the committee's round), but then
+     * the quorum must come from the others. */
+    MUTATE("an old own parent and fewer than q of the previous round", "quorum",
+           b[OFF_PARENTS + 8] = 0);
+    {
+        /* No own parent at all: creator 4 of a committee of 5, parents 0..3. */
+        sample five = s;
+        five.lim.members = 5;
+        memcpy(b, s.buf, s.len);
+        b[OFF_CREATOR] = 4;
+        expect_rejected(&five, b, s.len, "no own parent", "own unit is not a parent");
+    }
     MUTATE("fewer than q previous-round parents", "quorum", (b[OFF_PARENTS + 2] = 0, b[OFF_PARENTS + 20] = 0));
     size_t off_payload_len = OFF_PARENTS + 4 * 6 + 32;
     MUTATE("a payload over the limit", "over the size limit", b[off_payload_len] = 101);

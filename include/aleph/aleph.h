@@ -378,6 +378,12 @@ typedef struct aleph_member_stats {
     uint64_t epoch_ahead_dropped; /* messages of the next epoch while still in this one */
     uint64_t epoch_far_dropped;   /* two or more epochs ahead: no catching up (PROTOCOL.md) */
     uint64_t epoch_answers;       /* previous-epoch requests answered from its kept DAG */
+    /* Bulk catch-up (a member far behind pulls ranges of rounds, docs/PROTOCOL.md) */
+    uint64_t range_requests_sent;
+    uint64_t range_units_received;   /* units that came in UNITS answers */
+    uint64_t range_timeouts;         /* range requests asked again of another peer */
+    uint64_t range_requests_served;  /* answered with units */
+    uint64_t range_requests_refused; /* answered empty: the asker's byte rate was spent */
 } aleph_member_stats;
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);
@@ -464,7 +470,9 @@ typedef enum aleph_testing_message_type {
     ALEPH_TESTING_MSG_ALERT_SIGNATURE = 10,
     ALEPH_TESTING_MSG_ALERT_CERT = 11,
     ALEPH_TESTING_MSG_REQUEST_ALERT = 12,
-    ALEPH_TESTING_MSG_LAST = ALEPH_TESTING_MSG_REQUEST_ALERT, /* every byte above is no type */
+    ALEPH_TESTING_MSG_REQUEST_RANGE = 13,
+    ALEPH_TESTING_MSG_UNITS = 14,
+    ALEPH_TESTING_MSG_LAST = ALEPH_TESTING_MSG_UNITS, /* every byte above is no type */
 } aleph_testing_message_type;
 
 /* Longest list a request may carry; the unit encoding's version byte. */

@@ -187,6 +187,10 @@ static uint32_t own_commitments(aleph_member *m, uint32_t j, const uint8_t **has
             id = u->parents[j];
         else
             id = u->round > 0 ? dag_first_in_slot(m, j, u->round - 1) : NONE;
+        /* One hash per consecutive round: a chain with a gap (a member that resumed at the
+         * committee's round) is committed from its highest unit down to the gap; what is
+         * below was made long before (like a chain over ALERT_COMMITS_MAX). */
+        if (id != NONE && m->dag.units[id]->round + 1 != u->round) id = NONE;
     }
     for (uint32_t i = 0; i < count / 2; i++) {
         const uint8_t *t = hashes[i];

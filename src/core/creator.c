@@ -92,6 +92,25 @@ static uint64_t pace_ms(const aleph_member *m)
     return m->cfg.round_delay_ms_min;
 }
 
+/* A member far behind in its own rounds (the DAG holds a quorum of units more than
+ * JUMP_ROUNDS_MIN rounds above its newest own unit) resumes at the committee's round: the
+ * highest round whose previous round holds q usable units, with its newest own unit as own
+ * parent (PROTOCOL.md, "Catch-up in bulk"). Returns that round, or 0 when not far behind. */
+#define JUMP_ROUNDS_MIN 8u
+
+static uint32_t jump_round(const aleph_member *m)
+{
+    if (m->own_round < 0 || m->dag.rounds_len <= (uint32_t)m->own_round + 1 + JUMP_ROUNDS_MIN)
+        return 0;
+    uint32_t top = m->dag.rounds_len;
+    if (m->cfg.rounds_max && top > m->cfg.rounds_max) top = m->cfg.rounds_max;
+    for (uint32_t r = top; r > (uint32_t)m->own_round + 1 + JUMP_ROUNDS_MIN; r--) {
+        uint32_t possible;
+        if (usable_creators(m, r - 1, &possible) >= m->q) return r;
+    }
+    return 0;
+}
+
 /* Earliest time the next own unit may be created, UINT64_MAX when it waits for units. */
 uint64_t creator_wake_ms(const aleph_member *m)
 {
@@ -99,6 +118,11 @@ uint64_t creator_wake_ms(const aleph_member *m)
     if (own_check_blocks(m) || m->epoch_done) return UINT64_MAX; /* epoch_done: no more in it */
     if (m->cfg.rounds_max && m->own_round >= (int32_t)m->cfg.rounds_max) return UINT64_MAX;
     if (m->own_round < 0) return m->now_ms;
+    /* Far behind: catch up first (units made now would be stale), then jump. */
+    if (catchup_active(m)) return UINT64_MAX;
+    if (jump_round(m)) return m->own_created_ms + pace_ms(m) > m->now_ms
+                                  ? m->own_created_ms + pace_ms(m)
+                                  : m->now_ms;
     uint32_t prev = (uint32_t)m->own_round, possible;
     uint32_t present = usable_creators(m, prev, &possible);
     if (present < m->q) return UINT64_MAX;
@@ -116,8 +140,9 @@ uint64_t creator_wake_ms(const aleph_member *m)
 
 static void create(aleph_member *m, uint32_t round)
 {
-    /* One own unit per round: the next after the last own one (or the first). */
-    ALEPH_ASSERT((int64_t)round == (int64_t)m->own_round + 1);
+    /* One own unit per round: above the last own one (the next, or a jump). */
+    ALEPH_ASSERT((int64_t)round > (int64_t)m->own_round);
+    ALEPH_ASSERT(round == 0 || m->own_round >= 0);
     if (round > 0) {
         lag_update(m);
         m->lag_round = round - 1;
@@ -131,7 +156,7 @@ static void create(aleph_member *m, uint32_t round)
             if (c == m->secret.index) {
                 /* Our own last unit, always: even if another process signs with our key (then
                  * we count as a forker too, and the slot may hold its unit first). */
-                r = round - 1;
+                r = (uint32_t)m->own_round; /* round - 1, or older after a jump */
                 id = m->own_last;
             } else {
                 if (m->dag.forker[c] || h == 0) continue;
@@ -233,5 +258,6 @@ void creator_try(aleph_member *m)
         at = creator_wake_ms(m);
     }
     if (at > m->now_ms) return;
-    create(m, (uint32_t)(m->own_round + 1));
+    uint32_t jump = jump_round(m);
+    create(m, jump ? jump : (uint32_t)(m->own_round + 1));
 }

@@ -32,6 +32,7 @@ void member_free_epoch_state(aleph_member *m)
     pending_free(m);
     dag_free(m);
     shed_free(m);
+    catchup_free(m);
     alert_free(m);
     sync_free(m);
     core_free(m->scratch_creators);
@@ -106,6 +107,8 @@ static int fresh_state(aleph_member *m)
     memset(&m->alerts, 0, sizeof m->alerts);
     memset(&m->election, 0, sizeof m->election);
     memset(&m->shed, 0, sizeof m->shed);
+    memset(&m->catchup, 0, sizeof m->catchup);
+    memset(&m->wants, 0, sizeof m->wants); /* the kept copy owns the old list */
     memset(m->coin_cache, 0, sizeof m->coin_cache);
     m->next_head_round = 0;
     m->own_round = -1;
@@ -125,7 +128,8 @@ static int fresh_state(aleph_member *m)
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
         !m->lag_ms || !m->highest_answer_ms)
         return -1;
-    if (dag_init(m) != 0 || shed_init(m) != 0 || alert_init(m) != 0) return -1;
+    if (dag_init(m) != 0 || shed_init(m) != 0 || catchup_init(m) != 0 || alert_init(m) != 0)
+        return -1;
     return hashmap_init(&m->requests.by_key, 64);
 }
 
@@ -207,6 +211,7 @@ static void answer_from_prev(aleph_member *m, uint32_t from, const message *msg)
     case MSG_REQUEST_PARENTS:
     case MSG_REQUEST_HASHES:
     case MSG_HIGHEST: sync_receive(p, from, msg); break;
+    case MSG_REQUEST_RANGE: catchup_receive(p, from, msg); break;
     case MSG_OWN_QUERY: own_check_query(p, from); break;
     default:
         epoch_drop(m, from, &m->stats.epoch_stale_dropped, "message of a finished epoch");

@@ -76,7 +76,7 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
         !m->lag_ms || !m->highest_answer_ms)
         goto oom;
-    if (dag_init(m) != 0 || shed_init(m) != 0 || alert_init(m) != 0 ||
+    if (dag_init(m) != 0 || shed_init(m) != 0 || catchup_init(m) != 0 || alert_init(m) != 0 ||
         pool_init(&m->pool, cfg->pool_bytes_max) != 0)
         goto oom;
     m->dag.forks_hooks = (fork_hooks){.found = alert_fork_found, .admits = alert_committed};
@@ -120,6 +120,8 @@ static void take_message(aleph_member *m, const aleph_event *ev)
         own_check_query(m, ev->from);
     else if (msg.type == MSG_OWN_ANSWER)
         own_check_answer(m, ev->from, &msg);
+    else if (msg.type == MSG_REQUEST_RANGE || msg.type == MSG_UNITS)
+        catchup_receive(m, ev->from, &msg);
     else if (msg.type >= MSG_ALERT)
         alert_receive(m, ev->from, &msg);
     else
@@ -129,7 +131,8 @@ static void take_message(aleph_member *m, const aleph_event *ev)
 static uint64_t wake_ms(const aleph_member *m)
 {
     uint64_t wake = creator_wake_ms(m), sync_at = sync_wake_ms(m), own_at = own_check_wake_ms(m);
-    uint64_t alert_at = alert_wake_ms(m);
+    uint64_t alert_at = alert_wake_ms(m), catchup_at = catchup_wake_ms(m);
+    if (catchup_at < wake) wake = catchup_at;
     if (sync_at < wake) wake = sync_at;
     if (alert_at < wake) wake = alert_at;
     return own_at < wake ? own_at : wake;
@@ -157,6 +160,7 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
         pending_rerequest(m);
         sync_take_wants(m, &m->wants);
     }
+    catchup_tick(m);
     sync_flush(m);
     alert_tick(m);
     sync_take_wants(m, &m->wants); /* a completed alert's re-requests go out next step */

@@ -231,6 +231,28 @@ typedef struct shed_state {
     int pending_pass;      /* something may be sheddable at the next step */
 } shed_state;
 
+/* ---- bulk catch-up (catchup.c) ------------------------------------------------------------ */
+
+typedef struct catchup_chunk {
+    uint32_t lo, hi; /* rounds [lo, hi) still to get from `peer` */
+    uint32_t peer;
+    int asked;            /* 1: a request is out, due by deadline_ms; 0: send at deadline_ms */
+    uint64_t deadline_ms;
+} catchup_chunk;
+
+typedef struct catchup_state {
+    uint32_t *peer_top; /* per peer: the highest round + 1 it reported holding, any creator */
+    uint32_t *scratch;
+    uint32_t target;  /* the (f+1)-th highest peer_top: an honest member holds it */
+    int active;       /* the DAG's top is far below target: pulling ranges */
+    uint32_t next_lo; /* the next round to hand out in a chunk */
+    catchup_chunk *chunks; /* at most one per peer in flight */
+    uint32_t chunks_len;
+    uint32_t peer_next; /* round robin */
+    int64_t *tokens;    /* answering, per peer: bytes it may be sent now (token bucket) */
+    uint64_t *tokens_ms;
+} catchup_state;
+
 /* ---- the member --------------------------------------------------------------------------------
  */
 
@@ -285,6 +307,7 @@ struct aleph_member {
     uint64_t *highest_answer_ms; /* per peer: last units sent in answer to its HIGHEST */
 
     shed_state shed;
+    catchup_state catchup;
 
     /* epochs (epoch.c). Everything above that describes the DAG and its ordering is the
      * current epoch's; cfg.session and limits.session hold the epoch's session. */
@@ -366,6 +389,21 @@ void pool_free(tx_pool *p);
 aleph_submit_status pool_add(tx_pool *p, const uint8_t *tx, size_t len, size_t tx_bytes_max);
 /* Moves whole transactions into buf (payload format) up to cap bytes; returns bytes used. */
 size_t pool_take(tx_pool *p, uint8_t *buf, size_t cap);
+
+/* catchup.c */
+int catchup_init(aleph_member *m);
+void catchup_free(aleph_member *m);
+/* A peer showed (HIGHEST, OWN_ANSWER) that it holds units up to round top_plus1 - 1. */
+void catchup_peer_reported(aleph_member *m, uint32_t peer, uint32_t top_plus1);
+/* Pulling ranges: far behind the committee. */
+int catchup_active(const aleph_member *m);
+/* A missing unit of `round` is brought by the ranges (no single request needed). */
+int catchup_covers(const aleph_member *m, uint32_t round);
+/* A peer whose DAG tops at their_top_plus1 pulls ranges from us: no anti-entropy push. */
+int catchup_peer_far_behind(const aleph_member *m, uint32_t their_top_plus1);
+void catchup_tick(aleph_member *m);
+uint64_t catchup_wake_ms(const aleph_member *m);
+void catchup_receive(aleph_member *m, uint32_t from, const void *msg);
 
 /* shed.c */
 int shed_init(aleph_member *m);

@@ -1,6 +1,7 @@
 #include "message.h"
 
 #include "aleph/aleph.h"
+#include "asserts.h"
 #include "bytes.h"
 
 static const char *decode_list(byte_reader *r, size_t entry_bytes, uint32_t max, message *out)
@@ -11,6 +12,45 @@ static const char *decode_list(byte_reader *r, size_t entry_bytes, uint32_t max,
     out->items = reader_take(r, (size_t)out->count * entry_bytes);
     if (!out->items) return "truncated list";
     if (r->left != 0) return "trailing bytes after list";
+    return NULL;
+}
+
+static const char *decode_range(byte_reader *r, uint32_t members, message *out)
+{
+    out->range_lo = reader_u32(r);
+    out->range_hi = reader_u32(r);
+    if (r->failed) return "truncated range request";
+    if (out->range_lo >= out->range_hi || out->range_hi - out->range_lo > RANGE_ROUNDS_MAX ||
+        out->range_hi > (uint32_t)ALEPH_ROUND_MAX + 1u)
+        return "range request of a bad range";
+    const char *err = decode_list(r, 4, members, out);
+    if (err) return err;
+    if (out->count != members) return "range request's round vector of the wrong length";
+    for (uint32_t i = 0; i < members; i++)
+        if (message_highest(out, i) > (uint32_t)ALEPH_ROUND_MAX + 1u)
+            return "range request's round out of range";
+    return NULL;
+}
+
+/* Walks the whole list once: every length is checked here, readers trust it. */
+static const char *decode_units(byte_reader *r, message *out)
+{
+    out->range_lo = reader_u32(r);
+    out->range_hi = reader_u32(r);
+    out->count = reader_u16(r);
+    if (r->failed) return "truncated units message";
+    if (out->range_lo > out->range_hi || out->range_hi > (uint32_t)ALEPH_ROUND_MAX + 1u)
+        return "units message of a bad range";
+    if (out->count > UNITS_PER_MESSAGE_MAX) return "units message with too many units";
+    out->items = r->p;
+    out->body_len = r->left;
+    for (uint32_t i = 0; i < out->count; i++) {
+        uint32_t len = reader_u32(r);
+        if (r->failed) return "truncated unit length in units message";
+        if (len == 0) return "empty unit in units message";
+        if (!reader_take(r, len)) return "truncated unit in units message";
+    }
+    if (r->left != 0) return "trailing bytes after units";
     return NULL;
 }
 
@@ -32,6 +72,7 @@ static const char *decode_body(uint8_t type, const uint8_t *data, size_t len, ui
     out->count = 0;
     out->items = NULL;
     out->own_plus1 = out->rounds_plus1 = 0;
+    out->range_lo = out->range_hi = 0;
     switch (type) {
     case MSG_UNIT:
         out->body = data;
@@ -79,6 +120,8 @@ static const char *decode_body(uint8_t type, const uint8_t *data, size_t len, ui
         out->body_len = want;
         return NULL;
     }
+    case MSG_REQUEST_RANGE: return decode_range(&r, members, out);
+    case MSG_UNITS: return decode_units(&r, out);
     default: return "unknown message type";
     }
 }
@@ -115,4 +158,16 @@ uint32_t message_highest(const message *m, uint32_t i)
 {
     const uint8_t *p = m->items + (size_t)i * 4;
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int message_units_next(const message *m, size_t *offset, const uint8_t **unit, size_t *len)
+{
+    if (*offset >= m->body_len) return 0;
+    const uint8_t *p = m->items + *offset;
+    size_t n = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+    ALEPH_ASSERT(n >= 1 && n <= m->body_len - *offset - 4); /* checked by the decoder */
+    *unit = p + 4;
+    *len = n;
+    *offset += 4 + n;
+    return 1;
 }

@@ -15,6 +15,11 @@
  *   ALERT_SIGNATURE 32-byte alert hash, 64-byte signature
  *   ALERT_CERT      32-byte alert hash, u16 n, n x (u16 signer, 64-byte signature)
  *   REQUEST_ALERT   32-byte alert hash
+ *   REQUEST_RANGE   u32 round_lo, u32 round_hi (lo < hi, hi - lo <= RANGE_ROUNDS_MAX), u16 n ==
+ *                   members, n x u32 (the asker's highest round held + 1 per creator)
+ *   UNITS           u32 round_lo (of the request answered), u32 round_next (the first round
+ *                   not wholly sent, >= lo), u16 n <= UNITS_PER_MESSAGE_MAX, n x (u32 len >= 1,
+ *                   unit bytes); nothing after the last unit
  */
 #ifndef ALEPH_MESSAGE_H
 #define ALEPH_MESSAGE_H
@@ -37,10 +42,15 @@ enum message_type {
     MSG_ALERT_SIGNATURE = 10,
     MSG_ALERT_CERT = 11,
     MSG_REQUEST_ALERT = 12,
-    MSG_TYPE_LAST = MSG_REQUEST_ALERT, /* a new type goes above and moves this */
+    MSG_REQUEST_RANGE = 13,
+    MSG_UNITS = 14,
+    MSG_TYPE_LAST = MSG_UNITS, /* a new type goes above and moves this */
 };
 
 #define MSG_LIST_MAX 256u
+/* Bulk catch-up (catchup.c): rounds per range request, units per answer. */
+#define RANGE_ROUNDS_MAX 1024u
+#define UNITS_PER_MESSAGE_MAX 4096u
 
 _Static_assert((int)MSG_ALERT == (int)ALEPH_TESTING_MSG_ALERT &&
                    (int)MSG_ALERT_SIGNATURE == (int)ALEPH_TESTING_MSG_ALERT_SIGNATURE &&
@@ -48,6 +58,8 @@ _Static_assert((int)MSG_ALERT == (int)ALEPH_TESTING_MSG_ALERT &&
                    (int)MSG_REQUEST_ALERT == (int)ALEPH_TESTING_MSG_REQUEST_ALERT &&
                    (int)MSG_OWN_QUERY == (int)ALEPH_TESTING_MSG_OWN_QUERY &&
                    (int)MSG_OWN_ANSWER == (int)ALEPH_TESTING_MSG_OWN_ANSWER &&
+                   (int)MSG_REQUEST_RANGE == (int)ALEPH_TESTING_MSG_REQUEST_RANGE &&
+                   (int)MSG_UNITS == (int)ALEPH_TESTING_MSG_UNITS &&
                    (int)MSG_TYPE_LAST == (int)ALEPH_TESTING_MSG_LAST,
                "the testing message types follow the core's");
 
@@ -59,6 +71,7 @@ typedef struct message {
     uint32_t count;                   /* list length */
     const uint8_t *items;             /* list entries, validated for size */
     uint32_t own_plus1, rounds_plus1; /* OWN_ANSWER */
+    uint32_t range_lo, range_hi;      /* REQUEST_RANGE: lo, hi; UNITS: lo, next */
 } message;
 
 /* Returns NULL when valid, or a static reason. */
@@ -72,5 +85,8 @@ const char *message_decode_epoch(const uint8_t *data, size_t len, uint32_t membe
 void message_slot(const message *m, uint32_t i, uint32_t *creator, uint32_t *round);
 const uint8_t *message_hash(const message *m, uint32_t i);
 uint32_t message_highest(const message *m, uint32_t i);
+/* UNITS: the unit at *offset (0 first) of the items; returns 0 after the last. The decoder
+ * checked every length. */
+int message_units_next(const message *m, size_t *offset, const uint8_t **unit, size_t *len);
 
 #endif

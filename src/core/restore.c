@@ -196,6 +196,7 @@ void own_check_answer(aleph_member *m, uint32_t from, const void *msg_)
     if (!m->own_check || m->halted || m->own_answered[from]) return;
     m->own_answered[from] = 1;
     m->own_answers++;
+    catchup_peer_reported(m, from, msg->rounds_plus1);
     int64_t round = answered_own_round(m, msg);
     if (round > (int64_t)m->own_round) {
         if (!m->cfg.recover) {

@@ -91,6 +91,7 @@ void sync_take_wants(aleph_member *m, want_list *wants)
         uint8_t key[32];
         switch (w->kind) {
         case WANT_SLOT:
+            if (catchup_covers(m, w->round)) break; /* a range brings it */
             slot_key(w->creator, w->round, key);
             request_add(m, REQ_SLOT, key, NULL, w->creator, w->round, w->peer);
             break;
@@ -286,13 +287,22 @@ static void answer_parents(aleph_member *m, uint32_t to, const uint8_t hash[32],
  * they can enter its DAG in the order they arrive), a bounded amount at a time. */
 static void answer_highest(aleph_member *m, uint32_t to, const message *msg)
 {
-    uint32_t lowest = UINT32_MAX;
+    uint32_t lowest = UINT32_MAX, their_top = 0;
     int they_have_more = 0;
     for (uint32_t c = 0; c < m->n; c++) {
         uint32_t theirs = message_highest(msg, c), ours = m->dag.highest_plus1[c];
         shed_peer_reported(m, to, c, theirs);
         if (theirs < ours && theirs < lowest) lowest = theirs;
         if (theirs > ours) they_have_more = 1;
+        if (theirs > their_top) their_top = theirs;
+    }
+    catchup_peer_reported(m, to, their_top);
+    /* A peer far behind pulls ranges (catchup.c), one peer per range: pushing to it too
+     * would send it every unit once per peer. It learns how far behind it is from our
+     * HIGHEST. */
+    if (catchup_peer_far_behind(m, their_top)) {
+        lowest = UINT32_MAX;
+        they_have_more = 1;
     }
     size_t bytes = 0;
     /* At most one batch of units per peer per half period: a HIGHEST of a few bytes must not

@@ -34,12 +34,12 @@ const char *unit_decode(const uint8_t *data, size_t len, const unit_limits *lim,
             if (pc >= lim->members) return "parent creator outside the committee";
             if (pr >= out->round) return "parent not below the unit's round";
             last_creator = pc;
-            if (pr == out->round - 1) {
-                previous_round++;
-                if (pc == out->creator) has_own = 1;
-            }
+            if (pc == out->creator) has_own = 1;
+            if (pr == out->round - 1) previous_round++;
         }
-        if (!has_own) return "own unit of the previous round is not a parent";
+        /* The own parent is the creator's newest unit below r: of round r-1, or older when a
+         * member far behind resumes at the committee's round (PROTOCOL.md, "Catch-up"). */
+        if (!has_own) return "own unit is not a parent";
         if (previous_round < lim->quorum) return "fewer than a quorum of previous-round parents";
         out->control_hash = reader_take(&r, 32);
         if (!out->control_hash) return "truncated control hash";

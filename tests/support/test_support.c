@@ -333,6 +333,7 @@ size_t ts_cluster_run(ts_cluster *cl, size_t batches, size_t steps_max)
                           .from = msg->from,
                           .data = msg->data,
                           .len = msg->len};
+        if (cl->observe) cl->observe(cl->observe_ctx, msg->from, msg->to, msg->data, msg->len);
         aleph_update up;
         aleph_member_step(cl->members[msg->to].m, &ev, &up);
         route(cl, msg->to, &up);

@@ -102,6 +102,9 @@ typedef struct ts_cluster {
     /* Messages to or from this member are lost (UINT32_MAX, the default: none). */
     uint32_t cut_member;
     struct ts_msg *held_head, *held_tail;
+    /* When set, called with every message just before it is delivered. */
+    void (*observe)(void *ctx, uint32_t from, uint32_t to, const uint8_t *data, size_t len);
+    void *observe_ctx;
 } ts_cluster;
 
 void ts_cluster_init(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max);

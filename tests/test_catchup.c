@@ -7,11 +7,11 @@
  *   - it resumes creating at the committee's round and counts in the quorum at once;
  *   - hostile range requests and answers are dropped and counted, a flood of valid requests
  *     is answered within the per-peer byte rate.
- * Seen to fail: with catchup_tick returning at once (the old path: requests and anti-entropy
- * pushes from every peer) the message count and the byte ratio fail (ratio 5.2, 3.4 units
- * per message), and duplicates exceed the bound; with every chunk given to the first peer
- * the split check fails; with the token bucket's refill made unbounded the flood check fails;
- * without the jump the created-round check fails. */
+ * Seen to fail: with catchup_tick returning at once and peers pushing by anti-entropy to a
+ * member far behind (the old path), 2,395 messages carried 2,395 units (one each), 912 of
+ * 1,977 units came twice or more, and the member created 494 units climbing (500 rounds, 300
+ * down): the per-message, duplicate and creation checks fail; with the pull off but the push
+ * suppression kept, the member never catches up (the liveness check fails). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,7 +104,7 @@ static void submit_all(uint32_t n, uint32_t tag, uint32_t per_member)
 static void far_behind_catches_up_in_bulk(void **state)
 {
     (void)state;
-    const uint32_t n = 4, cut = 3, rounds = 500;
+    const uint32_t n = 4, cut = 3, rounds = 300;
     traffic t = {.to = cut};
     ts_cluster_init_ae(&cl, n, ALEPH_COIN_THRESHOLD, rounds, 20);
     cl.deliveries_per_ms = 4;
@@ -114,7 +114,7 @@ static void far_behind_catches_up_in_bulk(void **state)
     ts_cluster_run(&cl, 3, 1000000);
     cl.cut_member = cut;
     /* The others run far ahead, with payloads all along. */
-    for (uint32_t k = 1; k <= 30; k++) {
+    for (uint32_t k = 1; k <= 20; k++) {
         for (uint32_t i = 0; i < n; i++)
             if (i != cut)
                 for (uint32_t j = 0; j < 4; j++) {
@@ -126,7 +126,7 @@ static void far_behind_catches_up_in_bulk(void **state)
         ts_cluster_run(&cl, 10 * k, 4000000);
     }
     for (uint32_t i = 0; i < n; i++)
-        if (i != cut) assert_true(cl.members[i].log.batches_len >= 300);
+        if (i != cut) assert_true(cl.members[i].log.batches_len >= 200);
     size_t cut_batches = cl.members[cut].log.batches_len, persisted0 = cl.members[cut].log.persisted_len;
     assert_true(cut_batches < 10);
     aleph_member_stats before;
@@ -159,7 +159,7 @@ static void far_behind_catches_up_in_bulk(void **state)
             (double)t.bytes / (double)unit_bytes, dups, (unsigned long long)st.range_requests_sent,
             (unsigned long long)st.range_timeouts, (unsigned long long)t.answers_from[0],
             (unsigned long long)t.answers_from[1], (unsigned long long)t.answers_from[2]);
-    assert_true(added > 800);
+    assert_true(added > 500);
     /* It resumed at the committee's round instead of climbing one unit per round. */
     ts_cluster_run(&cl, SIZE_MAX, 200000);
     aleph_member_stats_get(cl.members[cut].m, &st);

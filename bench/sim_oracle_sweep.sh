@@ -2,7 +2,7 @@
 # The ordering oracle over the sweep's configurations: for a sample of seeds of each (every
 # STEP-th of 1..SEEDS), `aleph sim --dump` and tests/oracle/oracle.py, which recomputes every
 # member's batches from the rules. A sample, not every seed: a dump and its check take about
-# 0.3-1.5 s per run on this 2-core machine, so 1,000 seeds x 8 configurations would take over an
+# 0.3-1.5 s per run on this 2-core machine, so 1,000 seeds x 10 configurations would take over an
 # hour; the default (50 seeds per configuration) takes a few minutes.
 #   bench/sim_oracle_sweep.sh [path/to/aleph] [seeds] [step]
 set -u
@@ -30,6 +30,9 @@ check --members 10 --byzantine 3 --byzantine-kind mix --rounds 30 --partition 30
 check --members 7 --byzantine 1 --byzantine-kind forker --crashed 1 --rounds 30 --coin test
 check --members 10 --byzantine 3 --byzantine-kind garbage --rounds 30 --coin off --latency "matrix:$MATRIX"
 check --members 4 --rounds 30 --latency const:50
+# default-creator schedules (docs/PROTOCOL.md): Byzantine members listed, repeats; and derived
+check --members 7 --byzantine 2 --byzantine-kind mix --rounds 30 --default-creators 6,5,0,6 --loss 0.05
+check --members 8 --byzantine 2 --byzantine-kind forker --rounds 30 --latency "matrix:$MATRIX" --default-creators matrix
 check --members 4 --adversary 4:40 --rounds 60 --latency const:10 --coin off
 check --members 7 --adversary 4:20 --rounds 40 --latency const:10 --coin threshold
 exit $status

@@ -91,6 +91,11 @@ uint64_t committee_session(const committee *c)
             crypto_generichash_update(&st, v, sizeof v);
         }
     }
+    if (c->epoch_rounds) {
+        uint8_t v[10] = {'e', 'p', 'o', 'c', 'h', 's'};
+        le32_put(v + 6, c->epoch_rounds);
+        crypto_generichash_update(&st, v, sizeof v);
+    }
     uint8_t out[32];
     crypto_generichash_final(&st, out, 32);
     return le64_get(out);
@@ -242,8 +247,13 @@ int committee_load(const char *path, committee *c, char *err, size_t cap)
         else if (strcmp(coin, "test") == 0) c->coin_mode = ALEPH_COIN_TEST;
         else problem(&p, "\"coin\" must be \"threshold\" or \"off\", got \"%s\"", coin);
     }
-    uint64_t session = 0;
+    uint64_t session = 0, epoch_rounds = 0;
     parse_session(&p, root, &session);
+    if (json_object_get(root, "epoch_rounds") &&
+        get_uint(&p, root, "epoch_rounds", "", ALEPH_ROUND_MAX, &epoch_rounds) == 0 &&
+        epoch_rounds == 1)
+        problem(&p, "\"epoch_rounds\" must be 0 (one endless epoch) or at least 2");
+    c->epoch_rounds = (uint32_t)epoch_rounds;
     json_t *members = json_object_get(root, "members");
     if (!json_is_array(members)) problem(&p, "\"members\" missing or not a list");
     if (p.count) goto fail;
@@ -428,7 +438,8 @@ int keygen_write(const keygen_params *kp, char *err, size_t cap)
         }
     committee c = {.size = n, .coin_mode = kp->coin_mode, .unit_bytes_max = kp->unit_bytes_max,
                    .default_creators = (uint32_t *)kp->default_creators,
-                   .default_creators_len = kp->default_creators_len};
+                   .default_creators_len = kp->default_creators_len,
+                   .epoch_rounds = kp->epoch_rounds};
     aleph_secret *secrets = sodium_malloc(n * sizeof *secrets);
     c.sign_pks = calloc(n, 32);
     c.coin_vks = calloc(n, 32);
@@ -480,6 +491,9 @@ int keygen_write(const keygen_params *kp, char *err, size_t cap)
         for (uint32_t i = 0; i < kp->default_creators_len; i++)
             json_array_append_new(sched, json_integer(kp->default_creators[i]));
         json_object_set_new(root, "default_creators", sched);
+    }
+    if (kp->epoch_rounds) {
+        json_object_set_new(root, "epoch_rounds", json_integer(kp->epoch_rounds));
     }
     for (uint32_t i = 0; i < n; i++) {
         char pk[65], vk[65], addr[HOST_MAX + 16];

@@ -4,14 +4,17 @@
  *   {"format": "aleph-committee/1", "size": N, "coin": "threshold"|"off",
  *    "max_unit_bytes": B, "session": "<16 hex digits>",
  *    "default_creators": [i, ...] (optional: the default-creator schedule, docs/PROTOCOL.md),
+ *    "epoch_rounds": E (optional, default 0: one endless epoch; docs/PROTOCOL.md, "Epochs"),
  *    "members": [{"index": i, "address": "host:port", "client_port": p,
  *                 "sign_public_key": "<64 hex>", "coin_verification_key": "<64 hex>"}, ...]}
  * Everything that enters ordering (N, coin mode, unit_bytes_max, the keys) is hashed into the
  * session id: session = the first 8 bytes (little-endian) of
  * BLAKE2b-256("aleph/committee\0" || u32 1 || u32 N || u32 coin || u32 unit_bytes_max ||
  *             for each member: u32 index || sign key || coin key
- *             [|| u32 L || L x u32 member, only with a default-creator schedule of L > 0]),
- * all integers little-endian (a committee without a schedule keeps the id it always had).
+ *             [|| u32 L || L x u32 member, only with a default-creator schedule of L > 0]
+ *             [|| "epochs" || u32 E, only with epoch_rounds E > 0]),
+ * all integers little-endian (a committee without a schedule or epochs keeps the id it
+ * always had).
  * The loader recomputes it, so an edited key or parameter is caught at start-up, and peers
  * whose files differ refuse each other in the handshake. Addresses and ports are not
  * hashed: they do not enter ordering and may be changed.
@@ -47,6 +50,7 @@ typedef struct committee {
     uint8_t (*coin_vks)[32];
     uint32_t *default_creators;   /* the default-creator schedule; NULL: round mod N */
     uint32_t default_creators_len;
+    uint32_t epoch_rounds;        /* rounds per epoch; 0: one endless epoch */
 } committee;
 
 uint64_t committee_session(const committee *c);
@@ -77,6 +81,7 @@ typedef struct keygen_params {
     uint32_t unit_bytes_max;
     const uint32_t *default_creators; /* the schedule to write (len 0: none) */
     uint32_t default_creators_len;
+    uint32_t epoch_rounds;        /* rounds per epoch; 0: one endless epoch */
 } keygen_params;
 
 /* Deals fresh random keys and writes DIR/committee.json and DIR/member-<i>.key (0600, never

@@ -16,7 +16,7 @@ static void keygen_usage(FILE *to)
     fprintf(to,
             "usage: aleph keygen --members N --out DIR [--host H] [--base-port P]\n"
             "                    [--client-base-port P] [--coin threshold|off]\n"
-            "                    [--max-unit-bytes B] [--default-creators L]\n"
+            "                    [--max-unit-bytes B] [--default-creators L] [--epoch-rounds E]\n"
             "       aleph keygen --addresses FILE --out DIR [--coin ...] [--max-unit-bytes B]\n\n"
             "Deals fresh random keys for a committee of N members (a trusted dealer) and writes\n"
             "  DIR/committee.json   public: addresses, public keys, coin mode, session id\n"
@@ -41,11 +41,16 @@ static void keygen_usage(FILE *to)
             "                       r mod N (docs/PROTOCOL.md, \"Default-creator schedule\"): L a\n"
             "                       comma-separated list of members, or matrix:FILE, derived\n"
             "                       from a round-trip-time matrix (member i in region i mod K);\n"
-            "                       in the committee file and the session id\n");
+            "                       in the committee file and the session id\n"
+            "  --epoch-rounds E     epochs of E rounds (docs/PROTOCOL.md, \"Epochs\"): the DAG,\n"
+            "                       the backup file and (with aleph node --output-rotate-epoch)\n"
+            "                       the output file start anew every E rounds; at least 2;\n"
+            "                       default 0: one endless epoch. In the committee file and\n"
+            "                       the session id\n");
 }
 
 typedef struct keygen_cli {
-    uint32_t members, base_port, client_base_port, unit_bytes_max;
+    uint32_t members, base_port, client_base_port, unit_bytes_max, epoch_rounds;
     const char *out, *host, *addresses, *default_creators;
     int coin;
 } keygen_cli;
@@ -62,6 +67,7 @@ static const opt_spec keygen_table[] = {
     {"base-port", OPT_U32, F(base_port), 1, 65535, NULL, NULL},
     {"client-base-port", OPT_U32, F(client_base_port), 1, 65535, NULL, NULL},
     {"max-unit-bytes", OPT_U32, F(unit_bytes_max), 1024, ALEPH_PAYLOAD_BYTES_MAX, NULL, NULL},
+    {"epoch-rounds", OPT_U32, F(epoch_rounds), 0, ALEPH_ROUND_MAX, NULL, NULL},
     {"coin", OPT_CHOICE, F(coin), 0, 0, coin_names, coin_values},
     {"default-creators", OPT_STRING, F(default_creators), 0, 0, NULL, NULL},
     OPT_END,
@@ -82,7 +88,8 @@ int command_keygen(int argc, char **argv)
                        .base_port = k.base_port ? k.base_port : 61000,
                        .client_base_port = k.client_base_port,
                        .coin_mode = (aleph_coin_mode)k.coin,
-                       .unit_bytes_max = k.unit_bytes_max};
+                       .unit_bytes_max = k.unit_bytes_max,
+                       .epoch_rounds = k.epoch_rounds};
     int have_members = k.members != 0;
     int have_host = k.host || k.base_port || k.client_base_port;
     const char *addresses_path = k.addresses;

@@ -89,6 +89,9 @@ static void local_usage(FILE *to)
             "                      compares; their transactions are member 0's up to the same\n"
             "                      batch and their latencies pair their output times with\n"
             "                      member 0's batches\n"
+            "  --epoch-rounds E    epochs of E rounds (aleph keygen --epoch-rounds; default 0:\n"
+            "                      one endless epoch): each member's backup is one file per\n"
+            "                      epoch, the previous one deleted at the boundary\n"
             "  --quiet             no progress lines\n\n"
             "End-to-end latency: output time at the member a transaction was submitted to minus\n"
             "its send time (both CLOCK_REALTIME on this host). Throughput and latency count the\n"
@@ -159,6 +162,7 @@ static const opt_spec local_table[] = {
     NUM("base-port", OPT_U32, base_port, 1024, 65535),
     FLAG("metrics", metrics),
     FLAG("full-output", full_output),
+    NUM("epoch-rounds", OPT_U32, epoch_rounds, 0, ALEPH_ROUND_MAX),
     OPT_END,
 };
 

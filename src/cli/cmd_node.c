@@ -84,6 +84,8 @@ static void node_usage(FILE *to)
             "  --output-rotate-bytes N start a new output file once output.bin holds N bytes:\n"
             "                          output.bin becomes output-SEQ.bin (SEQ: its first batch)\n"
             "                          (default 1073741824; 0: never)\n"
+            "  --output-rotate-epoch   also start a new output file at every epoch's first\n"
+            "                          batch (committees with epoch_rounds)\n"
             "  --output-keep-files K   keep the newest K rotated output files, delete older\n"
             "                          ones (default 0: keep all)\n"
             "  --output-keep-bytes N   keep the newest rotated output files up to N bytes in\n"

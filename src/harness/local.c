@@ -74,7 +74,7 @@ static int prepare(local_run *r, uint32_t *base)
     r->metrics_port_base = *base + 2 * o->members;
     keygen_params kp = {.members = o->members, .out_dir = r->dir, .host = "127.0.0.1",
                         .base_port = *base, .coin_mode = o->coin,
-                        .unit_bytes_max = o->unit_bytes_max};
+                        .unit_bytes_max = o->unit_bytes_max, .epoch_rounds = o->epoch_rounds};
     uint32_t *sched = NULL;
     if (o->default_creators) {
         sched = malloc(ALEPH_DEFAULT_CREATORS_MAX * sizeof *sched);

@@ -31,6 +31,7 @@ typedef struct local_options {
     int metrics;                   /* --metrics: every member serves /metrics (local_metrics.c) */
     uint32_t base_port;            /* --base-port: the first port; 0: a free range is chosen */
     int full_output;               /* --full-output: every member writes its full output */
+    uint32_t epoch_rounds;         /* --epoch-rounds: in the committee file */
 } local_options;
 
 /* How many consecutive ports a run takes from its base port (member, client, metrics). */

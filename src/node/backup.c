@@ -53,8 +53,8 @@ static int fsync_path(const char *path, int dir)
 }
 
 /* The header of an open file; returns 0, or -1 with err. */
-static int header_check(FILE *f, const char *path, const backup_header *expect, char *err,
-                        size_t cap)
+static int header_check(FILE *f, const char *path, const backup_header *expect,
+                        backup_header *got, char *err, size_t cap)
 {
     uint8_t h[BACKUP_HEADER_BYTES];
     if (fread(h, 1, sizeof h, f) != sizeof h || memcmp(h, BACKUP_MAGIC, 8) != 0 ||
@@ -64,6 +64,8 @@ static int header_check(FILE *f, const char *path, const backup_header *expect, 
     }
     uint32_t version = le32_get(h + 8), member = le32_get(h + 12);
     uint64_t session = le64_get(h + 16);
+    *got = (backup_header){.version = version, .member = member, .session = session,
+                           .epoch = le32_get(h + 24), .epoch_session = le64_get(h + 28)};
     if (version != BACKUP_VERSION) {
         snprintf(err, cap, "%s has backup format version %u; this aleph reads version %u", path,
                  version, BACKUP_VERSION);
@@ -111,7 +113,7 @@ int backup_read(const char *path, const backup_header *expect, backup_record_fn 
         snprintf(err, cap, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
-    int rc = header_check(f, path, expect, err, cap);
+    int rc = header_check(f, path, expect, &info->header, err, cap);
     uint8_t *body = rc == 0 ? malloc(BACKUP_RECORD_BYTES_MAX) : NULL;
     if (rc == 0 && !body) {
         snprintf(err, cap, "out of memory reading %s", path);
@@ -171,6 +173,9 @@ int backup_open(backup_file *b, const char *dir, const char *path, const backup_
                 char *err, size_t cap)
 {
     memset(b, 0, sizeof *b);
+    snprintf(b->dir, sizeof b->dir, "%s", dir);
+    snprintf(b->path, sizeof b->path, "%s", path);
+    b->header = *h;
     uint64_t size;
     b->fd = file_open_append(path, 0600, "backup", &size, err, cap);
     if (b->fd < 0) return -1;
@@ -215,13 +220,67 @@ static void checksum_records(backup_batch *t)
 
 int (*backup_sync_fn)(int fd) = fdatasync;
 
-/* worker thread: touches only b->fd and b->writing */
+/* worker thread: the next epoch's file, after everything before the switch is durable in
+ * the old one and the output (its fd in the marker) holds the old epoch's last batch:
+ * header and EPOCH_CARRY record, synced with the directory; then the old file goes. */
+static int switch_file(backup_file *b, const uint8_t *body, uint32_t len)
+{
+    int out_fd;
+    memcpy(&out_fd, body + 12, sizeof out_fd);
+    int rc = backup_sync_fn(b->fd);
+    if (rc == 0 && out_fd >= 0) rc = fdatasync(out_fd);
+    if (out_fd >= 0) close(out_fd);
+    if (rc != 0) return -1;
+    backup_header h = b->header;
+    h.epoch = le32_get(body);
+    h.epoch_session = le64_get(body + 4);
+    char path[sizeof b->path];
+    snprintf(path, sizeof path, "%s/backup-%u.bin", b->dir, h.epoch);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    uint32_t carry_len = len - BACKUP_SWITCH_BYTES;
+    const uint8_t *carry = body + BACKUP_SWITCH_BYTES;
+    uint8_t hd[BACKUP_HEADER_BYTES + BACKUP_RECORD_HEADER_BYTES];
+    header_encode(&h, hd);
+    le32_put(hd + BACKUP_HEADER_BYTES, carry_len);
+    le32_put(hd + BACKUP_HEADER_BYTES + 4, backup_record_checksum(carry_len, BACKUP_EPOCH_CARRY, carry));
+    hd[BACKUP_HEADER_BYTES + 8] = BACKUP_EPOCH_CARRY;
+    if (write_all(fd, hd, sizeof hd) != 0 || write_all(fd, carry, carry_len) != 0 ||
+        fsync(fd) != 0 || fsync_path(b->dir, 1) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (unlink(b->path) == 0) b->files_deleted++;
+    fsync_path(b->dir, 1);
+    close(b->fd);
+    b->fd = fd;
+    b->header = h;
+    snprintf(b->path, sizeof b->path, "%s", path);
+    b->switches++;
+    return 0;
+}
+
+/* worker thread: touches only b->fd, b->path, b->header and b->writing */
 static void write_and_sync(uv_work_t *w)
 {
     backup_file *b = w->data;
     b->work_error = 0;
     checksum_records(&b->writing);
-    if (write_all(b->fd, b->writing.data, b->writing.len) != 0) {
+    const uint8_t *data = b->writing.data;
+    size_t run = 0, off = 0, len = b->writing.len;
+    while (off < len) {
+        uint32_t rl = le32_get(data + off);
+        if (data[off + 8] == BACKUP_SWITCH) {
+            if ((run < off && write_all(b->fd, data + run, off - run) != 0) ||
+                switch_file(b, data + off + BACKUP_RECORD_HEADER_BYTES, rl) != 0) {
+                b->work_error = errno ? errno : EIO;
+                return;
+            }
+            run = off + BACKUP_RECORD_HEADER_BYTES + rl;
+        }
+        off += BACKUP_RECORD_HEADER_BYTES + rl;
+    }
+    if (run < len && write_all(b->fd, data + run, len - run) != 0) {
         b->work_error = errno;
         return;
     }
@@ -269,35 +328,69 @@ static void kick(backup_file *b)
     }
 }
 
+/* Room for need more bytes in the pending batch; -1 (the backup failed) without memory. */
+static int pending_room(backup_file *b, size_t need)
+{
+    backup_batch *p = &b->pending;
+    if (p->len + need <= p->cap) return 0;
+    size_t cap = p->cap ? p->cap : 1u << 16;
+    while (cap < p->len + need) cap *= 2;
+    uint8_t *grown = realloc(p->data, cap);
+    if (!grown) {
+        b->failed = 1;
+        if (b->on_failed) b->on_failed(b->ctx, ENOMEM);
+        return -1;
+    }
+    p->data = grown;
+    p->cap = cap;
+    return 0;
+}
+
+static void put_record(backup_batch *p, uint8_t kind, const uint8_t *body, size_t len,
+                       const uint8_t *more, size_t more_len)
+{
+    uint8_t *at = p->data + p->len;
+    le32_put(at, (uint32_t)(len + more_len));
+    le32_put(at + 4, 0); /* the checksum: filled in by the worker (checksum_records) */
+    at[8] = kind;
+    memcpy(at + BACKUP_RECORD_HEADER_BYTES, body, len);
+    if (more_len) memcpy(at + BACKUP_RECORD_HEADER_BYTES + len, more, more_len);
+    p->len += BACKUP_RECORD_HEADER_BYTES + len + more_len;
+}
+
 uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n)
 {
     size_t need = 0;
     for (size_t i = 0; i < n; i++) need += BACKUP_RECORD_HEADER_BYTES + blobs[i].len;
+    if (pending_room(b, need) != 0) return ++b->submitted_seq;
     backup_batch *p = &b->pending;
-    if (p->len + need > p->cap) {
-        size_t cap = p->cap ? p->cap : 1u << 16;
-        while (cap < p->len + need) cap *= 2;
-        uint8_t *grown = realloc(p->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            if (b->on_failed) b->on_failed(b->ctx, ENOMEM);
-            return ++b->submitted_seq;
-        }
-        p->data = grown;
-        p->cap = cap;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint8_t *at = p->data + p->len;
-        uint32_t len = (uint32_t)blobs[i].len;
-        le32_put(at, len);
-        le32_put(at + 4, 0); /* the checksum: filled in by the worker (checksum_records) */
-        at[8] = BACKUP_UNIT;
-        memcpy(at + BACKUP_RECORD_HEADER_BYTES, blobs[i].data, len);
-        p->len += BACKUP_RECORD_HEADER_BYTES + len;
-    }
+    for (size_t i = 0; i < n; i++) put_record(p, BACKUP_UNIT, blobs[i].data, blobs[i].len, NULL, 0);
     p->units += n;
     uint64_t seq = p->seq = ++b->submitted_seq;
     kick(b); /* may swap `pending` into `writing`: p then points at the older batch */
+    return seq;
+}
+
+uint64_t backup_begin_epoch(backup_file *b, uint32_t epoch, uint64_t epoch_session,
+                            const uint8_t *carry, size_t carry_len, int output_fd)
+{
+    if (carry_len > BACKUP_RECORD_BYTES_MAX - BACKUP_SWITCH_BYTES) {
+        /* never written: a reader would refuse it (the node stops rather than lose it) */
+        b->failed = 1;
+        if (b->on_failed) b->on_failed(b->ctx, EFBIG);
+    }
+    if (b->failed ||
+        pending_room(b, BACKUP_RECORD_HEADER_BYTES + BACKUP_SWITCH_BYTES + carry_len) != 0) {
+        if (output_fd >= 0) close(output_fd);
+        return ++b->submitted_seq;
+    }
+    uint8_t body[BACKUP_SWITCH_BYTES];
+    le32_put(body, epoch);
+    le64_put(body + 4, epoch_session);
+    memcpy(body + 12, &output_fd, sizeof output_fd); /* in memory only: never written */
+    put_record(&b->pending, BACKUP_SWITCH, body, sizeof body, carry, carry_len);
+    uint64_t seq = b->pending.seq = ++b->submitted_seq;
+    kick(b);
     return seq;
 }
 

@@ -9,8 +9,8 @@
  * A checksum is the first 4 bytes (little-endian) of BLAKE2b-256 over the record's length,
  * kind and body (the header's: over its first 36 bytes). Kinds: UNIT (a unit's bytes: every
  * unit the member added to its DAG, in DAG order, parents before children) and EPOCH_CARRY
- * (room for epochs: own transactions carried into the epoch). Readers skip kinds they do not
- * know only when told to; today they refuse them.
+ * (first in an epoch's file after epoch 0: the own transactions carried into the epoch, in
+ * the payload format; empty when none). Readers refuse kinds they do not know.
  *
  * Writing and syncing happen on a libuv worker thread so that the event loop never waits for
  * the disk (a sync can take tens of milliseconds while other files are being written back).
@@ -40,7 +40,10 @@
 #define BACKUP_RECORD_HEADER_BYTES 9u
 #define BACKUP_RECORD_BYTES_MAX (ALEPH_MESSAGE_BYTES_MAX)
 
-enum backup_kind { BACKUP_UNIT = 1, BACKUP_EPOCH_CARRY = 2 };
+/* BACKUP_SWITCH is never on disk: in the write queue it marks where the next epoch's file
+ * begins (backup_begin_epoch). */
+enum backup_kind { BACKUP_UNIT = 1, BACKUP_EPOCH_CARRY = 2, BACKUP_SWITCH = 0xFE };
+#define BACKUP_SWITCH_BYTES 16u /* u32 epoch | u64 epoch session | int output fd */
 
 typedef struct backup_header {
     uint32_t version, member, epoch;
@@ -55,6 +58,7 @@ typedef int (*backup_record_fn)(void *ctx, uint8_t kind, const uint8_t *body, si
 typedef struct backup_read_info {
     uint64_t records, bytes;     /* complete records read (bytes: the file after the cut) */
     int cut;                     /* a torn tail was cut off */
+    backup_header header;        /* the file's */
     uint64_t cut_offset, cut_bytes;
 } backup_read_info;
 
@@ -80,6 +84,9 @@ typedef struct backup_batch {
 
 typedef struct backup_file {
     int fd;
+    char dir[4096], path[4200];  /* the current file (the worker changes it at a switch) */
+    backup_header header;
+    uint64_t switches, files_deleted;
     uv_loop_t *loop;
     uv_work_t work;
     int in_flight;
@@ -105,6 +112,14 @@ void backup_start(backup_file *b, uv_loop_t *loop, backup_durable_fn on_durable,
 /* Copies the blobs for writing as UNIT records; returns the persist's sequence number (durable once
  * on_durable reports a number at least as high). */
 uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n);
+/* The next epoch begins (PROTOCOL.md, "Epochs"): in the write order, after everything
+ * submitted so far, the worker makes the current file durable and output_fd (a dup of the
+ * output's descriptor, closed by the worker; -1: none) too, creates DIR/backup-EPOCH.bin
+ * with its header and one EPOCH_CARRY record (the carried transactions, possibly none),
+ * syncs it and the directory, then deletes the old file. Later submits go to the new file.
+ * Returns the switch's sequence number (durable like a persist). */
+uint64_t backup_begin_epoch(backup_file *b, uint32_t epoch, uint64_t epoch_session,
+                            const uint8_t *carry, size_t carry_len, int output_fd);
 /* Whether a write is still going on (the loop keeps running until it ends). */
 int backup_busy(const backup_file *b);
 void backup_close(backup_file *b);

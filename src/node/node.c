@@ -26,6 +26,7 @@
 #include "net/peer.h"
 #include "base/util.h"
 #include "restart.h"
+#include "epoch_files.h"
 
 #define CREATED_RING 4096u
 
@@ -106,8 +107,12 @@ static void log_notice(node *nd, const aleph_notice *n)
     case ALEPH_NOTICE_DROPPED: {
         char reason[256];
         log_escape(reason, sizeof reason, n->reason ? n->reason : "");
-        log_line(&nd->log, LOG_WARN, "input_dropped", "\"peer\":%u,\"reason\":\"%s\"", n->peer,
-                 reason);
+        /* Around a boundary peers are a little behind or ahead: their messages of the last
+         * or next epoch are dropped as expected (counted: epoch_stale/ahead_dropped). */
+        int epoch_edge = n->reason && (strcmp(n->reason, "message of a finished epoch") == 0 ||
+                                       strcmp(n->reason, "message of a later epoch") == 0);
+        log_line(&nd->log, epoch_edge ? LOG_DEBUG : LOG_WARN, "input_dropped",
+                 "\"peer\":%u,\"reason\":\"%s\"", n->peer, reason);
         break;
     }
     case ALEPH_NOTICE_OUT_OF_MEMORY: {
@@ -124,9 +129,16 @@ static void log_notice(node *nd, const aleph_notice *n)
         client_port_halted(&nd->clients, nd->txs_in_units);
         break;
     }
-    case ALEPH_NOTICE_EPOCH_STARTED:
-        log_line(&nd->log, LOG_INFO, "epoch_started", "\"epoch\":%u", n->epoch);
+    case ALEPH_NOTICE_EPOCH_STARTED: {
+        nd->epoch = n->epoch;
+        epoch_files_begin(nd->member, &nd->backup, &nd->output);
+        aleph_member_stats ms;
+        aleph_member_stats_get(nd->member, &ms);
+        log_line(&nd->log, LOG_INFO, "epoch_started",
+                 "\"epoch\":%u,\"carry_txs\":%" PRIu64 ",\"output_seq\":%" PRIu64, n->epoch,
+                 ms.carry_txs, nd->output.next_seq);
         break;
+    }
     case ALEPH_NOTICE_OWN_NEWER:
         log_line(&nd->log, LOG_ERROR, "own_unit_newer", "\"round\":%u,\"peer\":%u", n->round,
                  n->peer);
@@ -149,18 +161,18 @@ static void log_notice(node *nd, const aleph_notice *n)
 static int output_held(node *nd, const aleph_batch *b, uint64_t real_ns)
 {
     int gap;
-    int rc = output_batch(&nd->output, b, nd->epoch, real_ns, &gap);
+    int rc = output_batch(&nd->output, b, b->epoch, real_ns, &gap);
     if (rc == OUTPUT_MISMATCH) {
         /* Cannot happen while ordering is deterministic and the backup is this member's. */
         log_line(&nd->log, LOG_ERROR, "output_mismatch",
-                 "\"epoch\":%u,\"index\":%u,\"round\":%u,\"file_round\":%u", nd->epoch,
+                 "\"epoch\":%u,\"index\":%u,\"round\":%u,\"file_round\":%u", b->epoch,
                  nd->output.cur_index - 1, b->round, nd->output.last.round);
         node_stop(nd, 1);
         return 1;
     }
     if (gap)
         log_line(&nd->log, LOG_ERROR, "output_gap",
-                 "\"seq\":%" PRIu64 ",\"epoch\":%u,\"index\":%u", nd->output.last.seq, nd->epoch,
+                 "\"seq\":%" PRIu64 ",\"epoch\":%u,\"index\":%u", nd->output.last.seq, b->epoch,
                  nd->output.last.index);
     return rc == OUTPUT_HELD;
 }
@@ -169,7 +181,7 @@ static void deliver_batch(node *nd, const aleph_batch *b, uint64_t now_ms, uint6
 {
     node_metrics_batch(&nd->metrics, now_ms);
     if (output_held(nd, b, real_ns)) return;
-    client_port_publish(&nd->clients, b, nd->output.last.seq, nd->epoch);
+    client_port_publish(&nd->clients, b, nd->output.last.seq, b->epoch);
     uint64_t txs = 0;
     for (size_t i = 0; i < b->units_len; i++) {
         const aleph_ordered_unit *u = &b->units[i];
@@ -327,8 +339,12 @@ static void node_step(node *nd, const aleph_event *ev)
     aleph_member_stats_get(nd->member, &before);
     aleph_member_step(nd->member, ev, &up);
     aleph_member_stats_get(nd->member, &after);
-    /* a step creates at most one own unit, and only the creator takes from the pool */
-    uint64_t taken = before.pool_txs > after.pool_txs ? before.pool_txs - after.pool_txs : 0;
+    /* a step creates at most one own unit, and only the creator takes from the pool; the
+     * stats' pool counts the carried transactions too, which were acknowledged in the last
+     * epoch already (counting them would answer later ones before they are durable) */
+    uint64_t pool0 = before.pool_txs - before.carry_txs_pending;
+    uint64_t pool1 = after.pool_txs - after.carry_txs_pending;
+    uint64_t taken = pool0 > pool1 ? pool0 - pool1 : 0;
     apply_update(nd, &up, ev->now_ms, taken);
     nd->steps++;
     nd->step_ns += clock_mono_ns() - t0;
@@ -437,6 +453,8 @@ static void log_stats(node *nd, const char *event)
              ",\"pending_evicted\":%" PRIu64 ",\"requests_sent\":%" PRIu64 ",\"forks_detected\":%" PRIu64
              ",\"coin_shares_invalid\":%" PRIu64 ",\"pool_txs\":%" PRIu64 ",\"pool_bytes\":%" PRIu64
              ",\"dag_units\":%" PRIu64 ",\"units_shed\":%" PRIu64 ",\"shed_bytes\":%" PRIu64
+             ",\"epoch\":%u,\"carry_txs\":%" PRIu64 ",\"epoch_stale_dropped\":%" PRIu64
+             ",\"epoch_ahead_dropped\":%" PRIu64 ",\"epoch_far_dropped\":%" PRIu64
              "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
              "\"held_max\":%" PRIu64 ",\"held_dropped\":%" PRIu64 ",\"output_bytes\":%" PRIu64
@@ -454,6 +472,8 @@ static void log_stats(node *nd, const char *event)
              ms.batches_ordered, ms.txs_ordered, ms.messages_in, ms.messages_dropped,
              ms.units_pending, ms.pending_evicted, ms.requests_sent, ms.forks_detected,
              ms.coin_shares_invalid, ms.pool_txs, ms.pool_bytes, ms.dag_units, ms.units_shed, ms.shed_bytes,
+             ms.epoch, ms.carry_txs, ms.epoch_stale_dropped, ms.epoch_ahead_dropped,
+             ms.epoch_far_dropped,
              nd->steps,
              (double)nd->step_ns / 1e6, nd->backup.syncs, (double)nd->backup.sync_ns_max / 1e6,
              nd->backup.syncs ? (double)nd->backup.sync_ns_total / 1e6 / (double)nd->backup.syncs
@@ -567,6 +587,7 @@ static int prepare(node *nd, char *err, size_t cap)
     cfg->sign_public_keys = (const uint8_t(*)[32])nd->committee.sign_pks;
     cfg->coin_verification_keys = (const uint8_t(*)[32])nd->committee.coin_vks;
     cfg->unit_bytes_max = nd->committee.unit_bytes_max;
+    cfg->epoch_rounds = nd->committee.epoch_rounds;
     cfg->default_creators = nd->committee.default_creators;
     cfg->default_creators_len = nd->committee.default_creators_len;
     if (o->tx_bytes_max) cfg->tx_bytes_max = o->tx_bytes_max;
@@ -596,12 +617,14 @@ static int prepare(node *nd, char *err, size_t cap)
     restart_backup_path(nd->data_dir, path, sizeof path, &epoch);
     if (restart_restore(nd->member, path, me, nd->committee.session, &nd->restart, err, cap) != 0)
         return -1;
-    nd->restart.epoch = epoch;
-    nd->epoch = epoch;
-    backup_header bh = {.member = me, .session = nd->committee.session, .epoch = epoch,
-                        .epoch_session = nd->committee.session};
+    nd->epoch = nd->restart.epoch;
+    if (nd->restart.restarted) restart_remove_older(nd->data_dir, nd->epoch);
+    else snprintf(path, sizeof path, "%s/backup-%u.bin", nd->data_dir, nd->epoch);
+    backup_header bh = {.member = me, .session = nd->committee.session, .epoch = nd->epoch,
+                        .epoch_session = nd->restart.epoch_session};
     if (backup_open(&nd->backup, nd->data_dir, path, &bh, err, cap) != 0) return -1;
     output_policy op = {.mode = o->output_chain ? OUTPUT_CHAIN : OUTPUT_FULL,
+                        .rotate_epoch = o->output_rotate_epoch,
                         .rotate_bytes = o->output_rotate_bytes,
                         .keep_files = o->output_keep_files, .keep_bytes = o->output_keep_bytes};
     if (output_open(&nd->output, nd->data_dir, me, nd->committee.session, &op, err, cap) != 0)

@@ -37,6 +37,7 @@ typedef struct node_options {
     double link_jitter_ms, link_loss, link_bandwidth_mbit;
     int output_chain;              /* --output-mode chain: batch headers and chain values only */
     size_t output_rotate_bytes;    /* a new output file beyond this size (0: never) */
+    int output_rotate_epoch;       /* and a new one at every epoch's first batch */
     uint32_t output_keep_files;    /* rotated output files kept (0: all) */
     size_t output_keep_bytes;      /* bytes of rotated output files kept (0: all) */
     const char *metrics_listen;    /* HOST:PORT of the Prometheus endpoint (metrics.h); NULL: off */

@@ -75,6 +75,7 @@ const opt_spec node_option_table[] = {
     NUM("link-bandwidth-mbit", OPT_DOUBLE, link_bandwidth_mbit, 0, 1e6),
     {"output-mode", OPT_CHOICE, F(output_chain), 0, 0, output_mode_names, output_mode_values},
     NUM("output-rotate-bytes", OPT_SIZE, output_rotate_bytes, 0, 1e15),
+    {"output-rotate-epoch", OPT_FLAG, F(output_rotate_epoch), 0, 0, NULL, NULL},
     NUM("output-keep-files", OPT_U32, output_keep_files, 0, 1e9),
     NUM("output-keep-bytes", OPT_SIZE, output_keep_bytes, 0, 1e15),
     STR("metrics", metrics_listen),

@@ -1,40 +1,123 @@
 #include "restart.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
 
+/* Epoch of a backup-EPOCH.bin name; -1 when not one. */
+static long backup_name_epoch(const char *name)
+{
+    unsigned long v;
+    char tail[8];
+    if (sscanf(name, "backup-%lu.bi%1s", &v, tail) == 2 && strcmp(tail, "n") == 0 &&
+        v <= UINT32_MAX)
+        return (long)v;
+    return -1;
+}
+
+/* 1 when the file at path holds a whole header and, after epoch 0, a whole first record
+ * (the EPOCH_CARRY written with the header): what a switch syncs before it deletes the
+ * previous epoch's file. */
+static int backup_file_whole(const char *path, uint32_t epoch)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    uint8_t h[BACKUP_HEADER_BYTES + BACKUP_RECORD_HEADER_BYTES];
+    size_t need = epoch ? sizeof h : BACKUP_HEADER_BYTES;
+    size_t got = fread(h, 1, sizeof h, f);
+    struct stat st;
+    int ok = fstat(fileno(f), &st) == 0 && got >= need;
+    fclose(f);
+    if (ok && epoch)
+        ok = (uint64_t)st.st_size >= sizeof h + (uint64_t)le32_get(h + BACKUP_HEADER_BYTES);
+    return ok;
+}
+
 void restart_backup_path(const char *data_dir, char *path, size_t cap, uint32_t *epoch)
 {
-    uint32_t best = 0;
+    long best = -1, second = -1;
     DIR *d = opendir(data_dir);
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
-            unsigned long v;
-            char tail[8];
-            if (sscanf(e->d_name, "backup-%lu.bi%1s", &v, tail) == 2 && strcmp(tail, "n") == 0 &&
-                v <= UINT32_MAX && v > best)
-                best = (uint32_t)v;
+            long v = backup_name_epoch(e->d_name);
+            if (v > best) second = best, best = v;
+            else if (v > second) second = v;
         }
         closedir(d);
     }
-    *epoch = best;
-    snprintf(path, cap, "%s/backup-%u.bin", data_dir, best);
+    if (best > 0 && second >= 0) {
+        /* a crash during a switch: the new file not whole yet, the old one still there */
+        snprintf(path, cap, "%s/backup-%ld.bin", data_dir, best);
+        if (!backup_file_whole(path, (uint32_t)best) && unlink(path) == 0) best = second;
+    }
+    *epoch = best < 0 ? 0 : (uint32_t)best;
+    snprintf(path, cap, "%s/backup-%u.bin", data_dir, *epoch);
+}
+
+void restart_remove_older(const char *data_dir, uint32_t epoch)
+{
+    DIR *d = opendir(data_dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[4400];
+    int removed = 0;
+    while ((e = readdir(d)) != NULL) {
+        long v = backup_name_epoch(e->d_name);
+        if (v < 0 || v >= (long)epoch) continue;
+        snprintf(path, sizeof path, "%s/%s", data_dir, e->d_name);
+        removed += unlink(path) == 0;
+    }
+    closedir(d);
+    if (removed) {
+        int fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+    }
+}
+
+typedef struct restore_ctx {
+    aleph_member *m;
+    const backup_read_info *read;
+    int epoch_set;
+} restore_ctx;
+
+/* The epoch of the file, with its carry (once, before any unit). */
+static const char *set_epoch(restore_ctx *rc, const uint8_t *carry, size_t len)
+{
+    rc->epoch_set = 1;
+    const backup_header *h = &rc->read->header;
+    if (h->epoch == 0) return len ? "an epoch-0 backup with a carry record" : NULL;
+    return aleph_member_restore_epoch(rc->m, h->epoch, h->epoch_session, carry, len);
 }
 
 static int restore_record(void *ctx, uint8_t kind, const uint8_t *body, size_t len, char *err,
                           size_t cap)
 {
-    aleph_member *m = ctx;
+    restore_ctx *rc = ctx;
+    const char *why = NULL;
+    if (kind == BACKUP_EPOCH_CARRY && !rc->epoch_set) {
+        why = set_epoch(rc, body, len);
+        if (why) snprintf(err, cap, "epoch %u not restorable: %s", rc->read->header.epoch, why);
+        return why ? -1 : 0;
+    }
     if (kind != BACKUP_UNIT) {
-        snprintf(err, cap, "record kind %u is not known to this aleph", kind);
+        snprintf(err, cap, "record kind %u is not known to this aleph here", kind);
         return -1;
     }
-    const char *why = aleph_member_restore(m, body, len);
+    if (!rc->epoch_set && (why = set_epoch(rc, NULL, 0)) != NULL) {
+        snprintf(err, cap, "epoch %u not restorable: %s", rc->read->header.epoch, why);
+        return -1;
+    }
+    why = aleph_member_restore(rc->m, body, len);
     if (why) {
         snprintf(err, cap, "unit not restorable: %s", why);
         return -1;
@@ -49,8 +132,19 @@ int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t
     info->own_round = -1;
     uint64_t t0 = clock_mono_ns();
     backup_header expect = {.member = member, .session = session};
-    int rc = backup_read(path, &expect, restore_record, m, &info->read, err, cap);
+    restore_ctx ctx = {.m = m, .read = &info->read};
+    int rc = backup_read(path, &expect, restore_record, &ctx, &info->read, err, cap);
     if (rc < 0) return -1;
+    if (rc == 0 && !ctx.epoch_set) {
+        const char *why = set_epoch(&ctx, NULL, 0); /* a file of only a header */
+        if (why) {
+            snprintf(err, cap, "%s: epoch %u not restorable: %s", path, info->read.header.epoch,
+                     why);
+            return -1;
+        }
+    }
+    info->epoch = rc == 0 ? info->read.header.epoch : 0;
+    info->epoch_session = rc == 0 ? info->read.header.epoch_session : session;
     info->restarted = rc == 0;
     aleph_member_stats st;
     aleph_member_stats_get(m, &st);

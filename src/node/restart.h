@@ -17,17 +17,25 @@
 
 typedef struct restart_info {
     int restarted;          /* a backup was found and restored */
-    uint32_t epoch;         /* of the backup file used */
+    uint32_t epoch;         /* of the backup file used (its header) */
+    uint64_t epoch_session;
     backup_read_info read;
     uint64_t units;         /* restored */
     int32_t own_round;      /* highest own round restored, -1 when none */
     double seconds;
 } restart_info;
 
-/* DATA_DIR/backup-EPOCH.bin with the highest EPOCH, or backup-0.bin when there is none. */
+/* DATA_DIR/backup-EPOCH.bin with the highest EPOCH, or backup-0.bin when there is none. A
+ * newest file without its whole header and carry record (a crash while a switch created it)
+ * is deleted when an older one is there: that one is whole, and restoring it ends its epoch
+ * again. */
 void restart_backup_path(const char *data_dir, char *path, size_t cap, uint32_t *epoch);
+/* Deletes backup files of epochs below `epoch` (left by a crash after a switch made the new
+ * file durable, before it deleted the old). */
+void restart_remove_older(const char *data_dir, uint32_t epoch);
 
-/* Restores `m` from the backup at path; returns 0 (info->restarted says whether there was
+/* Restores `m` from the backup at path, into the file's epoch (aleph_member_restore_epoch
+ * with its EPOCH_CARRY record) then its units; returns 0 (info->restarted says whether there was
  * anything), or -1 with one line in err. */
 int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
                     restart_info *info, char *err, size_t cap);

@@ -32,6 +32,7 @@ void local_options_defaults(local_options *o)
     o->round_delay_ms = -1;
     o->unit_bytes_max = 1u << 20;
     o->drain_timeout_s = 30;
+    o->epoch_rounds = 1000; /* backups deleted per epoch: a run's disk stays bounded */
 }
 
 static void choose_run_dir(local_run *r)

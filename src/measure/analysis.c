@@ -236,9 +236,11 @@ static void on_batch(void *ctx, const output_batch_view *b, const output_unit_vi
         if (!t->window_first_ns) {
             t->window_first_ns = b->output_real_ns;
             t->window_first_round = b->round;
+            t->window_first_seq = b->seq;
         }
         t->window_last_ns = b->output_real_ns;
         t->window_last_round = b->round;
+        t->window_last_seq = b->seq;
     }
 }
 

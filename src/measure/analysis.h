@@ -39,6 +39,7 @@ typedef struct member_track {
     uint64_t window_txs;           /* output inside the steady window */
     uint64_t window_first_ns, window_last_ns;
     uint32_t window_first_round, window_last_round;
+    uint64_t window_first_seq, window_last_seq; /* batches (one per round, across epochs) */
     uint64_t interval_txs;         /* since the last progress report */
     u32_samples latency_us;        /* own-origin transactions sent inside the window */
     u32_samples interval_latency_us;

@@ -104,7 +104,8 @@ static void compute_from_outputs(run_summary *s, const summary_inputs *in)
     s->last_round = m0->last_round;
     if (s->window_s > 0) s->throughput_tx_s = (double)m0->window_txs / s->window_s;
     if (m0->window_last_ns > m0->window_first_ns)
-        s->rounds_per_s = (double)(m0->window_last_round - m0->window_first_round) /
+        /* rounds restart in every epoch: count batches, one per round */
+        s->rounds_per_s = (double)(m0->window_last_seq - m0->window_first_seq) /
                           ((double)(m0->window_last_ns - m0->window_first_ns) / 1e9);
     for (uint32_t i = 0; i < n; i++) {
         const member_track *t = &an->m[i];
@@ -135,6 +136,14 @@ static void compute_exactly_once(run_summary *s, const summary_inputs *in)
     if (!s->outputs) {
         s->exactly_once = -1;
         snprintf(s->exactly_once_why, sizeof s->exactly_once_why, "no output files");
+        return;
+    }
+    if (in->an && in->an->m[s->ref].opened && in->an->m[s->ref].chain_only) {
+        s->exactly_once = -1;
+        snprintf(s->exactly_once_why, sizeof s->exactly_once_why,
+                 "member %u wrote a hash chain per batch (--output-mode chain), "
+                 "no transactions to count",
+                 s->ref);
         return;
     }
     if (in->load && in->load->present && in->load->accepted > s->txs_distinct)

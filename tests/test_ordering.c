@@ -45,6 +45,36 @@ static void fast_decision_and_r_plus_3(void **state)
     ts_member_free(&tm);
 }
 
+/* A decision needs q votes, not f+1. Only A1 and B1 (f+1 = 2 of 4) have A0 as parent, so
+ * every round-2 unit sees 2 votes 1 and 2 votes 0: mixed, it votes the common vote 1 but
+ * decides nothing (2 < q = 3). Round 3 (common vote 0) sees four 1s and decides nothing;
+ * round 4 (common vote 1) decides 1. So with rounds 0..3 nothing is output, and with round 4
+ * the head of round 0 is A0 at d = 4 (and round 1's B1 at d = 2). Checked to fail with the
+ * decision threshold f+1 (mutant quorum_f_plus_1: A0 is out at d = 2 with round 3 only). */
+static void decision_needs_a_quorum(void **state)
+{
+    (void)state;
+    db_init(&b, 4, ALEPH_COIN_OFF);
+    db_add_round(&b, 0, ALL4, 0);
+    db_add_mask(&b, 0, 1, 0x7u); /* A0, B0, C0 */
+    db_add_mask(&b, 1, 1, 0x7u);
+    db_add_mask(&b, 2, 1, 0xeu); /* B0, C0, D0: no A0 */
+    db_add_mask(&b, 3, 1, 0xeu);
+    for (uint32_t r = 2; r <= 4; r++) db_add_round(&b, r, ALL4, ALL4);
+    ts_member tm;
+    db_observer(&b, &tm);
+    deliver_rounds(&tm, 0, 3);
+    assert_int_equal(tm.log.batches_len, 0);
+    deliver_rounds(&tm, 4, 4);
+    assert_int_equal(tm.log.batches_len, 2);
+    assert_true(db_is(tm.log.heads[0], &b.units[0][0]));
+    assert_int_equal(tm.log.batch_depths[0], 4);
+    assert_true(db_is(tm.log.heads[1], &b.units[1][1]));
+    assert_int_equal(tm.log.batch_depths[1], 2);
+    assert_int_equal(tm.log.dropped, 0);
+    ts_member_free(&tm);
+}
+
 static int compare_hash(const void *x, const void *y)
 {
     return memcmp(x, y, 32);
@@ -205,7 +235,9 @@ static void tick(ts_member *tm)
  * every member: by hash, never by arrival. Two members whose backups hold the variants in
  * opposite orders (a restart is how a member holds both) must choose the same head, the one
  * with the lower hash. Checked to fail with the qsort of the default creator's units removed
- * from election_start (mutant defaults_by_arrival: the members' heads differ). */
+ * from election_start (mutant defaults_by_arrival: the members' heads differ), and with the
+ * d = 1 vote given for any unit of U0's slot (mutant d1_vote_any_unit: Y is decided at d = 2,
+ * its slot being every round-2 unit's parent). */
 static void forked_default_ordered_by_hash(void **state)
 {
     (void)state;
@@ -312,6 +344,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_decision_and_r_plus_3),
+        cmocka_unit_test(decision_needs_a_quorum),
         cmocka_unit_test(late_default_candidate),
         cmocka_unit_test(arrival_order_does_not_matter),
         cmocka_unit_test(forked_default_ordered_by_hash),

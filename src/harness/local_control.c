@@ -127,7 +127,8 @@ void local_on_control(uv_timer_t *t)
     case PH_LOAD:
         if (r->o.faulty && !r->faulty_killed && now >= r->o.duration_s / 2) {
             r->faulty_killed = 1;
-            r->round_at_kill = r->an.m[r->first_survivor].last_round;
+            /* rounds restart in every epoch: count batches (one per round) */
+            r->batches_at_kill = r->an.m[r->first_survivor].batches;
             for (uint32_t i = r->o.members - r->o.faulty; i < r->o.members; i++) {
                 r->p[i].killed_by_us = 1;
                 kill(r->p[i].pid, SIGKILL);

@@ -105,7 +105,7 @@ json_t *local_harness_json(local_run *r, const harness_check *hc)
     json_object_set_new(h, "harness_cpu_s", json_real(round(harness_cpu * 100) / 100));
     json_object_set_new(h, "other_cpu_s", json_real(round((other > 0 ? other : 0) * 100) / 100));
     json_object_set_new(h, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-    if (r->faulty_killed) json_object_set_new(h, "round_at_kill", json_integer(r->round_at_kill));
+    if (r->faulty_killed) json_object_set_new(h, "batches_at_kill", json_integer((json_int_t)r->batches_at_kill));
     return h;
 }
 

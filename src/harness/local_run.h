@@ -46,7 +46,7 @@ typedef struct local_run {
     uint64_t start_real_ns;
     uint64_t load_end_real_ns;      /* set when interrupted during the load: its real end */
     int faulty_killed;
-    uint32_t round_at_kill;
+    uint64_t batches_at_kill; /* the first survivor's batches when the faulty were killed */
     int interrupted;
     int tty;
     double next_progress_s;

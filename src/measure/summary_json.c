@@ -89,10 +89,11 @@ json_t *summary_json(const run_summary *s)
             if (!json_object_get(j, key)) json_object_set(j, key, v);
         }
     }
-    if (s->harness && json_is_integer(json_object_get(s->harness, "round_at_kill")))
+    /* batches are one per round and, unlike rounds, do not restart with an epoch */
+    if (s->harness && json_is_integer(json_object_get(s->harness, "batches_at_kill")))
         json_object_set_new(j, "rounds_after_kill",
-                            json_integer((json_int_t)s->last_round -
-                                         json_integer_value(json_object_get(s->harness, "round_at_kill"))));
+                            json_integer((json_int_t)s->batches -
+                                         json_integer_value(json_object_get(s->harness, "batches_at_kill"))));
     json_t *pm = json_array();
     for (uint32_t i = 0; i < c->members && s->per_member; i++) {
         const member_figures *m = &s->per_member[i];

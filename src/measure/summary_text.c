@@ -100,11 +100,11 @@ void summary_text(FILE *f, const run_summary *s)
                        "other processes %.1f CPU s during the run%s\n",
                     json_field_u64(h, "cores", 0), json_field_double(h, "harness_cpu_s", 0), json_field_double(h, "other_cpu_s", 0),
                     json_field_double(h, "other_cpu_s", 0) > 0.1 * c->duration_s ? " (figures are affected)" : "");
-        if (json_object_get(h, "round_at_kill"))
-            fprintf(f, "  after kill   %u members killed at round %" PRIu64
-                       "; the rest ordered %d more rounds\n",
-                    c->faulty, json_field_u64(h, "round_at_kill", 0),
-                    (int)s->last_round - (int)json_field_u64(h, "round_at_kill", 0));
+        if (json_object_get(h, "batches_at_kill"))
+            fprintf(f, "  after kill   %u members killed after %" PRIu64
+                       " batches; the rest ordered %" PRId64 " more (one per round)\n",
+                    c->faulty, json_field_u64(h, "batches_at_kill", 0),
+                    (int64_t)s->batches - (int64_t)json_field_u64(h, "batches_at_kill", 0));
     }
     if (s->warn_lines)
         fprintf(f, "  warnings     %" PRIu64 " warn/error lines in the members' logs\n", s->warn_lines);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "dag_builder.h"
+#include "crypto.h"
 #include "member.h"
 #include "threshold_coin.h"
 
@@ -159,6 +160,57 @@ static void late_default_candidate(void **state)
         assert_int_equal(both[0].log.batch_depths[i], both[1].log.batch_depths[i]);
     }
     for (int order = 0; order < 2; order++) ts_member_free(&both[order]);
+}
+
+/* The first of B0, C0, D0 by H("aleph/priority" || coin(round) || hash). */
+static const db_unit *first_by_priority(ts_member *tm, uint32_t round)
+{
+    uint8_t coin[32], best[32];
+    assert_int_equal(aleph_member_coin(tm->m, round, coin), 1);
+    const db_unit *first = NULL;
+    for (uint32_t c = 1; c <= 3; c++) {
+        uint8_t p[32];
+        hash_tagged2(p, "aleph/priority", coin, 32, b.units[0][c].hash, 32);
+        if (!first || memcmp(p, best, 32) < 0) {
+            first = &b.units[0][c];
+            memcpy(best, p, 32);
+        }
+    }
+    return first;
+}
+
+/* With a coin, the candidates after the default creator's are ordered by priority with
+ * coin(r+5): the late_default_candidate DAG (A0 decided 0, every other round-0 unit would be
+ * decided 1) in test and threshold mode, the head of round 0 is the first of B0, C0, D0 by
+ * H(coin(5) || hash), and nothing is output for round 0 before coin(5) is known. In one of the
+ * two modes at least the order by coin(4) has another first (checked below), so the test
+ * tells the rounds apart. Checked to fail with coin(r+4) (mutant priority_coin_r4). */
+static void non_default_candidates_ordered_with_coin_r5(void **state)
+{
+    (void)state;
+    int told_apart = 0;
+    const aleph_coin_mode modes[] = {ALEPH_COIN_TEST, ALEPH_COIN_THRESHOLD};
+    for (int k = 0; k < 2; k++) {
+        db_init(&b, 4, modes[k]);
+        const uint32_t BCD = 0xeu;
+        db_add_round(&b, 0, ALL4, 0);
+        db_add_mask(&b, 0, 1, 0x7u);
+        db_add_round(&b, 1, BCD, BCD);
+        for (uint32_t r = 2; r <= 7; r++) db_add_round(&b, r, BCD, BCD);
+        ts_member tm;
+        db_observer(&b, &tm);
+        deliver_rounds(&tm, 0, 4);
+        assert_int_equal(tm.log.batches_len, 0); /* coin(5) not known yet */
+        deliver_rounds(&tm, 5, 7);
+        /* rounds 0..3: round 0 by priority, then B1, C2, D3; round 4 (A's) waits for coin(9) */
+        assert_int_equal(tm.log.batches_len, 4);
+        const db_unit *expected = first_by_priority(&tm, 5);
+        assert_true(db_is(tm.log.heads[0], expected));
+        if (first_by_priority(&tm, 4) != expected) told_apart = 1;
+        assert_int_equal(tm.log.dropped, 0);
+        ts_member_free(&tm);
+    }
+    assert_true(told_apart);
 }
 
 /* Members fed the same DAG in different orders output the same sequence, batch by batch:
@@ -346,6 +398,7 @@ int main(void)
         cmocka_unit_test(fast_decision_and_r_plus_3),
         cmocka_unit_test(decision_needs_a_quorum),
         cmocka_unit_test(late_default_candidate),
+        cmocka_unit_test(non_default_candidates_ordered_with_coin_r5),
         cmocka_unit_test(arrival_order_does_not_matter),
         cmocka_unit_test(forked_default_ordered_by_hash),
         cmocka_unit_test(bad_coin_share_never_enters_a_coin),

@@ -35,4 +35,10 @@ check --members 7 --byzantine 2 --byzantine-kind mix --rounds 30 --default-creat
 check --members 8 --byzantine 2 --byzantine-kind forker --rounds 30 --latency "matrix:$MATRIX" --default-creators matrix
 check --members 4 --adversary 4:40 --rounds 60 --latency const:10 --coin off
 check --members 7 --adversary 4:20 --rounds 40 --latency const:10 --coin threshold
+# crash-restart faults: every life of a restarted member is checked (sim_sweep.sh); every
+# 4*STEP-th seed (their runs and dumps are 2-4 times larger)
+STEP=$((STEP * 4))
+check --members 4 --byzantine 1 --byzantine-kind silent --rounds 30 --restarts 3 --backup-lost 0.25
+check --members 7 --byzantine 1 --byzantine-kind garbage --rounds 30 --restarts 4 --backup-lost 0.25 --loss 0.05 --duplicate 0.05 --reorder 50
+check --members 10 --byzantine 2 --byzantine-kind crash --rounds 30 --restarts 5 --backup-lost 0.25 --partition 300:3000
 exit $status

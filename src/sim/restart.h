@@ -13,9 +13,10 @@
  * fault). Its batches are derived again from batch 0 and checked against what it output
  * before; only the new ones count as output. A member whose backup was deleted once may later
  * restart from a backup that misses an own unit signed before the deletion (fetched back by
- * recover but not yet durable at the next crash): the own check refuses it (OWN_NEWER), and
- * the simulator, as the operator, restarts it at once with recover (restarts_refused); any
- * other OWN_NEWER after a restart fails the run (a unit was sent before it was durable). */
+ * recover but not yet durable at the next crash): the own check refuses it (OWN_NEWER), or
+ * the member halts when such a unit reaches it from a peer first, and the simulator, as the
+ * operator, restarts it at once with recover (restarts_refused); any other OWN_NEWER or such
+ * halt after a restart fails the run (a unit was sent before it was durable). */
 #ifndef ALEPH_SIM_RESTART_H
 #define ALEPH_SIM_RESTART_H
 
@@ -33,9 +34,9 @@ void sim_restart_check(sim *s, uint32_t i);
 void sim_restart_on_crash(sim *s, const sim_event *ev);
 void sim_restart_on_restart(sim *s, const sim_event *ev);
 /* Member i, restarted from a backup made after an earlier one was deleted, was refused by
- * the own check (a peer holds a newer own unit: one signed before the deletion, which the
- * new backup had not made durable yet). As an operator would, it is restarted at once with
- * recover. */
+ * the own check or halted (a peer holds a newer own unit: one signed before the deletion,
+ * which the new backup had not made durable yet). As an operator would, it is restarted at
+ * once with recover. */
 void sim_restart_refused(sim *s, uint32_t i);
 
 #endif

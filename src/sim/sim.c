@@ -128,7 +128,9 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
                      i, no->peer, no->round, s->now);
             break;
         case ALEPH_NOTICE_HALT:
-            if (mb->honest && mb->life && !mb->wiped && no->creator == i)
+            if (mb->wiped && no->creator == i)
+                sim_restart_refused(s, i); /* a stale backup, seen by a unit from a peer */
+            else if (mb->honest && mb->life && no->creator == i)
                 sim_fail(s, &s->res->signed_once,
                      "member %u restarted from its backup and halted at virtual ms %" PRIu64
                      ": peer %u sent it an own unit of round %u, newer than any in the backup "

@@ -392,6 +392,8 @@ void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);
  * fills out, or 0 when it is not known (yet) or the coin is off. For outside checks (the
  * simulator's dump); it may verify shares, which the member's stats count. */
 int aleph_member_coin(aleph_member *m, uint32_t round, uint8_t out[32]);
+/* The same for epoch `epoch`: the current one, or the previous one while it is kept. */
+int aleph_member_coin_epoch(aleph_member *m, uint32_t epoch, uint32_t round, uint8_t out[32]);
 
 /* ---- Payload format ------------------------------------------------------------------------- */
 

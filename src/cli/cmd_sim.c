@@ -75,7 +75,12 @@ static void usage(FILE *out)
 "  --reorder MS           extra delay uniform in 0..MS per message copy [0]\n"
 "  --partition A:B        from virtual ms A to B (or healing, if sooner) a random half of\n"
 "                         the committee cannot talk to the other half [none]\n"
+"  --isolate A:B          from virtual ms A to B member 0 (honest) can neither send nor\n"
+"                         receive, healing or not: it falls behind and must catch up [none]\n"
 "  --coin MODE            threshold|test|off [threshold]\n"
+"  --epoch-rounds E       epochs of E rounds (E >= 4; 0: one endless epoch) [0]; --rounds,\n"
+"                         the target and crash rounds then count rounds over all epochs\n"
+"                         (epoch * E + round)\n"
 "  --fork-variants K      every forker also signs and sends K further variants of each of\n"
 "                         its units, with other payloads (a flood) [0], K <= 10000\n"
 "  --txs-per-tick K       transactions (16 B: member, sequence, submit time) submitted to\n"
@@ -174,8 +179,8 @@ typedef struct cli {
     sim_latency_matrix *matrix;
     /* flags read as text or as numbers and applied after the table (UINT32_MAX: not given) */
     uint32_t round_delay_ms, parent_wait_ms, candidate_wait_ms, fsync_ms;
-    const char *byzantine_kind, *coin, *adversary, *partition, *default_creators, *down_ms,
-        *restart_bug;
+    const char *byzantine_kind, *coin, *adversary, *partition, *isolate, *default_creators,
+        *down_ms, *restart_bug;
     uint32_t *creators; /* the schedule cfg.default_creators points to */
 } cli;
 
@@ -225,6 +230,7 @@ static const opt_spec sim_table[] = {
     {"rounds", OPT_U32, F(cfg.rounds), 0, UINT32_MAX, NULL, NULL},
     {"reorder", OPT_U32, F(cfg.net.reorder_ms), 0, UINT32_MAX, NULL, NULL},
     {"txs-per-tick", OPT_U32, F(cfg.txs_per_tick), 0, UINT32_MAX, NULL, NULL},
+    {"epoch-rounds", OPT_U32, F(cfg.epoch_rounds), 0, 1000000, NULL, NULL},
     {"fork-variants", OPT_U32, F(cfg.fork_variants), 0, SIM_FORK_VARIANTS_MAX, NULL, NULL},
     WAIT("round-delay-ms", round_delay_ms),
     WAIT("parent-wait-ms", parent_wait_ms),
@@ -239,6 +245,7 @@ static const opt_spec sim_table[] = {
     {"latency", OPT_STRING, F(cfg.latency_spec), 0, 0, NULL, NULL},
     {"adversary", OPT_STRING, F(adversary), 0, 0, NULL, NULL},
     {"partition", OPT_STRING, F(partition), 0, 0, NULL, NULL},
+    {"isolate", OPT_STRING, F(isolate), 0, 0, NULL, NULL},
     {"default-creators", OPT_STRING, F(default_creators), 0, 0, NULL, NULL},
     {"restarts", OPT_U32, F(cfg.restarts), 0, SIM_RESTARTS_MAX, NULL, NULL},
     {"backup-lost", OPT_DOUBLE, F(cfg.backup_lost), 0, 1, NULL, NULL},
@@ -270,20 +277,17 @@ static int parse_adversary(sim_config *g, const char *value)
     return 0;
 }
 
-/* --partition START_MS:END_MS */
-static int parse_partition(sim_config *g, const char *value)
+/* --partition START_MS:END_MS (and --isolate, the same form) */
+static int parse_window(const char *flag, const char *value, uint64_t *start, uint64_t *end)
 {
     char buf[64];
     snprintf(buf, sizeof buf, "%s", value);
     char *colon = strchr(buf, ':');
-    if (!colon) return usage_error("--partition: '%s' is not START_MS:END_MS%s", value, "");
+    if (!colon) return usage_error("--%s: '%s' is not START_MS:END_MS", flag, value);
     *colon = '\0';
-    if (parse_u64(buf, &g->net.partition_start_ms) != 0 ||
-        parse_u64(colon + 1, &g->net.partition_end_ms) != 0)
-        return usage_error("--partition: '%s' is not START_MS:END_MS with whole numbers%s", value, "");
-    if (g->net.partition_start_ms >= g->net.partition_end_ms)
-        return usage_error("--partition: '%s' does not start before it ends%s", value, "");
-    g->net.partition = 1;
+    if (parse_u64(buf, start) != 0 || parse_u64(colon + 1, end) != 0)
+        return usage_error("--%s: '%s' is not START_MS:END_MS with whole numbers", flag, value);
+    if (*start >= *end) return usage_error("--%s: '%s' does not start before it ends", flag, value);
     return 0;
 }
 
@@ -358,7 +362,14 @@ static int parse_args(cli *c, int argc, char **argv)
         if (rc) return rc;
     }
     if (c->adversary && parse_adversary(g, c->adversary) != 0) return 2;
-    if (c->partition && parse_partition(g, c->partition) != 0) return 2;
+    if (c->partition && parse_window("partition", c->partition, &g->net.partition_start_ms,
+                                     &g->net.partition_end_ms) != 0)
+        return 2;
+    g->net.partition = c->partition != NULL;
+    if (c->isolate && parse_window("isolate", c->isolate, &g->net.isolate_start_ms,
+                                   &g->net.isolate_end_ms) != 0)
+        return 2;
+    g->net.isolate = c->isolate != NULL;
     if (c->default_creators) return parse_default_creators(c, c->default_creators);
     return 0;
 }

@@ -88,6 +88,13 @@ uint64_t aleph_member_epoch_session(const aleph_member *m)
     return m->cfg.session;
 }
 
+int aleph_member_coin_epoch(aleph_member *m, uint32_t epoch, uint32_t round, uint8_t out[32])
+{
+    if (epoch == m->epoch) return coin_value(m, round, out);
+    if (m->prev && epoch == m->prev->epoch) return coin_value(m->prev, round, out);
+    return 0;
+}
+
 size_t aleph_member_epoch_carry(const aleph_member *m, const uint8_t **payload, uint32_t *txs)
 {
     *payload = m->carry;
@@ -101,6 +108,7 @@ size_t aleph_member_epoch_carry(const aleph_member *m, const uint8_t **payload, 
  * On failure the caller frees what was allocated (member_free_epoch_state). */
 static int fresh_state(aleph_member *m)
 {
+    fork_hooks hooks = m->dag.forks_hooks; /* wired once by member.c */
     memset(&m->dag, 0, sizeof m->dag);
     memset(&m->pending, 0, sizeof m->pending);
     memset(&m->requests, 0, sizeof m->requests);
@@ -128,8 +136,9 @@ static int fresh_state(aleph_member *m)
     if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
         !m->lag_ms || !m->highest_answer_ms)
         return -1;
-    if (dag_init(m) != 0 || shed_init(m) != 0 || catchup_init(m) != 0 || alert_init(m) != 0)
-        return -1;
+    int rc = dag_init(m);
+    m->dag.forks_hooks = hooks;
+    if (rc != 0 || shed_init(m) != 0 || catchup_init(m) != 0 || alert_init(m) != 0) return -1;
     return hashmap_init(&m->requests.by_key, 64);
 }
 

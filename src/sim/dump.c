@@ -45,7 +45,7 @@ static int write_header(sim_dump *d, const sim_dump_header *h, char *err, size_t
     fputs("],\"default_creators\":[", f);
     for (uint32_t i = 0; i < d->cfg.default_creators_len; i++)
         fprintf(f, "%s%u", i ? "," : "", d->cfg.default_creators[i]);
-    fputs("],\"flags\":", f);
+    fprintf(f, "],\"epoch_rounds\":%u,\"flags\":", d->cfg.epoch_rounds);
     json_string(f, h->flags ? h->flags : "");
     fputs("}\n", f);
     int bad = ferror(f) != 0;
@@ -73,13 +73,18 @@ int sim_dump_open(sim_dump *d, const char *dir, uint32_t members, const uint8_t 
     d->arrivals = calloc(2 * (size_t)members, sizeof *d->arrivals);
     d->arrived = calloc(2 * (size_t)members, sizeof *d->arrived);
     d->lives = calloc(members, sizeof *d->lives);
+    d->member_epoch = calloc(2 * (size_t)members, sizeof *d->member_epoch);
+    d->sessions = malloc(sizeof *d->sessions);
     sim_table_init(&d->slots);
-    if (!d->dir || !d->forker || !d->outputs || !d->arrivals || !d->arrived || !d->lives) {
+    if (!d->dir || !d->forker || !d->outputs || !d->arrivals || !d->arrived || !d->lives ||
+        !d->member_epoch || !d->sessions) {
         snprintf(err, err_len, "--dump: out of memory");
         sim_dump_close(d);
         return -1;
     }
     memcpy(d->forker, forker, members);
+    d->sessions[0] = cfg->session;
+    d->sessions_len = 1;
     if (write_header(d, h, err, err_len) != 0 || !(d->dag = open_in(d, "dag.jsonl", err, err_len)) ||
         !(d->coins = open_in(d, "coins.jsonl", err, err_len))) {
         sim_dump_close(d);
@@ -104,13 +109,15 @@ int sim_dump_close(sim_dump *d)
     free(d->dir);
     free(d->forker);
     free(d->hashes);
+    free(d->sessions);
+    free(d->member_epoch);
     sim_table_free(&d->slots);
     memset(d, 0, sizeof *d);
     return rc;
 }
 
 static void slot_key(uint8_t key[32], char kind, uint32_t member, uint32_t which,
-                     uint32_t creator, uint32_t round)
+                     uint32_t epoch, uint32_t creator, uint32_t round)
 {
     memset(key, 0, 32);
     key[0] = (uint8_t)kind;
@@ -118,8 +125,10 @@ static void slot_key(uint8_t key[32], char kind, uint32_t member, uint32_t which
     memcpy(key + 8, &which, 4);
     memcpy(key + 12, &creator, 4);
     memcpy(key + 16, &round, 4);
+    memcpy(key + 20, &epoch, 4);
     /* spread the key: the table hashes the first and last 8 bytes */
-    uint64_t mix = ((uint64_t)creator << 32 | round) * 0x9e3779b97f4a7c15ull ^ member;
+    uint64_t mix = ((uint64_t)creator << 32 | round) * 0x9e3779b97f4a7c15ull ^ member ^
+                   (uint64_t)epoch << 40;
     memcpy(key + 24, &mix, 8);
 }
 
@@ -178,16 +187,16 @@ void sim_dump_unit_added(sim_dump *d, uint32_t member, uint32_t which, uint32_t 
     }
     if (creator >= d->members || !d->forker[creator]) return;
     uint8_t key[32];
-    slot_key(key, 'f', member, which, creator, round);
+    slot_key(key, 'f', member, which, d->member_epoch[2 * (size_t)member + which], creator, round);
     if (remember(d, key, hash) != 0) d->failed = 1;
 }
 
-static const uint8_t *parent_hash(sim_dump *d, uint32_t member, uint32_t which,
+static const uint8_t *parent_hash(sim_dump *d, uint32_t member, uint32_t which, uint32_t epoch,
                                   uint32_t creator, uint32_t round)
 {
     uint8_t key[32];
-    if (d->forker[creator]) slot_key(key, 'f', member, which, creator, round);
-    else slot_key(key, 'g', 0, 0, creator, round);
+    if (d->forker[creator]) slot_key(key, 'f', member, which, epoch, creator, round);
+    else slot_key(key, 'g', 0, 0, epoch, creator, round);
     uint64_t index;
     return sim_table_get(&d->slots, key, &index) ? d->hashes[index] : NULL;
 }
@@ -196,22 +205,31 @@ void sim_dump_unit_created(sim_dump *d, uint32_t member, uint32_t which, const u
                            size_t len, uint64_t now_ms)
 {
     aleph_unit_info w;
-    if (!d->dag || aleph_unit_inspect(&d->cfg, unit, len, &w) != NULL) return;
+    if (!d->dag || len < 9) return;
+    /* The epoch whose session the unit names (version (1) then session (8)). */
+    aleph_config unit_cfg = d->cfg;
+    unit_cfg.session = 0;
+    for (size_t k = 0; k < 8; k++) unit_cfg.session |= (uint64_t)unit[1 + k] << (8 * k);
+    uint32_t epoch = d->sessions_len;
+    while (epoch > 0 && d->sessions[epoch - 1] != unit_cfg.session) epoch--;
+    if (epoch-- == 0 || aleph_unit_inspect(&unit_cfg, unit, len, &w) != NULL) return;
     const uint8_t *hash = w.hash;
     uint8_t key[32];
     if (!d->forker[w.creator]) {
-        slot_key(key, 'g', 0, 0, w.creator, w.round);
+        slot_key(key, 'g', 0, 0, epoch, w.creator, w.round);
         if (remember(d, key, hash) != 0) d->failed = 1;
     }
     char hex[65];
-    fprintf(d->dag, "{\"creator\":%u,\"instance\":\"%c\",\"round\":%u,\"hash\":\"%s\",\"parents\":[",
-            w.creator, which ? 'b' : 'a', w.round, sim_hex32(hash, hex));
+    fprintf(d->dag,
+            "{\"creator\":%u,\"instance\":\"%c\",\"epoch\":%u,\"round\":%u,\"hash\":\"%s\","
+            "\"parents\":[",
+            w.creator, which ? 'b' : 'a', epoch, w.round, sim_hex32(hash, hex));
     const uint8_t *hashes[ALEPH_MEMBERS_MAX];
     int verified = 1;
     for (uint32_t i = 0; i < w.parents_len; i++) {
         uint32_t c, r;
         aleph_unit_parent(&w, i, &c, &r);
-        const uint8_t *h = parent_hash(d, member, which, c, r);
+        const uint8_t *h = parent_hash(d, member, which, epoch, c, r);
         hashes[i] = h;
         if (!h) verified = 0;
         if (h) fprintf(d->dag, "%s\"%s\"", i ? "," : "", sim_hex32(h, hex));
@@ -253,9 +271,11 @@ void sim_dump_batch(sim_dump *d, uint32_t member, uint32_t which, const aleph_ba
     FILE *f = member_file(d, d->outputs, "output", member, which, "jsonl");
     if (!f) return;
     char hex[65];
-    fprintf(f, "{\"round\":%u,\"head\":\"%s\",\"head_creator\":%u,\"depth\":%u,\"ms\":%" PRIu64
-               ",\"dag_units\":%" PRIu64 ",\"units\":[",
-            b->round, sim_hex32(b->head_hash, hex), b->head_creator, b->head_depth, now_ms,
+    uint64_t session = b->epoch < d->sessions_len ? d->sessions[b->epoch] : 0;
+    fprintf(f, "{\"epoch\":%u,\"last\":%s,\"session\":\"%" PRIu64 "\",\"round\":%u,\"head\":\"%s\","
+               "\"head_creator\":%u,\"depth\":%u,\"ms\":%" PRIu64 ",\"dag_units\":%" PRIu64
+               ",\"units\":[",
+            b->epoch, b->epoch_last ? "true" : "false", session, b->round, sim_hex32(b->head_hash, hex), b->head_creator, b->head_depth, now_ms,
             d->arrived[2 * (size_t)member + which]);
     for (size_t i = 0; i < b->units_len; i++)
         fprintf(f, "%s\"%s\"", i ? "," : "", sim_hex32(b->units[i].hash, hex));
@@ -273,18 +293,46 @@ void sim_dump_coins(sim_dump *d, uint32_t member, aleph_member *m, uint32_t roun
     sim_dump_coins_between(d, member, m, 0, rounds_max);
 }
 
+static void coins_of(sim_dump *d, uint32_t member, aleph_member *m, uint32_t epoch,
+                     uint64_t session, uint32_t lo, uint32_t hi)
+{
+    char hex[65];
+    for (uint32_t r = lo; r <= hi; r++) {
+        uint8_t value[32];
+        if (aleph_member_coin_epoch(m, epoch, r, value) != 1) continue;
+        fprintf(d->coins,
+                "{\"epoch\":%u,\"session\":\"%" PRIu64 "\",\"round\":%u,\"member\":%u,"
+                "\"value\":\"%s\"}\n",
+                epoch, session, r, member, sim_hex32(value, hex));
+    }
+    if (ferror(d->coins)) d->failed = 1;
+}
+
 void sim_dump_coins_between(sim_dump *d, uint32_t member, aleph_member *m, uint32_t lo,
                             uint32_t hi)
 {
     if (!d->coins || !m) return;
-    char hex[65];
-    for (uint32_t r = lo; r <= hi; r++) {
-        uint8_t value[32];
-        if (aleph_member_coin(m, r, value) != 1) continue;
-        fprintf(d->coins, "{\"round\":%u,\"member\":%u,\"value\":\"%s\"}\n", r, member,
-                sim_hex32(value, hex));
+    /* An epoch goes on only a few rounds past its last batch (while that head is decided). */
+    if (d->cfg.epoch_rounds && hi > d->cfg.epoch_rounds + 64) hi = d->cfg.epoch_rounds + 64;
+    coins_of(d, member, m, aleph_member_epoch(m), aleph_member_epoch_session(m), lo, hi);
+}
+
+void sim_dump_epoch_started(sim_dump *d, uint32_t member, uint32_t which, aleph_member *m,
+                            uint32_t epoch)
+{
+    if (!d->coins || !m || epoch == 0) return;
+    d->member_epoch[2 * (size_t)member + which] = epoch;
+    if (epoch == d->sessions_len) {
+        uint64_t *grown = realloc(d->sessions, (epoch + 1) * sizeof *grown);
+        if (!grown) {
+            d->failed = 1;
+            return;
+        }
+        d->sessions = grown;
+        d->sessions[d->sessions_len++] = aleph_member_epoch_session(m);
     }
-    if (ferror(d->coins)) d->failed = 1;
+    if (which == 0)
+        coins_of(d, member, m, epoch - 1, d->sessions[epoch - 1], 0, d->cfg.epoch_rounds + 64);
 }
 
 void sim_dump_message(sim_dump *d, const uint8_t *msg, size_t len)

@@ -1,6 +1,10 @@
 /* `--dump DIR`: the run's DAG, every member's view of it and every member's output, as plain
  * text files that a tool outside the simulator (tests/oracle/oracle.py, which recomputes every
  * batch from the rules) can check without simulator internals. Hashes are 64 hex digits.
+ * Sessions in output and coin records are decimal strings (a u64 does not fit a JSON parser's
+ * signed integer). With epochs (header "epoch_rounds" > 0) every unit, batch and coin names
+ * its epoch: units of different epochs differ (their session does), rounds restart at 0 in
+ * every epoch, and each epoch is recomputed on its own (arrivals of other epochs ignored).
  *   header.json          {"format":2,"seed","members","f","quorum","rounds","coin":"off"|
  *                         "test"|"threshold","session" (the u64 as a decimal number),
  *                         "roles":["honest"|"crash"|"silent"|"forker"|"garbage", ...],
@@ -8,7 +12,7 @@
  *                         its length; empty: c(r) = r mod N),
  *                         "flags":"the aleph sim command that reruns this seed"}
  *   dag.jsonl            one line per unit ever created, forks included:
- *                        {"creator","instance","round","hash","parents":[hash...],
+ *                        {"creator","instance","epoch","round","hash","parents":[hash...],
  *                         "slots":[[creator,round]...],"control","payload_bytes",
  *                         "created_ms","parents_verified"}
  *                        instance is "a"/"b" for a forker's two faces, "a" otherwise;
@@ -21,14 +25,16 @@
  *                        for the fuzzers' seed corpus (scripts/fuzz-corpus.sh)
  *   arrivals-<i>.txt     the hashes of the units that entered member i's DAG, one per line,
  *                        in the order they entered (its own units included).
- *   output-<i>.jsonl     member i's batches, one per line: {"round","head","head_creator",
+ *   output-<i>.jsonl     member i's batches, one per line: {"epoch","last","session",
+ *                        "round","head","head_creator",
  *                        "depth","ms","dag_units","units":[hash...],"candidates":[hash...],
  *                        "head_index","deciders":[hash...]}; dag_units: how many lines of
  *                        arrivals-<i>.txt its DAG held when it output the batch; candidates,
  *                        head_index, deciders: the election record (aleph_batch): the
  *                        candidates in order, the first head_index of them decided 0, and
  *                        the unit that decided each candidate up to the head.
- *   coins.jsonl          {"round","member","value"}: coin(round) as member i computed it from
+ *   coins.jsonl          {"epoch","session","round","member","value"}: coin(round) of that
+ *                        epoch as member i computed it from
  *                        its own DAG, at each batch for the rounds its election may use (the
  *                        head's round + 3 to + depth + 6) and at the end of the run for every
  *                        round it still knows (test and threshold mode; empty with the coin
@@ -78,6 +84,9 @@ typedef struct sim_dump {
     uint64_t hashes_len, hashes_cap;
     uint64_t units_written, unverified;
     uint32_t messages_written[256]; /* per message type */
+    uint64_t *sessions;      /* per epoch: its session (as members reported it) */
+    uint32_t sessions_len;
+    uint32_t *member_epoch;  /* 2 per member: the epoch its face is in */
     int failed;
 } sim_dump;
 
@@ -92,6 +101,10 @@ void sim_dump_coins(sim_dump *d, uint32_t member, aleph_member *m, uint32_t roun
  * since a long run sheds the coin shares of old rounds before the end. */
 void sim_dump_coins_between(sim_dump *d, uint32_t member, aleph_member *m, uint32_t lo,
                             uint32_t hi);
+/* Member `member`'s face `which` (core m) moved to `epoch`: its coins of the previous one are
+ * written, and the epoch's session remembered. */
+void sim_dump_epoch_started(sim_dump *d, uint32_t member, uint32_t which, aleph_member *m,
+                            uint32_t epoch);
 /* Closes every file; returns 0, -1 when a write failed. */
 int sim_dump_close(sim_dump *d);
 

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- failures ----------------------------------------------------------------------------- */
@@ -134,4 +135,33 @@ void sim_route(sim *s, uint32_t i, uint32_t w, const uint8_t *data, size_t len, 
     } else if (to < s->n && to != i && to >= lo && to < hi) {
         send_one(s, i, to, data, len, &msg, tag);
     }
+}
+
+const char *sim_inspect_own(const sim *s, const uint8_t *data, size_t len, aleph_unit_info *info,
+                            uint32_t *epoch)
+{
+    aleph_config c = s->acfg;
+    if (len >= 9) c.session = le64_get(data + 1); /* version (1), session (8) */
+    uint32_t e = s->epoch_sessions_len;
+    while (e > 0 && s->epoch_sessions[e - 1] != c.session) e--;
+    if (e == 0 && c.session != s->acfg.session) return "a session of no epoch seen";
+    *epoch = e ? e - 1 : 0;
+    return aleph_unit_inspect(&c, data, len, info);
+}
+
+uint32_t sim_global_round(const sim *s, uint32_t epoch, uint32_t round)
+{
+    return s->cfg->epoch_rounds ? epoch * s->cfg->epoch_rounds + round : round;
+}
+
+void sim_epoch_started(sim *s, aleph_member *m, uint32_t epoch)
+{
+    if (epoch != s->epoch_sessions_len) return; /* another member got there first */
+    uint64_t *grown = realloc(s->epoch_sessions, ((size_t)epoch + 1) * sizeof *grown);
+    if (!grown) {
+        sim_fail(s, NULL, "simulator out of memory (epochs)");
+        return;
+    }
+    s->epoch_sessions = grown;
+    s->epoch_sessions[s->epoch_sessions_len++] = aleph_member_epoch_session(m);
 }

@@ -23,4 +23,13 @@ typedef struct sim_hostile_tag {
 void sim_route(sim *s, uint32_t i, uint32_t w, const uint8_t *data, size_t len, uint32_t to,
                const sim_hostile_tag *tag);
 
+/* A unit of an honest core, inspected under its own epoch's session: NULL (with *epoch the
+ * epoch whose session it names) or a reason. */
+const char *sim_inspect_own(const sim *s, const uint8_t *data, size_t len, aleph_unit_info *info,
+                            uint32_t *epoch);
+/* Global round: epoch * E + round (the round itself without epochs). */
+uint32_t sim_global_round(const sim *s, uint32_t epoch, uint32_t round);
+/* Some member moved to `epoch` (core m): its session is remembered. */
+void sim_epoch_started(sim *s, aleph_member *m, uint32_t epoch);
+
 #endif

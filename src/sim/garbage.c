@@ -29,16 +29,32 @@ void sim_garbage_free(sim_garbage *g)
 
 void sim_garbage_observe(sim_garbage *g, const uint8_t *msg, size_t len)
 {
-    if (len < 2 || msg[0] != ALEPH_TESTING_MSG_UNIT) return;
+    uint32_t type, epoch;
+    size_t off;
+    if (!aleph_message_header(&g->cfg, msg, len, &type, &epoch, &off) ||
+        type != ALEPH_TESTING_MSG_UNIT || len < off + 1)
+        return;
     aleph_unit_info w;
-    if (aleph_unit_inspect(&g->cfg, msg + 1, len - 1, &w) != NULL || w.creator != g->index) return;
-    uint8_t *copy = malloc(len);
+    if (aleph_unit_inspect(&g->cfg, msg + off, len - off, &w) != NULL || w.creator != g->index)
+        return;
+    size_t kept = 1 + len - off; /* the type byte and the unit, without the epoch */
+    uint8_t *copy = malloc(kept);
     if (!copy) return;
-    memcpy(copy, msg, len);
+    copy[0] = msg[0];
+    memcpy(copy + 1, msg + off, len - off);
     free(g->last_unit);
     g->last_unit = copy;
-    g->last_unit_len = len;
+    g->last_unit_len = kept;
     g->last_round = w.round;
+}
+
+void sim_garbage_epoch(sim_garbage *g, uint64_t session)
+{
+    g->session = g->cfg.session = session;
+    free(g->last_unit); /* of the finished epoch: its session no longer decodes */
+    g->last_unit = NULL;
+    g->last_unit_len = 0;
+    g->last_round = 0;
 }
 
 uint32_t sim_garbage_variants(sim_garbage_kind kind)

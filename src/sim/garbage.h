@@ -33,7 +33,9 @@ typedef struct sim_garbage {
     int coin_share;               /* units must carry a coin share (threshold mode) */
     uint32_t payload_bytes_max;
     uint8_t sign_secret_key[64];
-    uint8_t *last_unit;           /* the member's last real UNIT message (type byte included) */
+    uint8_t *last_unit;           /* the member's last real UNIT message (type byte included;
+                                     without the epoch header: crafted messages have none, the
+                                     simulator adds it, sim_epoch_header) */
     size_t last_unit_len;
     uint32_t last_round;
     uint64_t sent[SIM_GARBAGE_KINDS];
@@ -44,6 +46,9 @@ void sim_garbage_free(sim_garbage *g);
 
 /* Shows the garbage maker a message its honest half sent (it keeps the last own unit). */
 void sim_garbage_observe(sim_garbage *g, const uint8_t *msg, size_t len);
+
+/* The member moved to an epoch of session `session`: crafted units name it. */
+void sim_garbage_epoch(sim_garbage *g, uint64_t session);
 
 /* Number of variants of a kind (variant indices are 0..count-1). */
 uint32_t sim_garbage_variants(sim_garbage_kind kind);

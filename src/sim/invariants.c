@@ -133,8 +133,23 @@ static char *tx_name(const uint8_t key[32], char *out, size_t out_len)
     return out;
 }
 
-/* A unit joined the common sequence: count its transactions. */
-static int count_txs(sim_checker *c, const aleph_ordered_unit *u)
+/* The common sequence closed epoch `epoch` (its last batch): its tracked units that are not
+ * in the output never will be (their transactions were carried, and stay required). */
+static void epoch_closed(sim_checker *c, uint32_t epoch)
+{
+    for (size_t i = 0; i < c->tracked.cap; i++) {
+        sim_table_entry *e = &c->tracked.entries[i];
+        if (!e->used || (e->value & 1)) continue;
+        uint32_t round = (uint32_t)((e->value >> 1) & 0xffffffffu);
+        if (round / c->epoch_rounds != epoch) continue;
+        e->value |= SET_APART | 1;
+        c->tracked_seen++;
+        c->units_set_apart++;
+    }
+}
+
+/* A unit joined the common sequence at `pos`: count its transactions. */
+static int count_txs(sim_checker *c, const aleph_ordered_unit *u, uint64_t pos)
 {
     size_t off = 0, len;
     const uint8_t *tx;
@@ -145,6 +160,10 @@ static int count_txs(sim_checker *c, const aleph_ordered_unit *u)
         if (!tx_key(key, tx, len)) continue;
         sim_table_get(&c->txs, key, &v);
         v += TX_COUNT_ONE;
+        if ((v & TX_REQUIRED) && v / TX_COUNT_ONE == 1) {
+            c->txs_required_seen++;
+            if (pos > c->txs_pos_max) c->txs_pos_max = pos;
+        }
         if ((v & TX_CONFIRMED) && v / TX_COUNT_ONE > 1)
             return violation(c, "exactly once violated: durably confirmed transaction %s output "
                                 "twice (the second time in a unit of creator %u, round %u)",
@@ -207,8 +226,12 @@ int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b)
         c->owner[pos] = member;
         c->len++;
         mark_tracked(c, h, pos);
-        if (count_txs(c, &b->units[i]) != 0) return -1;
+        if (count_txs(c, &b->units[i], pos) != 0) return -1;
     }
+    /* The first member to close an epoch closes it for the common sequence. */
+    if (c->epoch_rounds && b->round % c->epoch_rounds == c->epoch_rounds - 1 &&
+        b->round + 1 == c->heads_len && c->head_owner[b->round] == member)
+        epoch_closed(c, b->round / c->epoch_rounds);
     return 0;
 }
 
@@ -260,6 +283,13 @@ int sim_checker_confirm_tx(sim_checker *c, const uint8_t *tx, size_t len, int re
     uint64_t v = 0;
     sim_table_get(&c->txs, key, &v);
     if (v & TX_CONFIRMED) return 0;
+    if (required && !(v & TX_REQUIRED)) {
+        c->txs_required++;
+        if (v / TX_COUNT_ONE) { /* output already (not in practice: durable before sent) */
+            c->txs_required_seen++;
+            if (c->len > c->txs_pos_max) c->txs_pos_max = c->len;
+        }
+    }
     v |= TX_CONFIRMED | (required ? TX_REQUIRED : 0);
     c->txs_confirmed++;
     if (v / TX_COUNT_ONE > 1)
@@ -285,6 +315,7 @@ void sim_checker_excuse(sim_checker *c, uint32_t creator, uint32_t tx_who)
             continue;
         e->value &= ~(uint64_t)TX_REQUIRED;
         c->txs_set_apart++;
+        c->txs_required--;
     }
 }
 
@@ -311,6 +342,9 @@ int sim_checker_txs_complete(const sim_checker *c, char *msg, size_t msg_len)
 
 int sim_checker_track(sim_checker *c, const uint8_t hash[32], uint32_t creator, uint32_t round)
 {
+    /* With epochs: a unit of an epoch the common sequence has closed is never output. */
+    if (c->epoch_rounds && c->heads_len >= (round / c->epoch_rounds + 1) * c->epoch_rounds)
+        return 0;
     uint64_t v = (uint64_t)creator << 33 | (uint64_t)round << 1;
     int added = sim_table_add(&c->tracked, hash, v);
     if (added < 0) return -1;
@@ -327,10 +361,21 @@ int sim_checker_complete(const sim_checker *c, const uint8_t *honest, char *msg,
     uint32_t lagging = 0;
     for (uint32_t i = 0; i < c->members; i++)
         if (honest[i] && c->prefix[i] < prefix_min) prefix_min = c->prefix[i], lagging = i;
+    /* With epochs a tracked unit may be left out of its epoch: its transactions, carried, are
+     * output later, and the run must wait for them too. */
+    int txs_done = !c->epoch_rounds || (c->txs_required_seen == c->txs_required &&
+                                        (c->txs_required == 0 || c->txs_pos_max < prefix_min));
     if (c->tracked_seen == c->tracked_len &&
-        (c->tracked_len == 0 || c->tracked_pos_max < prefix_min))
+        (c->tracked_len == 0 || c->tracked_pos_max < prefix_min) && txs_done)
         return 1;
     if (!msg) return 0;
+    if (c->tracked_seen == c->tracked_len && !txs_done) {
+        snprintf(msg, msg_len,
+                 "completeness violated: %" PRIu64 " of %" PRIu64 " required transactions "
+                 "output (the last at position %" PRIu64 "; member %u output %" PRIu64 " units)",
+                 c->txs_required_seen, c->txs_required, c->txs_pos_max, lagging, prefix_min);
+        return 0;
+    }
     /* Describe the lowest-round tracked unit that some honest member lacks. */
     const sim_table_entry *worst = NULL;
     uint64_t worst_v = 0, worst_pos = 0;

@@ -15,6 +15,11 @@
  * A member that restarts is rewound (sim_checker_restart): its batches, derived again from
  * batch 0 from the restored DAG, are checked against the common sequence like a lagging
  * member's.
+ * With epochs, rounds are global (epoch * epoch_rounds + round): batches come for global rounds
+ * 0, 1, 2, ... and heads are compared by global round. A tracked unit that its epoch's last
+ * batch left out is set apart (no member will ever order it); its transactions were carried
+ * into the next epoch, and exactly once still requires them, so completeness then also waits
+ * for every required transaction to be output.
  * The first violation is kept as a one-line message; later ones are ignored. */
 #ifndef ALEPH_SIM_INVARIANTS_H
 #define ALEPH_SIM_INVARIANTS_H
@@ -49,6 +54,9 @@ typedef struct sim_checker {
     /* exactly once: transaction bytes -> output count << 2 | required << 1 | confirmed */
     sim_table txs;
     uint64_t txs_confirmed, txs_set_apart, units_set_apart;
+    /* epochs (0: none); required transactions, how many are output, the last one's position */
+    uint32_t epoch_rounds;
+    uint64_t txs_required, txs_required_seen, txs_pos_max;
     int violated;
     char message[1024];
 } sim_checker;

@@ -70,7 +70,9 @@ static uint64_t one_copy_delay(sim_network *net, uint32_t from, uint32_t to)
 uint32_t sim_network_route(sim_network *net, uint64_t now_ms, uint32_t from, uint32_t to,
                            uint64_t delays_ms[2])
 {
-    if (sim_network_partitioned(net, now_ms) && net->side[from] != net->side[to]) {
+    int isolated = net->cfg.isolate && (from == 0 || to == 0) &&
+                   now_ms >= net->cfg.isolate_start_ms && now_ms < net->cfg.isolate_end_ms;
+    if (isolated || (sim_network_partitioned(net, now_ms) && net->side[from] != net->side[to])) {
         net->cut_by_partition++;
         return 0;
     }

@@ -29,6 +29,10 @@ typedef struct sim_network_config {
     uint32_t reorder_ms;  /* extra delay uniform in [0, reorder_ms] per copy */
     int partition;        /* 1: split the committee in two from start_ms to end_ms */
     uint64_t partition_start_ms, partition_end_ms;
+    /* 1: member 0 (honest) can neither send nor receive from isolate_start_ms to
+     * isolate_end_ms, healing or not: a member left behind, which must catch up after. */
+    int isolate;
+    uint64_t isolate_start_ms, isolate_end_ms;
 } sim_network_config;
 
 typedef struct sim_network {

@@ -10,12 +10,16 @@
 void sim_own_durable(sim *s, uint32_t i, const uint8_t *data, size_t len)
 {
     aleph_unit_info u;
-    if (!s->members[i].honest || aleph_unit_inspect(&s->acfg, data, len, &u) != NULL ||
+    uint32_t epoch;
+    if (!s->members[i].honest || sim_inspect_own(s, data, len, &u, &epoch) != NULL ||
         u.creator != i)
         return;
-    int required = !s->healed && u.round <= s->target;
-    if (required) {
-        if (sim_checker_track(&s->checker, u.hash, i, u.round) != 0)
+    uint32_t g = sim_global_round(s, epoch, u.round);
+    int required = !s->healed && g <= s->target;
+    /* With epochs, a unit above round E-1 of its epoch is never ordered (the epoch ends with
+     * its batch of head E-1): not tracked, but its transactions (carried) stay required. */
+    if (required && (!s->cfg->epoch_rounds || u.round < s->cfg->epoch_rounds)) {
+        if (sim_checker_track(&s->checker, u.hash, i, g) != 0)
             sim_fail(s, NULL, "simulator out of memory (tracking)");
         s->res->tracked_units++;
     }

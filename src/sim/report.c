@@ -49,6 +49,9 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
     if (at < len && cfg->net.partition)
         at += (size_t)snprintf(buf + at, len - at, " --partition %" PRIu64 ":%" PRIu64,
                                cfg->net.partition_start_ms, cfg->net.partition_end_ms);
+    if (at < len && cfg->net.isolate)
+        at += (size_t)snprintf(buf + at, len - at, " --isolate %" PRIu64 ":%" PRIu64,
+                               cfg->net.isolate_start_ms, cfg->net.isolate_end_ms);
     if (at < len && cfg->fork_variants)
         at += (size_t)snprintf(buf + at, len - at, " --fork-variants %u", cfg->fork_variants);
     if (at < len && cfg->faulty_ms_max)
@@ -67,6 +70,8 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
     for (uint32_t i = 0; at < len && i < cfg->default_creators_len; i++)
         at += (size_t)snprintf(buf + at, len - at, "%s%u", i ? "," : " --default-creators ",
                                cfg->default_creators[i]);
+    if (at < len && cfg->epoch_rounds)
+        at += (size_t)snprintf(buf + at, len - at, " --epoch-rounds %u", cfg->epoch_rounds);
     if (at < len && cfg->adversary_round)
         at += (size_t)snprintf(buf + at, len - at, " --adversary %u:%u", cfg->adversary_round,
                                cfg->adversary_rounds);
@@ -176,6 +181,16 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
             r->forker_units_admitted, r->forker_units_refused);
     fprintf(out, "  honest DAG         at most %" PRIu64 " units at one member; %" PRIu64 " flood variants sent\n",
             r->dag_units_max, r->fork_variants_sent);
+    if (cfg->epoch_rounds)
+        fprintf(out,
+                "  epochs             of %u rounds; honest members end in epochs %u..%u; %" PRIu64
+                " txs carried over a boundary; %" PRIu64 " tracked units left out of their epoch, "
+                "%" PRIu64 " txs of tracked units each output once; dropped: %" PRIu64
+                " of a finished epoch, %" PRIu64 " of the next, %" PRIu64 " of a later one; %" PRIu64
+                " answers from a kept previous epoch\n",
+                cfg->epoch_rounds, r->epoch_min, r->epoch_max, r->carry_txs, r->units_set_apart,
+                r->txs_required, r->epoch_stale_dropped, r->epoch_ahead_dropped,
+                r->epoch_far_dropped, r->epoch_answers);
     fprintf(out, "  signatures         %" PRIu64 " checks, %" PRIu64 " answered by the shared cache\n",
             r->sig_checks, r->sig_cache_hits);
     fprintf(out, "  wall time          %.2f s (%" PRIu64 " steps)\n", r->wall_s, r->steps);
@@ -297,6 +312,20 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(o, "dag_units_max", json_integer((json_int_t)r->dag_units_max));
     json_object_set_new(o, "fork_variants_sent", json_integer((json_int_t)r->fork_variants_sent));
     json_object_set_new(o, "units_created", json_integer((json_int_t)r->units_created));
+    if (cfg->epoch_rounds) {
+        json_t *e = json_object();
+        json_object_set_new(e, "rounds", json_integer(cfg->epoch_rounds));
+        json_object_set_new(e, "min", json_integer(r->epoch_min));
+        json_object_set_new(e, "max", json_integer(r->epoch_max));
+        json_object_set_new(e, "carry_txs", json_integer((json_int_t)r->carry_txs));
+        json_object_set_new(e, "units_set_apart", json_integer((json_int_t)r->units_set_apart));
+        json_object_set_new(e, "txs_required", json_integer((json_int_t)r->txs_required));
+        json_object_set_new(e, "stale_dropped", json_integer((json_int_t)r->epoch_stale_dropped));
+        json_object_set_new(e, "ahead_dropped", json_integer((json_int_t)r->epoch_ahead_dropped));
+        json_object_set_new(e, "far_dropped", json_integer((json_int_t)r->epoch_far_dropped));
+        json_object_set_new(e, "answers", json_integer((json_int_t)r->epoch_answers));
+        json_object_set_new(o, "epochs", e);
+    }
     json_object_set_new(o, "sig_checks", json_integer((json_int_t)r->sig_checks));
     json_object_set_new(o, "sig_cache_hits", json_integer((json_int_t)r->sig_cache_hits));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));

@@ -33,12 +33,25 @@ static void count_drop(sim *s, const char *reason)
         s->drops[s->drops_len++] = (drop_reason){reason, 1};
 }
 
+/* With epochs, a message crafted without one gets the epoch header after its type byte. */
+static size_t epoch_header(const sim *s, uint32_t epoch, uint8_t **bytes, size_t len)
+{
+    if (!s->cfg->epoch_rounds || len == 0 || len == (size_t)-1) return len;
+    uint8_t *grown = realloc(*bytes, len + 4);
+    if (!grown) return (size_t)-1;
+    memmove(grown + 5, grown + 1, len - 1);
+    le32_put(grown + 1, epoch);
+    *bytes = grown;
+    return len + 4;
+}
+
 /* The encoding of the unit just created with this hash: it is among the step's persists. */
 static const aleph_blob *created_unit(const sim *s, const aleph_update *up, const uint8_t hash[32])
 {
     for (size_t k = 0; k < up->persist_len; k++) {
         aleph_unit_info info;
-        if (aleph_unit_inspect(&s->acfg, up->persist[k].data, up->persist[k].len, &info) != NULL)
+        uint32_t epoch;
+        if (sim_inspect_own(s, up->persist[k].data, up->persist[k].len, &info, &epoch) != NULL)
             continue;
         if (memcmp(info.hash, hash, 32) == 0) return &up->persist[k];
     }
@@ -94,15 +107,19 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
     for (size_t k = 0; k < up->notices_len; k++) {
         const aleph_notice *no = &up->notices[k];
         switch (no->kind) {
-        case ALEPH_NOTICE_UNIT_CREATED:
+        case ALEPH_NOTICE_UNIT_CREATED: {
             s->res->units_created++;
-            if ((int64_t)no->round > in->own_round) in->own_round = (int32_t)no->round;
-            if (mb->created_ms && no->round <= s->rounds_max) mb->created_ms[no->round] = s->now;
+            /* With epochs rounds are global (epoch * E + round); a unit above round E-1
+             * overlaps the next epoch's first rounds, which is good enough for this
+             * bookkeeping (it is never ordered). */
+            uint32_t g = sim_global_round(s, no->epoch, no->round);
+            if ((int64_t)g > in->own_round) in->own_round = (int32_t)g;
+            if (mb->created_ms && g <= s->rounds_max) mb->created_ms[g] = s->now;
             if (mb->honest && !mb->disk) { /* no disk: durable at once */
                 const aleph_blob *b = created_unit(s, up, no->hash);
                 if (b) sim_own_durable(s, i, b->data, b->len);
             }
-            if (mb->honest && !mb->reached_heal_round && no->round >= s->heal_round) {
+            if (mb->honest && !mb->reached_heal_round && g >= s->heal_round) {
                 mb->reached_heal_round = 1;
                 s->honest_at_heal_round++;
             }
@@ -111,6 +128,19 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
                 if (b) sim_dump_unit_created(&s->dump, i, w, b->data, b->len, s->now);
             }
             if (s->adversary && w == 0) adversary_saw_created(s, up, no->hash);
+            break;
+        }
+        case ALEPH_NOTICE_EPOCH_STARTED:
+            sim_epoch_started(s, in->m, no->epoch);
+            if (mb->behaviour == SIM_GARBAGE || (mb->behaviour == SIM_FORKER && s->cfg->fork_variants))
+                sim_garbage_epoch(&mb->garbage, aleph_member_epoch_session(in->m));
+            if (s->dumping) sim_dump_epoch_started(&s->dump, i, w, in->m, no->epoch);
+            if (mb->honest) {
+                const uint8_t *carried;
+                uint32_t txs;
+                aleph_member_epoch_carry(in->m, &carried, &txs);
+                s->res->carry_txs += txs;
+            }
             break;
         case ALEPH_NOTICE_UNIT_ADDED:
             if (s->dumping) sim_dump_unit_added(&s->dump, i, w, no->creator, no->round, no->hash);
@@ -147,16 +177,30 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
     }
 }
 
-static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
+static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *epoch_batch)
 {
     sim_member *mb = &s->members[i];
     if (s->dumping) {
-        sim_dump_batch(&s->dump, i, w, b, s->now);
+        sim_dump_batch(&s->dump, i, w, epoch_batch, s->now);
         if (s->cfg->restarts) /* long runs: old coin shares are shed before the end */
-            sim_dump_coins_between(&s->dump, i, mb->inst[w].m, b->round + 3,
-                                   b->round + b->head_depth + 6);
+            sim_dump_coins_between(&s->dump, i, mb->inst[w].m, epoch_batch->round + 3,
+                                   epoch_batch->round + epoch_batch->head_depth + 6);
     }
     if (!mb->checked || w != 0) return;
+    uint32_t e_rounds = s->cfg->epoch_rounds;
+    if (e_rounds ? epoch_batch->round >= e_rounds ||
+                       epoch_batch->epoch_last != (epoch_batch->round == e_rounds - 1)
+                 : epoch_batch->epoch != 0 || epoch_batch->epoch_last) {
+        sim_fail(s, &s->res->agreement,
+                 "member %u output batch %u of epoch %u marked %s, epochs of %u rounds", i,
+                 epoch_batch->round, epoch_batch->epoch,
+                 epoch_batch->epoch_last ? "last" : "not last", e_rounds);
+        return;
+    }
+    /* The checker sees global rounds: batches 0, 1, 2, ... over all epochs. */
+    aleph_batch global = *epoch_batch;
+    global.round = sim_global_round(s, epoch_batch->epoch, epoch_batch->round);
+    const aleph_batch *b = &global;
     if (sim_checker_batch(&s->checker, i, b) != 0) {
         sim_fail(s, &s->res->agreement, "%s", s->checker.message);
         return;
@@ -179,8 +223,9 @@ static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *b)
     for (size_t k = 0; k < b->units_len; k++) {
         const aleph_ordered_unit *u = &b->units[k];
         if (u->creator != i) continue;
-        if (u->round <= s->rounds_max && mb->created_ms)
-            sim_samples_add(&s->consensus, s->now - mb->created_ms[u->round]);
+        uint32_t g = sim_global_round(s, b->epoch, u->round);
+        if (g <= s->rounds_max && mb->created_ms)
+            sim_samples_add(&s->consensus, s->now - mb->created_ms[g]);
         size_t off = 0;
         const uint8_t *tx;
         size_t tx_len;
@@ -213,10 +258,12 @@ static void fork_flood(sim *s, uint32_t i, uint32_t w, const uint8_t *msg, size_
     if (mb->garbage.last_unit == before && mb->garbage.last_round == round_before) return;
     for (uint32_t k = 0; k < s->cfg->fork_variants; k++) {
         uint8_t *bytes = NULL;
-        size_t n = sim_garbage_fork_variant(&mb->garbage, &s->fault_rng, &bytes);
+        size_t len_plain = sim_garbage_fork_variant(&mb->garbage, &s->fault_rng, &bytes);
+        size_t n = epoch_header(s, aleph_member_epoch(mb->inst[w].m), &bytes, len_plain);
         if (n != (size_t)-1 && n > 0) {
             /* in the dump too: the oracle rebuilds members' DAGs from dag.jsonl */
-            if (s->dumping) sim_dump_unit_created(&s->dump, i, w, bytes + 1, n - 1, s->now);
+            size_t unit_at = 1 + (n - len_plain); /* after the type byte and epoch header */
+            if (s->dumping) sim_dump_unit_created(&s->dump, i, w, bytes + unit_at, n - unit_at, s->now);
             sim_route(s, i, w, bytes, n, ALEPH_TO_ALL, NULL);
             s->res->fork_variants_sent++;
         }
@@ -341,6 +388,7 @@ static void on_garbage(sim *s, const sim_event *ev)
     const char *label = NULL;
     size_t len = sim_garbage_craft(&mb->garbage, &s->fault_rng, kind, variant, &bytes, &must_drop,
                                    &label);
+    len = epoch_header(s, aleph_member_epoch(mb->inst[0].m), &bytes, len);
     if (len != (size_t)-1) {
         uint64_t sent_before = s->res->messages_sent;
         sim_hostile_tag tag = {.kind = must_drop ? 2 : 1, .label = label};
@@ -429,6 +477,12 @@ static void finish(sim *s)
         r->forker_units_refused += st.forker_units_refused;
         if (st.dag_units > r->dag_units_max) r->dag_units_max = st.dag_units;
         if (st.txs_ordered > r->txs_ordered) r->txs_ordered = st.txs_ordered;
+        if (i == 0 || st.epoch < r->epoch_min) r->epoch_min = st.epoch;
+        if (st.epoch > r->epoch_max) r->epoch_max = st.epoch;
+        r->epoch_stale_dropped += st.epoch_stale_dropped;
+        r->epoch_ahead_dropped += st.epoch_ahead_dropped;
+        r->epoch_far_dropped += st.epoch_far_dropped;
+        r->epoch_answers += st.epoch_answers;
     }
     r->head_round_min = head_min < 0 || head_min == INT64_MAX ? UINT32_MAX : (uint32_t)head_min;
     for (uint32_t k = 0; k < s->drops_len && k < 32; k++) {
@@ -446,6 +500,7 @@ static void finish(sim *s)
     r->signed_units = s->checker.signed_len;
     r->txs_set_apart = s->checker.txs_set_apart;
     r->units_set_apart = s->checker.units_set_apart;
+    r->txs_required = s->checker.txs_required;
     for (uint32_t i = 0; i < s->n; i++) {
         const sim_disk *d = s->members[i].disk;
         if (!d) continue;

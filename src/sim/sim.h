@@ -93,6 +93,10 @@ typedef struct sim_config {
     int64_t fsync_ms;             /* -1: SIM_FSYNC_MS_DEFAULT with restarts, else no disk */
     /* Testing: a planted bug the invariants must catch (0: none). */
     sim_restart_bug restart_bug;
+    /* Epochs of this many rounds (aleph_config.epoch_rounds; 0: none). Rounds of the run
+     * (--rounds, the target, crash rounds, rounds_max) are then global: epoch * E + round;
+     * members create without a round limit (the run stops a few rounds after the target). */
+    uint32_t epoch_rounds;
     FILE *progress;               /* NULL: silent; else a line at healing and at the end */
 } sim_config;
 
@@ -176,6 +180,11 @@ typedef struct sim_result {
     uint64_t forker_units_admitted; /* units of known forkers let in by a completed alert */
     uint64_t forker_units_refused;
     uint64_t dag_units_max;       /* largest DAG of an honest member at the end */
+    /* epochs, over honest members */
+    uint32_t epoch_min, epoch_max;  /* epochs honest members are in at the end */
+    uint64_t carry_txs;             /* transactions carried over a boundary */
+    uint64_t epoch_stale_dropped, epoch_ahead_dropped, epoch_far_dropped, epoch_answers;
+    uint64_t txs_required;          /* transactions of tracked units (each output once) */
     uint64_t fork_variants_sent;  /* flood variants handed to the network (per send) */
     uint64_t units_created;       /* by every instance, forks included */
     uint64_t sig_checks, sig_cache_hits;

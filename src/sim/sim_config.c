@@ -44,6 +44,7 @@ uint64_t sim_faulty_ms_max(const sim_config *cfg)
     if (cfg->faulty_ms_max) return cfg->faulty_ms_max;
     uint64_t base = 30000 + 500ull * cfg->rounds;
     if (cfg->net.partition) base += cfg->net.partition_end_ms;
+    if (cfg->net.isolate) base += cfg->net.isolate_end_ms;
     return base;
 }
 
@@ -109,6 +110,16 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
     if (cfg->net.partition && cfg->net.partition_start_ms >= cfg->net.partition_end_ms) {
         snprintf(buf, len, "--partition: start %" PRIu64 " is not before end %" PRIu64,
                  cfg->net.partition_start_ms, cfg->net.partition_end_ms);
+        return buf;
+    }
+    if (cfg->epoch_rounds && (cfg->epoch_rounds < 4 || cfg->adversary_round || cfg->restarts ||
+                              cfg->fsync_ms >= 0)) {
+        /* A restart across a boundary needs the backup per epoch (aleph_member_restore_epoch),
+         * which the simulated disk does not keep yet. */
+        snprintf(buf, len, "%s", cfg->adversary_round ? "--epoch-rounds: not with --adversary"
+                                 : cfg->epoch_rounds < 4 ? "--epoch-rounds: at least 4 (or 0: none)"
+                                                         : "--epoch-rounds: not with --restarts "
+                                                           "or --fsync-ms yet");
         return buf;
     }
     if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) {

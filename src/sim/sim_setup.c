@@ -53,13 +53,22 @@ static int setup_config(sim *s, char *err, size_t err_len)
     aleph_config_defaults(&s->acfg);
     s->acfg.members = n;
     s->acfg.session = le64_get(session);
+    s->epoch_sessions = malloc(sizeof *s->epoch_sessions);
+    if (!s->epoch_sessions) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    s->epoch_sessions[0] = s->acfg.session;
+    s->epoch_sessions_len = 1;
     s->acfg.coin_mode = cfg->coin_mode;
     s->acfg.sign_public_keys = (const uint8_t(*)[32])s->sign_pks;
     s->acfg.coin_verification_keys = (const uint8_t(*)[32])s->coin_vks;
     s->acfg.unit_bytes_max = SIM_UNIT_BYTES_MAX;
     s->acfg.tx_bytes_max = SIM_TX_BYTES_MAX;
     s->acfg.pool_bytes_max = SIM_POOL_BYTES;
-    s->acfg.rounds_max = s->rounds_max;
+    /* With epochs the core's rounds_max would bound every epoch's rounds: none instead. */
+    s->acfg.rounds_max = cfg->epoch_rounds ? 0 : s->rounds_max;
+    s->acfg.epoch_rounds = cfg->epoch_rounds;
     s->acfg.rng_seed = le64_get(rng_seed);
     s->acfg.verify_signature = sim_sig_cache_verify;
     s->acfg.verify_signature_ctx = &s->sigs;
@@ -137,6 +146,7 @@ static int setup_tools(sim *s, char *err, size_t err_len)
         snprintf(err, err_len, "out of memory");
         return -1;
     }
+    s->checker.epoch_rounds = cfg->epoch_rounds;
     sim_queue_init(&s->queue);
     memset(&s->e2e, 0, sizeof s->e2e);
     memset(&s->consensus, 0, sizeof s->consensus);
@@ -194,6 +204,7 @@ void sim_teardown(sim *s)
         free(mb->created_ms);
     }
     free(s->members);
+    free(s->epoch_sessions);
     if (s->secrets) sodium_memzero(s->secrets, (size_t)s->n * sizeof *s->secrets);
     free(s->secrets);
     free(s->sign_pks);

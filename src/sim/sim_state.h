@@ -94,6 +94,8 @@ typedef struct sim {
     uint64_t faulty_deadline, liveness_deadline;
     int progress_dirty;
     int failed;
+    uint64_t *epoch_sessions;     /* per epoch reached: its session (epoch 0: the committee's) */
+    uint32_t epoch_sessions_len;
     drop_reason drops[64];
     uint32_t drops_len;
     sim_fault *faults;

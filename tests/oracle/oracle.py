@@ -23,7 +23,12 @@ member that restarted included: each life is checked on its own, from its own ar
     unit that arrived before the first round-(r+3) unit; candidates before the head decided 0
     and the head decided 1 by the units the member names, at the depth it reports;
   - coin values (coins.jsonl): every member that knows coin(R) has the same value; in test
-    mode it is BLAKE2b-256("aleph/test-coin\\0" || session u64 LE || R u32 LE).
+    mode it is BLAKE2b-256("aleph/test-coin\\0" || session u64 LE || R u32 LE);
+  - epochs (header epoch_rounds E > 0): each epoch is recomputed on its own, from the units of
+    that epoch in the member's arrivals (rounds restart at 0, the DAG is empty at the start);
+    a member's batches come for rounds 0..E-1 of epoch 0, then of epoch 1, ..., the last of
+    each marked, and the session of epoch e+1 is the first 8 bytes (LE) of BLAKE2b-256(
+    "aleph/epoch\\0" || session(e) u64 LE || e+1 u32 LE || the head of round E-1 of e).
 A divergence prints the seed, the member, the first differing batch and the rerun command, and
 exits 1; a malformed dump exits 2.
 
@@ -53,10 +58,11 @@ def tagged(tag, *parts):
 
 
 class Unit:
-    __slots__ = ("hash", "raw", "creator", "round", "parents", "slots", "control")
+    __slots__ = ("hash", "raw", "creator", "epoch", "round", "parents", "slots", "control")
 
     def __init__(self, rec):
         self.hash = rec["hash"]
+        self.epoch = rec.get("epoch", 0)
         self.raw = bytes.fromhex(self.hash)
         self.creator = rec["creator"]
         self.round = rec["round"]
@@ -91,7 +97,7 @@ def resolve_parents(units, by_slot):
         if len(u.parents) == len(u.slots) and None not in u.parents and \
                 control_of(u.parents) == u.control:
             continue
-        choices = [by_slot.get(s, []) for s in u.slots]
+        choices = [by_slot.get((u.epoch,) + s, []) for s in u.slots]
         for combo in itertools.product(*choices):
             if control_of(combo) == u.control:
                 u.parents = list(combo)
@@ -112,6 +118,7 @@ class Dump:
         if self.f != (self.n - 1) // 3 or self.q != self.n - self.f:
             raise Divergence("header: f=%d q=%d for N=%d" % (self.f, self.q, self.n))
         self.coin_mode = h["coin"]
+        self.epoch_rounds = h.get("epoch_rounds", 0)
         # The default-creator schedule: c(r) = schedule[r mod its length]; none: r mod N.
         self.schedule = h.get("default_creators", [])
         if any(not isinstance(c, int) or not 0 <= c < self.n for c in self.schedule):
@@ -124,7 +131,7 @@ class Dump:
             if u.hash in self.units:
                 continue
             self.units[u.hash] = u
-            by_slot.setdefault((u.creator, u.round), []).append(u.hash)
+            by_slot.setdefault((u.epoch, u.creator, u.round), []).append(u.hash)
         resolve_parents(self.units, by_slot)
         self.coins = self.load_coins()
 
@@ -133,18 +140,18 @@ class Dump:
 
     def load_coins(self):
         coins = {}
-        session = self.header["session"].to_bytes(8, "little")
         for rec in read_jsonl(os.path.join(self.dir, "coins.jsonl")):
-            r, v = rec["round"], rec["value"]
-            if r in coins and coins[r] != v:
-                raise Divergence("coin(%d): member %d has %s, another member %s" %
-                                 (r, rec["member"], v[:16], coins[r][:16]))
+            r, v, e = rec["round"], rec["value"], rec.get("epoch", 0)
+            session = rec.get("session", self.header["session"]).to_bytes(8, "little")
+            if (e, r) in coins and coins[(e, r)] != v:
+                raise Divergence("coin(%d) of epoch %d: member %d has %s, another member %s" %
+                                 (r, e, rec["member"], v[:16], coins[(e, r)][:16]))
             if self.coin_mode == "test":
                 want = tagged("aleph/test-coin", session + r.to_bytes(4, "little")).hex()
                 if v != want:
                     raise Divergence("coin(%d) at member %d is %s, the test coin is %s" %
                                      (r, rec["member"], v[:16], want[:16]))
-            coins[r] = v
+            coins[(e, r)] = v
         if self.coin_mode == "off" and coins:
             raise Divergence("coin values written with the coin off")
         return coins
@@ -168,11 +175,13 @@ class Dump:
 class View:
     """A member's DAG as it was when it held its first `size` arrivals."""
 
-    def __init__(self, dump, arrivals, size):
+    def __init__(self, dump, arrivals, size, epoch=0):
         self.dump = dump
-        self.units = set(arrivals[:size])
+        self.epoch = epoch
+        self.arrivals = [h for h in arrivals[:size] if dump.units[h].epoch == epoch]
+        self.units = set(self.arrivals)
         self.by_round = {}
-        for h in arrivals[:size]:
+        for h in self.arrivals:
             self.by_round.setdefault(dump.units[h].round, []).append(h)
         self.top = max(self.by_round) if self.by_round else -1
 
@@ -186,7 +195,7 @@ class View:
         creators = {self.dump.units[h].creator for h in self.round_units(r)}
         if len(creators) < self.dump.f + 1:
             return None
-        v = self.dump.coins.get(r)
+        v = self.dump.coins.get((self.epoch, r))
         return bytes.fromhex(v) if v else None
 
 
@@ -361,13 +370,22 @@ def check_member(dump, label, arr_path, out_path):
         held.add(h)
     ordered = set()
     batches = read_jsonl(out_path)
-    for k, b in enumerate(batches):
-        where = "member %s, batch %d (round %d)" % (label, k, b["round"])
+    E = dump.epoch_rounds
+    session = dump.header["session"]
+    for n, b in enumerate(batches):
+        epoch, k = (n // E, n % E) if E else (0, n)
+        where = "member %s, epoch %d, batch %d (round %d)" % (label, epoch, k, b["round"])
         try:
-            if b["round"] != k:
-                raise Divergence("batch(%d) expected" % k)
-            view = View(dump, arrivals, b["dag_units"])
-            view.arrivals = arrivals[:b["dag_units"]]
+            if b["round"] != k or b.get("epoch", 0) != epoch:
+                raise Divergence("batch(%d) of epoch %d expected" % (k, epoch))
+            if E and b["last"] != (k == E - 1):
+                raise Divergence("the epoch's last batch is round %d, this one says %s" %
+                                 (E - 1, b["last"]))
+            if E and b["session"] != session:
+                raise Divergence("session %d, the epoch's is %d" % (b["session"], session))
+            if k == 0:
+                ordered = set()  # a new epoch: an empty DAG, nothing ordered yet
+            view = View(dump, arrivals, b["dag_units"], epoch)
             head, _ = choose_head(view, k)
             if b["head"] != head.hash:
                 raise Divergence("head is %s (creator %d), the rules give %s (creator %d)" %
@@ -388,6 +406,10 @@ def check_member(dump, label, arr_path, out_path):
                                      (j, len(want), name(g), name(w)))
             check_record(view, k, b, head)
             ordered.update(want)
+            if E and k == E - 1:
+                session = int.from_bytes(tagged(
+                    "aleph/epoch", session.to_bytes(8, "little"), (epoch + 1).to_bytes(4, "little"),
+                    head.raw)[:8], "little")
         except Divergence as e:
             raise Divergence("%s: %s" % (where, e))
     return len(batches)

@@ -142,7 +142,7 @@ class Dump:
         coins = {}
         for rec in read_jsonl(os.path.join(self.dir, "coins.jsonl")):
             r, v, e = rec["round"], rec["value"], rec.get("epoch", 0)
-            session = rec.get("session", self.header["session"]).to_bytes(8, "little")
+            session = int(rec.get("session", self.header["session"])).to_bytes(8, "little")
             if (e, r) in coins and coins[(e, r)] != v:
                 raise Divergence("coin(%d) of epoch %d: member %d has %s, another member %s" %
                                  (r, e, rec["member"], v[:16], coins[(e, r)][:16]))
@@ -381,8 +381,8 @@ def check_member(dump, label, arr_path, out_path):
             if E and b["last"] != (k == E - 1):
                 raise Divergence("the epoch's last batch is round %d, this one says %s" %
                                  (E - 1, b["last"]))
-            if E and b["session"] != session:
-                raise Divergence("session %d, the epoch's is %d" % (b["session"], session))
+            if E and int(b["session"]) != session:
+                raise Divergence("session %s, the epoch's is %d" % (b["session"], session))
             if k == 0:
                 ordered = set()  # a new epoch: an empty DAG, nothing ordered yet
             view = View(dump, arrivals, b["dag_units"], epoch)

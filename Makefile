@@ -41,7 +41,8 @@ check: check-release check-san
 mutate: deps
 	bash scripts/mutate.sh
 
-# The long simulator sweep (1,000+ seeds over several configurations).
+# The long simulator sweep (1,000+ seeds over several configurations, crash-restart faults
+# included).
 sweep: build
 	bash bench/sim_sweep.sh ./$(BUILD)/aleph
 	bash bench/sim_oracle_sweep.sh ./$(BUILD)/aleph

@@ -8,7 +8,8 @@
 #   unit_bytes  bytes of the units it added to its backup over the same time (the missing
 #               units and those created meanwhile): bytes_in / unit_bytes is the overhead.
 # Also: hangover after a pause: member 1 SIGSTOPped for P seconds, then SIGCONT; seconds
-# until its round_created is within 10 rounds of the others'.
+# until its round_created is within 10 rounds of the others', and seconds until member 2's
+# own units' consensus latency (p50 per second) is back to its value before the pause.
 #
 # usage: bench/restart.sh PATH_TO_aleph [--members N] [--rate R] [--down "10 60"] [--pause P]
 set -u
@@ -35,8 +36,11 @@ trap cleanup EXIT
 base=$(free_port_base $((2 * n)))
 "$aleph" keygen --members "$n" --out "$dir/keys" --base-port "$base" --client-base-port $((base + n)) >/dev/null
 start() {
+    # Member 2 logs its units (each own unit's consensus latency) for the hangover figure.
+    local units=off
+    [ "$1" = 2 ] && units=on
     "$aleph" node --committee "$dir/keys/committee.json" --key "$dir/keys/member-$1.key" \
-        --data-dir "$dir/m$1" --log-units off 2>>"$dir/m$1.err" &
+        --data-dir "$dir/m$1" --log-units $units 2>>"$dir/m$1.err" &
     pids[$1]=$!
 }
 field() { grep -o "\"$2\":-\\?[0-9]*" <<<"$1" | head -1 | cut -d: -f2; }
@@ -80,6 +84,7 @@ for d in $downs; do
     [ -n "$current" ] || echo "down $d s: not current within 30 s (target round $target, at $(field "$(last_stats 0)" round_ordered))"
     sleep 5
 done
+t_stop=$(date +%s.%N)
 kill -STOP "${pids[1]}"
 sleep "$pause"
 kill -CONT "${pids[1]}"
@@ -97,3 +102,29 @@ for _ in $(seq 240); do
         break
     fi
 done
+# Hangover: member 2's own units' consensus latency (created to ordered), p50 per second; the
+# baseline is the p50 of the 10 s before the pause; the hangover is the time from SIGCONT to
+# the first second from which 3 seconds in a row have a p50 within 10% (or 2 ms) of it.
+sleep 15
+python3 - "$dir/m2/node.log" "$t_stop" "$t0" <<'PY'
+import json, sys, datetime, statistics
+log, t_stop, t_cont = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+lat = []
+for line in open(log):
+    if '"unit_ordered"' not in line or '"creator":2,' not in line: continue
+    j = json.loads(line)
+    t = datetime.datetime.strptime(j["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+    lat.append((t, j["latency_ms"]))
+base = [l for t, l in lat if t_stop - 10 <= t < t_stop]
+if not base: sys.exit("hangover: no units before the pause")
+b = statistics.median(base)
+per = {}
+for t, l in lat:
+    if t >= t_cont: per.setdefault(int(t - t_cont), []).append(l)
+ok = lambda s: s in per and statistics.median(per[s]) <= max(b * 1.1, b + 2)
+secs = sorted(per)
+first = next((s for s in secs if ok(s) and ok(s + 1) and ok(s + 2)), None)
+print("pause: member 2's unit latency p50 %.0f ms before; per second after SIGCONT: %s; hangover %s" % (
+    b, " ".join("%d" % statistics.median(per[s]) for s in secs[:12]),
+    "%d s" % first if first is not None else "not over within %d s" % (secs[-1] + 1 if secs else 0)))
+PY

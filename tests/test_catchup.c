@@ -183,6 +183,43 @@ static void far_behind_catches_up_in_bulk(void **state)
     ts_cluster_free(&cl);
 }
 
+/* Peer 0 never answers a range request of the cut-off member. */
+static int drop_answers_of_0(void *ctx, uint32_t from, uint32_t to, const uint8_t *data,
+                             size_t len)
+{
+    const traffic *t = ctx;
+    return from == 0 && to == t->to && len > 0 && data[0] == MSG_UNITS;
+}
+
+static void silent_peer_is_asked_again_elsewhere(void **state)
+{
+    (void)state;
+    const uint32_t n = 4, cut = 3;
+    traffic t = {.to = cut};
+    ts_cluster_init_ae(&cl, n, ALEPH_COIN_THRESHOLD, 200, 20);
+    cl.deliveries_per_ms = 4;
+    cl.observe_ctx = &t;
+    cl.drop = drop_answers_of_0;
+    submit_all(n, 2, 2);
+    ts_cluster_run(&cl, 3, 1000000);
+    cl.cut_member = cut;
+    ts_cluster_run(&cl, 120, 8000000);
+    assert_true(cl.members[0].log.batches_len >= 120 && cl.members[cut].log.batches_len < 10);
+    cl.cut_member = UINT32_MAX;
+    ts_cluster_run(&cl, cl.members[0].log.batches_len, 20000000);
+    ts_log *logs[TS_MEMBERS_MAX];
+    for (uint32_t i = 0; i < n; i++) logs[i] = &cl.members[i].log;
+    ts_assert_agreement(logs, n);
+    aleph_member_stats st;
+    aleph_member_stats_get(cl.members[cut].m, &st);
+    fprintf(stderr, "silent peer: %zu batches (member 0: %zu), %llu range requests, %llu timeouts\n",
+            cl.members[cut].log.batches_len, cl.members[0].log.batches_len,
+            (unsigned long long)st.range_requests_sent, (unsigned long long)st.range_timeouts);
+    assert_true(cl.members[cut].log.batches_len >= 120);
+    assert_true(st.range_timeouts > 0); /* peer 0's chunks went to another peer */
+    ts_cluster_free(&cl);
+}
+
 static void send_raw(ts_member *tm, uint32_t from, const uint8_t *msg, size_t len)
 {
     ts_member_deliver(tm, from, msg, len);
@@ -272,6 +309,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(far_behind_catches_up_in_bulk),
+        cmocka_unit_test(silent_peer_is_asked_again_elsewhere),
         cmocka_unit_test(hostile_ranges_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,8 +75,19 @@ void catchup_peer_reported(aleph_member *m, uint32_t peer, uint32_t top_plus1)
     catchup_state *cs = &m->catchup;
     if (peer >= m->n || peer == m->secret.index || top_plus1 <= cs->peer_top[peer]) return;
     cs->peer_top[peer] = top_plus1;
-    /* The (f+1)-th highest report: a faulty peer alone cannot make a member wait for rounds
-     * that do not exist. */
+    cs->target_dirty = 1;
+}
+
+/* The (f+1)-th highest report: a faulty peer alone cannot make a member wait for rounds that
+ * do not exist. A creator's validly signed unit of round r is a report too: it held every
+ * round below (so a restarted member learns the committee's round from the first units that
+ * reach it, before any HIGHEST). */
+static void update_target(aleph_member *m)
+{
+    catchup_state *cs = &m->catchup;
+    for (uint32_t c = 0; c < m->n; c++) catchup_peer_reported(m, c, m->pending.seen_plus1[c]);
+    if (!cs->target_dirty) return;
+    cs->target_dirty = 0;
     uint32_t k = 0;
     for (uint32_t p = 0; p < m->n; p++)
         if (p != m->secret.index) cs->scratch[k++] = cs->peer_top[p];
@@ -92,7 +103,10 @@ int catchup_active(const aleph_member *m)
 
 int catchup_covers(const aleph_member *m, uint32_t round)
 {
-    return m->catchup.active && round >= m->dag.rounds_len && round < m->catchup.target;
+    /* No upper bound: the target is what peers reported a while ago, and the committee's
+     * newest units (their parents above the target) would otherwise start a chain of
+     * single-slot requests down to it; the ranges reach them as the target grows. */
+    return m->catchup.active && round >= m->dag.rounds_len;
 }
 
 int catchup_peer_far_behind(const aleph_member *m, uint32_t their_top_plus1)
@@ -117,9 +131,12 @@ static uint32_t chunk_rounds(const aleph_member *m)
     return c < CATCHUP_CHUNK_ROUNDS_MIN ? CATCHUP_CHUNK_ROUNDS_MIN : c;
 }
 
+/* Long: an answer of megabytes on a busy machine takes a while to be sent and processed, and
+ * asking another peer early only doubles the bytes; a dead peer costs this once per chunk. */
 static uint64_t timeout_ms(const aleph_member *m)
 {
-    return 4 * (uint64_t)m->cfg.anti_entropy_ms;
+    uint64_t t = 10 * (uint64_t)m->cfg.anti_entropy_ms;
+    return t < 2000 ? 2000 : t;
 }
 
 static int peer_busy(const catchup_state *cs, uint32_t peer)
@@ -188,6 +205,7 @@ void catchup_tick(aleph_member *m)
 {
     catchup_state *cs = &m->catchup;
     if (m->n == 1) return;
+    update_target(m);
     update_active(m);
     if (!cs->active) return;
     for (uint32_t i = 0; i < cs->chunks_len; i++) {
@@ -202,6 +220,10 @@ void catchup_tick(aleph_member *m)
         }
         send_range(m, ch); /* a continuation goes to the peer that answered */
     }
+    /* Nothing in flight and the top below what was handed out: some unit did not come (a
+     * peer claimed rounds it did not send, or a waiting unit was evicted): cut again from
+     * the top, since single-slot requests there are left to the ranges. */
+    if (cs->chunks_len == 0 && cs->next_lo > m->dag.rounds_len) cs->next_lo = m->dag.rounds_len;
     uint32_t limit = m->dag.rounds_len + window_rounds(m), size = chunk_rounds(m);
     while (cs->chunks_len < m->n - 1 && cs->next_lo < cs->target && cs->next_lo < limit) {
         uint32_t peer = pick_peer(m, cs->next_lo, NONE);

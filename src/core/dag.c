@@ -21,7 +21,8 @@ int dag_init(aleph_member *m)
     pending_set *p = &m->pending;
     memset(p, 0, sizeof *p);
     p->per_creator = core_calloc(m->n, sizeof *p->per_creator);
-    if (!p->per_creator || hashmap_init(&p->by_hash, 64) != 0) return -1;
+    p->seen_plus1 = core_calloc(m->n, sizeof *p->seen_plus1);
+    if (!p->per_creator || !p->seen_plus1 || hashmap_init(&p->by_hash, 64) != 0) return -1;
     return 0;
 }
 
@@ -498,6 +499,7 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
         notice_drop(m, from, "bad unit signature");
         return;
     }
+    if (w.round + 1 > m->pending.seen_plus1[w.creator]) m->pending.seen_plus1[w.creator] = w.round + 1;
     if (w.creator == m->secret.index && !m->cfg.observer &&
         (int64_t)w.round > (int64_t)m->own_round && !(m->own_check && m->cfg.recover)) {
         /* Our key signed a unit this process did not make: a lost backup or a second
@@ -572,6 +574,7 @@ void pending_free(aleph_member *m)
     while (m->pending.len) pending_release(m, m->pending.len - 1);
     core_free(m->pending.items);
     core_free(m->pending.per_creator);
+    core_free(m->pending.seen_plus1);
     hashmap_free(&m->pending.by_hash);
     core_free(m->wants.items);
     memset(&m->wants, 0, sizeof m->wants);

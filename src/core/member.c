@@ -155,12 +155,12 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
     epoch_advance(m); /* when the epoch's last batch was ordered */
     /* The DAG notes what it misses and sync asks for it: the DAG does not call sync. Units
      * that wait ask again every anti-entropy period (requests give up after a pass). */
+    catchup_tick(m); /* first: while it pulls ranges, single slots above the top wait */
     sync_take_wants(m, &m->wants);
     if (sync_anti_entropy_tick(m)) {
         pending_rerequest(m);
         sync_take_wants(m, &m->wants);
     }
-    catchup_tick(m);
     sync_flush(m);
     alert_tick(m);
     sync_take_wants(m, &m->wants); /* a completed alert's re-requests go out next step */

@@ -110,6 +110,9 @@ typedef struct pending_set {
     uint32_t len, cap;
     hashmap by_hash;
     uint32_t *per_creator;
+    /* per creator: highest round + 1 of a validly signed unit received (DAG or not): its
+     * creator held every round below (catchup.c reads it for the committee's round) */
+    uint32_t *seen_plus1;
 } pending_set;
 
 /* What resolving a unit found missing (dag.c), handed by the member to sync (member.c), so
@@ -244,6 +247,7 @@ typedef struct catchup_state {
     uint32_t *peer_top; /* per peer: the highest round + 1 it reported holding, any creator */
     uint32_t *scratch;
     uint32_t target;  /* the (f+1)-th highest peer_top: an honest member holds it */
+    int target_dirty; /* a peer_top grew: compute target again */
     int active;       /* the DAG's top is far below target: pulling ranges */
     uint32_t next_lo; /* the next round to hand out in a chunk */
     catchup_chunk *chunks; /* at most one per peer in flight */

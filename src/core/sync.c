@@ -127,7 +127,8 @@ void sync_free(aleph_member *m)
 static int request_satisfied(aleph_member *m, const request *r)
 {
     switch (r->kind) {
-    case REQ_SLOT: return dag_first_in_slot(m, r->creator, r->round) != NONE;
+    case REQ_SLOT: /* a range brings it (asked before the catch-up began) */
+        return dag_first_in_slot(m, r->creator, r->round) != NONE || catchup_covers(m, r->round);
     case REQ_HASH: return dag_find(m, r->target) != NULL;
     default:
         /* Parents were asked for a pending unit: done once it left the buffer or got them. */

@@ -95,6 +95,7 @@ static void conn_close(conn *c, int level, const char *why)
     if (p && p->conn == c) {
         p->conn = NULL;
         p->stats.disconnects++;
+        send_queue_drop_droppable(&p->queue);
         if (!n->closing)
             log_line(n->log, level, "peer_disconnected", "\"peer\":%u,\"reason\":\"%s\"", c->peer,
                      why ? why : "closed");
@@ -617,6 +618,13 @@ static void send_now(net *n, uint32_t to, out_frame *f)
 {
     if (to >= n->members || to == n->self || n->closing) return;
     peer *p = &n->peers[to];
+    if (!p->conn && f->droppable) {
+        /* Not connected: a broadcast unit copy would reach it stale (after a restart, the
+         * flush of minutes of them delayed its catch-up by seconds); it asks for units. */
+        p->queue.dropped++;
+        p->queue.dropped_bytes += f->len;
+        return;
+    }
     send_queue_push(&p->queue, f, n->queue_bytes_max);
     if (p->conn) conn_pump(p->conn);
 }

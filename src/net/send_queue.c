@@ -120,3 +120,12 @@ void send_queue_free(send_queue *q)
     q->len = q->cap = 0;
     q->bytes = 0;
 }
+
+void send_queue_drop_droppable(send_queue *q)
+{
+    for (uint32_t i = 0; i < q->len; i++) {
+        out_frame *f = *queue_at(q, i);
+        if (f && f->droppable) queue_drop_at(q, i);
+    }
+    queue_compact(q);
+}

@@ -35,6 +35,9 @@ typedef struct send_queue {
 void send_queue_push(send_queue *q, out_frame *f, size_t bytes_max);
 /* The oldest frame (the caller owns the queue's reference), or NULL when empty. */
 out_frame *send_queue_pop(send_queue *q);
+/* Drops (counted) every droppable frame: broadcast unit copies to a peer that is not
+ * connected would be stale when it comes back, and it catches up by ranges instead. */
+void send_queue_drop_droppable(send_queue *q);
 void send_queue_free(send_queue *q);
 
 #endif

@@ -455,6 +455,9 @@ static void log_stats(node *nd, const char *event)
              ",\"dag_units\":%" PRIu64 ",\"units_shed\":%" PRIu64 ",\"shed_bytes\":%" PRIu64
              ",\"epoch\":%u,\"carry_txs\":%" PRIu64 ",\"epoch_stale_dropped\":%" PRIu64
              ",\"epoch_ahead_dropped\":%" PRIu64 ",\"epoch_far_dropped\":%" PRIu64
+             ",\"range_requests_sent\":%" PRIu64 ",\"range_units_received\":%" PRIu64
+             ",\"range_timeouts\":%" PRIu64 ",\"range_requests_served\":%" PRIu64
+             ",\"range_requests_refused\":%" PRIu64
              "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
              "\"held_max\":%" PRIu64 ",\"held_dropped\":%" PRIu64 ",\"output_bytes\":%" PRIu64
@@ -474,7 +477,8 @@ static void log_stats(node *nd, const char *event)
              ms.coin_shares_invalid, ms.pool_txs, ms.pool_bytes, ms.dag_units, ms.units_shed, ms.shed_bytes,
              ms.epoch, ms.carry_txs, ms.epoch_stale_dropped, ms.epoch_ahead_dropped,
              ms.epoch_far_dropped,
-             nd->steps,
+             ms.range_requests_sent, ms.range_units_received, ms.range_timeouts,
+             ms.range_requests_served, ms.range_requests_refused, nd->steps,
              (double)nd->step_ns / 1e6, nd->backup.syncs, (double)nd->backup.sync_ns_max / 1e6,
              nd->backup.syncs ? (double)nd->backup.sync_ns_total / 1e6 / (double)nd->backup.syncs
                               : 0.0,

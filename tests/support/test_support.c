@@ -207,6 +207,7 @@ static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *d
     /* 1 is the core's MSG_UNIT type byte. */
     int held = from == cl->hold_units_from && len > 0 && data[0] == 1;
     if (from == cl->cut_member || to == cl->cut_member) return;
+    if (cl->drop && cl->drop(cl->observe_ctx, from, to, data, len)) return;
     ts_msg *msg = malloc(sizeof *msg + len);
     assert_non_null(msg);
     msg->next = NULL;

@@ -105,6 +105,8 @@ typedef struct ts_cluster {
     /* When set, called with every message just before it is delivered. */
     void (*observe)(void *ctx, uint32_t from, uint32_t to, const uint8_t *data, size_t len);
     void *observe_ctx;
+    /* When set, a message it returns 1 for is lost (called with observe_ctx). */
+    int (*drop)(void *ctx, uint32_t from, uint32_t to, const uint8_t *data, size_t len);
 } ts_cluster;
 
 void ts_cluster_init(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32_t rounds_max);

@@ -69,7 +69,7 @@ int carry_collect(const aleph_member *m, uint8_t **buf, size_t *len, uint32_t *t
         at += u->payload_len;
         *txs += u->txs_len;
     }
-    memcpy(p + at, m->carry + m->carry_off, carry_bytes_left(m));
+    if (carry_bytes_left(m)) memcpy(p + at, m->carry + m->carry_off, carry_bytes_left(m));
     *txs += m->carry_left;
     ALEPH_ASSERT(at + carry_bytes_left(m) == bytes);
     *buf = p;

@@ -117,7 +117,7 @@ static void usage(FILE *out)
 "                         check refuses it and the member is restarted with recover, as an\n"
 "                         operator would. rounds_max grows by K*(MAX/10+1) (MAX of --down-ms)\n"
 "                         so that the others still create when a member comes back far\n"
-"                         behind; K <= %u\n"
+"                         behind; K <= %u; not with --epoch-rounds yet\n"
 "  --backup-lost P        probability that a restart finds its backup deleted [0]\n"
 "  --down-ms MIN:MAX      time down, uniform in MIN..MAX virtual ms [%u:%u]\n"
 "  --fsync-ms MS          every honest member gets a simulated disk: what an update persists\n"

@@ -36,7 +36,7 @@ int sim_disk_append(sim_disk *d, const aleph_blob *blobs, size_t n, int before_s
     for (size_t k = 0; k < n; k++) {
         uint8_t *copy = malloc(blobs[k].len ? blobs[k].len : 1);
         if (!copy) return -1;
-        memcpy(copy, blobs[k].data, blobs[k].len);
+        if (blobs[k].len) memcpy(copy, blobs[k].data, blobs[k].len);
         d->records[d->len++] = (sim_disk_record){copy, (uint32_t)blobs[k].len};
     }
     if (before_send && n) d->hold_until = d->len;
@@ -63,7 +63,7 @@ int sim_disk_hold(sim_disk *d, uint32_t to, const uint8_t *data, size_t len)
     }
     uint8_t *copy = malloc(len ? len : 1);
     if (!copy) return -1;
-    memcpy(copy, data, len);
+    if (len) memcpy(copy, data, len);
     d->held[(d->held_head + d->held_len++) % d->held_cap] =
         (sim_disk_held){.wait_len = d->hold_until, .to = to, .len = (uint32_t)len, .data = copy};
     d->held_total++;

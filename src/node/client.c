@@ -38,8 +38,9 @@ static void on_ack_written(uv_write_t *req, int status)
     free(w);
     if (c->closing) return;
     c->active_ms = uv_now(c->cp->loop);
-    if (status < 0 || (c->close_after_write && uv_stream_get_write_queue_size(
-                                                   (uv_stream_t *)&c->tcp) == 0)) {
+    /* Closed after the last answer: those still waiting for durability go out first. */
+    if (status < 0 || (c->close_after_write && c->pend_len == 0 &&
+                       uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)) {
         client_close(c);
         return;
     }
@@ -97,9 +98,11 @@ static void flush_durable(client *c)
     }
 }
 
+/* Sends or queues a read's answers; *ok_seq numbers the accepted transactions among all. */
 static void deliver_acks(client *c, const uint8_t *acks, size_t n, uint64_t *ok_seq)
 {
     if (!c->durable) {
+        for (size_t i = 0; i < n; i++) *ok_seq += acks[i] == ALEPH_SUBMIT_OK;
         send_acks(c, acks, n);
         return;
     }
@@ -220,6 +223,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                 continue;
             }
             if (n == CLIENT_ACK_DURABLE) {
+                /* The answers so far are of transactions sent before: answered as before. */
+                if (!c->durable) {
+                    deliver_acks(c, acks, acks_len, &ok_seq);
+                    acks_len = 0;
+                    if (c->closing) return;
+                }
                 c->durable = 1;
                 continue;
             }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer target for a bounded time: scripts/fuzz-run.sh BUILD_DIR SECONDS TARGET...
-# Seeds come from fuzz/corpus/<target> when it exists; new inputs go to BUILD_DIR/corpus.
+# Seeds come from fuzz/corpus/<target> when it exists (a dictionary from fuzz/<target>.dict);
+# new inputs go to BUILD_DIR/corpus.
 # Prints executions and coverage per target; exits non-zero on any crash, leak or sanitizer
 # report (libFuzzer's own exit status), keeping the reproducer in BUILD_DIR/crashes.
 set -euo pipefail
@@ -10,10 +11,11 @@ status=0
 for target in "$@"; do
     corpus="$build/corpus/$target"
     mkdir -p "$corpus"
-    seeds=()
+    seeds=() dict=()
     [ -d "fuzz/corpus/$target" ] && seeds=("fuzz/corpus/$target")
+    [ -f "fuzz/$target.dict" ] && dict=(-dict="fuzz/$target.dict")
     log="$build/$target.log"
-    if "$build/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 \
+    if "$build/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="$build/crashes/$target-" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
         execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
         cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)

@@ -32,7 +32,7 @@ static uint32_t header_checksum(const uint8_t *h)
     return le32_get(out);
 }
 
-static void header_encode(const backup_header *h, uint8_t out[BACKUP_HEADER_BYTES])
+void backup_header_encode(const backup_header *h, uint8_t out[BACKUP_HEADER_BYTES])
 {
     memcpy(out, BACKUP_MAGIC, 8);
     le32_put(out + 8, BACKUP_VERSION);
@@ -181,7 +181,7 @@ int backup_open(backup_file *b, const char *dir, const char *path, const backup_
     if (b->fd < 0) return -1;
     if (size == 0) {
         uint8_t hd[BACKUP_HEADER_BYTES];
-        header_encode(h, hd);
+        backup_header_encode(h, hd);
         /* The header and the file's directory entry are durable before any unit is. */
         if (write_all(b->fd, hd, sizeof hd) != 0 || fsync(b->fd) != 0 ||
             fsync_path(dir, 1) != 0) {
@@ -241,7 +241,7 @@ static int switch_file(backup_file *b, const uint8_t *body, uint32_t len)
     uint32_t carry_len = len - BACKUP_SWITCH_BYTES;
     const uint8_t *carry = body + BACKUP_SWITCH_BYTES;
     uint8_t hd[BACKUP_HEADER_BYTES + BACKUP_RECORD_HEADER_BYTES];
-    header_encode(&h, hd);
+    backup_header_encode(&h, hd);
     le32_put(hd + BACKUP_HEADER_BYTES, carry_len);
     le32_put(hd + BACKUP_HEADER_BYTES + 4, backup_record_checksum(carry_len, BACKUP_EPOCH_CARRY, carry));
     hd[BACKUP_HEADER_BYTES + 8] = BACKUP_EPOCH_CARRY;

@@ -71,6 +71,8 @@ int backup_read(const char *path, const backup_header *expect, backup_record_fn 
 
 /* The checksum of a record (length, kind, body). */
 uint32_t backup_record_checksum(uint32_t len, uint8_t kind, const uint8_t *body);
+/* The file header for h (format BACKUP_VERSION; h->version is not read), checksum included. */
+void backup_header_encode(const backup_header *h, uint8_t out[BACKUP_HEADER_BYTES]);
 
 typedef void (*backup_durable_fn)(void *ctx, uint64_t durable_seq);
 typedef void (*backup_failed_fn)(void *ctx, int err);

@@ -337,7 +337,10 @@ void sim_dump_epoch_started(sim_dump *d, uint32_t member, uint32_t which, aleph_
 
 void sim_dump_message(sim_dump *d, const uint8_t *msg, size_t len)
 {
-    if (len == 0 || d->messages_written[msg[0]] >= SIM_DUMP_MESSAGES_PER_TYPE) return;
+    if (len == 0) return;
+    uint32_t max =
+        msg[0] == ALEPH_TESTING_MSG_UNIT ? SIM_DUMP_UNITS_MAX : SIM_DUMP_MESSAGES_PER_TYPE;
+    if (d->messages_written[msg[0]] >= max) return;
     char path[4096];
     snprintf(path, sizeof path, "%s/messages", d->dir);
     if (mkdir(path, 0777) != 0 && errno != EEXIST) return;

@@ -21,7 +21,8 @@
  *                        (null at round 0); parents_verified says the listed hashes
  *                        reproduce it.
  *   messages/<type>-<k>.bin  the first SIM_DUMP_MESSAGES_PER_TYPE messages of each type sent
- *                        by honest members (type byte first): real units, requests and alerts,
+ *                        by honest members (type byte first; SIM_DUMP_UNITS_MAX of units, in
+ *                        the order sent, which is causal): real units, requests and alerts,
  *                        for the fuzzers' seed corpus (scripts/fuzz-corpus.sh)
  *   arrivals-<i>.txt     the hashes of the units that entered member i's DAG, one per line,
  *                        in the order they entered (its own units included).
@@ -115,6 +116,7 @@ void sim_dump_unit_added(sim_dump *d, uint32_t member, uint32_t which, uint32_t 
 void sim_dump_unit_created(sim_dump *d, uint32_t member, uint32_t which, const uint8_t *unit,
                            size_t len, uint64_t now_ms);
 #define SIM_DUMP_MESSAGES_PER_TYPE 8u
+#define SIM_DUMP_UNITS_MAX 64u
 /* A message an honest member sent (kept while its type has fewer than the bound). */
 void sim_dump_message(sim_dump *d, const uint8_t *msg, size_t len);
 /* Member `member` restarted: its face a's files end, the next ones are of its new life. */

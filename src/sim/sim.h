@@ -208,4 +208,10 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
 /* The command that reruns this configuration with one seed. */
 void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t seed);
 
+/* The committee of a run with this seed: the n members' keys (aleph_keys_deal from a seed
+ * derived from it), the session and the members' rng seed, as the run's members get them.
+ * The fuzzers use it to check messages a simulator run signed. Returns 0 or -1. */
+int sim_keys_deal(uint64_t seed, uint32_t n, aleph_secret *secrets, uint8_t (*sign_pks)[32],
+                  uint8_t (*coin_vks)[32], uint64_t *session, uint64_t *rng_seed);
+
 #endif

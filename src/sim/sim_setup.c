@@ -19,6 +19,18 @@ static void derive(uint8_t out[32], const char *tag, uint64_t seed)
     crypto_generichash_final(&st, out, 32);
 }
 
+int sim_keys_deal(uint64_t seed, uint32_t n, aleph_secret *secrets, uint8_t (*sign_pks)[32],
+                  uint8_t (*coin_vks)[32], uint64_t *session, uint64_t *rng_seed)
+{
+    uint8_t key_seed[32], session_bytes[32], rng_bytes[32];
+    derive(key_seed, "aleph-sim/keys", seed);
+    derive(session_bytes, "aleph-sim/session", seed);
+    derive(rng_bytes, "aleph-sim/member-rng", seed);
+    *session = le64_get(session_bytes);
+    *rng_seed = le64_get(rng_bytes);
+    return aleph_keys_deal(n, key_seed, secrets, sign_pks, coin_vks);
+}
+
 /* Keys dealt from the seed and the members' configuration. */
 static int setup_config(sim *s, char *err, size_t err_len)
 {
@@ -41,18 +53,16 @@ static int setup_config(sim *s, char *err, size_t err_len)
         snprintf(err, err_len, "out of memory");
         return -1;
     }
-    uint8_t key_seed[32], session[32], rng_seed[32];
-    derive(key_seed, "aleph-sim/keys", cfg->seed);
-    derive(session, "aleph-sim/session", cfg->seed);
-    derive(rng_seed, "aleph-sim/member-rng", cfg->seed);
-    if (aleph_keys_deal(n, key_seed, s->secrets, s->sign_pks, s->coin_vks) != 0) {
+    uint64_t session, rng_seed;
+    if (sim_keys_deal(cfg->seed, n, s->secrets, s->sign_pks, s->coin_vks, &session,
+                      &rng_seed) != 0) {
         snprintf(err, err_len, "key dealing failed for %u members", n);
         return -1;
     }
     sim_sig_cache_init(&s->sigs, SIM_SIG_CACHE_MAX);
     aleph_config_defaults(&s->acfg);
     s->acfg.members = n;
-    s->acfg.session = le64_get(session);
+    s->acfg.session = session;
     s->epoch_sessions = malloc(sizeof *s->epoch_sessions);
     if (!s->epoch_sessions) {
         snprintf(err, err_len, "out of memory");
@@ -69,7 +79,7 @@ static int setup_config(sim *s, char *err, size_t err_len)
     /* With epochs the core's rounds_max would bound every epoch's rounds: none instead. */
     s->acfg.rounds_max = cfg->epoch_rounds ? 0 : s->rounds_max;
     s->acfg.epoch_rounds = cfg->epoch_rounds;
-    s->acfg.rng_seed = le64_get(rng_seed);
+    s->acfg.rng_seed = rng_seed;
     s->acfg.verify_signature = sim_sig_cache_verify;
     s->acfg.verify_signature_ctx = &s->sigs;
     if (cfg->round_delay_ms >= 0) s->acfg.round_delay_ms_min = (uint32_t)cfg->round_delay_ms;

@@ -41,8 +41,10 @@ static void setup(void)
     uv_loop_init(&loop);
     char err[256];
     if (log_open(&quiet_log, "/dev/null", 0, LOG_ERROR, err, sizeof err) != 0) abort();
-    if (client_port_start(&port, &loop, "127.0.0.1", 0, TX_BYTES_MAX, 1u << 20, submit, NULL,
-                          NULL, &quiet_log, err, sizeof err) != 0)
+    client_limits limits;
+    client_limits_defaults(&limits);
+    if (client_port_start(&port, &loop, "127.0.0.1", 0, &limits, TX_BYTES_MAX, 1u << 20, submit,
+                          NULL, NULL, &quiet_log, err, sizeof err) != 0)
         abort();
     int len = sizeof addr;
     if (uv_tcp_getsockname(&port.listener, (struct sockaddr *)&addr, &len) != 0) abort();
@@ -140,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     shutdown(fd, SHUT_WR);
     for (int spins = 0; !ended; spins++) {
         if (spins > 200000) abort(); /* the port never closed the connection */
+        client_port_durable(&port, port.counters.txs_ok); /* what it read late */
         uv_run(&loop, UV_RUN_NOWAIT);
         ended = drain(fd, got, &got_len, sizeof got);
     }

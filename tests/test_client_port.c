@@ -7,12 +7,15 @@
  *     of the later durable transactions still counts the earlier accepted ones, so none is
  *     answered durable before it is;
  *   - a frame over the hard limit closes the connection only after the answers still
- *     waiting for durability went out, in order.
+ *     waiting for durability went out, in order;
+ *   - a client that half-closes after its last transaction still gets the answer held for
+ *     durability, and then the end.
  * Found by fuzz/fuzz_client. Seen to fail before the fix: in the first case the early
  * transaction's answer waited for durability (no answer at once where 0 was due); in the
  * second only the first 4,096 answers came at once (the rest of the read was taken as
  * durable); the third closed the connection once the first answer was written, with the
- * held answer and the last 2 never sent. */
+ * held answer and the last 2 never sent; the fourth closed at the client's end of input
+ * with the answer unsent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,8 +52,11 @@ static fixture *start(void)
     assert_int_equal(uv_loop_init(&f->loop), 0);
     char err[256];
     assert_int_equal(log_open(&f->log, "/dev/null", 0, LOG_ERROR, err, sizeof err), 0);
-    assert_int_equal(client_port_start(&f->port, &f->loop, "127.0.0.1", 0, 1024, 1u << 20,
-                                       accept_all, NULL, NULL, &f->log, err, sizeof err),
+    client_limits limits;
+    client_limits_defaults(&limits);
+    assert_int_equal(client_port_start(&f->port, &f->loop, "127.0.0.1", 0, &limits, 1024,
+                                       1u << 20, accept_all, NULL, NULL, &f->log, err,
+                                       sizeof err),
                      0);
     struct sockaddr_in addr;
     int len = sizeof addr;
@@ -171,12 +177,34 @@ static void test_oversized_frame_after_held_answer(void **state)
     stop(f);
 }
 
+static void test_half_close_waits_for_held_answers(void **state)
+{
+    fixture *f = start();
+    uint8_t msg[64], got[16];
+    size_t len = put_u32(msg, CLIENT_ACK_DURABLE);
+    len += put_tx(msg + len, 5);
+    assert_int_equal(send(f->fd, msg, len, 0), (ssize_t)len);
+    assert_int_equal(shutdown(f->fd, SHUT_WR), 0); /* done sending, waiting for the answer */
+    int ended;
+    size_t n = answers(f, got, sizeof got, 0, &ended);
+    assert_int_equal(n, 0);
+    assert_false(ended);
+    client_port_durable(&f->port, f->port.counters.txs_ok);
+    n = answers(f, got, sizeof got, 1, &ended);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], CLIENT_STATUS_DURABLE);
+    n = answers(f, got, sizeof got, 0, &ended);
+    assert_true(ended);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_before_and_after_ack_durable),
         cmocka_unit_test(test_many_answers_then_durable),
         cmocka_unit_test(test_oversized_frame_after_held_answer),
+        cmocka_unit_test(test_half_close_waits_for_held_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

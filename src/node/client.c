@@ -161,6 +161,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     client_port *cp = c->cp;
     if (c->closing) return;
     if (nread < 0) {
+        /* The client finished sending (it may wait for its answers, as a half-closed
+         * connection): answers still owed, held for durability or unwritten, go out first. */
+        if (nread == UV_EOF && !c->refusing &&
+            (c->pend_len || uv_stream_get_write_queue_size(s) > 0)) {
+            c->close_after_write = 1;
+            uv_read_stop(s);
+            return;
+        }
         client_close(c);
         return;
     }

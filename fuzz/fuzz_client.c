@@ -8,7 +8,8 @@
  * Input: byte 0: piece size (byte 0 % 61 + 1), byte 1: the statuses the node's submit
  * returns, 2 bits per transaction in turn (0 accepted, 1 pool full, 2 too large, 3 halted),
  * byte 2 bit 0: a batch is published to subscribers at the end (the answers are then not
- * compared: the stream shares the connection); then the bytes sent. */
+ * compared: the stream shares the connection; nor after a resume request); then the bytes
+ * sent. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -50,18 +51,25 @@ static void setup(void)
     if (uv_tcp_getsockname(&port.listener, (struct sockaddr *)&addr, &len) != 0) abort();
 }
 
-/* The answers client.h promises for these bytes: one status per transaction frame. */
-static size_t reference(const uint8_t *p, size_t len, uint8_t *want, size_t cap, int *closes)
+/* The answers client.h promises for these bytes: one status per transaction frame; *exact
+ * is 0 when they cannot be told here (a resume request). */
+static size_t reference(const uint8_t *p, size_t len, uint8_t *want, size_t cap, int *closes,
+                        int *exact)
 {
     size_t n = 0, off = 0;
     uint32_t k = 0;
     int durable = 0;
     *closes = 0;
+    *exact = 1;
     while (len - off >= 4 && n < cap) {
         uint32_t h = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 | (uint32_t)p[off + 2] << 16 |
                      (uint32_t)p[off + 3] << 24;
         off += 4;
         if (h == CLIENT_SUBSCRIBE) continue;
+        if (h == CLIENT_RESUME) {
+            *exact = 0; /* answered from the output files, which this port has none of */
+            break;
+        }
         if (h == CLIENT_ACK_DURABLE) {
             durable = 1;
             continue;
@@ -137,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static const uint8_t payload[] = {3, 0, 0, 0, 'a', 'b', 'c'};
         aleph_ordered_unit u = {.payload = payload, .payload_len = sizeof payload, .txs_len = 1};
         aleph_batch b = {.units_len = 1, .units = &u};
-        client_port_publish(&port, &b);
+        client_port_publish(&port, &b, 0, 0);
     }
     shutdown(fd, SHUT_WR);
     for (int spins = 0; !ended; spins++) {
@@ -153,9 +161,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (!publish) {
         static uint8_t want[1u << 17];
-        int closes;
-        size_t want_len = reference(send_bytes, send_len, want, sizeof want, &closes);
-        if (got_len != want_len || memcmp(got, want, got_len) != 0) abort();
+        int closes, exact;
+        size_t want_len = reference(send_bytes, send_len, want, sizeof want, &closes, &exact);
+        if (exact && (got_len != want_len || memcmp(got, want, got_len) != 0)) abort();
     }
     return 0;
 }

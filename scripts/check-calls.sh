@@ -5,12 +5,8 @@
 # A file's callees are the global functions and data it uses that another file of the same
 # floor defines; tsort finds the circles. A function pointer set by a third file (the DAG's
 # fork hooks, wired by member.c) is not a call of the file that calls through it.
-#
-# Edges that close a circle still being opened (each with who removes it) are listed in
-# KNOWN; none may be added.
 set -euo pipefail
 build=${1:?usage: check-calls.sh BUILD_DIR}
-KNOWN=" core:dag>sync " # dag.c asks sync.c for missing units: being turned into a result
 bad=0
 floors=0
 for dir in $(find "$build/CMakeFiles" -type d -path '*/src/*' | sort); do
@@ -21,7 +17,7 @@ for dir in $(find "$build/CMakeFiles" -type d -path '*/src/*' | sort); do
     edges=$(for o in $objs; do
         f=$(basename "$o" .c.o)
         nm "$o" | awk -v f="$f" '$2 ~ /^[TDBR]$/ {print "D", f, $3} $1 == "U" {print "U", f, $2}'
-    done | awk -v floor="$floor" -v known="$KNOWN" '
+    done | awk '
         $1 == "D" { def[$3] = $2; next }
         { use[NR] = $2 " " $3 }
         END {
@@ -29,7 +25,6 @@ for dir in $(find "$build/CMakeFiles" -type d -path '*/src/*' | sort); do
                 split(use[i], p, " ")
                 d = def[p[2]]
                 if (d == "" || d == p[1]) continue
-                if (index(known, " " floor ":" p[1] ">" d " ")) continue
                 print p[1], d
             }
         }' | sort -u)

@@ -57,7 +57,7 @@ frames = b"".join(struct.pack("<I", len(m)) + m for _, m in messages("run")[:24]
 for i, limit in enumerate(("0", "1", "128", "4096", "65536", "1M")):
     out("fuzz_framing", f"messages-limit-{limit}", bytes([i, 0, 7, 1, 2, 3]) + frames)
 out("fuzz_framing", "messages-stop-3", bytes([5, 3, 9, 9, 9, 9]) + frames)
-session = json.load(open(f"{tmp}/run/header.json"))["session"]
+session = int(json.load(open(f"{tmp}/run/header.json"))["session"])
 hello = b"ALPH" + b"\x01" + struct.pack("<Q", session) + bytes(range(32))
 frame = lambda b: struct.pack("<I", len(b)) + b
 auth = lambda signer, target: struct.pack("<II", signer, target) + bytes(64)

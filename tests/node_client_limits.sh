@@ -17,6 +17,7 @@
 set -u
 aleph=${1:?usage: node_client_limits.sh PATH_TO_aleph}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/procs.sh"
 check="python3 $here/support/check_outputs.py"
 hold="python3 $here/support/client_hold.py"
 n=4
@@ -42,25 +43,9 @@ step() { echo "node_client_limits: [$(date +%T)] $*"; }
 python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0))' 2>/dev/null ||
     { echo "node_client_limits: SKIP: cannot bind 127.0.0.2 (no 127/8 loopback)"; exit 77; }
 # This script's idle connections need $idle_count descriptors (the nodes raise their own).
-need=$((idle_count + 200))
-fds=$(ulimit -n)
-if [ "$fds" != unlimited ] && [ "$fds" -lt "$need" ]; then
-    ulimit -n "$(ulimit -Hn)" 2>/dev/null
-    fds=$(ulimit -n)
-    [ "$fds" = unlimited ] || [ "$fds" -ge "$need" ] ||
-        { echo "node_client_limits: SKIP: ulimit -n is $fds (hard $(ulimit -Hn)), $need needed"; exit 77; }
-fi
+raise_fds $((idle_count + 200)) node_client_limits || exit 77
 
-base=$(python3 -c '
-import random, socket
-for _ in range(200):
-    b = random.randrange(20000, 60000)
-    try:
-        s = [socket.socket() for _ in range(8)]
-        for i, x in enumerate(s): x.bind(("127.0.0.1", b + i))
-        print(b); break
-    except OSError:
-        pass')
+base=$(free_port_base 8)
 [ -n "$base" ] || fail "no free ports"
 "$aleph" keygen --members $n --out "$dir/keys" --base-port "$base" --client-base-port $((base + n)) \
     >/dev/null || fail "keygen"

@@ -16,6 +16,7 @@
 set -u
 aleph=${1:?usage: node_handshake_flood.sh PATH_TO_aleph}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/procs.sh"
 check="python3 $here/support/check_outputs.py"
 n=4
 per_target=${FLOOD_PER_TARGET:-100}
@@ -40,24 +41,9 @@ step() { echo "node_handshake_flood: [$(date +%T)] $*"; }
 # Another loopback address than 127.0.0.1 must be usable as a source (Linux: all of 127/8).
 python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0))' 2>/dev/null ||
     { echo "node_handshake_flood: SKIP: cannot bind 127.0.0.2 (no 127/8 loopback)"; exit 77; }
-fds=$(ulimit -n)
-if [ "$fds" != unlimited ] && [ "$fds" -lt $((n * per_target + 200)) ]; then
-    ulimit -n "$(ulimit -Hn)" 2>/dev/null
-    fds=$(ulimit -n)
-    [ "$fds" = unlimited ] || [ "$fds" -ge $((n * per_target + 200)) ] ||
-        { echo "node_handshake_flood: SKIP: ulimit -n is $fds, $((n * per_target + 200)) needed"; exit 77; }
-fi
+raise_fds $((n * per_target + 200)) node_handshake_flood || exit 77
 
-base=$(python3 -c '
-import random, socket
-for _ in range(200):
-    b = random.randrange(20000, 60000)
-    try:
-        s = [socket.socket() for _ in range(8)]
-        for i, x in enumerate(s): x.bind(("127.0.0.1", b + i))
-        print(b); break
-    except OSError:
-        pass')
+base=$(free_port_base 8)
 [ -n "$base" ] || fail "no free ports"
 "$aleph" keygen --members $n --out "$dir/keys" --base-port "$base" --client-base-port $((base + n)) \
     >/dev/null || fail "keygen"

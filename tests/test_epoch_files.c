@@ -24,6 +24,7 @@
 
 #include "node/backup.h"
 #include "node/restart.h"
+#include "test_support.h"
 
 static uint64_t durable;
 static char g_dir[256];
@@ -37,18 +38,14 @@ static void on_durable(void *ctx, uint64_t seq)
 static int make_tmp(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "%s/aleph-test-epoch-files-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(g_dir));
+    ts_tmpdir_make(g_dir, sizeof g_dir, "epoch-files");
     return 0;
 }
 
 static int remove_tmp(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return ts_tmpdir_remove(g_dir);
 }
 
 typedef struct kinds {

@@ -35,24 +35,21 @@
 #include "base/util.h"
 #include "node/client.h"
 #include "node/output.h"
+#include "test_support.h"
 
 static char g_dir[256];
 
 static int make_tmp(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "%s/aleph-test-output-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(g_dir));
+    ts_tmpdir_make(g_dir, sizeof g_dir, "output");
     return 0;
 }
 
 static int remove_tmp(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return ts_tmpdir_remove(g_dir);
 }
 
 /* Batch k: head round k, two units of two probe transactions (client 9, seqs 4k..4k+3). */

@@ -26,6 +26,20 @@ int epoch_init(aleph_member *m)
     return m->ahead_reply_ms ? 0 : -1;
 }
 
+int member_alloc_epoch_arrays(aleph_member *m)
+{
+    m->scratch_creators = core_malloc(m->n * sizeof(uint32_t));
+    m->scratch_rounds = core_malloc(m->n * sizeof(uint32_t));
+    m->scratch_ids = core_malloc(m->n * sizeof(uint32_t));
+    m->highest_reply_ms = core_calloc(m->n, sizeof(uint64_t));
+    m->lag_ms = core_calloc(m->n, sizeof(uint32_t));
+    m->highest_answer_ms = core_calloc(m->n, sizeof(uint64_t));
+    return m->scratch_creators && m->scratch_rounds && m->scratch_ids && m->highest_reply_ms &&
+                   m->lag_ms && m->highest_answer_ms
+               ? 0
+               : -1;
+}
+
 void member_free_epoch_state(aleph_member *m)
 {
     ordering_free(m);
@@ -127,15 +141,7 @@ static int fresh_state(aleph_member *m)
     m->lag_quorum_ms = 0;
     m->restored_dirty = 0;
     m->own_seen_plus1 = 0;
-    m->scratch_creators = core_malloc(m->n * sizeof(uint32_t));
-    m->scratch_rounds = core_malloc(m->n * sizeof(uint32_t));
-    m->scratch_ids = core_malloc(m->n * sizeof(uint32_t));
-    m->highest_reply_ms = core_calloc(m->n, sizeof(uint64_t));
-    m->lag_ms = core_calloc(m->n, sizeof(uint32_t));
-    m->highest_answer_ms = core_calloc(m->n, sizeof(uint64_t));
-    if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
-        !m->lag_ms || !m->highest_answer_ms)
-        return -1;
+    if (member_alloc_epoch_arrays(m) != 0) return -1;
     int rc = dag_init(m);
     m->dag.forks_hooks = hooks;
     if (rc != 0 || shed_init(m) != 0 || catchup_init(m) != 0 || alert_init(m) != 0) return -1;

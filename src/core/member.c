@@ -67,15 +67,7 @@ aleph_member *aleph_member_new(const aleph_config *cfg, const aleph_secret *secr
     m->own_last = NONE;
     m->stats.round_created = UINT32_MAX;
     m->stats.round_ordered = UINT32_MAX;
-    m->scratch_creators = core_malloc(m->n * sizeof(uint32_t));
-    m->scratch_rounds = core_malloc(m->n * sizeof(uint32_t));
-    m->scratch_ids = core_malloc(m->n * sizeof(uint32_t));
-    m->highest_reply_ms = core_calloc(m->n, sizeof(uint64_t));
-    m->lag_ms = core_calloc(m->n, sizeof(uint32_t));
-    m->highest_answer_ms = core_calloc(m->n, sizeof(uint64_t));
-    if (!m->scratch_creators || !m->scratch_rounds || !m->scratch_ids || !m->highest_reply_ms ||
-        !m->lag_ms || !m->highest_answer_ms)
-        goto oom;
+    if (member_alloc_epoch_arrays(m) != 0) goto oom;
     if (dag_init(m) != 0 || shed_init(m) != 0 || catchup_init(m) != 0 || alert_init(m) != 0 ||
         pool_init(&m->pool, cfg->pool_bytes_max) != 0)
         goto oom;

@@ -461,6 +461,9 @@ void epoch_advance(aleph_member *m);
  * 0 when it was handled here (another epoch: dropped, or answered from the previous epoch). */
 int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg);
 /* Frees the state of one epoch (the member's, or a kept previous one's). */
+/* The per-epoch arrays of n entries (scratch lists, per-peer reply times): 0, or -1 when one
+ * could not be allocated (member_free_epoch_state frees what was). */
+int member_alloc_epoch_arrays(aleph_member *m);
 void member_free_epoch_state(aleph_member *m);
 
 /* carry.c */

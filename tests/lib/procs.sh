@@ -21,3 +21,16 @@ procs_kill() {
     for p in "${pids[@]}" $(jobs -p); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
 }
+
+# raise_fds NEED WHO: raises this shell's open-files limit to at least NEED (up to the hard
+# limit); when it cannot, prints "WHO: SKIP: ..." and returns 1 (callers exit 77).
+raise_fds() {
+    local need=$1 who=$2 fds
+    fds=$(ulimit -n)
+    [ "$fds" = unlimited ] || [ "$fds" -ge "$need" ] && return 0
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null
+    fds=$(ulimit -n)
+    [ "$fds" = unlimited ] || [ "$fds" -ge "$need" ] && return 0
+    echo "$who: SKIP: ulimit -n is $fds (hard $(ulimit -Hn)), $need needed"
+    return 1
+}

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -363,4 +364,20 @@ size_t ts_assert_agreement(ts_log *const *logs, size_t count)
                 assert_memory_not_equal(logs[a]->ordered[i], logs[a]->ordered[j], 32);
     }
     return longest;
+}
+
+void ts_tmpdir_make(char *dir, size_t cap, const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    int len = snprintf(dir, cap, "%s/aleph-test-%s-XXXXXX", tmp ? tmp : "/tmp", name);
+    assert_true(len > 0 && (size_t)len < cap);
+    assert_non_null(mkdtemp(dir));
+}
+
+int ts_tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    int len = snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (len < 0 || (size_t)len >= sizeof cmd) return -1;
+    return system(cmd) == 0 ? 0 : -1;
 }

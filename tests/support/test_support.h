@@ -20,6 +20,11 @@ typedef struct ts_committee {
     aleph_config cfg;
 } ts_committee;
 
+/* A fresh directory $TMPDIR/aleph-test-NAME-XXXXXX (or under /tmp) in dir (asserts it was
+ * made), and removing it with everything in it (0, or -1). */
+void ts_tmpdir_make(char *dir, size_t cap, const char *name);
+int ts_tmpdir_remove(const char *dir);
+
 /* Deals keys from a fixed seed and fills a configuration with zero delays. */
 void ts_committee_init(ts_committee *c, uint32_t n, aleph_coin_mode mode, uint8_t seed_byte);
 

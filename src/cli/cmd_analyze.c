@@ -111,6 +111,14 @@ typedef struct analyze_job {
     char only_log[2048];
     char (*log_paths)[4096];
     char (*output_paths)[4096];
+    member_log single;            /* the one log (only != UINT32_MAX), until moved to logs */
+    int single_read;
+    run_config cfg;
+    json_t *harness;              /* run.json's harness part, if any */
+    int have_manifest;
+    member_log *logs;
+    int *has_log;
+    char err[4400];
 } analyze_job;
 
 static uint32_t count_member_dirs(const char *dir)
@@ -138,6 +146,282 @@ static const opt_spec analyze_table[] = {
 };
 #undef F
 
+/* What the target names: a run directory (every member-I/), a member's directory or its
+ * node.log (one member: its log says who it is and the committee size; run.json, if any, is
+ * in the directory above the member's). 0, or 2 after a message. */
+static int resolve_target(analyze_job *job, const char *target, const char *out)
+{
+    if (is_dir(target)) {
+        char p[2048];
+        snprintf(p, sizeof p, "%.1900s/node.log", target);
+        if (count_member_dirs(target) == 0 && is_file(p))
+            snprintf(job->only_log, sizeof job->only_log, "%s", p);
+        else
+            snprintf(job->run_dir, sizeof job->run_dir, "%s", target);
+    } else if (is_file(target)) {
+        snprintf(job->only_log, sizeof job->only_log, "%s", target);
+    } else {
+        fprintf(stderr, "aleph analyze: %s: %s\n", target, strerror(errno));
+        return 2;
+    }
+    if (!job->only_log[0]) {
+        snprintf(job->out_dir, sizeof job->out_dir, "%s", out ? out : job->run_dir);
+        return 0;
+    }
+    if (member_log_read(&job->single, job->only_log, job->err, sizeof job->err) != 0) {
+        fprintf(stderr, "aleph analyze: %s\n", job->err);
+        return 2;
+    }
+    job->single_read = 1;
+    if (job->single.member == UINT32_MAX) {
+        fprintf(stderr, "aleph analyze: %s: no readable log line (%" PRIu64 " broken)\n",
+                job->only_log, job->single.broken);
+        return 2;
+    }
+    job->only = job->single.member;
+    char tmp[2048], tmp2[2048];
+    snprintf(tmp, sizeof tmp, "%s", job->only_log);
+    char *member_dir = dirname(tmp);
+    snprintf(tmp2, sizeof tmp2, "%s", member_dir);
+    snprintf(job->run_dir, sizeof job->run_dir, "%s", dirname(tmp2));
+    if (!out) out = member_dir[0] ? member_dir : ".";
+    snprintf(job->out_dir, sizeof job->out_dir, "%s", out);
+    return 0;
+}
+
+/* The run's configuration: run.json if it is there and of this committee, else defaults;
+ * the committee size from the manifest, the one log, or the member directories. */
+static int read_run_config(analyze_job *job)
+{
+    run_config *cfg = &job->cfg;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/run.json", job->run_dir);
+    job->have_manifest = is_file(path) &&
+                         run_manifest_read(path, cfg, &job->harness, job->err, sizeof job->err) == 0;
+    if (!job->have_manifest) {
+        if (is_file(path)) fprintf(stderr, "aleph analyze: ignoring %s\n", job->err);
+        run_config_defaults(cfg);
+        snprintf(cfg->network, sizeof cfg->network, "unknown");
+    }
+    if (job->only != UINT32_MAX) {
+        uint32_t n = job->single.members ? job->single.members : job->only + 1;
+        if (job->have_manifest && cfg->members != n) { /* a manifest of another committee */
+            job->have_manifest = 0;
+            run_config_defaults(cfg);
+        }
+        cfg->members = job->members = n;
+    } else if (job->have_manifest) {
+        job->members = cfg->members;
+    } else {
+        job->members = cfg->members = count_member_dirs(job->run_dir);
+    }
+    if (job->members == 0 || job->members > ALEPH_MEMBERS_MAX ||
+        (job->only != UINT32_MAX && job->only >= job->members)) {
+        fprintf(stderr, "aleph analyze: %s: no member directories (member-0, member-1, ...) "
+                        "and no run.json\n",
+                job->run_dir);
+        return 2;
+    }
+    return 0;
+}
+
+/* Every member's log and output path (only the one member's with a single log). */
+static int member_paths(analyze_job *job)
+{
+    uint32_t n = job->members;
+    job->log_paths = calloc(n, sizeof *job->log_paths);
+    job->output_paths = calloc(n, sizeof *job->output_paths);
+    job->logs = calloc(n, sizeof *job->logs);
+    job->has_log = calloc(n, sizeof *job->has_log);
+    if (!job->log_paths || !job->output_paths || !job->logs || !job->has_log) {
+        fprintf(stderr, "aleph analyze: out of memory\n");
+        return 2;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (job->only != UINT32_MAX && i != job->only) continue;
+        if (job->only != UINT32_MAX) {
+            char tmp[2048];
+            snprintf(job->log_paths[i], sizeof job->log_paths[i], "%s", job->only_log);
+            snprintf(tmp, sizeof tmp, "%s", job->only_log);
+            snprintf(job->output_paths[i], sizeof job->output_paths[i], "%s/output.bin",
+                     dirname(tmp));
+        } else {
+            snprintf(job->log_paths[i], sizeof job->log_paths[i], "%s/member-%u/node.log",
+                     job->run_dir, i);
+            snprintf(job->output_paths[i], sizeof job->output_paths[i], "%s/member-%u/output.bin",
+                     job->run_dir, i);
+        }
+    }
+    return 0;
+}
+
+/* Without a manifest, what a member's log tells about the configuration. The network:
+ * emulated links are logged; namespace addresses are 10.77.S.i; any other address than
+ * loopback's is a committee over hosts. */
+static void config_from_log(run_config *cfg, const member_log *l)
+{
+    if (l->round_delay_ms || l->started) cfg->round_delay_ms = (int)l->round_delay_ms;
+    if (l->unit_bytes_max) cfg->unit_bytes_max = l->unit_bytes_max;
+    if (l->coin[0]) snprintf(cfg->coin, sizeof cfg->coin, "%s", l->coin);
+    const char *addr = l->address;
+    int ns = strncmp(addr, "10.77.", 6) == 0;
+    int local = !addr[0] || strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]", 5) == 0 ||
+                strncmp(addr, "localhost:", 10) == 0;
+    if (strcmp(cfg->network, "unknown") == 0 || strcmp(cfg->network, "loopback") == 0)
+        snprintf(cfg->network, sizeof cfg->network, "%s",
+                 l->has_links ? (ns ? "emulated-wan+netns" : "emulated-wan")
+                 : ns         ? "netns"
+                 : local      ? "loopback"
+                              : "hosts");
+}
+
+static void read_logs(analyze_job *job)
+{
+    for (uint32_t i = 0; i < job->members; i++) {
+        if (!job->log_paths[i][0]) continue;
+        if (job->only == i) {
+            job->logs[i] = job->single; /* moved: freed with the logs */
+            job->has_log[i] = 1;
+            job->single_read = 0;
+        } else if (is_file(job->log_paths[i])) {
+            job->has_log[i] =
+                member_log_read(&job->logs[i], job->log_paths[i], job->err, sizeof job->err) == 0;
+            if (!job->has_log[i]) fprintf(stderr, "aleph analyze: %s\n", job->err);
+        }
+        if (job->has_log[i] && !job->have_manifest) config_from_log(&job->cfg, &job->logs[i]);
+    }
+}
+
+/* The load client's records: without a manifest, what they say about the load. */
+static void read_load(analyze_job *job, load_record *load)
+{
+    char path[4400];
+    run_config *cfg = &job->cfg;
+    snprintf(path, sizeof path, "%s/load.json", job->run_dir);
+    load_record_read(path, load);
+    if (job->have_manifest || !load->present) return;
+    if (load->client_id) cfg->client_id_base = load->client_id; /* aleph load --records */
+    if (load->tx_size) cfg->tx_size = load->tx_size;
+    if (load->duration_s > 0) cfg->duration_s = load->duration_s;
+    if (load->offered_tx_s > 0) cfg->offered_tx_s = load->offered_tx_s;
+    else if (load->per_second_len)
+        cfg->offered_tx_s = (double)load->sent / (double)load->per_second_len;
+}
+
+/* The outputs: the window first (the manifest's, else the load's span), then everything.
+ * Returns how many output files there are. */
+static int read_outputs(analyze_job *job, run_analysis *an)
+{
+    uint32_t n = job->members;
+    run_config *cfg = &job->cfg;
+    int outputs = 0;
+    for (uint32_t i = 0; i < n; i++) outputs += job->output_paths[i][0] && is_file(job->output_paths[i]);
+    for (uint32_t i = 0; outputs && !cfg->window_end_ns && i < n; i++) {
+        uint64_t t0, t1;
+        if (job->output_paths[i][0] && is_file(job->output_paths[i]) &&
+            load_span(job->output_paths[i], cfg->client_id_base, n, &t0, &t1) == 0) {
+            cfg->load_start_ns = t0;
+            if (!cfg->duration_s) cfg->duration_s = (double)(t1 - t0) / 1e9;
+            run_window(t0, t1, &cfg->window_start_ns, &cfg->window_end_ns);
+            break; /* the first output with the load is the reference */
+        }
+    }
+    an->window_start_ns = cfg->window_start_ns;
+    an->window_end_ns = cfg->window_end_ns;
+    an->series_on = 1;
+    an->series_origin_ns = cfg->load_start_ns;
+    for (uint32_t i = 0; i < n && !an->series_origin_ns; i++)
+        if (job->has_log[i]) an->series_origin_ns = (uint64_t)job->logs[i].first_ts_ms * 1000000ull;
+    const char **paths = calloc(n, sizeof *paths);
+    for (uint32_t i = 0; paths && i < n; i++)
+        paths[i] = job->output_paths[i][0] && is_file(job->output_paths[i]) ? job->output_paths[i] : "";
+    if (paths) analysis_poll_all(an, paths);
+    free(paths);
+    return outputs;
+}
+
+/* summary.json, summary.txt, the CSV files and the plots in out_dir; the summary on stdout
+ * (text, or JSON with --json). 0, or 2 when out_dir cannot be made. */
+static int write_results(analyze_job *job, const run_summary *s, const summary_inputs *in,
+                         int json, int plots)
+{
+    char path[4400];
+    if (make_dirs(job->out_dir, 0755, job->err, sizeof job->err) != 0) {
+        fprintf(stderr, "aleph analyze: %s\n", job->err);
+        return 2;
+    }
+    json_t *j = summary_json(s);
+    if (job->only == UINT32_MAX) json_object_set_new(j, "run_dir", json_string(job->run_dir));
+    snprintf(path, sizeof path, "%s/summary.json", job->out_dir);
+    json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    snprintf(path, sizeof path, "%s/summary.txt", job->out_dir);
+    FILE *sf = fopen(path, "w");
+    if (sf) {
+        summary_text(sf, s);
+        fclose(sf);
+    }
+    if (summary_write_csv(s, in, job->out_dir, job->err, sizeof job->err) != 0)
+        fprintf(stderr, "aleph analyze: %s\n", job->err);
+    else if (plots && plots_draw(s, job->out_dir, job->err, sizeof job->err) < 0)
+        fprintf(stderr, "aleph analyze: plots: %s\n", job->err);
+    if (json) {
+        char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+        printf("%s\n", text);
+        free(text);
+    } else {
+        summary_text(stdout, s);
+    }
+    json_decref(j);
+    return 0;
+}
+
+static void job_free(analyze_job *job)
+{
+    for (uint32_t i = 0; job->has_log && i < job->members; i++)
+        if (job->has_log[i]) member_log_free(&job->logs[i]);
+    if (job->single_read) member_log_free(&job->single);
+    free(job->logs);
+    free(job->has_log);
+    free(job->log_paths);
+    free(job->output_paths);
+    json_decref(job->harness);
+}
+
+/* Summarises what the analysis and the logs say: 0, 1 when agreement or exactly-once
+ * failed, 2 when nothing could be read. */
+static int analyze_and_report(analyze_job *job, const char *target, int json, int plots)
+{
+    load_record load;
+    read_load(job, &load);
+    run_analysis an;
+    analysis_init(&an, job->members, job->cfg.client_id_base);
+    int outputs = read_outputs(job, &an);
+    summary_inputs in = {.cfg = &job->cfg, .an = outputs ? &an : NULL, .logs = job->logs,
+                         .has_log = job->has_log, .members = job->members,
+                         .load = load.present ? &load : NULL, .harness = job->harness};
+    run_summary s;
+    summary_compute(&s, &in);
+    s.title = "aleph analyze";
+    snprintf(s.source, sizeof s.source, "%s%s", job->only != UINT32_MAX ? "log " : "run dir ",
+             job->only != UINT32_MAX ? job->only_log : job->run_dir);
+    int status = 0;
+    if (s.members_seen == 0) {
+        fprintf(stderr, "aleph analyze: %s: no member log or output file found\n", target);
+        status = 2;
+    } else {
+        status = write_results(job, &s, &in, json, plots);
+        if (s.log_broken)
+            fprintf(stderr, "aleph analyze: %" PRIu64 " broken or truncated log line(s) skipped "
+                            "(first: %s)\n",
+                    s.log_broken, s.first_broken);
+        if (status == 0 && (s.agreement == 0 || s.exactly_once == 0)) status = 1;
+    }
+    summary_free(&s);
+    load_record_free(&load);
+    analysis_free(&an);
+    return status;
+}
+
 int command_analyze(int argc, char **argv)
 {
     analyze_cli o = {0};
@@ -152,251 +436,29 @@ int command_analyze(int argc, char **argv)
                 x.positional[1]);
         return 2;
     }
-    const char *target = x.positional_len ? x.positional[0] : NULL, *out = o.out;
-    int json = o.json, plots = !o.no_plots;
+    const char *target = x.positional_len ? x.positional[0] : NULL;
     if (!target) {
         fprintf(stderr, "aleph analyze: give a run directory or a node.log (see --help)\n");
         return 2;
     }
-    if (strlen(target) > 1900 || (out && strlen(out) > 1900)) {
+    if (strlen(target) > 1900 || (o.out && strlen(o.out) > 1900)) {
         fprintf(stderr, "aleph analyze: path too long\n");
         return 2;
     }
-
-    analyze_job job;
-    memset(&job, 0, sizeof job);
-    job.only = UINT32_MAX;
-    char err[4400];
-    member_log single;
-    int single_read = 0;
-    if (is_dir(target)) {
-        char p[2048];
-        snprintf(p, sizeof p, "%.1900s/node.log", target);
-        if (count_member_dirs(target) == 0 && is_file(p)) {
-            snprintf(job.only_log, sizeof job.only_log, "%s", p); /* a member's directory */
-        } else {
-            snprintf(job.run_dir, sizeof job.run_dir, "%s", target);
-        }
-    } else if (is_file(target)) {
-        snprintf(job.only_log, sizeof job.only_log, "%s", target);
-    } else {
-        fprintf(stderr, "aleph analyze: %s: %s\n", target, strerror(errno));
-        return 2;
-    }
-    if (job.only_log[0]) {
-        /* One member: its log says who it is and the committee size; run.json, if any, is
-         * in the directory above the member's. */
-        if (member_log_read(&single, job.only_log, err, sizeof err) != 0) {
-            fprintf(stderr, "aleph analyze: %s\n", err);
-            return 2;
-        }
-        single_read = 1;
-        if (single.member == UINT32_MAX) {
-            fprintf(stderr, "aleph analyze: %s: no readable log line (%" PRIu64 " broken)\n",
-                    job.only_log, single.broken);
-            member_log_free(&single);
-            return 2;
-        }
-        job.only = single.member;
-        char tmp[2048];
-        snprintf(tmp, sizeof tmp, "%s", job.only_log);
-        char *member_dir = dirname(tmp);
-        char tmp2[2048];
-        snprintf(tmp2, sizeof tmp2, "%s", member_dir);
-        snprintf(job.run_dir, sizeof job.run_dir, "%s", dirname(tmp2));
-        if (!out) out = member_dir[0] ? member_dir : ".";
-        snprintf(job.out_dir, sizeof job.out_dir, "%s", out);
-    } else {
-        snprintf(job.out_dir, sizeof job.out_dir, "%s", out ? out : job.run_dir);
-    }
-
-    /* configuration */
-    run_config cfg;
-    json_t *harness = NULL;
-    char path[4400];
-    snprintf(path, sizeof path, "%s/run.json", job.run_dir);
-    int have_manifest = is_file(path) && run_manifest_read(path, &cfg, &harness, err, sizeof err) == 0;
-    if (!have_manifest) {
-        if (is_file(path)) fprintf(stderr, "aleph analyze: ignoring %s\n", err);
-        run_config_defaults(&cfg);
-        snprintf(cfg.network, sizeof cfg.network, "unknown");
-    }
-    if (job.only != UINT32_MAX) {
-        uint32_t n = single.members ? single.members : job.only + 1;
-        if (have_manifest && cfg.members != n) { /* a manifest of another committee */
-            have_manifest = 0;
-            run_config_defaults(&cfg);
-        }
-        cfg.members = n;
-        job.members = n;
-    } else if (have_manifest) {
-        job.members = cfg.members;
-    } else {
-        job.members = count_member_dirs(job.run_dir);
-        cfg.members = job.members;
-    }
-    if (job.members == 0 || job.members > ALEPH_MEMBERS_MAX ||
-        (job.only != UINT32_MAX && job.only >= job.members)) {
-        fprintf(stderr, "aleph analyze: %s: no member directories (member-0, member-1, ...) "
-                        "and no run.json\n",
-                job.run_dir);
-        if (single_read) member_log_free(&single);
-        json_decref(harness);
-        return 2;
-    }
-    uint32_t n = job.members;
-    job.log_paths = calloc(n, sizeof *job.log_paths);
-    job.output_paths = calloc(n, sizeof *job.output_paths);
-    member_log *logs = calloc(n, sizeof *logs);
-    int *has_log = calloc(n, sizeof *has_log);
-    if (!job.log_paths || !job.output_paths || !logs || !has_log) {
+    analyze_job *job = calloc(1, sizeof *job);
+    if (!job) {
         fprintf(stderr, "aleph analyze: out of memory\n");
         return 2;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        if (job.only != UINT32_MAX && i != job.only) continue;
-        if (job.only != UINT32_MAX) {
-            snprintf(job.log_paths[i], sizeof job.log_paths[i], "%s", job.only_log);
-            char tmp[2048];
-            snprintf(tmp, sizeof tmp, "%s", job.only_log);
-            snprintf(job.output_paths[i], sizeof job.output_paths[i], "%s/output.bin", dirname(tmp));
-        } else {
-            snprintf(job.log_paths[i], sizeof job.log_paths[i], "%s/member-%u/node.log", job.run_dir, i);
-            snprintf(job.output_paths[i], sizeof job.output_paths[i], "%s/member-%u/output.bin",
-                     job.run_dir, i);
-        }
+    job->only = UINT32_MAX;
+    int status = resolve_target(job, target, o.out);
+    if (status == 0) status = read_run_config(job);
+    if (status == 0) status = member_paths(job);
+    if (status == 0) {
+        read_logs(job);
+        status = analyze_and_report(job, target, o.json, !o.no_plots);
     }
-
-    /* logs */
-    for (uint32_t i = 0; i < n; i++) {
-        if (!job.log_paths[i][0]) continue;
-        if (job.only == i) {
-            logs[i] = single;
-            has_log[i] = 1;
-            single_read = 0;
-        } else if (is_file(job.log_paths[i])) {
-            has_log[i] = member_log_read(&logs[i], job.log_paths[i], err, sizeof err) == 0;
-            if (!has_log[i]) fprintf(stderr, "aleph analyze: %s\n", err);
-        }
-        if (has_log[i] && !have_manifest) {
-            /* what the logs tell about the configuration */
-            if (logs[i].round_delay_ms || logs[i].started) cfg.round_delay_ms = (int)logs[i].round_delay_ms;
-            if (logs[i].unit_bytes_max) cfg.unit_bytes_max = logs[i].unit_bytes_max;
-            if (logs[i].coin[0]) snprintf(cfg.coin, sizeof cfg.coin, "%s", logs[i].coin);
-            /* the network: emulated links are logged; namespace addresses are 10.77.S.i;
-             * any other address than loopback's is a committee over hosts */
-            const char *addr = logs[i].address;
-            int ns = strncmp(addr, "10.77.", 6) == 0;
-            int local = !addr[0] || strncmp(addr, "127.", 4) == 0 ||
-                        strncmp(addr, "[::1]", 5) == 0 || strncmp(addr, "localhost:", 10) == 0;
-            if (strcmp(cfg.network, "unknown") == 0 || strcmp(cfg.network, "loopback") == 0)
-                snprintf(cfg.network, sizeof cfg.network, "%s",
-                         logs[i].has_links ? (ns ? "emulated-wan+netns" : "emulated-wan")
-                         : ns              ? "netns"
-                         : local           ? "loopback"
-                                           : "hosts");
-        }
-    }
-
-    /* the load client's records: without a manifest, what they say about the load */
-    load_record load;
-    snprintf(path, sizeof path, "%s/load.json", job.run_dir);
-    load_record_read(path, &load);
-    if (!have_manifest && load.present) {
-        if (load.client_id) cfg.client_id_base = load.client_id; /* aleph load --records */
-        if (load.tx_size) cfg.tx_size = load.tx_size;
-        if (load.duration_s > 0) cfg.duration_s = load.duration_s;
-        if (load.offered_tx_s > 0) cfg.offered_tx_s = load.offered_tx_s;
-        else if (load.per_second_len) cfg.offered_tx_s = (double)load.sent / (double)load.per_second_len;
-    }
-
-    /* outputs: window first (the manifest's, else the load's span), then everything */
-    run_analysis an;
-    analysis_init(&an, n, cfg.client_id_base);
-    int outputs = 0;
-    for (uint32_t i = 0; i < n; i++) outputs += job.output_paths[i][0] && is_file(job.output_paths[i]);
-    if (outputs && !cfg.window_end_ns) {
-        for (uint32_t i = 0; i < n; i++) {
-            uint64_t t0, t1;
-            if (job.output_paths[i][0] && is_file(job.output_paths[i]) &&
-                load_span(job.output_paths[i], cfg.client_id_base, n, &t0, &t1) == 0) {
-                cfg.load_start_ns = t0;
-                if (!cfg.duration_s) cfg.duration_s = (double)(t1 - t0) / 1e9;
-                run_window(t0, t1, &cfg.window_start_ns, &cfg.window_end_ns);
-                break;
-            }
-        }
-    }
-    an.window_start_ns = cfg.window_start_ns;
-    an.window_end_ns = cfg.window_end_ns;
-    an.series_on = 1;
-    an.series_origin_ns = cfg.load_start_ns;
-    if (!an.series_origin_ns)
-        for (uint32_t i = 0; i < n && !an.series_origin_ns; i++)
-            if (has_log[i]) an.series_origin_ns = (uint64_t)logs[i].first_ts_ms * 1000000ull;
-    const char **paths = calloc(n, sizeof *paths);
-    for (uint32_t i = 0; paths && i < n; i++)
-        paths[i] = job.output_paths[i][0] && is_file(job.output_paths[i]) ? job.output_paths[i] : "";
-    if (paths) analysis_poll_all(&an, paths);
-    free(paths);
-
-
-    summary_inputs in = {.cfg = &cfg, .an = outputs ? &an : NULL, .logs = logs, .has_log = has_log,
-                         .members = n, .load = load.present ? &load : NULL, .harness = harness};
-    run_summary s;
-    summary_compute(&s, &in);
-    s.title = "aleph analyze";
-    snprintf(s.source, sizeof s.source, "%s%s", job.only != UINT32_MAX ? "log " : "run dir ",
-             job.only != UINT32_MAX ? job.only_log : job.run_dir);
-
-    int status = 0;
-    if (s.members_seen == 0) {
-        fprintf(stderr, "aleph analyze: %s: no member log or output file found\n", target);
-        status = 2;
-    } else {
-        if (make_dirs(job.out_dir, 0755, err, sizeof err) != 0) {
-            fprintf(stderr, "aleph analyze: %s\n", err);
-            status = 2;
-        } else {
-            json_t *j = summary_json(&s);
-            if (job.only == UINT32_MAX) json_object_set_new(j, "run_dir", json_string(job.run_dir));
-            snprintf(path, sizeof path, "%s/summary.json", job.out_dir);
-            json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-            snprintf(path, sizeof path, "%s/summary.txt", job.out_dir);
-            FILE *sf = fopen(path, "w");
-            if (sf) {
-                summary_text(sf, &s);
-                fclose(sf);
-            }
-            if (summary_write_csv(&s, &in, job.out_dir, err, sizeof err) != 0)
-                fprintf(stderr, "aleph analyze: %s\n", err);
-            else if (plots && plots_draw(&s, job.out_dir, err, sizeof err) < 0)
-                fprintf(stderr, "aleph analyze: plots: %s\n", err);
-            if (json) {
-                char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-                printf("%s\n", text);
-                free(text);
-            } else {
-                summary_text(stdout, &s);
-            }
-            json_decref(j);
-        }
-        if (s.log_broken)
-            fprintf(stderr, "aleph analyze: %" PRIu64 " broken or truncated log line(s) skipped "
-                            "(first: %s)\n",
-                    s.log_broken, s.first_broken);
-        if (s.agreement == 0 || s.exactly_once == 0) status = 1;
-    }
-    summary_free(&s);
-    load_record_free(&load);
-    analysis_free(&an);
-    for (uint32_t i = 0; i < n; i++)
-        if (has_log[i]) member_log_free(&logs[i]);
-    if (single_read) member_log_free(&single);
-    free(logs);
-    free(has_log);
-    free(job.log_paths);
-    free(job.output_paths);
-    json_decref(harness);
+    job_free(job);
+    free(job);
     return status;
 }

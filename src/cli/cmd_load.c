@@ -201,61 +201,33 @@ static const opt_spec load_table[] = {
 };
 #undef F
 
-int command_load(int argc, char **argv)
+/* --to's HOST:PORT list into hosts/ports (at most TARGETS_MAX). Their count, or 0 after a
+ * message. */
+static uint32_t parse_targets(const char *to, char (*host_store)[HOST_MAX], uint16_t *ports)
 {
-    load_cli o = {.rate = 1000, .duration = 10, .tx_size = 512, .client_id = UINT64_MAX};
-    opts_extra x = {.no_config = 1};
-    if (opts_parse(load_table, &o, "load", argc, argv, 1, &x) != 0) return 2;
-    if (x.help) {
-        load_usage(stdout);
+    char *list = strdup(to);
+    if (!list) {
+        fprintf(stderr, "aleph load: out of memory\n");
         return 0;
     }
-    const char *to = o.to, *records = o.records;
-    double rate = o.rate, duration = o.duration;
-    uint32_t tx_size = o.tx_size, client_id = (uint32_t)o.client_id;
-    int have_client_id = o.client_id != UINT64_MAX, subscribe = o.subscribe,
-        ack_durable = o.ack_durable;
-    if (!to) {
-        fprintf(stderr, "aleph load: --to HOST:PORT[,HOST:PORT...] is required (see aleph load --help)\n");
-        return 2;
-    }
-    if (!have_client_id) {
-        if (getrandom(&client_id, sizeof client_id, 0) != sizeof client_id)
-            client_id = (uint32_t)clock_real_ns();
-        client_id %= UINT32_MAX - TARGETS_MAX;
-    }
-    /* targets */
-    char *list = strdup(to);
-    char *hosts[TARGETS_MAX];
-    uint16_t ports[TARGETS_MAX];
-    char host_store[TARGETS_MAX][HOST_MAX];
     uint32_t n = 0;
     for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
         if (n == TARGETS_MAX || address_parse(tok, host_store[n], HOST_MAX, &ports[n]) != 0) {
             fprintf(stderr, "aleph load: --to: '%s' is not HOST:PORT\n", tok);
             free(list);
-            return 2;
+            return 0;
         }
-        hosts[n] = host_store[n];
         n++;
     }
     free(list);
-    if (!n) {
-        fprintf(stderr, "aleph load: --to lists no target\n");
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    load_run *r = calloc(1, sizeof *r);
-    uv_loop_init(&r->loop);
-    r->duration_s = duration;
-    r->client_base = client_id;
-    r->targets = n;
-    loadgen_init(&r->lg, &r->loop, n, rate, tx_size, client_id);
-    r->lg.on_target_gone = on_gone;
-    r->lg.ack_durable = ack_durable;
-    r->lg.ctx = r;
-    for (uint32_t i = 0; i < n; i++) loadgen_target(&r->lg, i, hosts[i], ports[i]);
+    if (!n) fprintf(stderr, "aleph load: --to lists no target\n");
+    return n;
+}
+
+/* Connects to every target, waiting up to 5 s; the number connected. */
+static uint32_t connect_targets(load_run *r, uint32_t n)
+{
     loadgen_connect(&r->lg);
     uint64_t t0 = clock_mono_ns();
     while (loadgen_connected(&r->lg) < n && clock_mono_ns() - t0 < 5000000000ull) {
@@ -265,31 +237,116 @@ int command_load(int argc, char **argv)
         uv_run(&r->loop, UV_RUN_NOWAIT);
         usleep(1000);
     }
-    if (loadgen_connected(&r->lg) == 0) {
-        fprintf(stderr, "aleph load: no target could be reached\n");
-        loadgen_close(&r->lg);
-        uv_run(&r->loop, UV_RUN_DEFAULT);
-        uv_loop_close(&r->loop);
-        loadgen_free(&r->lg);
-        free(r);
-        return 1;
+    return loadgen_connected(&r->lg);
+}
+
+/* Subscribes to the first target's ordered output (--subscribe), waiting for the connect. */
+static void start_subscription(load_run *r, const char *host, uint16_t port)
+{
+    r->subscribe = 1;
+    frame_reader_init(&r->reader, CLIENT_FRAME_HARD_MAX);
+    snprintf(r->sub_host, sizeof r->sub_host, "%s", host);
+    r->sub_port = port;
+    struct sockaddr_storage addr;
+    char err[256];
+    if (resolve_address(host, port, &addr, err, sizeof err) != 0) return;
+    uv_tcp_init(&r->loop, &r->sub);
+    r->sub.data = r;
+    r->sub_req.data = r;
+    r->sub_state = 1;
+    uv_tcp_connect(&r->sub_req, &r->sub, (struct sockaddr *)&addr, sub_connected);
+    while (r->sub_state == 1) uv_run(&r->loop, UV_RUN_ONCE);
+}
+
+typedef struct load_totals {
+    uint64_t sent, ok, full, large, unanswered;
+    int kept;
+} load_totals;
+
+static load_totals count_totals(const load_run *r)
+{
+    load_totals t = {.kept = loadgen_kept_rate(&r->lg)};
+    for (uint32_t i = 0; i < r->targets; i++) {
+        const lg_target *g = &r->lg.targets[i];
+        t.sent += g->sent;
+        t.ok += g->ok;
+        t.full += g->pool_full;
+        t.large += g->too_large;
+        t.unanswered += g->sent - g->acked;
     }
-    if (subscribe) {
-        r->subscribe = 1;
-        frame_reader_init(&r->reader, CLIENT_FRAME_HARD_MAX);
-        snprintf(r->sub_host, sizeof r->sub_host, "%s", hosts[0]);
-        r->sub_port = ports[0];
-        struct sockaddr_storage addr;
-        char err[256];
-        if (resolve_address(hosts[0], ports[0], &addr, err, sizeof err) == 0) {
-            uv_tcp_init(&r->loop, &r->sub);
-            r->sub.data = r;
-            r->sub_req.data = r;
-            r->sub_state = 1;
-            uv_tcp_connect(&r->sub_req, &r->sub, (struct sockaddr *)&addr, sub_connected);
-            while (r->sub_state == 1) uv_run(&r->loop, UV_RUN_ONCE);
-        }
+    return t;
+}
+
+static void print_report(load_run *r, const load_cli *o, const load_totals *t)
+{
+    uint32_t n = r->targets, id = r->client_base;
+    printf("aleph load: %u target(s), %.0f tx/s offered, %u-byte txs, %.1f s, client ids %u..%u\n",
+           n, o->rate, o->tx_size, o->duration, id, id + n - 1);
+    printf("  sent %" PRIu64 " (%.0f tx/s), accepted %" PRIu64 ", refused: pool full %" PRIu64
+           ", too large %" PRIu64 ", unanswered %" PRIu64 "\n",
+           t->sent, (double)t->sent / o->duration, t->ok, t->full, t->large, t->unanswered);
+    if (t->kept) printf("  kept its rate\n");
+    else
+        printf("  FELL BEHIND: %" PRIu64 " of %" PRIu64 " due transactions were not sent (the "
+               "client or the members' client ports could not keep up)\n",
+               r->lg.due_total - r->lg.sent_total, r->lg.due_total);
+    if (!r->subscribe) return;
+    printf("  subscribed to %s:%u: %" PRIu64 " of our transactions ordered (%" PRIu64 " in all)\n",
+           r->sub_host, r->sub_port, r->sub_ours, r->sub_total);
+    printf("  end-to-end latency (client side): mean %.1f ms, p50 %.1f, p95 %.1f, p99 %.1f\n",
+           samples_mean(&r->latency_us) / 1000, samples_percentile(&r->latency_us, 50) / 1000,
+           samples_percentile(&r->latency_us, 95) / 1000,
+           samples_percentile(&r->latency_us, 99) / 1000);
+}
+
+/* --records FILE: the load's figures as JSON (read by aleph analyze). 0, or 1 after a
+ * message. */
+static int write_records(load_run *r, const load_cli *o, const load_totals *t)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "offered_tx_s", json_real(o->rate));
+    json_object_set_new(j, "tx_size", json_integer(o->tx_size));
+    json_object_set_new(j, "duration_s", json_real(o->duration));
+    json_object_set_new(j, "client_id", json_integer(r->client_base));
+    json_object_set_new(j, "sent", json_integer((json_int_t)t->sent));
+    json_object_set_new(j, "accepted", json_integer((json_int_t)t->ok));
+    json_object_set_new(j, "refused_pool_full", json_integer((json_int_t)t->full));
+    json_object_set_new(j, "refused_too_large", json_integer((json_int_t)t->large));
+    json_object_set_new(j, "unanswered", json_integer((json_int_t)t->unanswered));
+    json_object_set_new(j, "kept_rate", json_boolean(t->kept));
+    json_t *ps = json_array();
+    for (size_t s = 0; s < r->lg.per_second_len; s++)
+        json_array_append_new(ps, json_integer((json_int_t)r->lg.per_second[s]));
+    json_object_set_new(j, "per_second", ps);
+    if (r->subscribe) {
+        json_object_set_new(j, "ordered_seen", json_integer((json_int_t)r->sub_ours));
+        json_object_set_new(
+            j, "latency_ms",
+            json_pack("{s:f, s:f, s:f, s:f}", "mean", samples_mean(&r->latency_us) / 1000, "p50",
+                      samples_percentile(&r->latency_us, 50) / 1000, "p95",
+                      samples_percentile(&r->latency_us, 95) / 1000, "p99",
+                      samples_percentile(&r->latency_us, 99) / 1000));
     }
+    int rc = 0;
+    if (json_dump_file(j, o->records, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) != 0) {
+        fprintf(stderr, "aleph load: cannot write %s\n", o->records);
+        rc = 1;
+    }
+    json_decref(j);
+    return rc;
+}
+
+static void load_run_free(load_run *r)
+{
+    frame_reader_free(&r->reader);
+    samples_free(&r->latency_us);
+    loadgen_free(&r->lg);
+    free(r);
+}
+
+/* The load until --duration has passed and the answers are in (or SIGINT). */
+static void run_load(load_run *r)
+{
     uv_timer_init(&r->loop, &r->control);
     r->control.data = r;
     uv_signal_init(&r->loop, &r->sigint);
@@ -300,71 +357,59 @@ int command_load(int argc, char **argv)
     uv_timer_start(&r->control, on_control, 20, 20);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     uv_loop_close(&r->loop);
+}
 
-    uint64_t sent = 0, ok = 0, full = 0, large = 0, unanswered = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        lg_target *t = &r->lg.targets[i];
-        sent += t->sent;
-        ok += t->ok;
-        full += t->pool_full;
-        large += t->too_large;
-        unanswered += t->sent - t->acked;
+int command_load(int argc, char **argv)
+{
+    load_cli o = {.rate = 1000, .duration = 10, .tx_size = 512, .client_id = UINT64_MAX};
+    opts_extra x = {.no_config = 1};
+    if (opts_parse(load_table, &o, "load", argc, argv, 1, &x) != 0) return 2;
+    if (x.help) {
+        load_usage(stdout);
+        return 0;
     }
-    int kept = loadgen_kept_rate(&r->lg);
-    printf("aleph load: %u target(s), %.0f tx/s offered, %u-byte txs, %.1f s, client ids %u..%u\n",
-           n, rate, tx_size, duration, client_id, client_id + n - 1);
-    printf("  sent %" PRIu64 " (%.0f tx/s), accepted %" PRIu64 ", refused: pool full %" PRIu64
-           ", too large %" PRIu64 ", unanswered %" PRIu64 "\n",
-           sent, (double)sent / duration, ok, full, large, unanswered);
-    if (kept) printf("  kept its rate\n");
-    else
-        printf("  FELL BEHIND: %" PRIu64 " of %" PRIu64 " due transactions were not sent (the "
-               "client or the members' client ports could not keep up)\n",
-               r->lg.due_total - r->lg.sent_total, r->lg.due_total);
-    if (subscribe) {
-        printf("  subscribed to %s:%u: %" PRIu64 " of our transactions ordered (%" PRIu64
-               " in all)\n",
-               r->sub_host, r->sub_port, r->sub_ours, r->sub_total);
-        printf("  end-to-end latency (client side): mean %.1f ms, p50 %.1f, p95 %.1f, p99 %.1f\n",
-               samples_mean(&r->latency_us) / 1000, samples_percentile(&r->latency_us, 50) / 1000,
-               samples_percentile(&r->latency_us, 95) / 1000,
-               samples_percentile(&r->latency_us, 99) / 1000);
+    if (!o.to) {
+        fprintf(stderr, "aleph load: --to HOST:PORT[,HOST:PORT...] is required (see aleph load --help)\n");
+        return 2;
     }
-    int rc = 0;
-    if (records) {
-        json_t *j = json_object();
-        json_object_set_new(j, "offered_tx_s", json_real(rate));
-        json_object_set_new(j, "tx_size", json_integer(tx_size));
-        json_object_set_new(j, "duration_s", json_real(duration));
-        json_object_set_new(j, "client_id", json_integer(client_id));
-        json_object_set_new(j, "sent", json_integer((json_int_t)sent));
-        json_object_set_new(j, "accepted", json_integer((json_int_t)ok));
-        json_object_set_new(j, "refused_pool_full", json_integer((json_int_t)full));
-        json_object_set_new(j, "refused_too_large", json_integer((json_int_t)large));
-        json_object_set_new(j, "unanswered", json_integer((json_int_t)unanswered));
-        json_object_set_new(j, "kept_rate", json_boolean(kept));
-        json_t *ps = json_array();
-        for (size_t s = 0; s < r->lg.per_second_len; s++)
-            json_array_append_new(ps, json_integer((json_int_t)r->lg.per_second[s]));
-        json_object_set_new(j, "per_second", ps);
-        if (subscribe) {
-            json_object_set_new(j, "ordered_seen", json_integer((json_int_t)r->sub_ours));
-            json_object_set_new(
-                j, "latency_ms",
-                json_pack("{s:f, s:f, s:f, s:f}", "mean", samples_mean(&r->latency_us) / 1000,
-                          "p50", samples_percentile(&r->latency_us, 50) / 1000, "p95",
-                          samples_percentile(&r->latency_us, 95) / 1000, "p99",
-                          samples_percentile(&r->latency_us, 99) / 1000));
-        }
-        if (json_dump_file(j, records, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) != 0) {
-            fprintf(stderr, "aleph load: cannot write %s\n", records);
-            rc = 1;
-        }
-        json_decref(j);
+    uint32_t client_id = (uint32_t)o.client_id;
+    if (o.client_id == UINT64_MAX) {
+        if (getrandom(&client_id, sizeof client_id, 0) != sizeof client_id)
+            client_id = (uint32_t)clock_real_ns();
+        client_id %= UINT32_MAX - TARGETS_MAX;
     }
-    frame_reader_free(&r->reader);
-    samples_free(&r->latency_us);
-    loadgen_free(&r->lg);
-    free(r);
+    static char host_store[TARGETS_MAX][HOST_MAX];
+    static uint16_t ports[TARGETS_MAX];
+    uint32_t n = parse_targets(o.to, host_store, ports);
+    if (!n) return 2;
+    signal(SIGPIPE, SIG_IGN);
+    load_run *r = calloc(1, sizeof *r);
+    if (!r) {
+        fprintf(stderr, "aleph load: out of memory\n");
+        return 2;
+    }
+    uv_loop_init(&r->loop);
+    r->duration_s = o.duration;
+    r->client_base = client_id;
+    r->targets = n;
+    loadgen_init(&r->lg, &r->loop, n, o.rate, o.tx_size, client_id);
+    r->lg.on_target_gone = on_gone;
+    r->lg.ack_durable = o.ack_durable;
+    r->lg.ctx = r;
+    for (uint32_t i = 0; i < n; i++) loadgen_target(&r->lg, i, host_store[i], ports[i]);
+    if (connect_targets(r, n) == 0) {
+        fprintf(stderr, "aleph load: no target could be reached\n");
+        loadgen_close(&r->lg);
+        uv_run(&r->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&r->loop);
+        load_run_free(r);
+        return 1;
+    }
+    if (o.subscribe) start_subscription(r, host_store[0], ports[0]);
+    run_load(r);
+    load_totals t = count_totals(r);
+    print_report(r, &o, &t);
+    int rc = o.records ? write_records(r, &o, &t) : 0;
+    load_run_free(r);
     return rc;
 }

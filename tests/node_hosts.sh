@@ -84,8 +84,12 @@ for p in sys.argv[1:]:
             time.sleep(0.1)
 PY
 to="127.0.0.1:${ports[4]},127.0.0.1:${ports[5]},127.0.0.1:${ports[7]}"
-"$aleph" load --to "$to" --rate 300 --duration 4 --tx-size 64 --records "$dir/load.json" > "$dir/load.out" 2>&1 ||
-    fail "aleph load failed: $(cat "$dir/load.out")"
+"$aleph" load --to "$to" --rate 300 --duration 4 --tx-size 64 --subscribe --records "$dir/load.json" \
+    > "$dir/load.out" 2>&1 || fail "aleph load failed: $(cat "$dir/load.out")"
+# The subscription (to the first target's ordered output) saw the load's transactions ordered
+# (seen to fail without --subscribe).
+seen=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("ordered_seen", 0))' "$dir/load.json")
+[ "$seen" -gt 0 ] || fail "the subscriber saw none of the load's transactions ordered: $(cat "$dir/load.out")"
 sleep 2
 for p in "${pids[@]}"; do kill -TERM "$p"; done
 for p in "${pids[@]}"; do wait "$p" || fail "a node exited with an error: $(cat "$dir"/node-*.err)"; done

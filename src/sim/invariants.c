@@ -1,5 +1,6 @@
 #include "invariants.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@ int sim_checker_init(sim_checker *c, uint32_t members)
     memset(c, 0, sizeof *c);
     c->members = members;
     sim_table_init(&c->position);
+    sim_table_init(&c->position_old);
     sim_table_init(&c->tracked);
     sim_table_init(&c->signed_slots);
     sim_table_init(&c->txs);
@@ -31,6 +33,8 @@ void sim_checker_free(sim_checker *c)
     free(c->batch_round);
     free(c->owner);
     sim_table_free(&c->position);
+    sim_table_free(&c->position_old);
+    free(c->checked);
     free(c->prefix);
     free(c->next_round);
     free(c->heads);
@@ -54,8 +58,50 @@ static int violation(sim_checker *c, const char *fmt, ...)
     return -1;
 }
 
+int sim_checker_forget(sim_checker *c, const uint8_t *checked)
+{
+    if (!(c->checked = malloc(c->members))) return -1;
+    memcpy(c->checked, checked, c->members);
+    c->forget = 1;
+    c->compact_at = 1024;
+    return 0;
+}
+
+/* Position `pos` of a unit, looked up among the units kept. */
+static int position_get(const sim_checker *c, const uint8_t h[32], uint64_t *pos)
+{
+    return sim_table_get(&c->position, h, pos) || sim_table_get(&c->position_old, h, pos);
+}
+
+/* forget: drops the positions and heads that every checked member has passed (amortised: tried
+ * when the kept part has doubled). */
+static void drop_passed(sim_checker *c)
+{
+    if (!c->forget || c->len - c->base < c->compact_at) return;
+    uint64_t floor = UINT64_MAX;
+    uint32_t round_floor = UINT32_MAX;
+    for (uint32_t i = 0; i < c->members; i++) {
+        if (!c->checked[i]) continue;
+        if (c->prefix[i] < floor) floor = c->prefix[i];
+        if (c->next_round[i] < round_floor) round_floor = c->next_round[i];
+    }
+    if (floor > c->len) floor = c->len;
+    if (round_floor > c->heads_len) round_floor = c->heads_len;
+    uint64_t drop = floor - c->base, kept = c->len - floor;
+    memmove(c->hashes, c->hashes + drop, kept * 32);
+    memmove(c->batch_round, c->batch_round + drop, kept * sizeof *c->batch_round);
+    memmove(c->owner, c->owner + drop, kept * sizeof *c->owner);
+    c->base = floor;
+    uint32_t drop_heads = round_floor - c->heads_base, kept_heads = c->heads_len - round_floor;
+    memmove(c->heads, c->heads + drop_heads, (size_t)kept_heads * 32);
+    memmove(c->head_owner, c->head_owner + drop_heads, kept_heads * sizeof *c->head_owner);
+    c->heads_base = round_floor;
+    c->compact_at = kept * 2 > 1024 ? kept * 2 : 1024;
+}
+
 static int grow_sequence(sim_checker *c)
 {
+    if (c->len - c->base < c->cap) return 0;
     uint64_t cap = c->cap ? c->cap * 2 : 4096;
     uint8_t(*h)[32] = realloc(c->hashes, cap * 32);
     if (h) c->hashes = h;
@@ -72,16 +118,17 @@ static int check_head(sim_checker *c, uint32_t member, const aleph_batch *b)
 {
     char x[65], y[65];
     if (b->round < c->heads_len) {
-        if (memcmp(c->heads[b->round], b->head_hash, 32) != 0)
+        uint32_t k = b->round - c->heads_base; /* the member has not passed it: kept */
+        if (memcmp(c->heads[k], b->head_hash, 32) != 0)
             return violation(c,
                              "agreement violated: members %u and %u chose different heads for "
                              "round %u: %s vs %s",
-                             c->head_owner[b->round], member, b->round,
-                             sim_hex32(c->heads[b->round], x), sim_hex32(b->head_hash, y));
+                             c->head_owner[k], member, b->round,
+                             sim_hex32(c->heads[k], x), sim_hex32(b->head_hash, y));
         return 0;
     }
     if (b->round != c->heads_len) return 0; /* rounds are checked per member before this */
-    if (c->heads_len == c->heads_cap) {
+    if (c->heads_len - c->heads_base == c->heads_cap) {
         uint32_t cap = c->heads_cap ? c->heads_cap * 2 : 256;
         uint8_t(*h)[32] = realloc(c->heads, (size_t)cap * 32);
         if (h) c->heads = h;
@@ -90,8 +137,8 @@ static int check_head(sim_checker *c, uint32_t member, const aleph_batch *b)
         if (!h || !o) return violation(c, "checker out of memory");
         c->heads_cap = cap;
     }
-    memcpy(c->heads[c->heads_len], b->head_hash, 32);
-    c->head_owner[c->heads_len] = member;
+    memcpy(c->heads[c->heads_len - c->heads_base], b->head_hash, 32);
+    c->head_owner[c->heads_len - c->heads_base] = member;
     c->heads_len++;
     return 0;
 }
@@ -137,6 +184,11 @@ static char *tx_name(const uint8_t key[32], char *out, size_t out_len)
  * in the output never will be (their transactions were carried, and stay required). */
 static void epoch_closed(sim_checker *c, uint32_t epoch)
 {
+    if (c->forget) { /* no later unit can be one of the epoch before (the header) */
+        sim_table_free(&c->position_old);
+        c->position_old = c->position;
+        sim_table_init(&c->position);
+    }
     for (size_t i = 0; i < c->tracked.cap; i++) {
         sim_table_entry *e = &c->tracked.entries[i];
         if (!e->used || (e->value & 1)) continue;
@@ -187,9 +239,10 @@ int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b)
         const uint8_t *h = b->units[i].hash;
         uint64_t pos = c->prefix[member]++;
         if (pos < c->len) {
-            if (memcmp(c->hashes[pos], h, 32) != 0) {
+            uint64_t k = pos - c->base; /* the member has not passed it: kept */
+            if (memcmp(c->hashes[k], h, 32) != 0) {
                 uint64_t other;
-                if (sim_table_get(&c->position, h, &other) && other < pos)
+                if (position_get(c, h, &other) && other < pos)
                     return violation(c,
                                      "unit %s output twice by member %u (positions %" PRIu64
                                      " and %" PRIu64 ")",
@@ -198,40 +251,44 @@ int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b)
                                  "agreement violated: first divergence at position %" PRIu64
                                  ": member %u has %s (batch round %u), member %u has %s "
                                  "(batch round %u)",
-                                 pos, c->owner[pos], sim_hex32(c->hashes[pos], x),
-                                 c->batch_round[pos], member, sim_hex32(h, y), b->round);
+                                 pos, c->owner[k], sim_hex32(c->hashes[k], x),
+                                 c->batch_round[k], member, sim_hex32(h, y), b->round);
             }
-            if (c->batch_round[pos] != b->round)
+            if (c->batch_round[k] != b->round)
                 return violation(c,
                                  "agreement violated: unit %s at position %" PRIu64
                                  " closes batch round %u at member %u but round %u at member %u",
-                                 sim_hex32(h, x), pos, c->batch_round[pos], c->owner[pos],
+                                 sim_hex32(h, x), pos, c->batch_round[k], c->owner[k],
                                  b->round, member);
             continue;
         }
         /* This member is the furthest ahead: it extends the common sequence. */
-        if (c->len == c->cap && grow_sequence(c) != 0) return violation(c, "checker out of memory");
-        int added = sim_table_add(&c->position, h, pos);
+        if (grow_sequence(c) != 0) return violation(c, "checker out of memory");
+        uint64_t other = 0;
+        int added = sim_table_get(&c->position_old, h, &other) ? 0 : sim_table_add(&c->position, h, pos);
         if (added < 0) return violation(c, "checker out of memory");
         if (added == 0) {
-            uint64_t other = 0;
-            sim_table_get(&c->position, h, &other);
+            position_get(c, h, &other);
             return violation(c,
                              "unit %s output twice by member %u (positions %" PRIu64 " and %" PRIu64
                              ", batch rounds %u and %u)",
-                             sim_hex32(h, x), member, other, pos, c->batch_round[other], b->round);
+                             sim_hex32(h, x), member, other, pos,
+                             other >= c->base ? c->batch_round[other - c->base] : UINT32_MAX,
+                             b->round);
         }
-        memcpy(c->hashes[pos], h, 32);
-        c->batch_round[pos] = b->round;
-        c->owner[pos] = member;
+        uint64_t k = pos - c->base;
+        memcpy(c->hashes[k], h, 32);
+        c->batch_round[k] = b->round;
+        c->owner[k] = member;
         c->len++;
         mark_tracked(c, h, pos);
         if (count_txs(c, &b->units[i], pos) != 0) return -1;
     }
     /* The first member to close an epoch closes it for the common sequence. */
     if (c->epoch_rounds && b->round % c->epoch_rounds == c->epoch_rounds - 1 &&
-        b->round + 1 == c->heads_len && c->head_owner[b->round] == member)
+        b->round + 1 == c->heads_len && c->head_owner[b->round - c->heads_base] == member)
         epoch_closed(c, b->round / c->epoch_rounds);
+    drop_passed(c);
     return 0;
 }
 
@@ -321,6 +378,7 @@ void sim_checker_excuse(sim_checker *c, uint32_t creator, uint32_t tx_who)
 
 void sim_checker_restart(sim_checker *c, uint32_t member)
 {
+    assert(!c->forget); /* a rewound member needs the whole sequence */
     c->prefix[member] = 0;
     c->next_round[member] = 0;
 }
@@ -351,7 +409,7 @@ int sim_checker_track(sim_checker *c, const uint8_t hash[32], uint32_t creator, 
     if (added == 0) return 0;
     c->tracked_len++;
     uint64_t pos;
-    if (sim_table_get(&c->position, hash, &pos)) mark_tracked(c, hash, pos);
+    if (position_get(c, hash, &pos)) mark_tracked(c, hash, pos);
     return 0;
 }
 
@@ -383,7 +441,7 @@ int sim_checker_complete(const sim_checker *c, const uint8_t *honest, char *msg,
         const sim_table_entry *e = &c->tracked.entries[i];
         if (!e->used || (e->value & SET_APART)) continue;
         uint64_t pos = UINT64_MAX;
-        if (e->value & 1) sim_table_get(&c->position, e->key, &pos);
+        if (e->value & 1) position_get(c, e->key, &pos);
         if (pos != UINT64_MAX && pos < prefix_min) continue;
         uint32_t round = (uint32_t)((e->value >> 1) & 0xffffffffu);
         if (!worst || round < (uint32_t)((worst_v >> 1) & 0xffffffffu))

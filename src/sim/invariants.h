@@ -37,13 +37,21 @@ typedef struct sim_checker {
     uint32_t *batch_round; /* per position */
     uint32_t *owner;       /* per position: the member that output it first */
     uint64_t len, cap;
-    sim_table position;    /* hash -> position */
+    uint64_t base;         /* positions below it were dropped (forget); index pos - base */
+    uint64_t compact_at;   /* kept length at which the next drop is tried */
+    sim_table position;    /* hash -> position, this epoch's units (all units without forget) */
+    sim_table position_old;/* forget: the previous epoch's units */
     uint64_t *prefix;      /* per member: units output so far */
     uint32_t *next_round;  /* per member: round its next batch must have */
     /* heads by round */
     uint8_t (*heads)[32];
     uint32_t *head_owner;
     uint32_t heads_len, heads_cap;
+    uint32_t heads_base;   /* rounds below it were dropped (forget); index round - heads_base */
+    /* forget (sim_checker_forget): the members whose output is checked; what all of them have
+     * passed is dropped */
+    int forget;
+    uint8_t *checked;
     /* completeness */
     sim_table tracked;     /* hash -> creator << 33 | round << 1 | seen */
     uint64_t tracked_len, tracked_seen, tracked_pos_max;
@@ -63,6 +71,16 @@ typedef struct sim_checker {
 
 int sim_checker_init(sim_checker *c, uint32_t members);
 void sim_checker_free(sim_checker *c);
+
+/* Bounded memory for long runs with epochs and no restarts (a restart rewinds a member to
+ * batch 0, which needs the whole sequence): positions and heads that every member in
+ * `checked` (those whose batches come here) has passed are dropped, each member still being
+ * compared with the common sequence as its batches come. No duplicate is then checked within
+ * an epoch and against the previous epoch: a unit's hash binds its session, which differs per
+ * epoch, so a unit cannot recur in a later epoch's batch without the core ordering a unit of
+ * another session (decoding refuses those); exactly once still covers every transaction of the
+ * run. Returns 0, -1 when out of memory. */
+int sim_checker_forget(sim_checker *c, const uint8_t *checked);
 
 /* Checks one batch of `member`; returns 0, or -1 when an invariant is violated (message). */
 int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b);

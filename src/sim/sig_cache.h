@@ -15,10 +15,17 @@ typedef struct sim_sig_entry {
     uint8_t valid;
 } sim_sig_entry;
 
-typedef struct sim_sig_cache {
+typedef struct sim_sig_table {
     sim_sig_entry *entries;
     size_t cap, len;
-    size_t len_max;           /* bound; the cache is emptied when it is reached */
+} sim_sig_table;
+
+/* Two generations: answers go into `fresh`; when it holds len_max entries it becomes `old`
+ * (the previous old is emptied and reused), so the last len_max..2*len_max answers are kept
+ * and the memory stays bounded however long the run. */
+typedef struct sim_sig_cache {
+    sim_sig_table fresh, old;
+    size_t len_max;           /* entries per generation */
     uint64_t checks, hits;    /* calls, and calls answered from the cache */
 } sim_sig_cache;
 

@@ -114,7 +114,10 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
              * bookkeeping (it is never ordered). */
             uint32_t g = sim_global_round(s, no->epoch, no->round);
             if ((int64_t)g > in->own_round) in->own_round = (int32_t)g;
-            if (mb->created_ms && g <= s->rounds_max) mb->created_ms[g] = s->now;
+            if (mb->created_ms && g <= s->rounds_max) {
+                mb->created_ms[g % mb->created_len] = s->now;
+                mb->created_round[g % mb->created_len] = g;
+            }
             if (mb->honest && !mb->disk) { /* no disk: durable at once */
                 const aleph_blob *b = created_unit(s, up, no->hash);
                 if (b) sim_own_durable(s, i, b->data, b->len);
@@ -224,8 +227,10 @@ static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *epoc
         const aleph_ordered_unit *u = &b->units[k];
         if (u->creator != i) continue;
         uint32_t g = sim_global_round(s, b->epoch, u->round);
-        if (g <= s->rounds_max && mb->created_ms)
-            sim_samples_add(&s->consensus, s->now - mb->created_ms[g]);
+        /* a unit ordered SIM_CREATED_RING rounds after its creation has no sample */
+        if (g <= s->rounds_max && mb->created_ms &&
+            (mb->created_len == s->rounds_max + 1 || mb->created_round[g % mb->created_len] == g))
+            sim_samples_add(&s->consensus, s->now - mb->created_ms[g % mb->created_len]);
         size_t off = 0;
         const uint8_t *tx;
         size_t tx_len;

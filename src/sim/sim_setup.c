@@ -122,7 +122,9 @@ static int setup_members(sim *s, char *err, size_t err_len)
         if (mb->behaviour == SIM_CRASH)
             mb->crash_round = (uint32_t)sim_rng_range(&s->fault_rng, 1, crash_round_max);
         mb->instances = mb->behaviour == SIM_FORKER ? 2 : 1;
-        if (mb->honest && !(mb->created_ms = calloc((size_t)s->rounds_max + 1, sizeof(uint64_t)))) {
+        mb->created_len = s->rounds_max < SIM_CREATED_RING ? s->rounds_max + 1 : SIM_CREATED_RING;
+        if (mb->honest && (!(mb->created_ms = calloc(mb->created_len, sizeof(uint64_t))) ||
+                           !(mb->created_round = calloc(mb->created_len, sizeof(uint32_t))))) {
             snprintf(err, err_len, "out of memory");
             return -1;
         }
@@ -157,6 +159,16 @@ static int setup_tools(sim *s, char *err, size_t err_len)
         return -1;
     }
     s->checker.epoch_rounds = cfg->epoch_rounds;
+    if (cfg->epoch_rounds && !cfg->restarts) { /* long runs: the checker's memory stays bounded */
+        uint8_t *checked = calloc(n, 1);
+        for (uint32_t i = 0; checked && i < n; i++) checked[i] = (uint8_t)s->members[i].checked;
+        int rc = checked ? sim_checker_forget(&s->checker, checked) : -1;
+        free(checked);
+        if (rc != 0) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+    }
     sim_queue_init(&s->queue);
     memset(&s->e2e, 0, sizeof s->e2e);
     memset(&s->consensus, 0, sizeof s->consensus);
@@ -212,6 +224,7 @@ void sim_teardown(sim *s)
         for (uint32_t w = 0; w < 2; w++) aleph_member_free(mb->inst[w].m);
         if (mb->behaviour == SIM_GARBAGE || mb->behaviour == SIM_FORKER) sim_garbage_free(&mb->garbage);
         free(mb->created_ms);
+        free(mb->created_round);
     }
     free(s->members);
     free(s->epoch_sessions);

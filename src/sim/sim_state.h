@@ -20,7 +20,8 @@
 #define SIM_POOL_BYTES (1u << 20)
 #define SIM_TX_BYTES 16u
 #define SIM_SPIN_LIMIT 100000u
-#define SIM_SIG_CACHE_MAX (4u << 20)
+#define SIM_CREATED_RING 4096u
+#define SIM_SIG_CACHE_MAX (1u << 15) /* per generation (sig_cache.h): ~17 MB at most */
 #define FAULT_STREAM 0x6661756c74ull /* "fault" */
 #define RESTART_STREAM 0x72657374617274ull /* "restart" */
 
@@ -42,7 +43,11 @@ typedef struct sim_member {
     uint32_t instances;   /* 2 for a forker */
     sim_instance inst[2];
     sim_garbage garbage;
-    uint64_t *created_ms; /* per own round, for consensus latency (honest only) */
+    /* per own (global) round g at [g % created_len], for consensus latency (honest only): a
+     * ring of SIM_CREATED_RING rounds in long runs, tagged with the round (created_round) */
+    uint64_t *created_ms;
+    uint32_t *created_round;
+    uint32_t created_len;
     int reached_target, reached_heal_round;
     uint32_t heads;       /* batches output */
     /* crash-restart faults (restart.c) */

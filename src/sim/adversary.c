@@ -9,6 +9,8 @@
 
 struct sim_adversary {
     uint32_t n, q, r0, rounds_max;
+    uint32_t h;                   /* honest members: the only units the plans choose */
+    uint8_t *honest;              /* per member */
     aleph_config cfg;             /* the committee's, to inspect units */
     int active;
     uint32_t held_through; /* highest round t whose plan was made */
@@ -27,7 +29,7 @@ static size_t at2(const sim_adversary *a, uint32_t d, uint32_t c)
 }
 
 sim_adversary *sim_adversary_new(uint32_t members, uint32_t attack_round, uint32_t rounds_max,
-                                 const aleph_config *cfg)
+                                 const aleph_config *cfg, const uint8_t *honest)
 {
     sim_adversary *a = calloc(1, sizeof *a);
     if (!a) return NULL;
@@ -43,11 +45,18 @@ sim_adversary *sim_adversary_new(uint32_t members, uint32_t attack_round, uint32
     a->parent_round = malloc(rows * members * members * sizeof *a->parent_round);
     a->plan = calloc(rows * members * members, 1);
     a->planned = calloc(rows, 1);
-    if (!a->votes || !a->present || !a->parent_round || !a->plan || !a->planned) {
+    a->honest = malloc(members ? members : 1);
+    if (!a->votes || !a->present || !a->parent_round || !a->plan || !a->planned || !a->honest) {
         sim_adversary_free(a);
         return NULL;
     }
     memset(a->votes, VOTE_UNKNOWN, rows * members);
+    for (uint32_t i = 0; i < members; i++) {
+        a->honest[i] = honest ? honest[i] != 0 : 1;
+        a->h += a->honest[i];
+    }
+    /* U0's creator must be honest, and the honest must hold a quorum. */
+    if (!a->honest[attack_round % members] || a->h < a->q) a->active = 0;
     return a;
 }
 
@@ -59,6 +68,7 @@ void sim_adversary_free(sim_adversary *a)
     free(a->parent_round);
     free(a->plan);
     free(a->planned);
+    free(a->honest);
     free(a);
 }
 
@@ -98,7 +108,7 @@ static int vote_of(const sim_adversary *a, uint32_t d, uint32_t c)
     if (d == 1) return pr[a->r0 % a->n] == a->r0; /* U0's slot holds round r0 */
     uint32_t count[2] = {0, 0};
     for (uint32_t j = 0; j < a->n; j++) {
-        if (pr[j] != t - 1) continue;
+        if (pr[j] != t - 1 || !a->honest[j]) continue;
         int v = a->votes[at2(a, d - 1, j)];
         if (v == VOTE_UNKNOWN) return VOTE_UNKNOWN;
         count[v]++;
@@ -107,7 +117,9 @@ static int vote_of(const sim_adversary *a, uint32_t d, uint32_t c)
     return count[1] ? 1 : 0;
 }
 
-/* Chooses, for every member, the q units of round r0+d-1 it sees first. */
+/* Chooses, for every member, the q units of round r0+d-1 it sees first: honest members' units
+ * only (a forker's are held like the units a plan leaves out, so they never become parents
+ * while the attack lasts). Every set holds q honest units, so every member can create. */
 static void make_plan(sim_adversary *a, uint32_t d)
 {
     uint32_t n = a->n, q = a->q;
@@ -115,15 +127,18 @@ static void make_plan(sim_adversary *a, uint32_t d)
     a->planned[d] = 1;
     if (d == 1) {
         /* Round r0+1 votes 1 where U0 is a parent. Few 1s: at d = 2 (common vote 1) every set
-         * then includes a 0. U0's creator always votes 1 (own parent). */
-        uint32_t c0 = a->r0 % n, ones_wanted = n - q, ones = 1;
+         * then includes a 0. U0's creator always votes 1 (own parent). Without U0 a member
+         * must still find q honest units: if it cannot, it gets U0 too. */
+        uint32_t c0 = a->r0 % n, ones_wanted = a->h - q, ones = 1;
         for (uint32_t i = 0; i < n; i++) {
-            int with_u0 = i == c0 || ones < ones_wanted;
+            int own_honest = a->honest[i];
+            uint32_t others = a->h - own_honest - (i != c0); /* honest units but own and U0 */
+            int with_u0 = i == c0 || ones < ones_wanted || own_honest + others < q;
             if (i != c0 && with_u0) ones++;
             uint32_t taken = 0;
             for (uint32_t k = 0; k < n && taken < q; k++) {
                 uint32_t c = (i + k) % n; /* own unit first */
-                if (c == c0 && !with_u0) continue;
+                if (!a->honest[c] || (c == c0 && !with_u0)) continue;
                 plan[i * n + c] = 1;
                 taken++;
             }
@@ -143,8 +158,8 @@ static void make_plan(sim_adversary *a, uint32_t d)
     }
     int cv = common_vote(d), cv_next = common_vote(d + 1);
     const int8_t *prev = &a->votes[at2(a, d - 1, 0)];
-    uint32_t against = 0; /* units of round t-1 voting against cv */
-    for (uint32_t c = 0; c < n; c++) against += prev[c] != cv;
+    uint32_t against = 0; /* honest units of round t-1 voting against cv */
+    for (uint32_t c = 0; c < n; c++) against += a->honest[c] && prev[c] != cv;
     if (against == 0) {
         a->active = 0; /* every set decides: the attack is over */
         return;
@@ -154,23 +169,27 @@ static void make_plan(sim_adversary *a, uint32_t d)
     uint32_t unanimous_wanted = cv_next == cv ? q : 1;
     uint32_t unanimous = 0;
     for (uint32_t i = 0; i < n; i++) {
-        int own_against = prev[i] != cv;
-        int go_unanimous = own_against && against >= q &&
-                           (unanimous < unanimous_wanted || against == n);
         uint32_t taken = 0;
-        plan[i * n + i] = 1;
-        taken++;
+        int own_against = 0;
+        if (a->honest[i]) {
+            own_against = prev[i] != cv;
+            plan[i * n + i] = 1;
+            taken++;
+        }
+        int go_unanimous = a->honest[i] && own_against && against >= q &&
+                           (unanimous < unanimous_wanted || against == a->h);
         if (go_unanimous) {
             unanimous++;
             for (uint32_t k = 1; k < n && taken < q; k++) {
                 uint32_t c = (i + k) % n;
-                if (prev[c] != cv) plan[i * n + c] = 1, taken++;
+                if (a->honest[c] && prev[c] != cv) plan[i * n + c] = 1, taken++;
             }
         } else {
             /* Mixed: at least one vote of each kind, never q votes for cv. */
             int need_against = !own_against, need_for = own_against;
             for (uint32_t k = 1; k < n && (need_against || need_for); k++) {
                 uint32_t c = (i + k) % n;
+                if (!a->honest[c]) continue;
                 int is_against = prev[c] != cv;
                 if ((is_against && need_against) || (!is_against && need_for)) {
                     plan[i * n + c] = 1;
@@ -181,7 +200,7 @@ static void make_plan(sim_adversary *a, uint32_t d)
             }
             for (uint32_t k = 1; k < n && taken < q; k++) {
                 uint32_t c = (i + k) % n;
-                if (!plan[i * n + c]) plan[i * n + c] = 1, taken++;
+                if (a->honest[c] && !plan[i * n + c]) plan[i * n + c] = 1, taken++;
             }
         }
     }
@@ -193,6 +212,7 @@ int sim_adversary_created(sim_adversary *a, const uint8_t *data, size_t len)
     if (!a->active || aleph_unit_inspect(&a->cfg, data, len, &w) != NULL) return 0;
     if (w.round < a->r0 || w.round > a->r0 + a->rounds_max) return 0;
     uint32_t d = w.round - a->r0;
+    if (!a->honest[w.creator]) return 0; /* a forker's: never planned, held while planning */
     if (a->present[at2(a, d, w.creator)]) return 0; /* one unit per slot: no forks here */
     a->present[at2(a, d, w.creator)] = 1;
     uint32_t *pr = &a->parent_round[at2(a, d, w.creator) * a->n];
@@ -206,7 +226,7 @@ int sim_adversary_created(sim_adversary *a, const uint8_t *data, size_t len)
 
     /* Once the whole round is in, plan the next one. */
     for (uint32_t c = 0; c < a->n; c++)
-        if (!a->present[at2(a, d, c)]) return 0;
+        if (a->honest[c] && !a->present[at2(a, d, c)]) return 0;
     if (d >= 1) a->held_through = d;
     if (d + 1 > a->rounds_max) {
         a->active = 0;

@@ -29,9 +29,14 @@
 
 typedef struct sim_adversary sim_adversary;
 
-/* attack_round: r0; rounds_max: give up after this many rounds above r0. */
+/* attack_round: r0; rounds_max: give up after this many rounds above r0; honest: per member,
+ * 1 for an honest member (NULL: all). Units of the others (forkers) are never planned: they
+ * are held from a member until it has created the round above theirs, like every unit its
+ * plan leaves out, and the plans choose among honest units only, q of them per member. U0's
+ * creator must be honest. With h honest members the scheduler has h - q units of room per set
+ * (none when the forkers are as many as f allows: then it cannot split the votes). */
 sim_adversary *sim_adversary_new(uint32_t members, uint32_t attack_round, uint32_t rounds_max,
-                                 const aleph_config *cfg);
+                                 const aleph_config *cfg, const uint8_t *honest);
 void sim_adversary_free(sim_adversary *a);
 
 /* Member `creator` created this unit. Returns 1 when a new plan was made (held units may now

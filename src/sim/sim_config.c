@@ -127,9 +127,14 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
         return buf;
     }
     if (cfg->adversary_round) {
-        if (cfg->byzantine || cfg->crashed) {
-            snprintf(buf, len, "--adversary: runs with every member live (it needs no Byzantine "
-                               "member); drop --byzantine and --crashed");
+        if (cfg->crashed || (cfg->byzantine && cfg->byzantine_kind != SIM_FORKER)) {
+            snprintf(buf, len, "--adversary: its only faulty members are forkers (--byzantine-kind "
+                               "forker); drop --crashed and other kinds");
+            return buf;
+        }
+        if (cfg->adversary_round % n >= n - cfg->byzantine) {
+            snprintf(buf, len, "--adversary: the creator of round %u (member %u) must be honest",
+                     cfg->adversary_round, cfg->adversary_round % n);
             return buf;
         }
         if (cfg->adversary_rounds < 1 || cfg->adversary_rounds > 1000) {

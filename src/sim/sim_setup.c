@@ -195,7 +195,8 @@ static int setup_tools(sim *s, char *err, size_t err_len)
         s->dumping = 1;
     }
     if (cfg->adversary_round) {
-        s->adversary = sim_adversary_new(n, cfg->adversary_round, cfg->adversary_rounds, &s->acfg);
+        s->adversary = sim_adversary_new(n, cfg->adversary_round, cfg->adversary_rounds, &s->acfg,
+                                         s->honest_mask);
         if (!s->adversary) {
             snprintf(err, err_len, "out of memory (adversary)");
             return -1;

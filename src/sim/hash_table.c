@@ -86,3 +86,25 @@ int sim_table_add(sim_table *t, const uint8_t key[32], uint64_t value)
 {
     return insert(t, key, value, 0);
 }
+
+void sim_table_remove_at(sim_table *t, size_t i)
+{
+    size_t mask = t->cap - 1;
+    t->entries[i].used = 0;
+    t->len--;
+    for (size_t j = (i + 1) & mask; t->entries[j].used; j = (j + 1) & mask) {
+        size_t home = slot_of(t->entries[j].key, t->cap);
+        /* j's entry may move to the hole at i when its home is not in (i, j] (cyclically) */
+        int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays) continue;
+        t->entries[i] = t->entries[j];
+        t->entries[j].used = 0;
+        i = j;
+    }
+}
+
+void sim_table_remove(sim_table *t, const uint8_t key[32])
+{
+    sim_table_entry *e = find(t, key);
+    if (e) sim_table_remove_at(t, (size_t)(e - t->entries));
+}

@@ -1,5 +1,6 @@
 /* The simulator's map from 32-byte keys (unit hashes, or keys built like them) to 64-bit
- * values: open addressing, linear probing, no deletion (a run only ever adds). Kept apart
+ * values: open addressing, linear probing, deletion by shifting back (the checker's forget
+ * mode drops what every member has passed). Kept apart
  * from the core's map so the two can change independently. */
 #ifndef ALEPH_SIM_HASH_TABLE_H
 #define ALEPH_SIM_HASH_TABLE_H
@@ -27,5 +28,10 @@ int sim_table_get(const sim_table *t, const uint8_t key[32], uint64_t *value);
 int sim_table_put(sim_table *t, const uint8_t key[32], uint64_t value);
 /* Inserts when absent: returns 1 when inserted, 0 when present (value unchanged), -1 OOM. */
 int sim_table_add(sim_table *t, const uint8_t key[32], uint64_t value);
+/* Removes the entry at index i (used); the entries after it in its probe run move back, so
+ * the caller scanning the table must look at index i again. */
+void sim_table_remove_at(sim_table *t, size_t i);
+/* Removes key when present. */
+void sim_table_remove(sim_table *t, const uint8_t key[32]);
 
 #endif

@@ -20,6 +20,7 @@ int sim_checker_init(sim_checker *c, uint32_t members)
     sim_table_init(&c->position);
     sim_table_init(&c->position_old);
     sim_table_init(&c->tracked);
+    sim_table_init(&c->tracked_pos);
     sim_table_init(&c->signed_slots);
     sim_table_init(&c->txs);
     c->prefix = calloc(members, sizeof *c->prefix);
@@ -40,6 +41,7 @@ void sim_checker_free(sim_checker *c)
     free(c->heads);
     free(c->head_owner);
     sim_table_free(&c->tracked);
+    sim_table_free(&c->tracked_pos);
     sim_table_free(&c->signed_slots);
     free(c->signed_hashes);
     sim_table_free(&c->txs);
@@ -73,6 +75,29 @@ static int position_get(const sim_checker *c, const uint8_t h[32], uint64_t *pos
     return sim_table_get(&c->position, h, pos) || sim_table_get(&c->position_old, h, pos);
 }
 
+/* A tracked unit of a member whose backup was deleted: no longer required (the bit above
+ * creator << 33, which is below 2^43). */
+#define SET_APART (1ull << 63)
+
+/* forget: drops the tracked units that every checked member has output (their positions are
+ * below floor), and those set apart (of a closed epoch: never tracked again). */
+static void drop_tracked(sim_checker *c, uint64_t floor)
+{
+    for (size_t i = 0; i < c->tracked.cap; i++) {
+        sim_table_entry *e = &c->tracked.entries[i];
+        while (e->used && (e->value & 1)) {
+            uint64_t pos = UINT64_MAX;
+            int set_apart = (e->value & SET_APART) != 0;
+            if (!set_apart && (!sim_table_get(&c->tracked_pos, e->key, &pos) || pos >= floor))
+                break;
+            uint8_t key[32];
+            memcpy(key, e->key, 32);
+            sim_table_remove_at(&c->tracked, i); /* entry i is now another one, or empty */
+            if (!set_apart) sim_table_remove(&c->tracked_pos, key);
+        }
+    }
+}
+
 /* forget: drops the positions and heads that every checked member has passed (amortised: tried
  * when the kept part has doubled). */
 static void drop_passed(sim_checker *c)
@@ -92,6 +117,7 @@ static void drop_passed(sim_checker *c)
     memmove(c->batch_round, c->batch_round + drop, kept * sizeof *c->batch_round);
     memmove(c->owner, c->owner + drop, kept * sizeof *c->owner);
     c->base = floor;
+    drop_tracked(c, floor);
     uint32_t drop_heads = round_floor - c->heads_base, kept_heads = c->heads_len - round_floor;
     memmove(c->heads, c->heads + drop_heads, (size_t)kept_heads * 32);
     memmove(c->head_owner, c->head_owner + drop_heads, kept_heads * sizeof *c->head_owner);
@@ -143,15 +169,13 @@ static int check_head(sim_checker *c, uint32_t member, const aleph_batch *b)
     return 0;
 }
 
-/* A tracked unit of a member whose backup was deleted: no longer required (the bit above
- * creator << 33, which is below 2^43). */
-#define SET_APART (1ull << 63)
 
 static void mark_tracked(sim_checker *c, const uint8_t hash[32], uint64_t pos)
 {
     uint64_t v;
     if (!c->tracked.len || !sim_table_get(&c->tracked, hash, &v) || (v & 1)) return;
     sim_table_put(&c->tracked, hash, v | 1);
+    if (c->forget) sim_table_put(&c->tracked_pos, hash, pos); /* not kept: a message's detail */
     c->tracked_seen++;
     if (pos > c->tracked_pos_max) c->tracked_pos_max = pos;
 }
@@ -441,7 +465,8 @@ int sim_checker_complete(const sim_checker *c, const uint8_t *honest, char *msg,
         const sim_table_entry *e = &c->tracked.entries[i];
         if (!e->used || (e->value & SET_APART)) continue;
         uint64_t pos = UINT64_MAX;
-        if (e->value & 1) position_get(c, e->key, &pos);
+        if (e->value & 1) c->forget ? sim_table_get(&c->tracked_pos, e->key, &pos)
+                                    : position_get(c, e->key, &pos);
         if (pos != UINT64_MAX && pos < prefix_min) continue;
         uint32_t round = (uint32_t)((e->value >> 1) & 0xffffffffu);
         if (!worst || round < (uint32_t)((worst_v >> 1) & 0xffffffffu))

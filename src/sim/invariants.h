@@ -54,6 +54,8 @@ typedef struct sim_checker {
     uint8_t *checked;
     /* completeness */
     sim_table tracked;     /* hash -> creator << 33 | round << 1 | seen */
+    sim_table tracked_pos; /* forget: hash -> position of a seen tracked unit (both dropped
+                              once every checked member has passed it) */
     uint64_t tracked_len, tracked_seen, tracked_pos_max;
     /* signed once: (creator, round) -> index into signed_hashes */
     sim_table signed_slots;

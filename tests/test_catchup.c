@@ -104,7 +104,7 @@ static void submit_all(uint32_t n, uint32_t tag, uint32_t per_member)
 static void far_behind_catches_up_in_bulk(void **state)
 {
     (void)state;
-    const uint32_t n = 4, cut = 3, rounds = 300;
+    const uint32_t n = 4, cut = 3, rounds = 160;
     traffic t = {.to = cut};
     ts_cluster_init_ae(&cl, n, ALEPH_COIN_THRESHOLD, rounds, 20);
     cl.deliveries_per_ms = 4;
@@ -114,7 +114,7 @@ static void far_behind_catches_up_in_bulk(void **state)
     ts_cluster_run(&cl, 3, 1000000);
     cl.cut_member = cut;
     /* The others run far ahead, with payloads all along. */
-    for (uint32_t k = 1; k <= 20; k++) {
+    for (uint32_t k = 1; k <= 10; k++) {
         for (uint32_t i = 0; i < n; i++)
             if (i != cut)
                 for (uint32_t j = 0; j < 4; j++) {
@@ -126,7 +126,7 @@ static void far_behind_catches_up_in_bulk(void **state)
         ts_cluster_run(&cl, 10 * k, 4000000);
     }
     for (uint32_t i = 0; i < n; i++)
-        if (i != cut) assert_true(cl.members[i].log.batches_len >= 200);
+        if (i != cut) assert_true(cl.members[i].log.batches_len >= 100);
     size_t cut_batches = cl.members[cut].log.batches_len, persisted0 = cl.members[cut].log.persisted_len;
     assert_true(cut_batches < 10);
     aleph_member_stats before;
@@ -159,7 +159,7 @@ static void far_behind_catches_up_in_bulk(void **state)
             (double)t.bytes / (double)unit_bytes, dups, (unsigned long long)st.range_requests_sent,
             (unsigned long long)st.range_timeouts, (unsigned long long)t.answers_from[0],
             (unsigned long long)t.answers_from[1], (unsigned long long)t.answers_from[2]);
-    assert_true(added > 500);
+    assert_true(added > 250);
     /* It resumed at the committee's round instead of climbing one unit per round. */
     ts_cluster_run(&cl, SIZE_MAX, 200000);
     aleph_member_stats_get(cl.members[cut].m, &st);
@@ -168,7 +168,7 @@ static void far_behind_catches_up_in_bulk(void **state)
     uint64_t created = st.units_created - before.units_created;
     fprintf(stderr, "created %llu units while catching up; round %u (member 1: %u)\n",
             (unsigned long long)created, st.round_created, st1.round_created);
-    assert_true(created < 100);
+    assert_true(created < 30); /* climbing one unit per round would make ~100 */
     assert_true(st.round_created != UINT32_MAX && st.round_created + 20 >= st1.round_created);
     /* Many units per message, bytes at most twice the units added, each unit about once. */
     assert_true(t.unit_msgs * 8 < added);

@@ -24,6 +24,11 @@ static void on_batch(void *ctx, const output_batch_view *b, const output_unit_vi
     digest *d = ctx;
     d->batches++;
     d->sum = d->sum * 31 + b->round * 7 + b->head_creator + b->head_hash[0] + b->head_hash[31];
+    /* A batch written in chain mode counts its units but does not carry them (units is NULL). */
+    if (!b->has_units) {
+        d->sum = d->sum * 31 + b->units + b->chain[0] + b->chain[31];
+        return;
+    }
     for (uint32_t i = 0; i < b->units; i++) {
         d->units++;
         d->sum = d->sum * 31 + units[i].round + units[i].creator + units[i].hash[0] +

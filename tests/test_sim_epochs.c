@@ -3,7 +3,9 @@
  * oracle on every run: short epochs (10..30 rounds) with every fault kind the simulator has,
  * forkers whose equivocations straddle the boundaries, crashes, late units of a finished
  * epoch, a member a whole epoch behind that catches up through its peers' kept previous
- * epoch, and a member two epochs behind (which cannot: it must stay safe, and say why).
+ * epoch, members two and three epochs behind that catch up through the epochs their peers
+ * keep (epochs_kept), and one behind by more than that (which cannot: it must stay safe,
+ * and say why).
  * Across the epochs the invariants hold over the whole sequence (global rounds): agreement,
  * no duplicate unit, no gap, no transaction output twice, every transaction of a tracked unit
  * output (carried over a boundary when its unit was left out of its epoch).
@@ -155,36 +157,83 @@ static void a_member_an_epoch_behind_catches_up(void **state)
     assert_true(t.answers > 0);
 }
 
-/* Cut off for many epochs, member 0 is two or more behind when it comes back: nobody keeps
- * its epoch any more (docs/PROTOCOL.md: not designed further). It must stay safe: no wrong
- * batch (agreement holds over everything it output), the messages it cannot use counted,
- * and the run fails on liveness alone, naming member 0. */
-static void a_member_two_epochs_behind_is_safe_and_counted(void **state)
+/* Member 0 cut off from virtual ms 1000 to `until` while epochs of 10 rounds go on; with
+ * these seeds it comes back `behind` epochs behind (2 for 3000, 3 for 4000: the runs with
+ * epochs_kept = behind - 1 below fail on exactly that, which shows it). */
+typedef struct behind_case {
+    uint64_t until_ms;
+    uint32_t behind;
+} behind_case;
+
+static const behind_case behind_cases[] = {{3000, 2}, {4000, 3}};
+
+static sim_config behind_config(const behind_case *bc, uint32_t epochs_kept, uint64_t seed)
 {
-    (void)state;
-    sim_config c = base(4, 10, 2);
+    sim_config c = base(4, 10, seed);
     c.rounds = 60;
     c.net.isolate = 1;
     c.net.isolate_start_ms = 1000;
-    c.net.isolate_end_ms = 4000;
-    c.liveness_ms_max = 20000; /* it cannot catch up: no need to wait long */
-    char dir[4096], report[16384];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/aleph-epochs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(dir));
-    c.dump_dir = dir;
-    sim_result r;
-    int rc = sim_run(&c, &r);
-    /* The oracle recomputes every batch every member output, member 0's included. */
-    int oracle = oracle_check_dir(dir, report, sizeof report);
-    oracle_remove_dir(dir);
-    if (oracle != 0) fail_msg("the ordering oracle disagrees:\n%s", report);
-    assert_int_equal(rc, 1);
-    assert_true(r.agreement);
-    assert_false(r.liveness);
-    assert_non_null(strstr(r.failure, "member 0"));
-    assert_true(r.epoch_far_dropped > 0);
-    assert_true(r.epoch_max >= r.epoch_min + 2);
+    c.net.isolate_end_ms = bc->until_ms;
+    c.epochs_kept = epochs_kept;
+    return c;
+}
+
+/* Its peers keep `behind` finished epochs (epochs_kept): member 0 finishes each epoch it
+ * missed by ordering it itself from their kept copies (HIGHEST and requests of epoch e are
+ * answered from e's state), moves to the next, and so on until it is current. Checked over
+ * everything it output, by the checker and by the oracle (sim_run_oracle): agreement, no
+ * duplicate, no gap, every transaction of a tracked unit output once (its own carried at
+ * each boundary); it reached the target round (current), and nothing was counted as too far
+ * ahead to catch up.
+ *
+ * Seen to fail: with the answers only from the newest kept epoch (epoch_take_message
+ * answering `epoch + 1 == m->epoch` alone, as before), member 0 stays in its epoch and every
+ * run fails on liveness naming member 0. */
+static void a_member_several_epochs_behind_catches_up(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof behind_cases / sizeof behind_cases[0]; i++) {
+        totals t = {0};
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            sim_config c = behind_config(&behind_cases[i], behind_cases[i].behind, seed);
+            sim_result r = run_ok(&c);
+            assert_true(r.epoch_min >= c.rounds / c.epoch_rounds);
+            assert_int_equal(r.epoch_far_dropped, 0);
+            add(&t, &r);
+        }
+        assert_true(t.ahead > 0);
+        assert_true(t.answers > 0);
+    }
+}
+
+/* The same schedules with one kept epoch fewer than member 0 is behind: nobody keeps its
+ * epoch any more (beyond epochs_kept, docs/PROTOCOL.md). It must stay safe: no wrong batch
+ * (agreement holds over everything it output, and the oracle recomputes every batch every
+ * member output, member 0's included), the messages it cannot use counted as far ahead, and
+ * the run fails on liveness alone, naming member 0. */
+static void a_member_beyond_epochs_kept_is_safe_and_counted(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof behind_cases / sizeof behind_cases[0]; i++) {
+        sim_config c = behind_config(&behind_cases[i], behind_cases[i].behind - 1, 2);
+        c.liveness_ms_max = 20000; /* it cannot catch up: no need to wait long */
+        char dir[4096], report[16384];
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/aleph-epochs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        assert_non_null(mkdtemp(dir));
+        c.dump_dir = dir;
+        sim_result r;
+        int rc = sim_run(&c, &r);
+        int oracle = oracle_check_dir(dir, report, sizeof report);
+        oracle_remove_dir(dir);
+        if (oracle != 0) fail_msg("the ordering oracle disagrees:\n%s", report);
+        assert_int_equal(rc, 1);
+        assert_true(r.agreement);
+        assert_false(r.liveness);
+        assert_non_null(strstr(r.failure, "member 0"));
+        assert_true(r.epoch_far_dropped > 0);
+        assert_true(r.epoch_max >= r.epoch_min + behind_cases[i].behind);
+    }
 }
 
 int main(void)
@@ -194,7 +243,8 @@ int main(void)
         cmocka_unit_test(forkers_straddle_boundaries),
         cmocka_unit_test(late_units_of_a_finished_epoch),
         cmocka_unit_test(a_member_an_epoch_behind_catches_up),
-        cmocka_unit_test(a_member_two_epochs_behind_is_safe_and_counted),
+        cmocka_unit_test(a_member_several_epochs_behind_catches_up),
+        cmocka_unit_test(a_member_beyond_epochs_kept_is_safe_and_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

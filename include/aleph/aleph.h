@@ -36,6 +36,9 @@ const char *aleph_version(void);
 #define ALEPH_MEMBERS_MAX 1024u
 /* Longest default-creator schedule (aleph_config.default_creators). */
 #define ALEPH_DEFAULT_CREATORS_MAX 4096u
+/* aleph_config.epochs_kept (local, not on the wire): its bound and default (PROTOCOL.md). */
+#define ALEPH_EPOCHS_KEPT_MAX 16u
+#define ALEPH_EPOCHS_KEPT_DEFAULT 3u
 #define ALEPH_HASH_BYTES 32u
 #define ALEPH_SIGN_PK_BYTES 32u
 #define ALEPH_SIGN_SK_BYTES 64u
@@ -110,6 +113,12 @@ typedef struct aleph_config {
      * and rounds from 0. Committee-wide (it changes the wire format: with epochs every member
      * message names its epoch). 0: one endless epoch, and no epoch field on the wire. */
     uint32_t epoch_rounds;
+    /* Finished epochs this member keeps (frozen, 0..ALEPH_EPOCHS_KEPT_MAX) to answer the
+     * requests of members still in one of them, so that a member up to this many epochs
+     * behind catches up through each in order (PROTOCOL.md, "A member behind"). Local: not
+     * committee-wide, not on the wire. A kept epoch costs its DAG's stubs, plus the units
+     * that could not be shed (docs/PROTOCOL.md gives the bytes). 0: the default. */
+    uint32_t epochs_kept;
 
     uint64_t rng_seed; /* local choices (which peer to ask); not for ordering */
 
@@ -375,9 +384,13 @@ typedef struct aleph_member_stats {
     uint64_t carry_txs;          /* transactions carried into this epoch */
     uint64_t carry_txs_pending;  /* of which not yet in an own unit */
     uint64_t epoch_stale_dropped; /* messages of a finished epoch dropped (units, answers) */
-    uint64_t epoch_ahead_dropped; /* messages of the next epoch while still in this one */
-    uint64_t epoch_far_dropped;   /* two or more epochs ahead: no catching up (PROTOCOL.md) */
-    uint64_t epoch_answers;       /* previous-epoch requests answered from its kept DAG */
+    /* messages of a later epoch while still in this one: up to epochs_kept ahead (peers
+     * keeping as many epochs as this member answer from this epoch), and beyond (far: no
+     * catching up, PROTOCOL.md) */
+    uint64_t epoch_ahead_dropped;
+    uint64_t epoch_far_dropped;
+    uint64_t epoch_answers; /* requests of a kept finished epoch answered from its state */
+    uint32_t epochs_kept_now; /* finished epochs kept now (at most epochs_kept) */
     /* Bulk catch-up (a member far behind pulls ranges of rounds, docs/PROTOCOL.md) */
     uint64_t range_requests_sent;
     uint64_t range_units_received;   /* units that came in UNITS answers */
@@ -392,7 +405,7 @@ void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);
  * fills out, or 0 when it is not known (yet) or the coin is off. For outside checks (the
  * simulator's dump); it may verify shares, which the member's stats count. */
 int aleph_member_coin(aleph_member *m, uint32_t round, uint8_t out[32]);
-/* The same for epoch `epoch`: the current one, or the previous one while it is kept. */
+/* The same for epoch `epoch`: the current one, or a finished one while it is kept. */
 int aleph_member_coin_epoch(aleph_member *m, uint32_t epoch, uint32_t round, uint8_t out[32]);
 
 /* ---- Payload format ------------------------------------------------------------------------- */

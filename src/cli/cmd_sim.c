@@ -81,6 +81,8 @@ static void usage(FILE *out)
 "  --epoch-rounds E       epochs of E rounds (E >= 4; 0: one endless epoch) [0]; --rounds,\n"
 "                         the target and crash rounds then count rounds over all epochs\n"
 "                         (epoch * E + round)\n"
+"  --epochs-kept K        finished epochs every member keeps to answer members behind\n"
+"                         (1..16; 0: the core's default, 3)\n"
 "  --fork-variants K      every forker also signs and sends K further variants of each of\n"
 "                         its units, with other payloads (a flood) [0], K <= 10000\n"
 "  --txs-per-tick K       transactions (16 B: member, sequence, submit time) submitted to\n"
@@ -235,6 +237,7 @@ static const opt_spec sim_table[] = {
     {"reorder", OPT_U32, F(cfg.net.reorder_ms), 0, UINT32_MAX, NULL, NULL},
     {"txs-per-tick", OPT_U32, F(cfg.txs_per_tick), 0, UINT32_MAX, NULL, NULL},
     {"epoch-rounds", OPT_U32, F(cfg.epoch_rounds), 0, 1000000, NULL, NULL},
+    {"epochs-kept", OPT_U32, F(cfg.epochs_kept), 0, ALEPH_EPOCHS_KEPT_MAX, NULL, NULL},
     {"fork-variants", OPT_U32, F(cfg.fork_variants), 0, SIM_FORK_VARIANTS_MAX, NULL, NULL},
     WAIT("round-delay-ms", round_delay_ms),
     WAIT("parent-wait-ms", parent_wait_ms),

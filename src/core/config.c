@@ -35,6 +35,7 @@ void aleph_config_defaults(aleph_config *cfg)
     cfg->shed_lag_rounds = 32;
     cfg->anti_entropy_ms = 200;
     cfg->request_retry_ms = 100;
+    cfg->epochs_kept = ALEPH_EPOCHS_KEPT_DEFAULT;
 }
 
 const char *aleph_config_check(const aleph_config *cfg)
@@ -60,6 +61,7 @@ const char *aleph_config_check(const aleph_config *cfg)
             return "default-creator schedule names a member outside the committee";
     if (cfg->anti_entropy_ms == 0 || cfg->request_retry_ms == 0)
         return "anti_entropy_ms and request_retry_ms must be positive";
+    if (cfg->epochs_kept > ALEPH_EPOCHS_KEPT_MAX) return "epochs_kept over 16";
     return NULL;
 }
 

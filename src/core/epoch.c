@@ -2,12 +2,15 @@
  * then carries its own transactions that no batch of the epoch holds back ahead of its pool,
  * keeps the finished epoch's state (frozen) to answer members still in it, and starts the
  * next epoch with a session derived from the last head, an empty DAG and rounds from 0.
+ * It keeps the last cfg.epochs_kept finished epochs, newest first (m->prev, then its prev):
+ * a member up to that many epochs behind finishes each in turn with their answers.
  *
  * Messages name their epoch (u32 after the type byte). One of the current epoch is handled
- * as always; one of the previous epoch is answered from the kept state when it is a request
- * (units by slot, hash or parents, a HIGHEST, an own query) and dropped otherwise; one of a
- * later epoch is dropped, and its sender gets this member's HIGHEST so that it answers from
- * its kept previous epoch; anything older is dropped. Every drop is counted. */
+ * as always; one of a kept finished epoch is answered from that epoch's state when it is a
+ * request (units by slot, hash or parents, a HIGHEST, an own query) and dropped otherwise;
+ * one of a later epoch is dropped, and its sender gets this member's HIGHEST so that it
+ * answers from its kept copy of this epoch; anything older is dropped. Every drop is
+ * counted. */
 #include <sodium.h>
 #include <string.h>
 
@@ -20,6 +23,7 @@
 int epoch_init(aleph_member *m)
 {
     m->committee_session = m->cfg.session;
+    if (!m->cfg.epochs_kept) m->cfg.epochs_kept = ALEPH_EPOCHS_KEPT_DEFAULT; /* 0: the default */
     m->out.with_epoch = m->cfg.epoch_rounds > 0;
     m->out.epoch = 0;
     m->ahead_reply_ms = core_calloc(m->n, sizeof *m->ahead_reply_ms);
@@ -61,17 +65,36 @@ void member_free_epoch_state(aleph_member *m)
     if (m->is_prev) sodium_memzero(&m->secret, sizeof m->secret);
 }
 
-static void prev_free(aleph_member *p)
+/* Frees a kept epoch and every older one chained behind it. */
+static void kept_free(aleph_member *p)
 {
-    if (!p) return;
-    member_free_epoch_state(p);
-    outbox_free(&p->out);
-    core_free(p);
+    while (p) {
+        aleph_member *older = p->prev;
+        member_free_epoch_state(p);
+        outbox_free(&p->out);
+        core_free(p);
+        p = older;
+    }
+}
+
+/* The kept finished epoch `epoch`, or NULL when it is not kept. */
+static aleph_member *kept_find(const aleph_member *m, uint32_t epoch)
+{
+    for (aleph_member *p = m->prev; p; p = p->prev)
+        if (p->epoch == epoch) return p;
+    return NULL;
+}
+
+uint32_t epoch_kept_count(const aleph_member *m)
+{
+    uint32_t count = 0;
+    for (const aleph_member *p = m->prev; p; p = p->prev) count++;
+    return count;
 }
 
 void epoch_free(aleph_member *m)
 {
-    prev_free(m->prev);
+    kept_free(m->prev);
     m->prev = NULL;
     core_free(m->carry);
     core_free(m->ahead_reply_ms);
@@ -105,8 +128,8 @@ uint64_t aleph_member_epoch_session(const aleph_member *m)
 int aleph_member_coin_epoch(aleph_member *m, uint32_t epoch, uint32_t round, uint8_t out[32])
 {
     if (epoch == m->epoch) return coin_value(m, round, out);
-    if (m->prev && epoch == m->prev->epoch) return coin_value(m->prev, round, out);
-    return 0;
+    aleph_member *p = kept_find(m, epoch);
+    return p ? coin_value(p, round, out) : 0;
 }
 
 size_t aleph_member_epoch_carry(const aleph_member *m, const uint8_t **payload, uint32_t *txs)
@@ -148,6 +171,17 @@ static int fresh_state(aleph_member *m)
     return hashmap_init(&m->requests.by_key, 64);
 }
 
+/* Chains the epoch just finished in front of the kept ones and frees what is beyond
+ * cfg.epochs_kept (all of them when it is 0). */
+static void kept_trim(aleph_member *m, aleph_member *finished)
+{
+    aleph_member **link = &m->prev;
+    *link = finished; /* finished->prev: the kept epochs before it, newest first */
+    for (uint32_t kept = 0; *link && kept < m->cfg.epochs_kept; kept++) link = &(*link)->prev;
+    kept_free(*link);
+    *link = NULL;
+}
+
 void epoch_advance(aleph_member *m)
 {
     if (!m->epoch_done) return;
@@ -169,9 +203,8 @@ void epoch_advance(aleph_member *m)
         goto oom;
     }
     /* The finished epoch, frozen: its DAG answers members still in it. It shares the keys
-     * and nothing else that the member keeps. One is kept: the one before it goes. */
-    prev_free(old->prev);
-    old->prev = NULL;
+     * and nothing else that the member keeps. The newest epochs_kept are kept (it, then
+     * the older ones already chained behind it); the oldest beyond go. */
     old->is_prev = 1;
     memset(&old->out, 0, sizeof old->out);
     old->out.with_epoch = 1;
@@ -180,7 +213,7 @@ void epoch_advance(aleph_member *m)
     old->carry = NULL;
     old->ahead_reply_ms = NULL;
     old->own_answered = NULL;
-    m->prev = old;
+    kept_trim(m, old);
 
     uint64_t session = aleph_epoch_session_next(m->cfg.session, m->epoch + 1, m->epoch_last_head);
     m->epoch++;
@@ -215,11 +248,11 @@ static void epoch_drop(aleph_member *m, uint32_t from, uint64_t *counter, const 
     notice_drop(m, from, reason);
 }
 
-/* A request of a member still in the previous epoch, answered from the kept state; its
- * messages (already named with that epoch) go out with this step's. */
-static void answer_from_prev(aleph_member *m, uint32_t from, const message *msg)
+/* A request of a member still in the kept finished epoch p, answered from p's state (its
+ * DAG, its rate limits); its messages (already named with p's epoch) go out with this
+ * step's. */
+static void answer_from_kept(aleph_member *m, aleph_member *p, uint32_t from, const message *msg)
 {
-    aleph_member *p = m->prev;
     p->now_ms = m->now_ms;
     switch (msg->type) {
     case MSG_REQUEST_UNITS:
@@ -256,12 +289,14 @@ int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg_)
     }
     if (epoch == m->epoch) return 1;
     if (epoch > m->epoch) {
-        /* Its session cannot be checked before this member ordered its own epoch's end. */
-        if (epoch == m->epoch + 1) {
+        /* Its session cannot be checked before this member ordered its own epoch's end.
+         * Within epochs_kept ahead (this member's setting, taken for its peers'), the
+         * sender still keeps this epoch and answers; beyond, it most likely does not. */
+        if (epoch - m->epoch <= m->cfg.epochs_kept) {
             epoch_drop(m, ev->from, &m->stats.epoch_ahead_dropped, "message of a later epoch");
         } else {
             epoch_drop(m, ev->from, &m->stats.epoch_far_dropped,
-                       "message of an epoch two or more ahead");
+                       "message of an epoch more than epochs_kept ahead");
         }
         uint64_t *last = &m->ahead_reply_ms[ev->from];
         if (*last == 0 || m->now_ms >= *last + m->cfg.anti_entropy_ms / 2) {
@@ -270,8 +305,9 @@ int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg_)
         }
         return 0;
     }
-    if (epoch + 1 == m->epoch && m->prev) {
-        answer_from_prev(m, ev->from, msg);
+    aleph_member *kept = kept_find(m, epoch);
+    if (kept) {
+        answer_from_kept(m, kept, ev->from, msg);
         return 0;
     }
     epoch_drop(m, ev->from, &m->stats.epoch_stale_dropped, "message of a finished epoch");

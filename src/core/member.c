@@ -191,6 +191,7 @@ void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out)
     out->dag_units = m->dag.units_len;
     out->own_check_waiting = m->own_check;
     out->epoch = m->epoch;
+    out->epochs_kept_now = epoch_kept_count(m);
     out->carry_txs_pending = m->carry_left;
     out->pool_txs += m->carry_left;
     out->pool_bytes += carry_bytes_left(m);

@@ -319,7 +319,9 @@ struct aleph_member {
     uint64_t committee_session;
     int epoch_done;           /* the epoch's last batch is ordered: move on at the step's end */
     uint8_t epoch_last_head[32];
-    aleph_member *prev;       /* the previous epoch, kept (frozen) to answer members still in it */
+    /* The newest kept finished epoch (frozen, to answer members still in it); its own prev
+     * is the one before, and so on: at most cfg.epochs_kept, newest first. */
+    aleph_member *prev;
     int is_prev;              /* this is such a kept epoch: it shares keys and pool, never steps */
     uint8_t *carry;           /* transactions carried into this epoch (payload format) */
     size_t carry_len, carry_off; /* carry_off: bytes already taken into own units */
@@ -453,8 +455,10 @@ void own_check_answer(aleph_member *m, uint32_t from, const void *msg);
 
 /* epoch.c */
 int epoch_init(aleph_member *m);
-/* Frees the kept previous epoch and the carry (aleph_member_free). */
+/* Frees the kept finished epochs and the carry (aleph_member_free). */
 void epoch_free(aleph_member *m);
+/* How many finished epochs are kept now. */
+uint32_t epoch_kept_count(const aleph_member *m);
 /* Moves to the next epoch when epoch_done (at the end of a step; retried when memory ran out). */
 void epoch_advance(aleph_member *m);
 /* A message from a peer: 1 when it is for the current epoch and the body decoded into msg;

@@ -72,6 +72,8 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
                                cfg->default_creators[i]);
     if (at < len && cfg->epoch_rounds)
         at += (size_t)snprintf(buf + at, len - at, " --epoch-rounds %u", cfg->epoch_rounds);
+    if (cfg->epochs_kept && at < len)
+        at += (size_t)snprintf(buf + at, len - at, " --epochs-kept %u", cfg->epochs_kept);
     if (at < len && cfg->adversary_round)
         at += (size_t)snprintf(buf + at, len - at, " --adversary %u:%u", cfg->adversary_round,
                                cfg->adversary_rounds);
@@ -187,7 +189,7 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
                 " txs carried over a boundary; %" PRIu64 " tracked units left out of their epoch, "
                 "%" PRIu64 " txs of tracked units each output once; dropped: %" PRIu64
                 " of a finished epoch, %" PRIu64 " of the next, %" PRIu64 " of a later one; %" PRIu64
-                " answers from a kept previous epoch\n",
+                " answers from a kept finished epoch\n",
                 cfg->epoch_rounds, r->epoch_min, r->epoch_max, r->carry_txs, r->units_set_apart,
                 r->txs_required, r->epoch_stale_dropped, r->epoch_ahead_dropped,
                 r->epoch_far_dropped, r->epoch_answers);

@@ -97,6 +97,9 @@ typedef struct sim_config {
      * (--rounds, the target, crash rounds, rounds_max) are then global: epoch * E + round;
      * members create without a round limit (the run stops a few rounds after the target). */
     uint32_t epoch_rounds;
+    /* Finished epochs every member keeps (aleph_config.epochs_kept; 0: the core's default):
+     * a member up to this many epochs behind catches up. */
+    uint32_t epochs_kept;
     FILE *progress;               /* NULL: silent; else a line at healing and at the end */
 } sim_config;
 

@@ -122,6 +122,10 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
                                                            "or --fsync-ms yet");
         return buf;
     }
+    if (cfg->epochs_kept > ALEPH_EPOCHS_KEPT_MAX) {
+        snprintf(buf, len, "--epochs-kept: at most %u", ALEPH_EPOCHS_KEPT_MAX);
+        return buf;
+    }
     if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) {
         snprintf(buf, len, "--coin: unknown mode");
         return buf;

@@ -79,6 +79,7 @@ static int setup_config(sim *s, char *err, size_t err_len)
     /* With epochs the core's rounds_max would bound every epoch's rounds: none instead. */
     s->acfg.rounds_max = cfg->epoch_rounds ? 0 : s->rounds_max;
     s->acfg.epoch_rounds = cfg->epoch_rounds;
+    s->acfg.epochs_kept = cfg->epochs_kept;
     s->acfg.rng_seed = rng_seed;
     s->acfg.verify_signature = sim_sig_cache_verify;
     s->acfg.verify_signature_ctx = &s->sigs;

@@ -18,6 +18,7 @@
 #include "sim/invariants.h"
 #include "base/latency_matrix.h"
 #include "sim/network.h"
+#include "sim/samples.h"
 #include "sim/sig_cache.h"
 #include "test_support.h"
 
@@ -480,6 +481,148 @@ static void sig_cache_keeps_two_generations(void **state)
     sim_sig_cache_free(&c);
 }
 
+/* One unit of `creator` carrying the 16-byte transaction (who, seq, 8 bytes of seq * 3) in
+ * payload form (4-byte length, bytes); the unit's hash is made from `id`. */
+typedef struct tx_unit {
+    aleph_ordered_unit u;
+    uint8_t hash[32];
+    uint8_t payload[20];
+} tx_unit;
+
+static void make_tx_unit(tx_unit *t, uint32_t id, uint32_t creator, uint32_t who, uint32_t seq)
+{
+    memset(t, 0, sizeof *t);
+    memcpy(t->hash, &id, 4);
+    t->hash[8] = 0xab;
+    t->payload[0] = 16;
+    memcpy(t->payload + 4, &who, 4);
+    memcpy(t->payload + 8, &seq, 4);
+    uint64_t rest = (uint64_t)seq * 3;
+    memcpy(t->payload + 12, &rest, 8);
+    t->u.hash = t->hash;
+    t->u.creator = creator;
+    t->u.round = id % 10;
+    t->u.payload = t->payload;
+    t->u.payload_len = sizeof t->payload;
+}
+
+/* Checker in forget mode with transactions: two honest members, member 0's transaction of
+ * sequence r in the unit of round r (confirmed before it is output; every 7th refused at
+ * submission and never output). The exactly-once table stays bounded over 3,000 rounds
+ * (only the transactions in flight), and still (a) finds a transaction output again long
+ * after it was forgotten, (b) reports a required transaction that is never output, which
+ * stalls its member's floor without a false report. Seen to fail: with the floor check in
+ * count_txs removed, the planted duplicate of sequence 100 passes (rc 0); with
+ * window_advance doing nothing, the bound assertion fails at ~1,000 transactions kept. */
+static void checker_forget_txs_bounded_and_checks(void **state)
+{
+    (void)state;
+    for (int scenario = 0; scenario < 2; scenario++) {
+        sim_checker c;
+        assert_int_equal(sim_checker_init(&c, 3), 0);
+        c.epoch_rounds = 10;
+        const uint8_t checked[3] = {1, 1, 0}, honest[3] = {1, 1, 0};
+        assert_int_equal(sim_checker_forget(&c, checked), 0);
+        assert_int_equal(sim_checker_forget_txs(&c, honest), 0);
+        uint8_t head[32];
+        aleph_batch b;
+        tx_unit t;
+        uint32_t rounds = 3000, missing = scenario == 1 ? 2500 : UINT32_MAX;
+        for (uint32_t r = 0; r < rounds; r++) {
+            uint32_t seq = r;
+            if (r == 2999 && scenario == 0) seq = 100; /* the planted duplicate */
+            make_tx_unit(&t, r, 0, 0, seq);
+            if (r % 7 == 3 && r != 2999) { /* refused: its round carries another member's */
+                assert_int_equal(sim_checker_refused_tx(&c, t.payload + 4, 16), 0);
+                make_tx_unit(&t, r, 2, 2, r); /* a faulty member's: not kept */
+            } else if (seq == r) {
+                assert_int_equal(sim_checker_confirm_tx(&c, t.payload + 4, 16, 1), 0);
+            }
+            if (r == missing) make_tx_unit(&t, r, 2, 2, r); /* confirmed, never output */
+            memcpy(head, t.hash, 32);
+            memset(&b, 0, sizeof b);
+            b.round = r;
+            b.epoch_last = r % 10 == 9;
+            b.head_hash = head;
+            b.units = &t.u;
+            b.units_len = 1;
+            for (uint32_t m = 0; m < 2; m++) {
+                int rc = sim_checker_batch(&c, m, &b);
+                if (scenario == 0 && r == 2999) {
+                    assert_int_equal(rc, -1);
+                    assert_non_null(strstr(c.message, "(member 0, sequence 100)"));
+                    assert_non_null(strstr(c.message, "output again"));
+                    break;
+                }
+                assert_int_equal(rc, 0);
+            }
+            uint64_t in_flight = r > missing ? r - missing + 4 : 4;
+            assert_true(c.txs.len <= in_flight && c.tx_seqs.len <= in_flight);
+        }
+        char msg[256];
+        if (scenario == 1) {
+            assert_int_equal(sim_checker_txs_complete(&c, msg, sizeof msg), 0);
+            assert_non_null(strstr(msg, "(member 0, sequence 2500)"));
+            assert_true(c.txs_forgotten > 2000);
+        }
+        sim_checker_free(&c);
+    }
+}
+
+/* The bounded samples give the same count, mean and nearest-rank percentiles as sorting every
+ * value (values below and above SIM_SAMPLES_EXACT_MS), and flag a percentile that falls past
+ * the kept tail. Seen to fail: with value_at_rank's walk off by one (returning v + 1) the
+ * comparison with the sorted reference fails. */
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double nearest(const uint32_t *sorted, size_t n, double p)
+{
+    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999999);
+    if (rank < 1) rank = 1;
+    if (rank > n) rank = n;
+    return sorted[rank - 1];
+}
+
+static void samples_exact_and_bounded(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    static uint32_t ref[N];
+    uint64_t x = 88172645463325252ull;
+    for (int big = 0; big < 3; big++) { /* none, some, most values above the exact range */
+        sim_samples s;
+        memset(&s, 0, sizeof s);
+        double sum = 0;
+        for (size_t i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint32_t v = (uint32_t)(x % 5000);
+            if (big && x % 100 < (big == 1 ? 10u : 90u)) v = SIM_SAMPLES_EXACT_MS + (uint32_t)(x % 9000000);
+            ref[i] = v;
+            sum += v;
+            assert_int_equal(sim_samples_add(&s, v), 0);
+        }
+        qsort(ref, N, sizeof *ref, cmp_u32);
+        sim_distribution d = sim_samples_summary(&s);
+        assert_true(d.count == N);
+        assert_true(d.mean == sum / N);
+        assert_true(s.tail_len <= SIM_SAMPLES_TAIL_MAX && s.counts_len <= SIM_SAMPLES_EXACT_MS);
+        if (big < 2) {
+            assert_false(d.inexact);
+            assert_true(d.p50 == nearest(ref, N, 50));
+            assert_true(d.p95 == nearest(ref, N, 95));
+            assert_true(d.p99 == nearest(ref, N, 99));
+        } else { /* 90% above: p50 is exact only within the smallest kept tail values */
+            assert_true(d.inexact);
+            assert_true(d.p50 <= nearest(ref, N, 50) && d.p99 <= nearest(ref, N, 99));
+        }
+        sim_samples_free(&s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +643,8 @@ int main(void)
         cmocka_unit_test(checker_reports_duplicates_and_skips),
         cmocka_unit_test(checker_completeness),
         cmocka_unit_test(checker_forget_stays_bounded_and_checks),
+        cmocka_unit_test(checker_forget_txs_bounded_and_checks),
+        cmocka_unit_test(samples_exact_and_bounded),
         cmocka_unit_test(sig_cache_keeps_two_generations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@ int sim_checker_init(sim_checker *c, uint32_t members)
     sim_table_init(&c->tracked_pos);
     sim_table_init(&c->signed_slots);
     sim_table_init(&c->txs);
+    sim_table_init(&c->tx_seqs);
     c->prefix = calloc(members, sizeof *c->prefix);
     c->next_round = calloc(members, sizeof *c->next_round);
     return c->prefix && c->next_round ? 0 : -1;
@@ -45,6 +46,9 @@ void sim_checker_free(sim_checker *c)
     sim_table_free(&c->signed_slots);
     free(c->signed_hashes);
     sim_table_free(&c->txs);
+    free(c->tx_honest);
+    free(c->tx_floor);
+    sim_table_free(&c->tx_seqs);
     memset(c, 0, sizeof *c);
 }
 
@@ -204,6 +208,92 @@ static char *tx_name(const uint8_t key[32], char *out, size_t out_len)
     return out;
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int sim_checker_forget_txs(sim_checker *c, const uint8_t *honest)
+{
+    assert(c->forget);
+    c->tx_honest = malloc(c->members);
+    c->tx_floor = calloc(c->members, sizeof *c->tx_floor);
+    if (!c->tx_honest || !c->tx_floor) return -1;
+    memcpy(c->tx_honest, honest, c->members);
+    c->forget_txs = 1;
+    return 0;
+}
+
+#define TX_WINDOW_BYTES 16u
+#define TX_REFUSED UINT64_MAX
+
+/* How the table keeps a transaction: 0 not at all (forget_txs, not an honest member's), 1 by
+ * its bytes only, 2 also in its member's window (*who, *seq set). */
+static int tx_kept(const sim_checker *c, const uint8_t *tx, size_t len, uint32_t *who,
+                   uint32_t *seq)
+{
+    if (!c->forget_txs) return 1;
+    if (len < 4 || get32(tx) >= c->members || !c->tx_honest[get32(tx)]) return 0;
+    if (len != TX_WINDOW_BYTES) return 1;
+    *who = get32(tx);
+    *seq = get32(tx + 4);
+    return 2;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void seq_key(uint8_t key[32], uint32_t who, uint32_t seq)
+{
+    memset(key, 0, 32);
+    memcpy(key, &who, 4);
+    memcpy(key + 4, &seq, 4);
+    uint64_t mix = ((uint64_t)who << 32 | seq) * 0x9e3779b97f4a7c15ull;
+    memcpy(key + 24, &mix, 8);
+}
+
+/* A transaction in `who`'s window (seq at or above its floor): noted by sequence. */
+static int window_note(sim_checker *c, uint32_t who, uint32_t seq, uint64_t rest)
+{
+    uint8_t k[32];
+    seq_key(k, who, seq);
+    return sim_table_put(&c->tx_seqs, k, rest);
+}
+
+/* Moves who's floor past the sequences output once (confirmed) or refused, dropping them. */
+static void window_advance(sim_checker *c, uint32_t who)
+{
+    for (;;) {
+        uint8_t k[32], tx[TX_WINDOW_BYTES], key[32];
+        uint64_t rest, v = 0;
+        seq_key(k, who, c->tx_floor[who]);
+        if (!sim_table_get(&c->tx_seqs, k, &rest)) return;
+        if (rest != TX_REFUSED) {
+            put32(tx, who);
+            put32(tx + 4, c->tx_floor[who]);
+            memcpy(tx + 8, &rest, 8);
+            tx_key(key, tx, sizeof tx);
+            sim_table_get(&c->txs, key, &v);
+            if (!(v & TX_CONFIRMED) || v / TX_COUNT_ONE != 1) return;
+            sim_table_remove(&c->txs, key);
+            c->txs_forgotten++;
+        }
+        sim_table_remove(&c->tx_seqs, k);
+        c->tx_floor[who]++;
+    }
+}
+
+int sim_checker_refused_tx(sim_checker *c, const uint8_t *tx, size_t len)
+{
+    uint32_t who, seq;
+    if (tx_kept(c, tx, len, &who, &seq) != 2 || seq < c->tx_floor[who]) return 0;
+    if (window_note(c, who, seq, TX_REFUSED) != 0) return violation(c, "checker out of memory");
+    window_advance(c, who);
+    return 0;
+}
+
 /* The common sequence closed epoch `epoch` (its last batch): its tracked units that are not
  * in the output never will be (their transactions were carried, and stay required). */
 static void epoch_closed(sim_checker *c, uint32_t epoch)
@@ -232,8 +322,18 @@ static int count_txs(sim_checker *c, const aleph_ordered_unit *u, uint64_t pos)
     char name[64];
     while (aleph_payload_next(u->payload, u->payload_len, &off, &tx, &len) == 1) {
         uint8_t key[32];
-        uint64_t v = 0;
-        if (!tx_key(key, tx, len)) continue;
+        uint64_t v = 0, rest = 0;
+        uint32_t who = 0, seq = 0;
+        int kept = tx_kept(c, tx, len, &who, &seq);
+        if (!kept || !tx_key(key, tx, len)) continue;
+        if (kept == 2 && seq < c->tx_floor[who])
+            return violation(c, "exactly once violated: transaction %s, output once already "
+                                "(confirmed) or refused at submission, is output again in a "
+                                "unit of creator %u, round %u",
+                             tx_name(key, name, sizeof name), u->creator, u->round);
+        if (kept == 2) memcpy(&rest, tx + 8, 8);
+        if (kept == 2 && window_note(c, who, seq, rest) != 0)
+            return violation(c, "checker out of memory");
         sim_table_get(&c->txs, key, &v);
         v += TX_COUNT_ONE;
         if ((v & TX_REQUIRED) && v / TX_COUNT_ONE == 1) {
@@ -245,6 +345,7 @@ static int count_txs(sim_checker *c, const aleph_ordered_unit *u, uint64_t pos)
                                 "twice (the second time in a unit of creator %u, round %u)",
                              tx_name(key, name, sizeof name), u->creator, u->round);
         if (sim_table_put(&c->txs, key, v) != 0) return violation(c, "checker out of memory");
+        if (kept == 2) window_advance(c, who);
     }
     return 0;
 }
@@ -360,7 +461,10 @@ int sim_checker_confirm_tx(sim_checker *c, const uint8_t *tx, size_t len, int re
     if (c->violated) return -1;
     uint8_t key[32];
     char name[64];
-    if (!tx_key(key, tx, len)) return 0;
+    uint32_t who = 0, seq = 0;
+    int kept = tx_kept(c, tx, len, &who, &seq);
+    if (!kept || !tx_key(key, tx, len)) return 0;
+    if (kept == 2 && seq < c->tx_floor[who]) return 0; /* confirmed and output once already */
     uint64_t v = 0;
     sim_table_get(&c->txs, key, &v);
     if (v & TX_CONFIRMED) return 0;
@@ -376,7 +480,14 @@ int sim_checker_confirm_tx(sim_checker *c, const uint8_t *tx, size_t len, int re
     if (v / TX_COUNT_ONE > 1)
         return violation(c, "exactly once violated: durably confirmed transaction %s was output "
                             "%" PRIu64 " times", tx_name(key, name, sizeof name), v / TX_COUNT_ONE);
-    return sim_table_put(&c->txs, key, v) == 0 ? 0 : violation(c, "checker out of memory");
+    if (sim_table_put(&c->txs, key, v) != 0) return violation(c, "checker out of memory");
+    if (kept == 2) {
+        uint64_t rest;
+        memcpy(&rest, tx + 8, 8);
+        if (window_note(c, who, seq, rest) != 0) return violation(c, "checker out of memory");
+        window_advance(c, who);
+    }
+    return 0;
 }
 
 void sim_checker_excuse(sim_checker *c, uint32_t creator, uint32_t tx_who)

@@ -64,6 +64,15 @@ typedef struct sim_checker {
     /* exactly once: transaction bytes -> output count << 2 | required << 1 | confirmed */
     sim_table txs;
     uint64_t txs_confirmed, txs_set_apart, units_set_apart;
+    /* forget, transactions (sim_checker_forget_txs): only honest members' are kept, each in a
+     * window: every sequence of member i below tx_floor[i] was output once (confirmed) or
+     * refused at submission, and is in no table; tx_seqs maps (member, sequence) -> the last 8
+     * bytes of a transaction in the window (TX_REFUSED: refused) */
+    int forget_txs;
+    uint8_t *tx_honest;
+    uint32_t *tx_floor;
+    sim_table tx_seqs;
+    uint64_t txs_forgotten;
     /* epochs (0: none); required transactions, how many are output, the last one's position */
     uint32_t epoch_rounds;
     uint64_t txs_required, txs_required_seen, txs_pos_max;
@@ -83,6 +92,19 @@ void sim_checker_free(sim_checker *c);
  * another session (decoding refuses those); exactly once still covers every transaction of the
  * run. Returns 0, -1 when out of memory. */
 int sim_checker_forget(sim_checker *c, const uint8_t *checked);
+
+/* Forget mode for the exactly-once table, after sim_checker_forget: transactions of members
+ * that are not honest are not kept (none of theirs is ever confirmed, so no check reads them);
+ * an honest member's (16 bytes: member, sequence, 8 more) are dropped once confirmed and output
+ * once, in sequence order per member, so that the table holds the transactions in flight. A
+ * transaction of an honest member with a sequence below its floor that is output again is a
+ * violation (it was output once already, or refused); a required one never output stays, so
+ * sim_checker_txs_complete still finds it. Returns 0, -1 when out of memory. */
+int sim_checker_forget_txs(sim_checker *c, const uint8_t *honest);
+
+/* Honest member's submission of `tx` was refused (it may never be output): with
+ * forget_txs its sequence is passed over. Returns 0, -1 when out of memory. */
+int sim_checker_refused_tx(sim_checker *c, const uint8_t *tx, size_t len);
 
 /* Checks one batch of `member`; returns 0, or -1 when an invariant is violated (message). */
 int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "samples.h"
 
 static const char *coin_name(aleph_coin_mode m)
 {
@@ -156,6 +157,9 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
             r->latency_ms.count);
     fprintf(out, "  consensus latency  unit creation to ordering at its creator, virtual ms: mean %.1f  p50 %.0f\n",
             r->consensus_latency_ms.mean, r->consensus_latency_ms.p50);
+    if (r->latency_ms.inexact || r->consensus_latency_ms.inexact)
+        fprintf(out, "  latency note       more than %u samples over %u ms: a percentile above "
+                     "them is a lower bound\n", SIM_SAMPLES_TAIL_MAX, SIM_SAMPLES_EXACT_MS);
     uint64_t heads = r->heads_at_depth[0] + r->heads_at_depth[1] + r->heads_at_depth[2] +
                      r->heads_at_depth[3];
     fprintf(out, "  heads decided at   d=2 %.1f%%  d=3 %.1f%%  d=4 %.1f%%  d>=5 %.1f%%  (%" PRIu64 " decisions, honest members)\n",
@@ -247,10 +251,12 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(l, "p95", json_real(r->latency_ms.p95));
     json_object_set_new(l, "p99", json_real(r->latency_ms.p99));
     json_object_set_new(l, "count", json_integer((json_int_t)r->latency_ms.count));
+    if (r->latency_ms.inexact) json_object_set_new(l, "inexact", json_true());
     json_object_set_new(o, "latency_ms", l);
     json_t *c = json_object();
     json_object_set_new(c, "mean", json_real(r->consensus_latency_ms.mean));
     json_object_set_new(c, "p50", json_real(r->consensus_latency_ms.p50));
+    if (r->consensus_latency_ms.inexact) json_object_set_new(c, "inexact", json_true());
     json_object_set_new(o, "consensus_latency_ms", c);
     json_t *d = json_object();
     json_object_set_new(d, "2", json_integer((json_int_t)r->heads_at_depth[0]));

@@ -372,8 +372,10 @@ static void on_load(sim *s)
                 le32_put(tx + 4, in->tx_seq);
                 le64_put(tx + 8, s->now);
                 in->tx_seq++;
-                if (aleph_member_submit(in->m, tx, sizeof tx) == ALEPH_SUBMIT_OK && mb->honest)
-                    s->res->txs_submitted++;
+                int ok = aleph_member_submit(in->m, tx, sizeof tx) == ALEPH_SUBMIT_OK;
+                if (ok && mb->honest) s->res->txs_submitted++;
+                if (!ok && mb->honest && sim_checker_refused_tx(&s->checker, tx, sizeof tx) != 0)
+                    sim_fail(s, NULL, "simulator out of memory (checker)");
             }
             aleph_event tick = {.kind = ALEPH_EVENT_TICK, .now_ms = s->now};
             step(s, i, w, &tick);

@@ -118,6 +118,7 @@ uint32_t sim_rounds_max(const sim_config *cfg);
 typedef struct sim_distribution {
     uint64_t count;
     double mean, p50, p95, p99;
+    int inexact; /* a percentile is a lower bound (samples.h: only past 17.5 virtual minutes) */
 } sim_distribution;
 
 typedef struct sim_result {

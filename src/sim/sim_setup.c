@@ -161,10 +161,15 @@ static int setup_tools(sim *s, char *err, size_t err_len)
     }
     s->checker.epoch_rounds = cfg->epoch_rounds;
     if (cfg->epoch_rounds && !cfg->restarts) { /* long runs: the checker's memory stays bounded */
-        uint8_t *checked = calloc(n, 1);
-        for (uint32_t i = 0; checked && i < n; i++) checked[i] = (uint8_t)s->members[i].checked;
-        int rc = checked ? sim_checker_forget(&s->checker, checked) : -1;
+        uint8_t *checked = calloc(n, 1), *honest = calloc(n, 1);
+        for (uint32_t i = 0; checked && honest && i < n; i++) {
+            checked[i] = (uint8_t)s->members[i].checked;
+            honest[i] = (uint8_t)s->members[i].honest;
+        }
+        int rc = checked && honest ? sim_checker_forget(&s->checker, checked) : -1;
+        if (rc == 0) rc = sim_checker_forget_txs(&s->checker, honest);
         free(checked);
+        free(honest);
         if (rc != 0) {
             snprintf(err, err_len, "out of memory");
             return -1;
@@ -239,6 +244,6 @@ void sim_teardown(sim *s)
     sim_queue_free(&s->queue);
     sim_network_free(&s->net);
     sim_checker_free(&s->checker);
-    samples_free(&s->e2e);
-    samples_free(&s->consensus);
+    sim_samples_free(&s->e2e);
+    sim_samples_free(&s->consensus);
 }

@@ -86,7 +86,7 @@ typedef struct sim {
     sim_network net;
     sim_checker checker;
     sim_rng fault_rng;
-    u32_samples e2e, consensus;
+    sim_samples e2e, consensus;
     sim_dump dump;
     int dumping;
     sim_adversary *adversary;

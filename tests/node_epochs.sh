@@ -5,8 +5,8 @@
 # next backup file appears, while its switch may be under way) then restarted on its data
 # dir. While it is down another member is stopped (SIGSTOP): with f+1 members out the rest
 # cannot move on; the stopped one is continued once the restarted one has restored (its log
-# says so), so both are at most one epoch behind when they are back (a member two epochs
-# behind cannot catch up: docs/PROTOCOL.md, "Epochs"). Rounds are paced at 20 ms (an epoch
+# says so), so both are at most one epoch behind when they are back (members several
+# epochs behind: node_epochs_behind.sh). Rounds are paced at 20 ms (an epoch
 # takes ~0.5 s) for that margin on a loaded machine.
 # At the end: every output is a prefix of one sequence with no batch missing or repeated
 # across its rotated files (check_outputs.py reads the batch numbers), no transaction twice,

@@ -455,6 +455,7 @@ static void log_stats(node *nd, const char *event)
              ",\"dag_units\":%" PRIu64 ",\"units_shed\":%" PRIu64 ",\"shed_bytes\":%" PRIu64
              ",\"epoch\":%u,\"carry_txs\":%" PRIu64 ",\"epoch_stale_dropped\":%" PRIu64
              ",\"epoch_ahead_dropped\":%" PRIu64 ",\"epoch_far_dropped\":%" PRIu64
+             ",\"epoch_answers\":%" PRIu64 ",\"epochs_kept\":%u"
              ",\"range_requests_sent\":%" PRIu64 ",\"range_units_received\":%" PRIu64
              ",\"range_timeouts\":%" PRIu64 ",\"range_requests_served\":%" PRIu64
              ",\"range_requests_refused\":%" PRIu64
@@ -476,7 +477,7 @@ static void log_stats(node *nd, const char *event)
              ms.units_pending, ms.pending_evicted, ms.requests_sent, ms.forks_detected,
              ms.coin_shares_invalid, ms.pool_txs, ms.pool_bytes, ms.dag_units, ms.units_shed, ms.shed_bytes,
              ms.epoch, ms.carry_txs, ms.epoch_stale_dropped, ms.epoch_ahead_dropped,
-             ms.epoch_far_dropped,
+             ms.epoch_far_dropped, ms.epoch_answers, ms.epochs_kept_now,
              ms.range_requests_sent, ms.range_units_received, ms.range_timeouts,
              ms.range_requests_served, ms.range_requests_refused, nd->steps,
              (double)nd->step_ns / 1e6, nd->backup.syncs, (double)nd->backup.sync_ns_max / 1e6,
@@ -603,6 +604,7 @@ static int prepare(node *nd, char *err, size_t cap)
     if (o->candidate_wait_ms >= 0) cfg->candidate_wait_ms_max = (uint32_t)o->candidate_wait_ms;
     if (o->anti_entropy_ms > 0) cfg->anti_entropy_ms = (uint32_t)o->anti_entropy_ms;
     cfg->rounds_max = o->rounds_max;
+    cfg->epochs_kept = o->epochs_kept;
     cfg->own_check = 1; /* on a first start too: a wiped data dir looks like one */
     cfg->recover = o->recover;
     randombytes_buf(&cfg->rng_seed, sizeof cfg->rng_seed); /* local choices only */

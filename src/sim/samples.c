@@ -107,7 +107,7 @@ sim_distribution sim_samples_summary(sim_samples *s)
     sim_distribution d;
     memset(&d, 0, sizeof d);
     if (!s->count) return d;
-    qsort(s->tail, s->tail_len, sizeof *s->tail, compare_u32);
+    if (s->tail_len) qsort(s->tail, s->tail_len, sizeof *s->tail, compare_u32); /* never NULL, 0 */
     d.p50 = nearest_rank(s, 50, &d.inexact);
     d.p95 = nearest_rank(s, 95, &d.inexact);
     d.p99 = nearest_rank(s, 99, &d.inexact);

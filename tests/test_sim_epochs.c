@@ -188,7 +188,8 @@ static sim_config behind_config(const behind_case *bc, uint32_t epochs_kept, uin
  *
  * Seen to fail: with the answers only from the newest kept epoch (epoch_take_message
  * answering `epoch + 1 == m->epoch` alone, as before), member 0 stays in its epoch and every
- * run fails on liveness naming member 0. */
+ * run fails on liveness naming member 0; with kept_trim freeing nothing, on the number of
+ * epochs kept. */
 static void a_member_several_epochs_behind_catches_up(void **state)
 {
     (void)state;
@@ -199,6 +200,8 @@ static void a_member_several_epochs_behind_catches_up(void **state)
             sim_result r = run_ok(&c);
             assert_true(r.epoch_min >= c.rounds / c.epoch_rounds);
             assert_int_equal(r.epoch_far_dropped, 0);
+            /* Six epochs finished, exactly epochs_kept of them kept: the oldest were freed. */
+            assert_int_equal(r.epochs_kept_max, c.epochs_kept);
             add(&t, &r);
         }
         assert_true(t.ahead > 0);

@@ -490,6 +490,7 @@ static void finish(sim *s)
         r->epoch_ahead_dropped += st.epoch_ahead_dropped;
         r->epoch_far_dropped += st.epoch_far_dropped;
         r->epoch_answers += st.epoch_answers;
+        if (st.epochs_kept_now > r->epochs_kept_max) r->epochs_kept_max = st.epochs_kept_now;
     }
     r->head_round_min = head_min < 0 || head_min == INT64_MAX ? UINT32_MAX : (uint32_t)head_min;
     for (uint32_t k = 0; k < s->drops_len && k < 32; k++) {

@@ -188,6 +188,7 @@ typedef struct sim_result {
     uint32_t epoch_min, epoch_max;  /* epochs honest members are in at the end */
     uint64_t carry_txs;             /* transactions carried over a boundary */
     uint64_t epoch_stale_dropped, epoch_ahead_dropped, epoch_far_dropped, epoch_answers;
+    uint32_t epochs_kept_max;       /* most finished epochs one honest member kept at the end */
     uint64_t txs_required;          /* transactions of tracked units (each output once) */
     uint64_t fork_variants_sent;  /* flood variants handed to the network (per send) */
     uint64_t units_created;       /* by every instance, forks included */

@@ -192,9 +192,18 @@ typedef struct aleph_outgoing {
     aleph_message_kind kind;
 } aleph_outgoing;
 
+/* What a persisted record holds (aleph_update.persist; PROTOCOL.md, "Fork alerts", restart).
+ * A backup keeps the kind beside the bytes and hands both back to aleph_member_restore_record. */
+typedef enum aleph_persist_kind {
+    ALEPH_PERSIST_UNIT = 0,       /* a unit that entered the DAG */
+    ALEPH_PERSIST_ALERT = 1,      /* an alert this member keeps: its own, or one it signed */
+    ALEPH_PERSIST_ALERT_CERT = 2, /* the certificate of a kept alert that completed */
+} aleph_persist_kind;
+
 typedef struct aleph_blob {
     const uint8_t *data;
     size_t len;
+    aleph_persist_kind kind; /* persists only (0, a unit, elsewhere) */
 } aleph_blob;
 
 /* One unit of an ordered batch. Pointers stay valid until the next call into the member. */
@@ -257,13 +266,16 @@ typedef struct aleph_notice {
     uint8_t hash[ALEPH_HASH_BYTES];
 } aleph_notice;
 
-/* What a step asks the caller to do, in this order: append `persist` to the backup (every
- * unit that entered the DAG, in DAG order: parents before children), and when
- * `persist_before_send` is 1 (the step created an own unit) make it durable before sending
- * any message of this or a later update; then send `messages`, then deliver `batches` to the
- * output, then log `notices`, then call aleph_member_step() with a TICK at `wake_at_ms` at
- * the latest. Other units' records may become durable later, with the next own unit's
- * (the backup is one append-only log, so a durable own unit implies its parents are).
+/* What a step asks the caller to do, in this order: append `persist` to the backup, in
+ * order, each record with its kind (every unit that entered the DAG, in DAG order: parents
+ * before children; every alert the member keeps, its own and those it signs, and the
+ * certificate of each that completes, before the units it lets in), and when
+ * `persist_before_send` is 1 (the step created an own unit, an own alert, or an alert it
+ * signs) make it durable before sending any message of this or a later update; then send
+ * `messages`, then deliver `batches` to the output, then log `notices`, then call
+ * aleph_member_step() with a TICK at `wake_at_ms` at the latest. Other records may become
+ * durable later, with the next own unit's or alert's (the backup is one append-only log, so
+ * a durable record implies that every record before it is).
  * All memory is owned by the member and stays valid until the next call into it. */
 typedef struct aleph_update {
     const aleph_blob *persist;
@@ -320,6 +332,18 @@ uint64_t aleph_member_wake_at_ms(const aleph_member *m);
  * caller skips the batches it already delivered). Returns NULL when the unit entered the DAG
  * (or was there already), else a static reason: the backup is then not usable as it is. */
 const char *aleph_member_restore(aleph_member *m, const uint8_t *unit, size_t len);
+
+/* Restart: feeds one record of the member's own backup of any kind, in the order persisted
+ * (a UNIT goes to aleph_member_restore). An ALERT is checked like one from the network
+ * (strict decoding, session, the sender's signature, the fork proof's two signatures) and
+ * kept as it was: the member's own alert is sent again as it is (never a second one about
+ * the same forker), the first alert of another sender about a forker stays the only one it
+ * signs, and the forker is known again. An ALERT_CERT (its signatures checked) completes a
+ * restored alert. A record that does not fit (an alert of another session, a certificate
+ * before its alert, a third alert of one sender about one forker, a known forker's unit no
+ * restored certificate commits) returns a static reason: the backup is not usable as it is. */
+const char *aleph_member_restore_record(aleph_member *m, aleph_persist_kind kind,
+                                        const uint8_t *data, size_t len);
 
 /* Restart into epoch `epoch` (PROTOCOL.md, "Epochs"): call once, before any
  * aleph_member_restore() and before the first step, with the backup's epoch, that epoch's

@@ -24,7 +24,8 @@ int alert_init(aleph_member *m)
     alert_state *a = &m->alerts;
     memset(a, 0, sizeof *a);
     a->own_sent = core_calloc(m->n, 1);
-    if (!a->own_sent || hashmap_init(&a->by_hash, 16) != 0 || hashmap_init(&a->by_pair, 16) != 0 ||
+    a->restored_fork = core_calloc(m->n, 1);
+    if (!a->own_sent || !a->restored_fork || hashmap_init(&a->by_hash, 16) != 0 || hashmap_init(&a->by_pair, 16) != 0 ||
         hashmap_init(&a->committed, 64) != 0)
         return -1;
     return 0;
@@ -50,6 +51,7 @@ void alert_free(aleph_member *m)
     core_free(a->certs);
     core_free(a->commits);
     core_free(a->own_sent);
+    core_free(a->restored_fork);
     hashmap_free(&a->by_hash);
     hashmap_free(&a->by_pair);
     hashmap_free(&a->committed);
@@ -65,9 +67,27 @@ static void pair_key(uint32_t sender, uint32_t forker, uint8_t key[32])
     put_uint(key + 3, forker, 2);
 }
 
-/* Stores an alert body (already checked); returns its entry or NULL when out of memory. */
+/* A kept alert or its certificate goes to the backup (not when it comes from there), so that
+ * a restart keeps the same alerts (PROTOCOL.md, "Fork alerts", restart); with before_send (an
+ * own alert, or one this member signs) it is durable before anything after it is sent.
+ * Returns 0, or -1 out of memory: the member halts rather than send what it would forget. */
+static int persist(aleph_member *m, aleph_persist_kind kind, const uint8_t *data, uint32_t len,
+                   int before_send, const alert_entry *e)
+{
+    if (m->restoring) return 0;
+    if (outbox_persist(&m->out, kind, data, len) == 0) {
+        if (before_send) m->out.persist_own = 1;
+        return 0;
+    }
+    notice_out_of_memory(m, "backup: an alert to persist");
+    notice_halt(m, 0, e->forker, NONE, e->hash, "out of memory: an alert not persisted");
+    return -1;
+}
+
+/* Stores an alert body (already checked) and persists it (before_send: see persist); returns
+ * its entry or NULL when out of memory. */
 static alert_entry *entry_add(aleph_member *m, const alert_wire *w, const uint8_t *bytes,
-                              size_t len)
+                              size_t len, int before_send)
 {
     alert_state *a = &m->alerts;
     if (a->len == a->cap) {
@@ -95,6 +115,7 @@ static alert_entry *entry_add(aleph_member *m, const alert_wire *w, const uint8_
     e->commits_off = (uint32_t)(w->commits - bytes);
     a->items[a->len++] = e;
     m->stats.alerts_held = a->len;
+    persist(m, ALEPH_PERSIST_ALERT, e->bytes, e->len, before_send, e);
     return e;
 }
 
@@ -119,6 +140,9 @@ static void entry_complete(aleph_member *m, alert_entry *e, const uint8_t *cert,
     e->cert_len = (uint32_t)len;
     e->complete = 1;
     m->stats.alert_certificates_completed++;
+    /* Before the units it lets in (they follow in the backup); not before sending: a lost
+     * certificate is learnt again from peers, who send it with the forker's units. */
+    persist(m, ALEPH_PERSIST_ALERT_CERT, e->cert, e->cert_len, 0, e);
     uint32_t index;
     hashmap_get(&a->by_hash, e->hash, &index);
     for (uint32_t i = 0; i < e->commit_count; i++) {
@@ -224,14 +248,15 @@ static void learn_fork(aleph_member *m, uint32_t j, const uint8_t *a, uint32_t a
     core_free(hashes);
     alert_wire w;
     alert_entry *e = NULL;
-    if (alert_decode(buf, len, &m->limits, &w) == NULL) e = entry_add(m, &w, buf, len);
+    if (alert_decode(buf, len, &m->limits, &w) == NULL) e = entry_add(m, &w, buf, len, 1);
     uint8_t key[32];
     pair_key(m->secret.index, j, key);
     if (e) {
         e->sigs = core_calloc(m->n, 64);
         e->signed_by = core_calloc(m->n, 1);
     }
-    if (e && e->sigs && e->signed_by && hashmap_put(&st->by_pair, key, st->len - 1) == 0) {
+    if (e && e->sigs && e->signed_by && hashmap_put(&st->by_pair, key, st->len - 1) == 0 &&
+        !m->halted) {
         m->stats.alerts_sent++;
         e->next_ms = m->now_ms + m->cfg.anti_entropy_ms;
         if (m->n > 1) outbox_send(&m->out, ALEPH_TO_ALL, MSG_ALERT, buf, len);
@@ -323,6 +348,34 @@ static void alert_again(aleph_member *m, uint32_t from, alert_entry *e)
     }
 }
 
+/* An own alert made before (restored from the backup, or signed before a backup was lost and
+ * learnt back from a peer) becomes the one own alert about its forker, as it is: the fork is
+ * marked, and the alert goes to every member whose signature it lacks at the next tick
+ * (send: also now). Returns its entry, or NULL out of memory. */
+static alert_entry *own_keep(aleph_member *m, const alert_wire *w, const uint8_t *body,
+                             size_t len, int send)
+{
+    alert_state *st = &m->alerts;
+    st->own_sent[w->forker] = 1;
+    dag_mark_forker(m, w->forker, w->a.round);
+    alert_entry *e = entry_add(m, w, body, len, send);
+    if (!e) return NULL;
+    uint8_t key[32];
+    pair_key(w->sender, w->forker, key);
+    e->sigs = core_calloc(m->n, 64);
+    e->signed_by = core_calloc(m->n, 1);
+    if (!e->sigs || !e->signed_by || hashmap_put(&st->by_pair, key, st->len - 1) != 0)
+        return NULL;
+    e->next_ms = m->now_ms;
+    if (send && m->n > 1 && !m->halted) {
+        outbox_send(&m->out, ALEPH_TO_ALL, MSG_ALERT, body, len);
+        e->next_ms = m->now_ms + m->cfg.anti_entropy_ms;
+    }
+    own_add_signature(m, e, m->secret.index, w->signature);
+    if (send && !e->complete) take_pending_cert(m, e);
+    return e;
+}
+
 static void receive_alert(aleph_member *m, uint32_t from, const uint8_t *body, size_t len)
 {
     alert_wire w;
@@ -342,6 +395,12 @@ static void receive_alert(aleph_member *m, uint32_t from, const uint8_t *body, s
         notice_drop(m, from, "alert with a bad signature");
         return;
     }
+    if (w.sender == m->secret.index && !m->alerts.own_sent[w.forker]) {
+        /* Its own alert, signed before a backup was lost: it stays its one alert about the
+         * forker, rather than a second, different one. */
+        own_keep(m, &w, body, len, 1);
+        return;
+    }
     learn_fork(m, w.forker, w.a.signature - w.a.signed_len, (uint32_t)w.a.len,
                w.b.signature - w.b.signed_len, (uint32_t)w.b.len, w.a.round);
     uint8_t key[32];
@@ -355,9 +414,9 @@ static void receive_alert(aleph_member *m, uint32_t from, const uint8_t *body, s
         m->stats.alerts_ignored++;
         return;
     }
-    alert_entry *e = entry_add(m, &w, body, len);
+    alert_entry *e = entry_add(m, &w, body, len, first);
     if (!e) return;
-    if (first && hashmap_put(&m->alerts.by_pair, key, m->alerts.len - 1) == 0)
+    if (first && hashmap_put(&m->alerts.by_pair, key, m->alerts.len - 1) == 0 && !m->halted)
         sign_for_sender(m, e);
     take_pending_cert(m, e);
 }
@@ -492,4 +551,64 @@ uint64_t alert_wake_ms(const aleph_member *m)
     for (uint32_t i = 0; i < a->certs_len; i++)
         if (a->certs[i].next_ms < at) at = a->certs[i].next_ms;
     return at;
+}
+
+/* ---- restart: the backup's alert records ------------------------------------------------- */
+
+static uint32_t pair_count(const aleph_member *m, uint32_t sender, uint32_t forker)
+{
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < m->alerts.len; i++)
+        count += m->alerts.items[i]->sender == sender && m->alerts.items[i]->forker == forker;
+    return count;
+}
+
+const char *alert_restore(aleph_member *m, const uint8_t *body, size_t len)
+{
+    alert_wire w;
+    const char *err = alert_decode(body, len, &m->limits, &w);
+    if (err) return err;
+    if (entry_find(m, w.hash)) return NULL; /* restored already */
+    if (!proof_signed(m, &w)) return "alert with a bad signature (or of another session)";
+    uint8_t key[32];
+    pair_key(w.sender, w.forker, key);
+    int first = !hashmap_get(&m->alerts.by_pair, key, NULL);
+    int own = w.sender == m->secret.index;
+    /* What a running member keeps: one own alert per forker; of another sender the one it
+     * signed and at most one more, which a certificate showed complete. */
+    if (!first && pair_count(m, w.sender, w.forker) >= 2)
+        return "a third alert of one sender about one forker";
+    m->alerts.restored_fork[w.forker] = 1;
+    if (own && first) {
+        /* The own alert goes out again as it is, at the first tick, to every member whose
+         * signature it lacks (all: signatures are not kept); peers that signed it sign
+         * again, and those holding it complete send the certificate. */
+        return own_keep(m, &w, body, len, 0) ? NULL : "out of memory";
+    }
+    /* (A second own alert is one signed before a lost backup and learnt back from a peer
+     * after the member had made another: kept, like any sender's second, when certified.) */
+    dag_mark_forker(m, w.forker, w.a.round);
+    alert_entry *e = entry_add(m, &w, body, len, 0);
+    if (!e || (first && hashmap_put(&m->alerts.by_pair, key, m->alerts.len - 1) != 0))
+        return "out of memory";
+    return NULL;
+}
+
+const char *alert_restore_cert(aleph_member *m, const uint8_t *body, size_t len)
+{
+    cert_wire c;
+    const char *err = cert_decode(body, len, m->n, m->q, &c);
+    if (err) return err;
+    alert_entry *e = entry_find(m, c.alert_hash);
+    if (!e) return "a certificate whose alert is not restored before it";
+    if (e->complete) return NULL;
+    if (!cert_valid(m, &c)) return "certificate with a bad signature";
+    entry_complete(m, e, body, len);
+    return e->complete ? NULL : "out of memory";
+}
+
+int alert_restore_admits(const aleph_member *m, const uint8_t hash[32], uint32_t creator,
+                         uint32_t round)
+{
+    return !m->alerts.restored_fork[creator] || alert_committed(m, hash, creator, round);
 }

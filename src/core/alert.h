@@ -64,6 +64,7 @@ typedef struct alert_state {
     alert_pending_cert *certs;
     uint32_t certs_len, certs_cap;
     uint8_t *own_sent; /* per forker: own alert made */
+    uint8_t *restored_fork; /* per forker: known from an alert of the backup (restart) */
 } alert_state;
 
 int alert_init(aleph_member *m);
@@ -80,5 +81,15 @@ void alert_before_unit_sent(aleph_member *m, uint32_t to, const struct unit *u);
 void alert_receive(aleph_member *m, uint32_t from, const struct message *msg);
 void alert_tick(aleph_member *m);
 uint64_t alert_wake_ms(const aleph_member *m);
+
+/* Restart (aleph_member_restore_record, with m->restoring set): an ALERT record, checked like
+ * one from the network and kept as it was (an own alert is sent again as it is); an
+ * ALERT_CERT record, which completes a restored alert. NULL, or a static reason. */
+const char *alert_restore(aleph_member *m, const uint8_t *body, size_t len);
+const char *alert_restore_cert(aleph_member *m, const uint8_t *body, size_t len);
+/* Whether a restored unit may enter: once a restored alert showed its creator forked, only
+ * the units a restored certificate commits entered this DAG before the crash. */
+int alert_restore_admits(const aleph_member *m, const uint8_t hash[32], uint32_t creator,
+                         uint32_t round);
 
 #endif

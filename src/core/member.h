@@ -200,9 +200,9 @@ typedef struct outbox {
     int with_epoch; /* the committee has epochs: every message names its epoch */
     uint32_t epoch; /* the epoch of the messages and notices made now */
     size_t msgs_len, msgs_cap;
-    aleph_blob *persists; /* by reference: DAG unit bytes, valid until the next step */
+    aleph_blob *persists; /* by reference: DAG unit and kept alert bytes, valid until the next step */
     size_t persists_len, persists_cap;
-    int persist_own; /* an own unit is among the persists */
+    int persist_own; /* an own unit or alert, or an alert signed, is among the persists */
     aleph_outgoing *out_msgs;
     size_t out_cap_msgs;
     aleph_batch *batches;
@@ -433,7 +433,7 @@ uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len);
 /* Queues data for the backup by reference, without a copy: it must stay unchanged until the
  * caller has consumed the update, i.e. until the next step (the bytes of a unit in the DAG do:
  * shed.c frees them only at the start of a later step). */
-int outbox_persist(outbox *o, const uint8_t *data, size_t len);
+int outbox_persist(outbox *o, aleph_persist_kind kind, const uint8_t *data, size_t len);
 void outbox_notice(outbox *o, const aleph_notice *n);
 aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len);
 /* Attaches the election record to the batch begun last: b->candidates_len candidate hashes,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "alert.h"
 #include "crypto.h"
 #include "member.h"
 #include "message.h"
@@ -82,6 +83,8 @@ const char *aleph_member_restore(aleph_member *m, const uint8_t *data, size_t le
     unit_hash(data, w.signed_len, hash);
     if (dag_find(m, hash)) return NULL;
     if (!signature_valid(m, &w, hash)) return "bad unit signature";
+    if (!alert_restore_admits(m, hash, w.creator, w.round))
+        return "a unit of a known forker that no restored certificate commits";
     reason = restore_parents(m, &w, m->scratch_ids);
     if (reason) return reason;
     m->restoring = 1;
@@ -93,6 +96,21 @@ const char *aleph_member_restore(aleph_member *m, const uint8_t *data, size_t le
     m->stats.units_restored++;
     m->restored_dirty = 1;
     return NULL;
+}
+
+const char *aleph_member_restore_record(aleph_member *m, aleph_persist_kind kind,
+                                        const uint8_t *data, size_t len)
+{
+    if (kind == ALEPH_PERSIST_UNIT) return aleph_member_restore(m, data, len);
+    if (kind != ALEPH_PERSIST_ALERT && kind != ALEPH_PERSIST_ALERT_CERT)
+        return "unknown record kind";
+    outbox_reset(&m->out); /* a restored own alert goes out at the first tick, not now */
+    m->restoring = 1;
+    const char *why = kind == ALEPH_PERSIST_ALERT ? alert_restore(m, data, len)
+                                                  : alert_restore_cert(m, data, len);
+    m->restoring = 0;
+    outbox_reset(&m->out);
+    return why;
 }
 
 /* ---- the own check ----------------------------------------------------------------------- */

@@ -12,6 +12,23 @@
 
 #include "base/util.h"
 
+uint8_t backup_kind_of(aleph_persist_kind kind)
+{
+    return kind == ALEPH_PERSIST_ALERT        ? BACKUP_ALERT
+           : kind == ALEPH_PERSIST_ALERT_CERT ? BACKUP_ALERT_CERT
+                                              : BACKUP_UNIT;
+}
+
+int backup_kind_persist(uint8_t kind, aleph_persist_kind *out)
+{
+    switch (kind) {
+    case BACKUP_UNIT: *out = ALEPH_PERSIST_UNIT; return 0;
+    case BACKUP_ALERT: *out = ALEPH_PERSIST_ALERT; return 0;
+    case BACKUP_ALERT_CERT: *out = ALEPH_PERSIST_ALERT_CERT; return 0;
+    default: return -1;
+    }
+}
+
 uint32_t backup_record_checksum(uint32_t len, uint8_t kind, const uint8_t *body)
 {
     uint8_t head[5], out[32];
@@ -364,8 +381,10 @@ uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n)
     for (size_t i = 0; i < n; i++) need += BACKUP_RECORD_HEADER_BYTES + blobs[i].len;
     if (pending_room(b, need) != 0) return ++b->submitted_seq;
     backup_batch *p = &b->pending;
-    for (size_t i = 0; i < n; i++) put_record(p, BACKUP_UNIT, blobs[i].data, blobs[i].len, NULL, 0);
-    p->units += n;
+    for (size_t i = 0; i < n; i++) {
+        put_record(p, backup_kind_of(blobs[i].kind), blobs[i].data, blobs[i].len, NULL, 0);
+        p->units += blobs[i].kind == ALEPH_PERSIST_UNIT;
+    }
     uint64_t seq = p->seq = ++b->submitted_seq;
     kick(b); /* may swap `pending` into `writing`: p then points at the older batch */
     return seq;

@@ -8,9 +8,12 @@
  *
  * A checksum is the first 4 bytes (little-endian) of BLAKE2b-256 over the record's length,
  * kind and body (the header's: over its first 36 bytes). Kinds: UNIT (a unit's bytes: every
- * unit the member added to its DAG, in DAG order, parents before children) and EPOCH_CARRY
+ * unit the member added to its DAG, in DAG order, parents before children), EPOCH_CARRY
  * (first in an epoch's file after epoch 0: the own transactions carried into the epoch, in
- * the payload format; empty when none). Readers refuse kinds they do not know.
+ * the payload format; empty when none), ALERT (an alert the member keeps: its own, one it
+ * signed, or one a certificate showed complete) and ALERT_CERT (the certificate of a kept
+ * alert), both in the order the core persisted them, before the units they let in. Readers
+ * refuse kinds they do not know.
  *
  * Writing and syncing happen on a libuv worker thread so that the event loop never waits for
  * the disk (a sync can take tens of milliseconds while other files are being written back).
@@ -42,7 +45,17 @@
 
 /* BACKUP_SWITCH is never on disk: in the write queue it marks where the next epoch's file
  * begins (backup_begin_epoch). */
-enum backup_kind { BACKUP_UNIT = 1, BACKUP_EPOCH_CARRY = 2, BACKUP_SWITCH = 0xFE };
+enum backup_kind {
+    BACKUP_UNIT = 1,
+    BACKUP_EPOCH_CARRY = 2,
+    BACKUP_ALERT = 3,      /* ALEPH_PERSIST_ALERT: an alert body, as the core keeps it */
+    BACKUP_ALERT_CERT = 4, /* ALEPH_PERSIST_ALERT_CERT: a certificate body */
+    BACKUP_SWITCH = 0xFE,
+};
+/* The core's record kinds on disk and back: the record kind; 0 with *out, or -1 when kind is
+ * not one the core persists. */
+uint8_t backup_kind_of(aleph_persist_kind kind);
+int backup_kind_persist(uint8_t kind, aleph_persist_kind *out);
 #define BACKUP_SWITCH_BYTES 16u /* u32 epoch | u64 epoch session | int output fd */
 
 typedef struct backup_header {
@@ -111,7 +124,7 @@ int backup_open(backup_file *b, const char *dir, const char *path, const backup_
                 char *err, size_t cap);
 void backup_start(backup_file *b, uv_loop_t *loop, backup_durable_fn on_durable,
                   backup_failed_fn on_failed, void *ctx);
-/* Copies the blobs for writing as UNIT records; returns the persist's sequence number (durable once
+/* Copies the blobs for writing as records of their kinds; returns the persist's sequence number (durable once
  * on_durable reports a number at least as high). */
 uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n);
 /* The next epoch begins (PROTOCOL.md, "Epochs"): in the write order, after everything

@@ -280,8 +280,8 @@ static void apply_update(node *nd, const aleph_update *up, uint64_t now_ms, uint
 {
     if (up->persist_len) {
         uint64_t seq = backup_submit(&nd->backup, up->persist, up->persist_len);
-        /* Only an own unit must be durable before anything is sent after it; other units'
-         * records become durable with the next sync. */
+        /* Only an own unit, an own alert or an alert signed must be durable before anything
+         * is sent after it; other records become durable with the next sync. */
         if (up->persist_before_send) {
             nd->hold_until = seq;
             note_unit_txs(nd, seq, txs_taken);

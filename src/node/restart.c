@@ -109,7 +109,8 @@ static int restore_record(void *ctx, uint8_t kind, const uint8_t *body, size_t l
         if (why) snprintf(err, cap, "epoch %u not restorable: %s", rc->read->header.epoch, why);
         return why ? -1 : 0;
     }
-    if (kind != BACKUP_UNIT) {
+    aleph_persist_kind pk;
+    if (backup_kind_persist(kind, &pk) != 0) {
         snprintf(err, cap, "record kind %u is not known to this aleph here", kind);
         return -1;
     }
@@ -117,9 +118,10 @@ static int restore_record(void *ctx, uint8_t kind, const uint8_t *body, size_t l
         snprintf(err, cap, "epoch %u not restorable: %s", rc->read->header.epoch, why);
         return -1;
     }
-    why = aleph_member_restore(rc->m, body, len);
+    why = aleph_member_restore_record(rc->m, pk, body, len);
     if (why) {
-        snprintf(err, cap, "unit not restorable: %s", why);
+        static const char *const what[] = {"unit", "alert", "certificate"};
+        snprintf(err, cap, "%s not restorable: %s", what[pk], why);
         return -1;
     }
     return 0;

@@ -37,7 +37,7 @@ int sim_disk_append(sim_disk *d, const aleph_blob *blobs, size_t n, int before_s
         uint8_t *copy = malloc(blobs[k].len ? blobs[k].len : 1);
         if (!copy) return -1;
         if (blobs[k].len) memcpy(copy, blobs[k].data, blobs[k].len);
-        d->records[d->len++] = (sim_disk_record){copy, (uint32_t)blobs[k].len};
+        d->records[d->len++] = (sim_disk_record){copy, (uint32_t)blobs[k].len, blobs[k].kind};
     }
     if (before_send && n) d->hold_until = d->len;
     return 0;

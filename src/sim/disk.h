@@ -1,6 +1,6 @@
 /* A simulated member's backup disk and the messages held until it is durable, as the node
- * does it (src/node/backup.c, node.c): the units an update says to persist are appended, in
- * order, to one log; one sync at a time makes everything appended before it started durable
+ * does it (src/node/backup.c, node.c): the records (units, alerts, certificates) an update
+ * says to persist are appended, in order, to one log; one sync at a time makes everything appended before it started durable
  * after the fsync latency (group commit: appends made while a sync runs wait for the next);
  * every message produced after an update with persist_before_send waits until that update's
  * records are durable, then goes out in order.
@@ -20,6 +20,7 @@
 typedef struct sim_disk_record {
     uint8_t *data;
     uint32_t len;
+    aleph_persist_kind kind; /* a unit, an alert or a certificate, as the update said */
 } sim_disk_record;
 
 typedef struct sim_disk_held {

@@ -56,7 +56,8 @@ void sim_persist_on_sync(sim *s, const sim_event *ev)
     if (mb->down || ev->aux != mb->life) return; /* the process that asked for it died */
     sim_disk *d = mb->disk;
     for (size_t k = sim_disk_synced(d); k < d->durable; k++)
-        sim_own_durable(s, ev->to, d->records[k].data, d->records[k].len);
+        if (d->records[k].kind == ALEPH_PERSIST_UNIT)
+            sim_own_durable(s, ev->to, d->records[k].data, d->records[k].len);
     sim_disk_held h;
     while (sim_disk_release(d, &h)) {
         sim_route(s, ev->to, 0, h.data, h.len, h.to, NULL);

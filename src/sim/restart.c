@@ -104,7 +104,8 @@ static int restore(sim *s, uint32_t i, aleph_member *m)
 {
     const sim_disk *d = s->members[i].disk;
     for (size_t k = 0; k < d->len; k++) {
-        const char *why = aleph_member_restore(m, d->records[k].data, d->records[k].len);
+        const sim_disk_record *r = &d->records[k];
+        const char *why = aleph_member_restore_record(m, r->kind, r->data, r->len);
         if (why) {
             sim_fail(s, NULL,
                      "member %u: restart refused backup record %zu of %zu at virtual ms %" PRIu64
@@ -113,7 +114,8 @@ static int restore(sim *s, uint32_t i, aleph_member *m)
             return -1;
         }
         aleph_unit_info u;
-        if (s->dumping && !aleph_unit_inspect(&s->acfg, d->records[k].data, d->records[k].len, &u))
+        if (s->dumping && r->kind == ALEPH_PERSIST_UNIT &&
+            !aleph_unit_inspect(&s->acfg, r->data, r->len, &u))
             sim_dump_unit_added(&s->dump, i, 0, u.creator, u.round, u.hash);
     }
     return 0;

@@ -92,6 +92,13 @@ void ts_log_take(ts_log *log, const aleph_update *up)
     }
     for (size_t i = 0; i < up->persist_len; i++) {
         const aleph_blob *b = &up->persist[i];
+        log->records = grow(log->records, &log->records_cap, log->records_len + 5 + b->len, 1);
+        uint8_t *r = log->records + log->records_len;
+        r[0] = (uint8_t)b->kind;
+        for (int k = 0; k < 4; k++) r[1 + k] = (uint8_t)(b->len >> (8 * k));
+        memcpy(r + 5, b->data, b->len);
+        log->records_len += 5 + b->len;
+        if (b->kind != ALEPH_PERSIST_UNIT) continue;
         log->persisted = grow(log->persisted, &log->persisted_cap, log->persisted_len + 4 + b->len, 1);
         uint8_t *p = log->persisted + log->persisted_len;
         p[0] = (uint8_t)b->len;
@@ -113,6 +120,7 @@ void ts_log_free(ts_log *log)
     free(log->batch_depths);
     free(log->heads);
     free(log->persisted);
+    free(log->records);
     memset(log, 0, sizeof *log);
 }
 
@@ -230,6 +238,12 @@ static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *d
         cl->queue_head = msg;
     cl->queue_tail = msg;
     cl->queued++;
+}
+
+void ts_cluster_inject(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data,
+                       size_t len)
+{
+    enqueue(cl, from, to, data, len);
 }
 
 void ts_cluster_release_held(ts_cluster *cl)

@@ -43,6 +43,10 @@ typedef struct ts_log {
     /* every persisted blob, as u32 little-endian length + bytes (a backup's units) */
     uint8_t *persisted;
     size_t persisted_len, persisted_cap, persists;
+    /* every persisted record of any kind, in order, as u8 kind + u32 LE length + bytes (a
+     * backup's records: units, alerts, certificates) */
+    uint8_t *records;
+    size_t records_len, records_cap;
 } ts_log;
 
 void ts_log_take(ts_log *log, const aleph_update *up);
@@ -121,6 +125,9 @@ void ts_cluster_init_ae(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32
                         uint32_t anti_entropy_ms);
 void ts_cluster_free(ts_cluster *cl);
 size_t ts_cluster_run(ts_cluster *cl, size_t batches, size_t steps_max);
+/* Queues a message from `from` to `to` (a byzantine member's, made by hand). */
+void ts_cluster_inject(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data,
+                       size_t len);
 /* Puts the held units at the end of the queue and stops holding. */
 void ts_cluster_release_held(ts_cluster *cl);
 /* Asserts (cmocka) that all members' outputs are prefixes of one sequence (unit hashes and

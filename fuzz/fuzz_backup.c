@@ -1,6 +1,6 @@
 /* libFuzzer target: the backup reader and the restore it feeds (src/node/backup.c,
- * restart.c, aleph_member_restore), as `aleph node` runs them on its data dir at a restart:
- * a backup file is input from outside. Whatever the file, nothing crashes, the reader either
+ * restart.c, aleph_member_restore_record: units, alerts, certificates), as `aleph node`
+ * runs them on its data dir at a restart: a backup file is input from outside. Whatever the file, nothing crashes, the reader either
  * restores or refuses with a reason, and a member restored from it steps and orders without
  * fault (each batch's payloads walk whole).
  *
@@ -10,8 +10,9 @@
  * the header names member 1 instead. Bit 0 clear: the rest is the file as it is, read as
  * the backup of the member and committee its header names (bit 2 clear) or of member 0 of
  * the corpus's committee. The seed corpus (scripts/fuzz-corpus.sh): the simulator run's
- * units framed in the order sent (a real backup's order), and the start of a real backup
- * of an `aleph local` run (other keys: its records read, its units refused). */
+ * units framed in the order sent (a real backup's order), the forker run's units, alerts and
+ * certificates as records (kinds 1, 3, 4), and the start of a real backup of an `aleph local`
+ * run (other keys: its records read, its units refused). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,8 @@
 #   fuzz_member             one message each (mode byte 2: threshold coin, then sender, u16
 #                           length, bytes), and the honest run's units in the order sent, to
 #                           an observer (mode 6): its DAG grows and it orders batches
-#   fuzz_backup             those units as backup records (fuzz_backup.c's framing), and the
+#   fuzz_backup             those units as backup records (fuzz_backup.c's framing), the
+#                           forker run's units, alerts and certificates as records, and the
 #                           start of member 0's real backup file of the local run
 #   fuzz_framing            the run's messages framed as on a connection, under each limit
 #   fuzz_handshake          real hellos of the run's session and auths (accept and dial)
@@ -51,6 +52,14 @@ out("fuzz_backup", "units", b"\x01\x00" + b"".join(
     b"\x01" + struct.pack("<H", len(u) - 1) + u[1:] for u in units))
 out("fuzz_backup", "units-half", b"\x01\x00" + b"".join(
     b"\x01" + struct.pack("<H", len(u) - 1) + u[1:] for u in units[: len(units) // 2]))
+# The forker run's units, alerts and certificates as backup records (kinds 1, 3, 4), each once,
+# in the order sent: the alert restore (aleph_member_restore_record) gets real alerts.
+kinds, seen, recs = {1: 1, 9: 3, 11: 4}, set(), b""
+for _, m in messages("run"):
+    if m[0] in kinds and m not in seen and len(m) - 1 <= 0xFFFF:
+        seen.add(m)
+        recs += bytes([kinds[m[0]]]) + struct.pack("<H", len(m) - 1) + m[1:]
+out("fuzz_backup", "units-alerts", b"\x01\x00" + recs)
 backup = glob.glob(f"{tmp}/local/*0/backup-0.bin") + glob.glob(f"{tmp}/local/**/backup-0.bin", recursive=True)
 if backup: out("fuzz_backup", "local-backup", b"\x00" + open(backup[0], "rb").read()[:20000])
 frames = b"".join(struct.pack("<I", len(m)) + m for _, m in messages("run")[:24])

@@ -1,8 +1,8 @@
 /*
  * Crash-restart faults in the simulator (src/sim/restart.h, disk.h): members crash, lose what
  * their simulated disk had not synced, and come back from their backup or with it deleted
- * (own check with recover), at N = 4, 7, 10 with and without Byzantine members and network
- * faults. Every run must keep every invariant, signed once and exactly once included, and the
+ * (own check with recover), at N = 4, 7, 10 with and without Byzantine members (forkers among
+ * them) and network faults. Every run must keep every invariant, signed once and exactly once included, and the
  * ordering oracle must agree with every life of every member. The planted bugs must be
  * caught: a restart without the own check after a lost backup signs a second unit of a round
  * (signed once), and messages sent before the own unit's sync are seen by the own check of a
@@ -52,14 +52,14 @@ static sim_config restart_config(uint32_t n, uint32_t byzantine, uint64_t seed)
 static void every_invariant_holds_across_restarts(void **state)
 {
     (void)state;
-    /* Not with forkers: alerts are not in the backup (docs/PROTOCOL.md, "Fork alerts", known
-     * limits), so a restarted member may never admit a forker's units its peers built on. */
+    /* Forkers too: a restarted member keeps its alerts and what it knew of forks (docs/
+     * PROTOCOL.md, "Fork alerts", across a restart). */
     const struct {
         uint32_t n, byz;
         sim_behaviour kind;
         double loss;
-    } cases[] = {{4, 0, SIM_SILENT, 0},       {4, 1, SIM_SILENT, 0}, {7, 2, SIM_GARBAGE, 0.05},
-                 {10, 3, SIM_CRASH, 0},       {10, 0, SIM_SILENT, 0.05}};
+    } cases[] = {{4, 0, SIM_SILENT, 0},  {4, 1, SIM_SILENT, 0},     {7, 2, SIM_GARBAGE, 0.05},
+                 {10, 3, SIM_CRASH, 0},  {10, 0, SIM_SILENT, 0.05}, {7, 2, SIM_FORKER, 0}};
     uint64_t restarts = 0, lost = 0, records_lost = 0, held = 0, restored = 0, confirmed = 0;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (uint64_t seed = 1; seed <= 2; seed++) {

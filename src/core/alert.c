@@ -610,5 +610,8 @@ const char *alert_restore_cert(aleph_member *m, const uint8_t *body, size_t len)
 int alert_restore_admits(const aleph_member *m, const uint8_t hash[32], uint32_t creator,
                          uint32_t round)
 {
-    return !m->alerts.restored_fork[creator] || alert_committed(m, hash, creator, round);
+    /* Own units enter from the creator, not through admission (a member that learnt that its
+     * own key forked, after a lost backup, still adds what it creates). */
+    return !m->alerts.restored_fork[creator] || creator == m->secret.index ||
+           alert_committed(m, hash, creator, round);
 }

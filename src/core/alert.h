@@ -88,7 +88,8 @@ uint64_t alert_wake_ms(const aleph_member *m);
 const char *alert_restore(aleph_member *m, const uint8_t *body, size_t len);
 const char *alert_restore_cert(aleph_member *m, const uint8_t *body, size_t len);
 /* Whether a restored unit may enter: once a restored alert showed its creator forked, only
- * the units a restored certificate commits entered this DAG before the crash. */
+ * the units a restored certificate commits entered this DAG before the crash (own units
+ * aside: the creator adds them). */
 int alert_restore_admits(const aleph_member *m, const uint8_t hash[32], uint32_t creator,
                          uint32_t round);
 

@@ -106,6 +106,12 @@ static void bad_configurations_are_refused(void **state)
     cfg.tx_bytes_max = cfg.unit_bytes_max;
     assert_null(aleph_member_new(&cfg, &c.secrets[0], &err));
     assert_non_null(aleph_config_check(&cfg));
+    cfg = c.cfg;
+    cfg.epochs_kept = ALEPH_EPOCHS_KEPT_MAX + 1;
+    assert_null(aleph_member_new(&cfg, &c.secrets[0], &err));
+    assert_non_null(strstr(err, "epochs_kept"));
+    cfg.epochs_kept = ALEPH_EPOCHS_KEPT_MAX;
+    assert_null(aleph_config_check(&cfg));
 }
 
 int main(void)

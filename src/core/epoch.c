@@ -171,8 +171,8 @@ static int fresh_state(aleph_member *m)
     return hashmap_init(&m->requests.by_key, 64);
 }
 
-/* Chains the epoch just finished in front of the kept ones and frees what is beyond
- * cfg.epochs_kept (all of them when it is 0). */
+/* Chains the epoch just finished in front of the kept ones and frees the oldest beyond
+ * cfg.epochs_kept (at least 1: epoch_init). */
 static void kept_trim(aleph_member *m, aleph_member *finished)
 {
     aleph_member **link = &m->prev;

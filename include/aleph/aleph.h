@@ -141,7 +141,24 @@ typedef struct aleph_config {
     int (*verify_signature)(void *ctx, const uint8_t hash[32], const uint8_t sig[64],
                             const uint8_t public_key[32]);
     void *verify_signature_ctx;
+
+    /* Optional: units shared by the members of one process (the simulator, tests), so that a
+     * unit's body (encoding and parent list) is held once, not once per member. Members
+     * sharing a store must have the same `members` and be stepped by one thread. NULL: each
+     * member holds its own copies (the node). */
+    struct aleph_unit_store *unit_store;
 } aleph_config;
+
+/* A store of verified units, shared by simulated members: a member that has verified a unit
+ * (signature, parents, control hash) takes the store's copy of its encoding and parent list
+ * when the store holds the same bytes, else puts its own there; it gives it back when it sheds
+ * or frees the unit. Nothing a member decides depends on the store. Free it after every
+ * member using it. NULL when out of memory. */
+typedef struct aleph_unit_store aleph_unit_store;
+aleph_unit_store *aleph_unit_store_new(uint32_t members);
+void aleph_unit_store_free(aleph_unit_store *store);
+/* Units whose body the store holds, and their encodings' bytes. */
+void aleph_unit_store_stats(const aleph_unit_store *store, uint64_t *units, uint64_t *bytes);
 
 /* Fills cfg with defaults for everything but members, session and the keys. */
 void aleph_config_defaults(aleph_config *cfg);

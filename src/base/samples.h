@@ -1,5 +1,6 @@
 /* A growing list of unsigned 32-bit measurements and its summary: mean and percentiles. The
- * simulator and the measurement tools keep their samples here.
+ * measurement tools keep their samples here (the simulator counts its own per virtual ms in
+ * bounded memory, src/sim/samples.c, with the nearest rank below).
  *
  * Two rank rules, each kept where its figures have been published: the measurement tools
  * (aleph local, load, analyze) take the rounded rank round(p/100 * (n-1)); the simulator

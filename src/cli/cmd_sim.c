@@ -83,6 +83,10 @@ static void usage(FILE *out)
 "                         (epoch * E + round)\n"
 "  --epochs-kept K        finished epochs every member keeps to answer members behind\n"
 "                         (1..16; 0: the core's default, 3)\n"
+"  --units-unshared       every member keeps its own copy of each unit (by default the\n"
+"                         members share one copy of its encoding and parent list, an\n"
+"                         aleph_unit_store; the run is the same either way, only memory\n"
+"                         differs)\n"
 "  --fork-variants K      every forker also signs and sends K further variants of each of\n"
 "                         its units, with other payloads (a flood) [0], K <= 10000\n"
 "  --txs-per-tick K       transactions (16 B: member, sequence, submit time) submitted to\n"
@@ -261,6 +265,7 @@ static const opt_spec sim_table[] = {
     {"restart-bug", OPT_STRING, F(restart_bug), 0, 0, NULL, NULL},
     {"json", OPT_FLAG, F(json), 0, 0, NULL, NULL},
     {"quiet", OPT_FLAG, F(quiet), 0, 0, NULL, NULL},
+    {"units-unshared", OPT_FLAG, F(cfg.units_unshared), 0, 0, NULL, NULL},
     {"verbose", OPT_FLAG, F(verbose), 0, 0, NULL, NULL},
     OPT_END,
 };

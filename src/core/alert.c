@@ -208,7 +208,7 @@ static uint32_t own_commitments(aleph_member *m, uint32_t j, const uint8_t **has
         /* A shed unit kept no parent list; before the fork was learnt its slot below held
          * one unit of j, its own parent. */
         if (u->parents)
-            id = u->parents[j];
+            id = dag_parent(m, u, j);
         else
             id = u->round > 0 ? dag_first_in_slot(m, j, u->round - 1) : NONE;
         /* One hash per consecutive round: a chain with a gap (a member that resumed at the

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "member.h"
+#include "unit_store.h"
 
 uint32_t aleph_faulty_max(uint32_t n)
 {
@@ -43,6 +44,8 @@ const char *aleph_config_check(const aleph_config *cfg)
     if (cfg->members < 1 || cfg->members > ALEPH_MEMBERS_MAX)
         return "committee size must be between 1 and 1024";
     if (!cfg->sign_public_keys) return "signing public keys missing";
+    if (cfg->unit_store && store_members(cfg->unit_store) != cfg->members)
+        return "unit store made for another committee size";
     if (cfg->coin_mode > ALEPH_COIN_THRESHOLD) return "unknown coin mode";
     if (cfg->coin_mode == ALEPH_COIN_THRESHOLD && !cfg->coin_verification_keys)
         return "threshold coin needs the members' coin verification keys";

@@ -52,8 +52,8 @@ static int fast_path_wait(const aleph_member *m, uint32_t prev)
         if (id != NONE) {
             /* A shed unit (already ordered: a member far behind in its own rounds) has no
              * parent list; it is no carrier worth waiting for. */
-            const uint32_t *parents = m->dag.units[id]->parents;
-            carriers += parents && parents[c_prev] == first;
+            const unit *u = m->dag.units[id];
+            carriers += u->parents && dag_parent(m, u, c_prev) == first;
         }
         else
             due |= expected_soon(m, c, prev);

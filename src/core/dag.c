@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "crypto.h"
 #include "member.h"
+#include "unit_store.h"
 
 /* REFUSED: a known forker's unit that no completed alert commits; not the sender's fault. */
 enum resolve_result { RESOLVE_ADDED, RESOLVE_MISSING, RESOLVE_REJECTED, RESOLVE_REFUSED };
@@ -18,6 +19,8 @@ int dag_init(aleph_member *m)
     d->highest_plus1 = core_calloc(m->n, sizeof *d->highest_plus1);
     d->forker = core_calloc(m->n, 1);
     if (!d->highest_plus1 || !d->forker || hashmap_init(&d->by_hash, 1024) != 0) return -1;
+    if (m->cfg.unit_store && !(d->sid_scratch = core_malloc(m->n * sizeof *d->sid_scratch)))
+        return -1;
     pending_set *p = &m->pending;
     memset(p, 0, sizeof *p);
     p->per_creator = core_calloc(m->n, sizeof *p->per_creator);
@@ -30,11 +33,18 @@ void dag_free(aleph_member *m)
 {
     dag *d = &m->dag;
     for (uint32_t i = 0; i < d->units_len; i++) {
-        core_free(d->units[i]->parents);
-        core_free(d->units[i]->bytes);
-        core_free(d->units[i]);
+        unit *u = d->units[i];
+        if (u->sid != NONE) {
+            store_release(m->cfg.unit_store, u->sid, u->bytes != NULL);
+        } else {
+            core_free(u->parents);
+            core_free(u->bytes);
+        }
+        core_free(u);
     }
     core_free(d->units);
+    core_free(d->local_of_sid);
+    core_free(d->sid_scratch);
     for (uint32_t r = 0; r < d->rounds_len; r++) {
         core_free(d->rounds[r].first_by_creator);
         core_free(d->rounds[r].units);
@@ -45,6 +55,63 @@ void dag_free(aleph_member *m)
     core_free(d->forker);
     core_free(d->forks);
     memset(d, 0, sizeof *d);
+}
+
+uint32_t dag_parent(const aleph_member *m, const unit *u, uint32_t c)
+{
+    uint32_t p = u->parents[c];
+    return u->sid == NONE || p == NONE ? p : m->dag.local_of_sid[p];
+}
+
+void dag_unit_drop_body(aleph_member *m, unit *u)
+{
+    if (u->sid != NONE) {
+        if (u->bytes) store_shed(m->cfg.unit_store, u->sid);
+    } else {
+        core_free(u->bytes);
+        core_free(u->parents);
+    }
+    u->bytes = NULL;
+    u->parents = NULL;
+}
+
+/* With a unit store: u (its own bytes and parents just filled) takes the store's copy when
+ * its parents are all shared too; otherwise it keeps its own. */
+static void share_unit(aleph_member *m, unit *u)
+{
+    dag *d = &m->dag;
+    uint32_t *sids = NULL;
+    if (u->parents) {
+        sids = d->sid_scratch;
+        for (uint32_t c = 0; c < m->n; c++) {
+            uint32_t p = u->parents[c];
+            if (p != NONE && d->units[p]->sid == NONE) return;
+            sids[c] = p == NONE ? NONE : d->units[p]->sid;
+        }
+    }
+    const uint8_t *bytes;
+    const uint32_t *parents;
+    uint32_t sid = store_acquire(m->cfg.unit_store, u->hash, u->bytes, u->len, sids, &bytes,
+                                 &parents);
+    if (sid == STORE_NONE) return;
+    if (sid >= d->local_of_sid_len) {
+        uint32_t len = d->local_of_sid_len ? d->local_of_sid_len : 1024;
+        while (len <= sid) len *= 2;
+        uint32_t *grown = core_realloc(d->local_of_sid, (size_t)len * sizeof *grown);
+        if (!grown) {
+            store_release(m->cfg.unit_store, sid, 1);
+            return;
+        }
+        for (uint32_t i = d->local_of_sid_len; i < len; i++) grown[i] = NONE;
+        d->local_of_sid = grown;
+        d->local_of_sid_len = len;
+    }
+    d->local_of_sid[sid] = u->id;
+    core_free(u->bytes);
+    core_free(u->parents);
+    u->bytes = (uint8_t *)bytes; /* never written: see unit.bytes */
+    u->parents = (uint32_t *)parents;
+    u->sid = sid;
 }
 
 unit *dag_find(const aleph_member *m, const uint8_t hash[32])
@@ -200,6 +267,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     u->id = d->units_len;
     u->fork_next = NONE;
     u->batch_round = NONE;
+    u->sid = NONE;
     u->payload_off = (uint32_t)(w->payload - data);
     u->payload_len = w->payload_len;
     u->txs_len = w->txs_len;
@@ -212,6 +280,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
         goto oom;
     }
     d->units[d->units_len++] = u;
+    if (m->cfg.unit_store) share_unit(m, u);
 
     uint32_t first = ri->first_by_creator[u->creator];
     if (first == NONE) {

@@ -40,8 +40,11 @@ typedef struct unit {
     uint32_t fork_next;   /* next unit with the same (creator, round), or NONE */
     uint32_t batch_round; /* round of the head whose batch holds it; NONE while unordered */
     uint32_t *parents;    /* `members` entries: parent unit id per creator, or NONE; NULL for
-                             round 0 and once shed (shed.c) */
-    uint8_t *bytes;       /* the encoding, as received or created; NULL once shed */
+                             round 0 and once shed (shed.c); read through dag_parent (with
+                             a unit store they are store ids) */
+    uint8_t *bytes;       /* the encoding, as received or created; NULL once shed; with
+                             sid != NONE the unit store's copy (never written) */
+    uint32_t sid;         /* its id in cfg.unit_store, or NONE: bytes and parents are its own */
     uint32_t len;
     uint32_t payload_off;
     uint32_t payload_len;
@@ -87,6 +90,11 @@ typedef struct dag {
     uint32_t forks_len, forks_cap;
     uint64_t unordered_with_payload; /* drives the idle pace */
     fork_hooks forks_hooks;
+    /* with cfg.unit_store: the unit id of each store id this DAG holds (NONE elsewhere), and
+     * room for a unit's parents as store ids */
+    uint32_t *local_of_sid;
+    uint32_t local_of_sid_len;
+    uint32_t *sid_scratch;
 } dag;
 
 /* A unit whose parents are not all in the DAG yet. */
@@ -337,6 +345,10 @@ int dag_init(aleph_member *m);
 void dag_free(aleph_member *m);
 unit *dag_find(const aleph_member *m, const uint8_t hash[32]);
 uint32_t dag_first_in_slot(const aleph_member *m, uint32_t creator, uint32_t round);
+/* u's parent by creator c (u->parents must be set): a unit id of this DAG, or NONE. */
+uint32_t dag_parent(const aleph_member *m, const unit *u, uint32_t c);
+/* Frees u's encoding and parent list (shed.c), or gives them back to the unit store. */
+void dag_unit_drop_body(aleph_member *m, unit *u);
 /* Takes a unit from the network (or from the own creator when own = 1). */
 void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t from);
 /* Stores a checked unit whose parent ids (`members` entries) are resolved; persisted unless

@@ -92,13 +92,13 @@ static int evaluate(aleph_member *m, election *e, const unit *u0, const unit *u,
                     int8_t *state)
 {
     if (d == 1) {
-        *state = (int8_t)(u->parents[u0->creator] == u0->id ? 1 : 0);
+        *state = (int8_t)(dag_parent(m, u, u0->creator) == u0->id ? 1 : 0);
         return DECIDED_NOT_YET;
     }
     const int8_t *below = e->votes[d - 2];
     uint32_t count[2] = {0, 0}, waiting = 0;
     for (uint32_t j = 0; j < m->n; j++) {
-        uint32_t pid = u->parents[j];
+        uint32_t pid = dag_parent(m, u, j);
         if (pid == NONE) continue;
         const unit *p = m->dag.units[pid];
         if (p->round + 1 != u->round) continue; /* older parents never count */
@@ -298,7 +298,7 @@ static int emit_batch(aleph_member *m, unit *head, uint32_t depth)
         unit *u = found[top++];
         if (!u->parents) continue;
         for (uint32_t j = 0; j < m->n; j++) {
-            uint32_t pid = u->parents[j];
+            uint32_t pid = dag_parent(m, u, j);
             if (pid == NONE) continue;
             unit *p = g->units[pid];
             if (p->batch_round != NONE) continue;

@@ -94,10 +94,7 @@ static void shed_one(aleph_member *m, unit *u)
 {
     m->stats.units_shed++;
     m->stats.shed_bytes += u->len;
-    core_free(u->bytes);
-    core_free(u->parents);
-    u->bytes = NULL;
-    u->parents = NULL;
+    dag_unit_drop_body(m, u);
     u->len = 0;
     u->payload_off = 0;
     u->payload_len = 0;

@@ -273,15 +273,16 @@ static void answer_parents(aleph_member *m, uint32_t to, const uint8_t hash[32],
     put_uint(p + 33, count, 2);
     p += 35;
     for (uint32_t c = 0; c < m->n; c++) {
-        if (u->parents[c] == NONE) continue;
-        memcpy(p, m->dag.units[u->parents[c]]->hash, 32);
+        uint32_t pid = dag_parent(m, u, c);
+        if (pid == NONE) continue;
+        memcpy(p, m->dag.units[pid]->hash, 32);
         p += 32;
     }
     /* Parents are asked for only when a fork is involved, and the asker will most likely
      * need a variant it lacks next: send the parent units too, saving a round trip. */
     if (!push_units) return;
     for (uint32_t c = 0; c < m->n; c++)
-        if (u->parents[c] != NONE) send_unit(m, to, m->dag.units[u->parents[c]]);
+        if (dag_parent(m, u, c) != NONE) send_unit(m, to, m->dag.units[dag_parent(m, u, c)]);
 }
 
 /* Sends the units a peer lacks according to its highest rounds, lowest rounds first (so

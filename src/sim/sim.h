@@ -100,6 +100,9 @@ typedef struct sim_config {
     /* Finished epochs every member keeps (aleph_config.epochs_kept; 0: the core's default):
      * a member up to this many epochs behind catches up. */
     uint32_t epochs_kept;
+    /* 1: every member holds its own copy of each unit (no aleph_unit_store): for comparing
+     * memory; the run is otherwise the same */
+    int units_unshared;
     FILE *progress;               /* NULL: silent; else a line at healing and at the end */
 } sim_config;
 

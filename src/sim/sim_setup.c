@@ -60,7 +60,12 @@ static int setup_config(sim *s, char *err, size_t err_len)
         return -1;
     }
     sim_sig_cache_init(&s->sigs, SIM_SIG_CACHE_MAX);
+    if (!cfg->units_unshared && !(s->units = aleph_unit_store_new(n))) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
     aleph_config_defaults(&s->acfg);
+    s->acfg.unit_store = s->units;
     s->acfg.members = n;
     s->acfg.session = session;
     s->epoch_sessions = malloc(sizeof *s->epoch_sessions);
@@ -234,6 +239,7 @@ void sim_teardown(sim *s)
         free(mb->created_round);
     }
     free(s->members);
+    aleph_unit_store_free(s->units); /* after every member */
     free(s->epoch_sessions);
     if (s->secrets) sodium_memzero(s->secrets, (size_t)s->n * sizeof *s->secrets);
     free(s->secrets);

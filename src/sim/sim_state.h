@@ -82,6 +82,7 @@ typedef struct sim {
     uint8_t (*coin_vks)[32];
     aleph_config acfg;
     sim_sig_cache sigs;
+    aleph_unit_store *units;      /* shared by every member (NULL: --units-unshared) */
     sim_queue queue;
     sim_network net;
     sim_checker checker;

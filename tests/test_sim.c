@@ -196,7 +196,8 @@ static void partition_cut_short_by_the_faulty_limit(void **state)
 /* Units shared between the members (aleph_unit_store, the default) change nothing a member
  * does: the same run as with every member holding its own copies, with forkers (forked slots,
  * units with the same slot and other parents), floods and epochs. Seen to fail: with
- * dag_parent reading the store ids as unit ids, the shared runs fail their checks. */
+ * dag_parent reading the store ids as unit ids, the forker run fails its checks and the
+ * epoch run does not finish. */
 static void shared_units_same_run(void **state)
 {
     (void)state;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
+
 char *sim_hex32(const uint8_t bytes[32], char out[65])
 {
     return sodium_bin2hex(out, 65, bytes, 32);
@@ -240,17 +242,14 @@ static int tx_kept(const sim_checker *c, const uint8_t *tx, size_t len, uint32_t
     return 2;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void seq_key(uint8_t key[32], uint32_t who, uint32_t seq)
+/* The table key of a pair of numbers ((member, sequence), (creator, round)): both at the front,
+ * a multiplicative mix of them at the back for the table's hash. */
+static void pair_key(uint8_t key[32], uint32_t a, uint32_t b)
 {
     memset(key, 0, 32);
-    memcpy(key, &who, 4);
-    memcpy(key + 4, &seq, 4);
-    uint64_t mix = ((uint64_t)who << 32 | seq) * 0x9e3779b97f4a7c15ull;
+    memcpy(key, &a, 4);
+    memcpy(key + 4, &b, 4);
+    uint64_t mix = ((uint64_t)a << 32 | b) * 0x9e3779b97f4a7c15ull;
     memcpy(key + 24, &mix, 8);
 }
 
@@ -258,7 +257,7 @@ static void seq_key(uint8_t key[32], uint32_t who, uint32_t seq)
 static int window_note(sim_checker *c, uint32_t who, uint32_t seq, uint64_t rest)
 {
     uint8_t k[32];
-    seq_key(k, who, seq);
+    pair_key(k, who, seq);
     return sim_table_put(&c->tx_seqs, k, rest);
 }
 
@@ -268,11 +267,11 @@ static void window_advance(sim_checker *c, uint32_t who)
     for (;;) {
         uint8_t k[32], tx[TX_WINDOW_BYTES], key[32];
         uint64_t rest, v = 0;
-        seq_key(k, who, c->tx_floor[who]);
+        pair_key(k, who, c->tx_floor[who]);
         if (!sim_table_get(&c->tx_seqs, k, &rest)) return;
         if (rest != TX_REFUSED) {
-            put32(tx, who);
-            put32(tx + 4, c->tx_floor[who]);
+            le32_put(tx, who);
+            le32_put(tx + 4, c->tx_floor[who]);
             memcpy(tx + 8, &rest, 8);
             tx_key(key, tx, sizeof tx);
             sim_table_get(&c->txs, key, &v);
@@ -417,20 +416,11 @@ int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b)
     return 0;
 }
 
-static void signed_key(uint8_t key[32], uint32_t creator, uint32_t round)
-{
-    memset(key, 0, 32);
-    memcpy(key, &creator, 4);
-    memcpy(key + 4, &round, 4);
-    uint64_t mix = ((uint64_t)creator << 32 | round) * 0x9e3779b97f4a7c15ull;
-    memcpy(key + 24, &mix, 8);
-}
-
 int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t round, const uint8_t hash[32])
 {
     if (c->violated) return -1;
     uint8_t key[32];
-    signed_key(key, creator, round);
+    pair_key(key, creator, round);
     uint64_t index;
     if (sim_table_get(&c->signed_slots, key, &index)) {
         c->signed_sends++;

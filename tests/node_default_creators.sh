@@ -47,4 +47,18 @@ while off + 120 <= len(b):
 print("node_default_creators: %d of %d heads by the scheduled creator" % (scheduled, total))
 sys.exit(0 if total >= 20 and scheduled * 5 >= total * 4 else 1)
 EOF
+# With a --wan matrix file the schedule defaults to the one derived from the matrix, and
+# --default-creators rotation keeps r mod N (no schedule in the committee file). Checked to
+# fail: with cmd_local.c's default_creators_choose returning at once.
+matrix="$(cd "$(dirname "$0")" && pwd)/data/aws-8-regions-rtt-ms.tsv"
+for sched in default rotation; do
+    extra=()
+    [ "$sched" = rotation ] && extra=(--default-creators rotation)
+    "$aleph" local --members 4 --duration 1 --rate 200 --wan "$matrix" "${extra[@]}" \
+        --out "$dir/wan-$sched" --quiet >/dev/null 2>&1 || fail "the --wan run ($sched) failed"
+    has=0
+    grep -q '"default_creators"' "$dir/wan-$sched/committee.json" && has=1
+    [ "$sched" = default ] && [ "$has" -ne 1 ] && fail "--wan FILE did not default to the matrix schedule"
+    [ "$sched" = rotation ] && [ "$has" -ne 0 ] && fail "--default-creators rotation left a schedule"
+done
 echo "node_default_creators: ok"

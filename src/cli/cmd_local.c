@@ -54,8 +54,9 @@ static void local_usage(FILE *to)
             "                      --log-units=off\n"
             "  --default-creators L the committee's default creator of round r is L[r mod |L|]\n"
             "                      (docs/PROTOCOL.md, \"Default-creator schedule\"): a list of\n"
-            "                      members, matrix:FILE, or matrix: derived from the --wan\n"
-            "                      matrix (as aleph keygen --default-creators) [r mod N]\n"
+            "                      members; matrix:FILE; matrix (derived from the --wan\n"
+            "                      matrix, as aleph keygen --default-creators); or rotation\n"
+            "                      (r mod N) [matrix with a --wan matrix file, else rotation]\n"
             "  --wan FILE|MS       emulated wide-area links: FILE is a round-trip-time matrix\n"
             "                      (e.g. tests/data/aws-8-regions-rtt-ms.tsv, 8 regions); members are\n"
             "                      assigned to its regions in turn (member i in region i mod K)\n"
@@ -130,6 +131,23 @@ static int check_wan(const local_options *o)
             o->wan, regions, o->members, o->members, names);
     free(m);
     return 0;
+}
+
+/* The schedule is the committee's: with a --wan matrix file the one derived from it (every
+ * head decided at d = 2 over the matrix, docs/PROTOCOL.md "Default-creator schedule"), unless
+ * --default-creators says otherwise; "rotation" is the core's r mod N (no schedule at all). */
+static void default_creators_choose(local_options *o)
+{
+    if (o->default_creators && strcmp(o->default_creators, "rotation") == 0) {
+        o->default_creators = NULL;
+        return;
+    }
+    if (o->default_creators || !o->wan) return;
+    link_params lp;
+    char err[256];
+    if (link_params_parse(&lp, o->wan, 0, o->members, err, sizeof err) != 0) return;
+    if (lp.regions > 0) o->default_creators = "matrix";
+    link_params_free(&lp);
 }
 
 _Static_assert(sizeof(aleph_coin_mode) == sizeof(int), "--coin is stored as an int");
@@ -231,6 +249,7 @@ static int parse_local_args(local_options *o, int argc, char **argv)
         return 2;
     }
     if (o->wan && check_wan(o) != 0) return 2;
+    default_creators_choose(o);
     if (o->default_creators) {
         uint32_t *sched = malloc(ALEPH_DEFAULT_CREATORS_MAX * sizeof *sched);
         char err[1024] = "out of memory";

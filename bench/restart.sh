@@ -6,7 +6,14 @@
 #               then still has (rounds behind the others at the same second);
 #   bytes_in    bytes member 0 received from its restart until current;
 #   unit_bytes  bytes of the units it added to its backup over the same time (the missing
-#               units and those created meanwhile): bytes_in / unit_bytes is the overhead.
+#               units and those created meanwhile): bytes_in / unit_bytes is the overhead;
+#   cpu         CPU seconds (user + system, all threads: the stats line's cpu_s) member 0
+#               spent from its restart to the stats line at which it was current (restore,
+#               the own check and catch-up; that line's uptime_s is the wall time), and the
+#               CPU the other members spent meanwhile (/proc/PID/stat): figures that do not
+#               depend on the machine's other load the way wall times do.
+# With PERF=1, member 0 is recorded with `perf record ${PERF_ARGS:--g}` from its restart until current
+# (perf-D.data in the run directory; KEEP=1 keeps it).
 # Also: hangover after a pause: member 1 SIGSTOPped for P seconds, then SIGCONT; seconds
 # until its round_created is within 10 rounds of the others', and seconds until member 2's
 # own units' consensus latency (p50 per second) is back to its value before the pause.
@@ -43,6 +50,13 @@ start() {
         --data-dir "$dir/m$1" --log-units $units 2>>"$dir/m$1.err" &
     pids[$1]=$!
 }
+hz=$(getconf CLK_TCK)
+cpu_s() { awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null; }
+cpu_others() {
+    local sum=0 i
+    for i in $(seq 1 $((n - 1))); do sum=$(echo "$sum + $(cpu_s "${pids[$i]}")" | bc); done
+    echo "$sum"
+}
 field() { grep -o "\"$2\":-\\?[0-9]*" <<<"$1" | head -1 | cut -d: -f2; }
 last_stats() { grep '"event":"stats"' "$dir/m$1/node.log" | tail -1; }
 for i in $(seq 0 $((n - 1))); do start "$i"; done
@@ -62,8 +76,14 @@ for d in $downs; do
     target=$(field "$(last_stats 1)" round_ordered)
     size0=$(stat -c %s "$dir/m0/backup-0.bin")
     lines0=$(grep -c '"event":"stats"' "$dir/m0/node.log")
+    others0=$(cpu_others)
     t0=$(date +%s.%N)
     start 0
+    perf_pid=""
+    if [ -n "${PERF:-}" ]; then
+        perf record -q ${PERF_ARGS:--g} -o "$dir/perf-$d.data" -p "${pids[0]}" 2>"$dir/perf-$d.err" &
+        perf_pid=$!
+    fi
     current=""
     for _ in $(seq 120); do
         sleep 0.25
@@ -72,15 +92,21 @@ for d in $downs; do
         ro=$(field "$s" round_ordered)
         if [ -n "$ro" ] && [ "$ro" -ge "$target" ]; then
             current=$(echo "$(date +%s.%N) - $t0" | bc)
+            others1=$(cpu_others)
+            cpu0=$(grep -o '"cpu_s":[0-9.]*' <<<"$s" | cut -d: -f2)
+            up0=$(grep -o '"uptime_s":[0-9.]*' <<<"$s" | cut -d: -f2)
             bin=$(field "$s" bytes_in)
             size1=$(stat -c %s "$dir/m0/backup-0.bin")
             others=$(field "$(last_stats 1)" round_ordered)
             printf "down %3s s: current after %.1f s (target round %s; now %s vs %s at member 1); bytes_in %s, unit bytes added %s, ratio %.2f\n" \
                 "$d" "$current" "$target" "$ro" "$others" "$bin" "$((size1 - size0))" \
                 "$(echo "$bin / ($size1 - $size0)" | bc -l)"
+            printf "down %3s s: at that stats line member 0 was up %s s and had used %s s of CPU; members 1..%d together %.2f s meanwhile; load avg %s\n" \
+                "$d" "$up0" "$cpu0" $((n - 1)) "$(echo "$others1 - $others0" | bc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
             break
         fi
     done
+    [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; }
     [ -n "$current" ] || echo "down $d s: not current within 30 s (target round $target, at $(field "$(last_stats 0)" round_ordered))"
     sleep 5
 done

@@ -127,7 +127,12 @@ static void usage(FILE *out)
 "                         check refuses it and the member is restarted with recover, as an\n"
 "                         operator would. rounds_max grows by K*(MAX/10+1) (MAX of --down-ms)\n"
 "                         so that the others still create when a member comes back far\n"
-"                         behind; K <= %u; not with --epoch-rounds yet\n"
+"                         behind; K <= %u. With --epoch-rounds the disk keeps a file per\n"
+"                         epoch (the old one deleted once the new one's start is durable)\n"
+"                         and two crashes in three fall at a boundary: once the own round\n"
+"                         is within -2..+5 of one, or in the step that moves the member to\n"
+"                         the next epoch (0 to 2*FSYNC_MS+1 ms later); a member down longer\n"
+"                         than --epochs-kept epochs of the others cannot catch up\n"
 "  --backup-lost P        probability that a restart finds its backup deleted [0]\n"
 "  --down-ms MIN:MAX      time down, uniform in MIN..MAX virtual ms [%u:%u]\n"
 "  --fsync-ms MS          every honest member gets a simulated disk: what an update persists\n"
@@ -135,8 +140,9 @@ static void usage(FILE *out)
 "                         one wait for the next), and messages after an own unit wait for\n"
 "                         its sync, as in aleph node [%u with --restarts, else no disk]\n"
 "  --restart-bug KIND     testing: a planted bug the checks must catch: no-own-check (restart\n"
-"                         without the own check) or send-early (messages do not wait for\n"
-"                         the sync) [none]\n"
+"                         without the own check), send-early (messages do not wait for the\n"
+"                         sync) or no-carry (with --epoch-rounds, a restart into an epoch's\n"
+"                         file leaves its carried transactions out) [none]\n"
 "  --json                 print one JSON object per run (with --seeds, one aggregate\n"
 "                         object) instead of the summary block\n"
 "  --dump DIR             write the run for outside checks: DIR/header.json, dag.jsonl\n"
@@ -357,8 +363,9 @@ static int parse_args(cli *c, int argc, char **argv)
     if (c->restart_bug) {
         if (strcmp(c->restart_bug, "no-own-check") == 0) g->restart_bug = SIM_BUG_NO_OWN_CHECK;
         else if (strcmp(c->restart_bug, "send-early") == 0) g->restart_bug = SIM_BUG_SEND_EARLY;
+        else if (strcmp(c->restart_bug, "no-carry") == 0) g->restart_bug = SIM_BUG_NO_CARRY;
         else
-            return usage_error("--restart-bug: '%s' is not no-own-check or send-early%s",
+            return usage_error("--restart-bug: '%s' is not no-own-check, send-early or no-carry%s",
                                c->restart_bug, "");
     }
     if (c->byzantine_kind) {

@@ -1,9 +1,13 @@
 #include "disk.h"
 
+#include <assert.h>
+#include <stdint.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/grow.h"
+#include "base/util.h"
 
 void sim_disk_init(sim_disk *d)
 {
@@ -77,6 +81,62 @@ int sim_disk_sync_start(sim_disk *d)
     return 1;
 }
 
+int sim_disk_begin_epoch(sim_disk *d, uint32_t epoch, uint64_t session, const uint8_t *carry,
+                         size_t carry_len)
+{
+    uint8_t *body = malloc(SIM_DISK_EPOCH_HEADER + carry_len);
+    if (!body) return -1;
+    le32_put(body, epoch);
+    le64_put(body + 4, session);
+    if (carry_len) memcpy(body + SIM_DISK_EPOCH_HEADER, carry, carry_len);
+    aleph_blob b = {.data = body, .len = SIM_DISK_EPOCH_HEADER + carry_len, .kind = SIM_DISK_EPOCH};
+    int rc = sim_disk_append(d, &b, 1, 0);
+    free(body);
+    return rc;
+}
+
+size_t sim_disk_epoch_start(const sim_disk *d, uint32_t *epoch, uint64_t *session,
+                            const uint8_t **carry, size_t *carry_len)
+{
+    for (size_t k = d->len; k-- > 0;) {
+        const sim_disk_record *r = &d->records[k];
+        if (r->kind != SIM_DISK_EPOCH) continue;
+        assert(r->len >= SIM_DISK_EPOCH_HEADER); /* the simulator wrote it */
+        *epoch = le32_get(r->data);
+        *session = le64_get(r->data + 4);
+        *carry = r->data + SIM_DISK_EPOCH_HEADER;
+        *carry_len = r->len - SIM_DISK_EPOCH_HEADER;
+        return k;
+    }
+    return SIZE_MAX;
+}
+
+static size_t less(size_t v, size_t by)
+{
+    return v > by ? v - by : 0;
+}
+
+void sim_disk_delete_old_files(sim_disk *d)
+{
+    size_t k = d->durable;
+    while (k-- > 0 && d->records[k].kind != SIM_DISK_EPOCH) {
+    }
+    if (k == SIZE_MAX) return;
+    d->epoch_oldest = le32_get(d->records[k].data);
+    if (k == 0) return;
+    for (size_t j = 0; j < k; j++) free(d->records[j].data);
+    memmove(d->records, d->records + k, (d->len - k) * sizeof *d->records);
+    d->len -= k;
+    d->durable -= k;
+    d->syncing = d->syncing ? less(d->syncing, k) : 0;
+    d->hold_until = less((size_t)d->hold_until, k);
+    for (size_t j = 0; j < d->held_len; j++) {
+        sim_disk_held *h = &d->held[(d->held_head + j) % d->held_cap];
+        h->wait_len = less((size_t)h->wait_len, k);
+    }
+    d->epoch_files_deleted++;
+}
+
 size_t sim_disk_synced(sim_disk *d)
 {
     size_t first = d->durable;
@@ -116,6 +176,7 @@ void sim_disk_crash(sim_disk *d, sim_rng *rng)
     d->durable = d->len;
     d->syncing = 0;
     d->hold_until = 0;
+    sim_disk_delete_old_files(d); /* as the node does on start with a complete newest file */
 }
 
 void sim_disk_exit(sim_disk *d)
@@ -131,5 +192,6 @@ void sim_disk_wipe(sim_disk *d)
     drop_held(d);
     truncate_to(d, 0);
     d->durable = d->syncing = 0;
+    d->epoch_oldest = 0;
     d->hold_until = 0;
 }

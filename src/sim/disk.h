@@ -7,7 +7,14 @@
  *
  * A crash keeps the durable records and a seeded prefix of the rest (the OS may have written
  * some of what was not yet synced; a torn record is cut by the reader), and loses every held
- * message (nothing that waited for the disk was ever sent). */
+ * message (nothing that waited for the disk was ever sent).
+ *
+ * With epochs the log stands for the backup files, one per epoch (src/node/backup.c): an
+ * epoch marker record (SIM_DISK_EPOCH: the new file's header and EPOCH_CARRY record) starts
+ * the next file, appended after the old epoch's last records, in the node's write order. Once
+ * the marker is durable the older files are deleted (the records before it are dropped); a
+ * crash before that keeps the old file, and with it, when the OS wrote it, the new one. A
+ * restart reads the newest file: from the last marker on (sim_disk_epoch_start). */
 #ifndef ALEPH_SIM_DISK_H
 #define ALEPH_SIM_DISK_H
 
@@ -16,6 +23,10 @@
 
 #include "aleph/aleph.h"
 #include "sim_rng.h"
+
+/* The kind of an epoch marker record: body u32 LE epoch, u64 LE epoch session, the carry. */
+#define SIM_DISK_EPOCH ((aleph_persist_kind)0x100)
+#define SIM_DISK_EPOCH_HEADER 12u
 
 typedef struct sim_disk_record {
     uint8_t *data;
@@ -38,8 +49,9 @@ typedef struct sim_disk {
     uint64_t hold_until;  /* messages wait until this many records are durable */
     sim_disk_held *held;  /* FIFO */
     size_t held_head, held_len, held_cap;
+    uint32_t epoch_oldest; /* the epoch of the oldest file kept (records[0]'s marker; 0) */
     /* counters */
-    uint64_t syncs, held_total, lost_records, lost_held;
+    uint64_t syncs, held_total, lost_records, lost_held, epoch_files_deleted;
 } sim_disk;
 
 void sim_disk_init(sim_disk *d);
@@ -60,6 +72,17 @@ size_t sim_disk_synced(sim_disk *d);
 /* The next held message whose records are durable, in order: returns 1 and fills *out (the
  * caller frees out->data), 0 when none. */
 int sim_disk_release(sim_disk *d, sim_disk_held *out);
+/* The member moved to `epoch` (session, carry): the marker of its new backup file. Returns
+ * 0, -1 when out of memory. */
+int sim_disk_begin_epoch(sim_disk *d, uint32_t epoch, uint64_t session, const uint8_t *carry,
+                         size_t carry_len);
+/* The newest file's start among the records: the index of the last marker (its epoch, session
+ * and carry filled in), or SIZE_MAX when there is none (epoch 0, from records[0]). */
+size_t sim_disk_epoch_start(const sim_disk *d, uint32_t *epoch, uint64_t *session,
+                            const uint8_t **carry, size_t *carry_len);
+/* The newest durable marker's file is complete: the older files are deleted (their records
+ * dropped, the indices above shifted down), epoch_oldest is its epoch. */
+void sim_disk_delete_old_files(sim_disk *d);
 /* The process died: keeps the durable records and a random prefix (maybe empty) of the
  * others; drops held messages and the sync in flight. */
 void sim_disk_crash(sim_disk *d, sim_rng *rng);

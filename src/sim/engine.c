@@ -73,12 +73,13 @@ static void note_signed(sim *s, uint32_t i, const uint8_t *data, size_t len)
     const uint8_t *unit;
     size_t unit_len;
     aleph_unit_info u;
+    uint32_t epoch;
     if (!aleph_message_unit(data, len, &unit, &unit_len) || unit_len < 11 ||
-        ((uint32_t)unit[9] | (uint32_t)unit[10] << 8) != i || aleph_unit_inspect(&s->acfg, unit, unit_len, &u) != NULL)
+        ((uint32_t)unit[9] | (uint32_t)unit[10] << 8) != i ||
+        sim_inspect_own(s, unit, unit_len, &u, &epoch) != NULL)
         return;
-    /* Inspected with the first epoch's session: with --epoch-rounds a later epoch's units are
-     * not checked here (no restarts run with epochs yet; keys would need the epoch). */
-    if (sim_checker_signed(&s->checker, i, u.round, u.hash) != 0)
+    /* Keyed by (epoch, round): rounds restart at 0 in every epoch (its session differs). */
+    if (sim_checker_signed(&s->checker, i, epoch, u.round, u.hash) != 0)
         sim_fail(s, &s->res->signed_once, "%s (virtual ms %" PRIu64 ")", s->checker.message, s->now);
 }
 

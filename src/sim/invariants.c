@@ -28,7 +28,10 @@ int sim_checker_init(sim_checker *c, uint32_t members)
     sim_table_init(&c->tx_seqs);
     c->prefix = calloc(members, sizeof *c->prefix);
     c->next_round = calloc(members, sizeof *c->next_round);
-    return c->prefix && c->next_round ? 0 : -1;
+    c->rewind_epoch = malloc(members * sizeof *c->rewind_epoch);
+    for (uint32_t i = 0; c->rewind_epoch && i < members; i++) c->rewind_epoch[i] = UINT32_MAX;
+    c->signed_compact_at = 1024;
+    return c->prefix && c->next_round && c->rewind_epoch ? 0 : -1;
 }
 
 void sim_checker_free(sim_checker *c)
@@ -41,6 +44,8 @@ void sim_checker_free(sim_checker *c)
     free(c->checked);
     free(c->prefix);
     free(c->next_round);
+    free(c->rewind_epoch);
+    free(c->epoch_end_pos);
     free(c->heads);
     free(c->head_owner);
     sim_table_free(&c->tracked);
@@ -104,8 +109,17 @@ static void drop_tracked(sim_checker *c, uint64_t floor)
     }
 }
 
-/* forget: drops the positions and heads that every checked member has passed (amortised: tried
- * when the kept part has doubled). */
+/* Where epoch e begins in the common sequence (it was reached: e <= epoch_end_len). */
+static uint64_t epoch_start_pos(const sim_checker *c, uint32_t epoch)
+{
+    assert(epoch <= c->epoch_end_len);
+    return epoch ? c->epoch_end_pos[epoch - 1] : 0;
+}
+
+static void drop_signed(sim_checker *c);
+
+/* forget: drops the positions and heads that every checked member has passed, and that no
+ * restart can take a member back to (amortised: tried when the kept part has doubled). */
 static void drop_passed(sim_checker *c)
 {
     if (!c->forget || c->len - c->base < c->compact_at) return;
@@ -115,6 +129,10 @@ static void drop_passed(sim_checker *c)
         if (!c->checked[i]) continue;
         if (c->prefix[i] < floor) floor = c->prefix[i];
         if (c->next_round[i] < round_floor) round_floor = c->next_round[i];
+        uint32_t e = c->rewind_epoch[i];
+        if (e == UINT32_MAX) continue;
+        if (epoch_start_pos(c, e) < floor) floor = epoch_start_pos(c, e);
+        if ((uint64_t)e * c->epoch_rounds < round_floor) round_floor = e * c->epoch_rounds;
     }
     if (floor > c->len) floor = c->len;
     if (round_floor > c->heads_len) round_floor = c->heads_len;
@@ -129,6 +147,7 @@ static void drop_passed(sim_checker *c)
     memmove(c->head_owner, c->head_owner + drop_heads, kept_heads * sizeof *c->head_owner);
     c->heads_base = round_floor;
     c->compact_at = kept * 2 > 1024 ? kept * 2 : 1024;
+    drop_signed(c);
 }
 
 static int grow_sequence(sim_checker *c)
@@ -297,6 +316,19 @@ int sim_checker_refused_tx(sim_checker *c, const uint8_t *tx, size_t len)
  * in the output never will be (their transactions were carried, and stay required). */
 static void epoch_closed(sim_checker *c, uint32_t epoch)
 {
+    if (epoch == c->epoch_end_len) { /* where epoch + 1 begins: a restart may rewind there */
+        if (c->epoch_end_len == c->epoch_end_cap) {
+            uint32_t cap = c->epoch_end_cap ? c->epoch_end_cap * 2 : 64;
+            uint64_t *grown = realloc(c->epoch_end_pos, cap * sizeof *grown);
+            if (!grown) {
+                violation(c, "checker out of memory");
+                return;
+            }
+            c->epoch_end_pos = grown;
+            c->epoch_end_cap = cap;
+        }
+        c->epoch_end_pos[c->epoch_end_len++] = c->len;
+    }
     if (c->forget) { /* no later unit can be one of the epoch before (the header) */
         sim_table_free(&c->position_old);
         c->position_old = c->position;
@@ -412,15 +444,62 @@ int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b)
     if (c->epoch_rounds && b->round % c->epoch_rounds == c->epoch_rounds - 1 &&
         b->round + 1 == c->heads_len && c->head_owner[b->round - c->heads_base] == member)
         epoch_closed(c, b->round / c->epoch_rounds);
+    if (c->violated) return -1;
     drop_passed(c);
     return 0;
 }
 
-int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t round, const uint8_t hash[32])
+/* The key of (creator, epoch, round) in signed_slots: a pair key with the epoch beside it. */
+static void signed_key(uint8_t key[32], uint32_t creator, uint32_t epoch, uint32_t round)
+{
+    pair_key(key, creator, round);
+    memcpy(key + 8, &epoch, 4);
+    uint64_t mix;
+    memcpy(&mix, key + 24, 8);
+    mix ^= (uint64_t)epoch * 0xc2b2ae3d27d4eb4full;
+    memcpy(key + 24, &mix, 8);
+}
+
+/* forget: units of epochs that every checked member has passed and that no restart takes one
+ * back to (below heads_base, which drop_passed keeps at or below every rewind epoch's start)
+ * can never be signed again: their entries go (amortised: when the table has doubled). */
+static void drop_signed(sim_checker *c)
+{
+    if (!c->epoch_rounds || c->signed_len < c->signed_compact_at) return;
+    uint32_t epoch_floor = c->heads_base / c->epoch_rounds;
+    sim_table kept;
+    sim_table_init(&kept);
+    uint8_t(*hashes)[32] = malloc(c->signed_cap * 32);
+    uint64_t len = 0;
+    for (size_t i = 0; hashes && i < c->signed_slots.cap; i++) {
+        const sim_table_entry *e = &c->signed_slots.entries[i];
+        uint32_t epoch;
+        memcpy(&epoch, e->key + 8, 4);
+        if (!e->used || epoch < epoch_floor) continue;
+        memcpy(hashes[len], c->signed_hashes[e->value], 32);
+        if (sim_table_put(&kept, e->key, len++) != 0) break;
+    }
+    if (!hashes || kept.len != len) {
+        free(hashes);
+        sim_table_free(&kept);
+        violation(c, "checker out of memory");
+        return;
+    }
+    c->signed_forgotten += c->signed_len - len;
+    sim_table_free(&c->signed_slots);
+    free(c->signed_hashes);
+    c->signed_slots = kept;
+    c->signed_hashes = hashes;
+    c->signed_len = len;
+    c->signed_compact_at = len * 2 > 1024 ? len * 2 : 1024;
+}
+
+int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t epoch, uint32_t round,
+                       const uint8_t hash[32])
 {
     if (c->violated) return -1;
     uint8_t key[32];
-    pair_key(key, creator, round);
+    signed_key(key, creator, epoch, round);
     uint64_t index;
     if (sim_table_get(&c->signed_slots, key, &index)) {
         c->signed_sends++;
@@ -428,8 +507,9 @@ int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t round, const u
         char x[65], y[65];
         return violation(c,
                          "signed once violated: the key of honest member %u signed two units of "
-                         "round %u: %s and %s",
-                         creator, round, sim_hex32(c->signed_hashes[index], x), sim_hex32(hash, y));
+                         "round %u of epoch %u: %s and %s",
+                         creator, round, epoch, sim_hex32(c->signed_hashes[index], x),
+                         sim_hex32(hash, y));
     }
     if (c->signed_len == c->signed_cap) {
         uint64_t cap = c->signed_cap ? c->signed_cap * 2 : 1024;
@@ -442,6 +522,7 @@ int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t round, const u
     if (sim_table_put(&c->signed_slots, key, c->signed_len) != 0)
         return violation(c, "checker out of memory");
     c->signed_len++;
+    c->signed_total++;
     c->signed_sends++;
     return 0;
 }
@@ -501,11 +582,22 @@ void sim_checker_excuse(sim_checker *c, uint32_t creator, uint32_t tx_who)
     }
 }
 
-void sim_checker_restart(sim_checker *c, uint32_t member)
+void sim_checker_rewind_floor(sim_checker *c, uint32_t member, uint32_t epoch)
 {
-    assert(!c->forget); /* a rewound member needs the whole sequence */
-    c->prefix[member] = 0;
-    c->next_round[member] = 0;
+    c->rewind_epoch[member] = c->epoch_rounds ? epoch : 0;
+}
+
+void sim_checker_restart(sim_checker *c, uint32_t member, uint32_t epoch)
+{
+    if (!c->epoch_rounds) epoch = 0;
+    /* The member reached that epoch, so the common sequence closed the one before. */
+    assert(epoch <= c->epoch_end_len);
+    uint64_t pos = epoch_start_pos(c, epoch);
+    uint32_t round = epoch * c->epoch_rounds;
+    /* forget kept it: the member's rewind floor was at or below that epoch */
+    assert(pos >= c->base && round >= c->heads_base);
+    c->prefix[member] = pos;
+    c->next_round[member] = round;
 }
 
 int sim_checker_txs_complete(const sim_checker *c, char *msg, size_t msg_len)

@@ -75,6 +75,13 @@ typedef struct sim_checker {
     uint64_t txs_forgotten;
     /* epochs (0: none); required transactions, how many are output, the last one's position */
     uint32_t epoch_rounds;
+    /* restarts with epochs: per epoch e, the position after its last unit (where e+1 begins
+     * in the common sequence); per member, the oldest epoch a restart can take it back to
+     * (UINT32_MAX: it never restarts), which forget keeps */
+    uint64_t *epoch_end_pos;
+    uint32_t epoch_end_len, epoch_end_cap;
+    uint32_t *rewind_epoch;
+    uint64_t signed_total, signed_compact_at, signed_forgotten;
     uint64_t txs_required, txs_required_seen, txs_pos_max;
     int violated;
     char message[1024];
@@ -117,9 +124,11 @@ int sim_checker_track(sim_checker *c, const uint8_t hash[32], uint32_t creator, 
  * first. */
 int sim_checker_complete(const sim_checker *c, const uint8_t *honest, char *msg, size_t msg_len);
 
-/* Checked member `creator` signed the unit `hash` of `round`. Returns 0, -1 when it signed
- * another unit of that round before (violation) or out of memory. */
-int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t round, const uint8_t hash[32]);
+/* Checked member `creator` signed the unit `hash` of `round` of `epoch` (0 without epochs).
+ * Returns 0, -1 when it signed another unit of that (epoch, round) before (violation) or out
+ * of memory. */
+int sim_checker_signed(sim_checker *c, uint32_t creator, uint32_t epoch, uint32_t round,
+                       const uint8_t hash[32]);
 
 /* A transaction in an own unit that became durable; `required`: it must be output (its unit
  * is tracked). Returns 0, -1 when it was output twice (violation) or out of memory. */
@@ -129,8 +138,14 @@ int sim_checker_confirm_tx(sim_checker *c, const uint8_t *tx, size_t len, int re
  * transactions not output yet are set apart (output at most once, not required). */
 void sim_checker_excuse(sim_checker *c, uint32_t creator, uint32_t tx_who);
 
-/* Member `member` restarted: its output is checked again from batch 0. */
-void sim_checker_restart(sim_checker *c, uint32_t member);
+/* Member `member` may restart and then go back to the start of `epoch` (the oldest backup
+ * file it keeps; 0 without epochs): forget keeps what it needs from there (default: members
+ * never restart). */
+void sim_checker_rewind_floor(sim_checker *c, uint32_t member, uint32_t epoch);
+
+/* Member `member` restarted into `epoch` (0 without epochs): its output is checked again from
+ * that epoch's first batch (global round epoch * epoch_rounds). */
+void sim_checker_restart(sim_checker *c, uint32_t member, uint32_t epoch);
 
 /* 1 when every required confirmed transaction was output exactly once; else 0 and a
  * description in msg. */

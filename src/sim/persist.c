@@ -63,5 +63,26 @@ void sim_persist_on_sync(sim *s, const sim_event *ev)
         sim_route(s, ev->to, 0, h.data, h.len, h.to, NULL);
         free(h.data);
     }
+    sim_persist_old_files(s, ev->to);
     start_sync(s, ev->to);
+}
+
+void sim_persist_old_files(sim *s, uint32_t i)
+{
+    sim_disk *d = s->members[i].disk;
+    sim_disk_delete_old_files(d);
+    sim_checker_rewind_floor(&s->checker, i, d->epoch_oldest);
+}
+
+void sim_persist_epoch(sim *s, uint32_t i, const aleph_member *m)
+{
+    const uint8_t *carry;
+    uint32_t txs;
+    size_t len = aleph_member_epoch_carry(m, &carry, &txs);
+    if (sim_disk_begin_epoch(s->members[i].disk, aleph_member_epoch(m),
+                             aleph_member_epoch_session(m), carry, len) != 0) {
+        sim_fail(s, NULL, "simulator out of memory (disk)");
+        return;
+    }
+    start_sync(s, i);
 }

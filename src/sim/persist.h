@@ -3,7 +3,8 @@
  * after an own unit wait for its sync, and what becomes durable is handed to the checker: an
  * honest member's own unit made durable is one every honest member must output (made durable
  * before healing, up to the target) and its transactions are durably confirmed. Without a
- * disk a unit is durable when created. */
+ * disk a unit is durable when created. With epochs the disk holds the files of an epoch
+ * boundary: the old epoch's and the next one's, begun by a marker (disk.h). */
 #ifndef ALEPH_SIM_PERSIST_H
 #define ALEPH_SIM_PERSIST_H
 
@@ -13,6 +14,12 @@
 void sim_persist(sim *s, uint32_t i, const aleph_update *up);
 /* SIM_EV_SYNC: the sync is done; durable units are handed on, held messages leave. */
 void sim_persist_on_sync(sim *s, const sim_event *ev);
+/* Member i (core m) moved to the next epoch: its new backup file begins (the marker, with the
+ * carry), after the old epoch's last records; once durable, the old file is deleted. */
+void sim_persist_epoch(sim *s, uint32_t i, const aleph_member *m);
+/* Member i's disk deletes the files older than its newest durable marker; the checker keeps
+ * what a restart into the oldest file left may need. */
+void sim_persist_old_files(sim *s, uint32_t i);
 /* Unit `data` of honest member i is durable (only its own ones count). */
 void sim_own_durable(sim *s, uint32_t i, const uint8_t *data, size_t len);
 

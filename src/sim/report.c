@@ -86,7 +86,9 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
         at += (size_t)snprintf(buf + at, len - at, " --fsync-ms %lld", (long long)cfg->fsync_ms);
     if (at < len && cfg->restart_bug)
         at += (size_t)snprintf(buf + at, len - at, " --restart-bug %s",
-                               cfg->restart_bug == SIM_BUG_NO_OWN_CHECK ? "no-own-check" : "send-early");
+                               cfg->restart_bug == SIM_BUG_NO_OWN_CHECK ? "no-own-check"
+                               : cfg->restart_bug == SIM_BUG_SEND_EARLY ? "send-early"
+                                                                        : "no-carry");
     if (at < len) snprintf(buf + at, len - at, " --seed %" PRIu64, seed);
 }
 
@@ -152,6 +154,10 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
                 r->restarts, cfg->restarts, r->restarts_backup_lost, r->restarts_refused,
                 r->records_lost,
                 r->units_restored, r->syncs, r->messages_held, r->messages_held_lost);
+    if (cfg->restarts && cfg->epoch_rounds)
+        fprintf(out, "  restarts, epochs   %u crashes at a switch; %u restored into a later epoch, "
+                     "%u into the epoch before a switch they had made\n",
+                r->crashes_at_switch, r->restarts_epoch_later, r->restarts_cut_switch);
     fprintf(out, "  latency            end to end, virtual ms: mean %.1f  p50 %.0f  p95 %.0f  p99 %.0f  (%" PRIu64 " txs)\n",
             r->latency_ms.mean, r->latency_ms.p50, r->latency_ms.p95, r->latency_ms.p99,
             r->latency_ms.count);
@@ -279,6 +285,9 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(rs, "done", json_integer(r->restarts));
     json_object_set_new(rs, "backup_lost", json_integer(r->restarts_backup_lost));
     json_object_set_new(rs, "refused_then_recovered", json_integer(r->restarts_refused));
+    json_object_set_new(rs, "crashes_at_switch", json_integer(r->crashes_at_switch));
+    json_object_set_new(rs, "into_later_epoch", json_integer(r->restarts_epoch_later));
+    json_object_set_new(rs, "cut_switch", json_integer(r->restarts_cut_switch));
     json_object_set_new(rs, "records_lost", json_integer((json_int_t)r->records_lost));
     json_object_set_new(rs, "units_restored", json_integer((json_int_t)r->units_restored));
     json_object_set_new(rs, "syncs", json_integer((json_int_t)r->syncs));

@@ -2,7 +2,9 @@
 
 #include "engine.h"
 
+#include <assert.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,26 @@ static int fault_order(const void *a, const void *b)
     const sim_fault *x = a, *y = b;
     if (x->member != y->member) return x->member < y->member ? -1 : 1;
     return x->round < y->round ? -1 : x->round > y->round;
+}
+
+/* With epochs, two faults in three fall at a boundary b (1 .. the last before round_max):
+ * one third once the member's own round is in bE-2 .. bE+5 (before the switch: its last
+ * rounds of epoch b-1 and the rounds above E-1 it makes until it orders head E-1; after it:
+ * its first rounds of epoch b), one third at the switch itself, in the step that moves it to
+ * epoch b, then 0 .. 2 fsync_ms + 1 later (before, while and after the new file's marker is
+ * synced). */
+static void near_boundary(sim *s, sim_fault *f, uint32_t round_max)
+{
+    uint32_t e_rounds = s->cfg->epoch_rounds;
+    uint32_t kind = (uint32_t)sim_rng_below(&s->restart_rng, 3);
+    uint32_t last = round_max / e_rounds ? round_max / e_rounds : 1;
+    uint32_t b = (uint32_t)sim_rng_range(&s->restart_rng, 1, last);
+    uint32_t offset = (uint32_t)sim_rng_range(&s->restart_rng, 0, 7);
+    if (kind == 1) f->round = b * e_rounds + offset - 2;
+    if (kind == 2) {
+        f->epoch = b;
+        f->round = b * e_rounds; /* the plan's order */
+    }
 }
 
 int sim_restart_setup(sim *s, char *err, size_t err_len)
@@ -43,6 +65,7 @@ int sim_restart_setup(sim *s, char *err, size_t err_len)
         f->delay_ms = (uint32_t)sim_rng_range(&s->restart_rng, 0, 2 * s->fsync_ms + 1);
         f->down_ms = sim_rng_range(&s->restart_rng, down_min, down_max);
         f->lost = sim_rng_chance(&s->restart_rng, cfg->backup_lost);
+        if (cfg->epoch_rounds) near_boundary(s, f, round_max);
     }
     free(honest);
     s->faults_len = cfg->restarts;
@@ -73,7 +96,9 @@ void sim_restart_check(sim *s, uint32_t i)
     sim_member *mb = &s->members[i];
     if (mb->crash_pending || mb->down || mb->fault_next >= mb->fault_end) return;
     const sim_fault *f = &s->faults[mb->fault_next];
-    if (mb->inst[0].own_round < (int32_t)f->round) return;
+    if (f->epoch ? aleph_member_epoch(mb->inst[0].m) < f->epoch
+                 : mb->inst[0].own_round < (int32_t)f->round)
+        return;
     mb->crash_pending = 1;
     sim_push(s, s->now + f->delay_ms, SIM_EV_CRASH, i, i, mb->fault_next, NULL);
 }
@@ -86,39 +111,69 @@ void sim_restart_on_crash(sim *s, const sim_event *ev)
     if (mb->down) return; /* it had exited (refused); the fault comes again once it is back */
     mb->down = mb->crashed = 1;
     mb->life++; /* a sync in flight completes for nobody */
+    mb->epoch_at_crash = aleph_member_epoch(mb->inst[0].m);
+    if (f->epoch) s->res->crashes_at_switch++;
     uint64_t lost = mb->disk->lost_records, held = mb->disk->lost_held;
     sim_disk_crash(mb->disk, &s->restart_rng);
+    sim_checker_rewind_floor(&s->checker, ev->to, mb->disk->epoch_oldest);
     s->res->records_lost += mb->disk->lost_records - lost;
     s->res->messages_held_lost += mb->disk->lost_held - held;
     if (s->cfg->progress)
         fprintf(s->cfg->progress,
                 "sim: seed %" PRIu64 ": member %u crashed at virtual %" PRIu64
-                " ms (own round %d), back in %" PRIu64 " ms%s\n",
-                s->cfg->seed, ev->to, s->now, (int)mb->inst[0].own_round, f->down_ms,
+                " ms (own round %d, epoch %u), back in %" PRIu64 " ms%s\n",
+                s->cfg->seed, ev->to, s->now, (int)mb->inst[0].own_round,
+                aleph_member_epoch(mb->inst[0].m), f->down_ms,
                 f->lost ? " with its backup deleted" : "");
     sim_push(s, s->now + f->down_ms, SIM_EV_RESTART, ev->to, ev->to, ev->aux, NULL);
 }
 
-/* Feeds the records on the disk to the new member; -1 (failed) when one is refused. */
-static int restore(sim *s, uint32_t i, aleph_member *m)
+static void restore_refused(sim *s, uint32_t i, size_t k, const char *why)
+{
+    sim_fail(s, NULL, "member %u: restart refused backup record %zu of %zu at virtual ms %" PRIu64
+             ": %s", i, k, s->members[i].disk->len, s->now, why);
+}
+
+/* Feeds the newest backup file on the disk to the new member, as the node reads
+ * backup-EPOCH.bin: its epoch marker (epoch, session, carry) first when there is one, then
+ * its records. Returns the epoch restored into, -1 (failed) when a record is refused. */
+static int64_t restore(sim *s, uint32_t i, aleph_member *m)
 {
     const sim_disk *d = s->members[i].disk;
-    for (size_t k = 0; k < d->len; k++) {
+    uint32_t epoch = 0;
+    uint64_t session;
+    const uint8_t *carry;
+    size_t carry_len, from = 0;
+    size_t marker = sim_disk_epoch_start(d, &epoch, &session, &carry, &carry_len);
+    if (marker != SIZE_MAX) {
+        if (s->cfg->restart_bug == SIM_BUG_NO_CARRY) carry_len = 0;
+        const char *why = aleph_member_restore_epoch(m, epoch, session, carry, carry_len);
+        if (why) {
+            restore_refused(s, i, marker, why);
+            return -1;
+        }
+        from = marker + 1;
+    }
+    for (size_t k = from; k < d->len; k++) {
         const sim_disk_record *r = &d->records[k];
+        assert(r->kind != SIM_DISK_EPOCH); /* the last marker */
         const char *why = aleph_member_restore_record(m, r->kind, r->data, r->len);
         if (why) {
-            sim_fail(s, NULL,
-                     "member %u: restart refused backup record %zu of %zu at virtual ms %" PRIu64
-                     ": %s",
-                     i, k, d->len, s->now, why);
+            restore_refused(s, i, k, why);
             return -1;
         }
         aleph_unit_info u;
+        uint32_t unit_epoch;
         if (s->dumping && r->kind == ALEPH_PERSIST_UNIT &&
-            !aleph_unit_inspect(&s->acfg, r->data, r->len, &u))
+            !sim_inspect_own(s, r->data, r->len, &u, &unit_epoch))
             sim_dump_unit_added(&s->dump, i, 0, u.creator, u.round, u.hash);
     }
-    return 0;
+    if (aleph_member_epoch(m) != epoch) {
+        sim_fail(s, NULL, "member %u restored into epoch %u from a backup of epoch %u", i,
+                 aleph_member_epoch(m), epoch);
+        return -1;
+    }
+    return epoch;
 }
 
 void sim_restart_on_restart(sim *s, const sim_event *ev)
@@ -147,17 +202,24 @@ void sim_restart_on_restart(sim *s, const sim_event *ev)
         return;
     }
     if (s->dumping) sim_dump_restart(&s->dump, i);
-    if (restore(s, i, in->m) != 0) return;
+    int64_t epoch = restore(s, i, in->m);
+    if (epoch < 0) return;
     aleph_member_stats st;
     aleph_member_stats_get(in->m, &st);
     s->res->units_restored += st.units_restored;
     if (!refused) s->res->restarts++;
-    in->own_round = st.round_created == UINT32_MAX ? -1 : (int32_t)st.round_created;
+    if (epoch > 0) s->res->restarts_epoch_later++;
+    if ((uint32_t)epoch < mb->epoch_at_crash) s->res->restarts_cut_switch++;
+    /* global, as handle_notices counts: below the epoch's first round when none is restored */
+    uint32_t e0 = sim_global_round(s, (uint32_t)epoch, 0);
+    in->own_round = st.round_created == UINT32_MAX ? (int32_t)e0 - 1
+                                                   : (int32_t)sim_global_round(s, (uint32_t)epoch,
+                                                                               st.round_created);
     in->wake_ms = in->spin_ms = UINT64_MAX;
     in->spin_count = 0;
     mb->down = mb->crashed = 0;
     if (!refused) mb->fault_next++;
-    sim_checker_restart(&s->checker, i);
+    sim_checker_restart(&s->checker, i, (uint32_t)epoch);
     sim_schedule_wake(s, i, 0, s->now);
 }
 

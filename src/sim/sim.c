@@ -135,6 +135,7 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
         }
         case ALEPH_NOTICE_EPOCH_STARTED:
             sim_epoch_started(s, in->m, no->epoch);
+            if (mb->disk && w == 0) sim_persist_epoch(s, i, in->m);
             if (mb->behaviour == SIM_GARBAGE || (mb->behaviour == SIM_FORKER && s->cfg->fork_variants))
                 sim_garbage_epoch(&mb->garbage, aleph_member_epoch_session(in->m));
             if (s->dumping) sim_dump_epoch_started(&s->dump, i, w, in->m, no->epoch);
@@ -505,7 +506,7 @@ static void finish(sim *s)
     r->sig_cache_hits = s->sigs.hits;
     r->queue_len_max = s->queue.len_max;
     r->txs_confirmed = s->checker.txs_confirmed;
-    r->signed_units = s->checker.signed_len;
+    r->signed_units = s->checker.signed_total;
     r->txs_set_apart = s->checker.txs_set_apart;
     r->units_set_apart = s->checker.units_set_apart;
     r->txs_required = s->checker.txs_required;

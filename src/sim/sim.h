@@ -52,6 +52,7 @@ typedef enum sim_restart_bug {
     SIM_BUG_NONE = 0,
     SIM_BUG_NO_OWN_CHECK = 1, /* restart without the own check (a lost backup then forks) */
     SIM_BUG_SEND_EARLY = 2,   /* send messages without waiting for the own unit's sync */
+    SIM_BUG_NO_CARRY = 3,     /* epochs: a restart from an epoch's file leaves its carry out */
 } sim_restart_bug;
 
 #define SIM_FSYNC_MS_DEFAULT 5u
@@ -156,6 +157,10 @@ typedef struct sim_result {
     uint32_t restarts;            /* restarts done (crash, then back) */
     uint32_t restarts_backup_lost;/* of which with the backup deleted */
     uint32_t restarts_refused;    /* own check refused a stale backup; restarted with recover */
+    uint32_t restarts_epoch_later;/* restored into an epoch above 0 (a later epoch's file) */
+    uint32_t restarts_cut_switch; /* restored the old epoch's file: crashed after its switch
+                                     but before the new file was on the disk */
+    uint32_t crashes_at_switch;   /* crashes planned at an epoch switch (in the step or soon after) */
     uint64_t records_lost;        /* backup records not durable at a crash, lost */
     uint64_t messages_held;       /* messages that waited for a sync */
     uint64_t messages_held_lost;  /* held messages lost at a crash */

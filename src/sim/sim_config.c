@@ -112,14 +112,9 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
                  cfg->net.partition_start_ms, cfg->net.partition_end_ms);
         return buf;
     }
-    if (cfg->epoch_rounds && (cfg->epoch_rounds < 4 || cfg->adversary_round || cfg->restarts ||
-                              cfg->fsync_ms >= 0)) {
-        /* A restart across a boundary needs the backup per epoch (aleph_member_restore_epoch),
-         * which the simulated disk does not keep yet. */
+    if (cfg->epoch_rounds && (cfg->epoch_rounds < 4 || cfg->adversary_round)) {
         snprintf(buf, len, "%s", cfg->adversary_round ? "--epoch-rounds: not with --adversary"
-                                 : cfg->epoch_rounds < 4 ? "--epoch-rounds: at least 4 (or 0: none)"
-                                                         : "--epoch-rounds: not with --restarts "
-                                                           "or --fsync-ms yet");
+                                                      : "--epoch-rounds: at least 4 (or 0: none)");
         return buf;
     }
     if (cfg->epochs_kept > ALEPH_EPOCHS_KEPT_MAX) {

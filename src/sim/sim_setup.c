@@ -165,6 +165,8 @@ static int setup_tools(sim *s, char *err, size_t err_len)
         return -1;
     }
     s->checker.epoch_rounds = cfg->epoch_rounds;
+    for (uint32_t i = 0; cfg->restarts && i < n; i++) /* it may go back to epoch 0's start */
+        if (s->members[i].disk) sim_checker_rewind_floor(&s->checker, i, 0);
     if (cfg->epoch_rounds && !cfg->restarts) { /* long runs: the checker's memory stays bounded */
         uint8_t *checked = calloc(n, 1), *honest = calloc(n, 1);
         for (uint32_t i = 0; checked && honest && i < n; i++) {

@@ -56,12 +56,14 @@ typedef struct sim_member {
     int down;             /* crashed, to come back */
     int crash_pending;    /* the next fault's crash is scheduled */
     int wiped;            /* its backup was deleted once: a later backup may be stale */
+    uint32_t epoch_at_crash;
     uint32_t fault_next, fault_end; /* its faults in sim.faults, in trigger order */
 } sim_member;
 
 typedef struct sim_fault {
     uint32_t member;
-    uint32_t round;    /* crash once its own round reaches this ... */
+    uint32_t round;    /* crash once its own (global) round reaches this ... */
+    uint32_t epoch;    /* ... or, when not 0, once it moves to this epoch (at the switch) ... */
     uint32_t delay_ms; /* ... this long after */
     uint64_t down_ms;
     int lost;          /* back with its backup deleted */

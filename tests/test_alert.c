@@ -370,6 +370,115 @@ static void certificate_before_alert_asks_for_it(void **state)
     ts_member_free(&tm);
 }
 
+/* A fresh member 0 of the builder's committee (setup() made it), to restore records into. */
+static aleph_member *fresh_member(void)
+{
+    const char *err = NULL;
+    aleph_member *m = aleph_member_new(&b.c.cfg, &b.c.secrets[0], &err);
+    assert_non_null(m);
+    return m;
+}
+
+/* Restores into m the ALERT record of `sender` about `forker` with proof units a and bu
+ * (committing nothing); the record's message goes into msg (4096 bytes), its length into
+ * *len. Returns the restore's reason, or NULL. */
+static const char *restore_alert(aleph_member *m, uint32_t sender, uint32_t forker,
+                                 const db_unit *a, const db_unit *bu, uint8_t *msg, size_t *len)
+{
+    const uint8_t *none[1] = {NULL};
+    uint8_t hash[32];
+    *len = make_alert(sender, forker, a, bu, 0, none, 0, NULL, msg, hash);
+    return aleph_member_restore_record(m, ALEPH_PERSIST_ALERT, msg + 1, *len - 1);
+}
+
+static aleph_member_stats member_stats(const aleph_member *m)
+{
+    aleph_member_stats s;
+    aleph_member_stats_get(m, &s);
+    return s;
+}
+
+/* Restoring alert records (aleph_member_restore_record) keeps what a running member keeps:
+ * of one sender about one forker the alert it signed and at most one more (which a
+ * certificate showed complete), never a third. Seen to fail with the bound at three (the
+ * third alert restored, 3 held). */
+static void restored_alerts_of_one_sender_are_bounded(void **state)
+{
+    (void)state;
+    ts_member tm;
+    setup(&tm);
+    aleph_member *m = fresh_member();
+    uint8_t msg[4096];
+    size_t len;
+    for (uint8_t k = 0; k < 3; k++) {
+        db_unit v = variant(2, (uint8_t)(k + 1));
+        const char *why = restore_alert(m, 1, 2, &b.units[0][2], &v, msg, &len);
+        if (k < 2)
+            assert_null(why);
+        else
+            assert_non_null(why);
+    }
+    assert_int_equal(member_stats(m).alerts_held, 2);
+    aleph_member_free(m);
+    ts_member_free(&tm);
+}
+
+/* Restored units of a restored forker (aleph_member_restore after the alert records): only
+ * the variants a restored certificate commits enter, except the member's own units (an alert
+ * about its own key, after a lost backup, does not keep it from restoring what it created).
+ * Seen to fail: with the restored fork not marked (the uncommitted variant restored) and
+ * with own units admitted like any forker's (member 0's own unit refused). */
+static void restored_forkers_units_need_a_commitment(void **state)
+{
+    (void)state;
+    ts_member tm;
+    setup(&tm);
+    aleph_member *m = fresh_member();
+    uint8_t msg[4096];
+    size_t len;
+    db_unit v2 = variant(2, 1), v0 = variant(0, 1);
+    assert_null(restore_alert(m, 1, 2, &b.units[0][2], &v2, msg, &len));
+    assert_null(restore_alert(m, 1, 0, &b.units[0][0], &v0, msg, &len));
+    /* forker 2's round-0 unit: no certificate commits it */
+    assert_non_null(aleph_member_restore(m, b.units[0][2].msg + 1, b.units[0][2].len - 1));
+    /* member 0's own round-0 unit, though an alert names member 0 a forker */
+    assert_null(aleph_member_restore(m, b.units[0][0].msg + 1, b.units[0][0].len - 1));
+    /* an honest creator's unit */
+    assert_null(aleph_member_restore(m, b.units[0][1].msg + 1, b.units[0][1].len - 1));
+    assert_int_equal(member_stats(m).units_restored, 2);
+    aleph_member_free(m);
+    ts_member_free(&tm);
+}
+
+/* A restored own alert goes out again as it is at the first tick, to every peer (the peers'
+ * signatures are not in the backup), and the member signs no other alert about the forker.
+ * Seen to fail with the own alert restored like another sender's (the mutant crashed here:
+ * an own entry without its table of signatures). */
+static void restored_own_alert_goes_out_again(void **state)
+{
+    (void)state;
+    ts_member tm;
+    setup(&tm);
+    aleph_member *m = fresh_member();
+    uint8_t msg[4096];
+    size_t len;
+    db_unit v2 = variant(2, 1);
+    assert_null(restore_alert(m, 0, 2, &b.units[0][2], &v2, msg, &len));
+    aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = 1};
+    aleph_update up;
+    aleph_member_step(m, &ev, &up);
+    uint32_t to_mask = 0;
+    for (size_t i = 0; i < up.messages_len; i++) {
+        if (up.messages[i].len != len || up.messages[i].data[0] != MSG_ALERT) continue;
+        assert_memory_equal(up.messages[i].data, msg, len);
+        to_mask |= up.messages[i].to == ALEPH_TO_ALL ? 0xe : 1u << up.messages[i].to;
+    }
+    assert_int_equal(to_mask, 0xe); /* members 1, 2 and 3 */
+    assert_int_equal(member_stats(m).alerts_sent, 0);
+    aleph_member_free(m);
+    ts_member_free(&tm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +488,9 @@ int main(void)
         cmocka_unit_test(bad_alerts_teach_nothing),
         cmocka_unit_test(a_second_alert_of_one_sender_is_not_signed),
         cmocka_unit_test(certificate_before_alert_asks_for_it),
+        cmocka_unit_test(restored_alerts_of_one_sender_are_bounded),
+        cmocka_unit_test(restored_forkers_units_need_a_commitment),
+        cmocka_unit_test(restored_own_alert_goes_out_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -282,6 +282,35 @@ static void hostile_ranges_are_bounded(void **state)
     assert_int_equal(tm->log.dropped, dropped + 14);
     assert_int_equal(st1.units_added, st0.units_added);
 
+    /* A request of exactly RANGE_ROUNDS_MAX rounds is well formed, and its answer holds only
+     * the units the asker lacks by its vector (rounds 0..4 of every creator held here): every
+     * unit of rounds 5 and up that member 0 holds, and none below. Seen to fail with the bound
+     * exclusive (the request dropped) and with the vector ignored (rounds 0..4 sent too). */
+    len = range_request(msg, 0, RANGE_ROUNDS_MAX, n, 5);
+    aleph_event ask = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = tm->now, .from = 3, .data = msg, .len = len};
+    aleph_update answer;
+    aleph_member_step(tm->m, &ask, &answer);
+    assert_int_equal(tm->log.dropped, dropped + 14);
+    aleph_member_stats_get(tm->m, &st1);
+    uint32_t answered_units = 0;
+    for (size_t i = 0; i < answer.messages_len; i++) {
+        const uint8_t *d = answer.messages[i].data;
+        if (answer.messages[i].to != 3 || answer.messages[i].len < 11 || d[0] != MSG_UNITS) continue;
+        uint32_t count = (uint32_t)d[9] | (uint32_t)d[10] << 8;
+        size_t off = 11;
+        for (uint32_t k = 0; k < count; k++) {
+            uint32_t ul = le32(d + off);
+            aleph_unit_info info;
+            assert_null(aleph_unit_inspect(&cl.committee.cfg, d + off + 4, ul, &info));
+            assert_true(info.round >= 5);
+            answered_units++;
+            off += 4 + ul;
+        }
+    }
+    /* every creator's units of rounds 0..4 are in member 0's DAG (no faults here) */
+    assert_true(answered_units > 0);
+    assert_int_equal(answered_units, st1.dag_units - 5 * n);
+
     /* A flood of valid requests for everything, in one millisecond: answered within the
      * burst, the rest refused (answered empty), all counted. */
     len = range_request(msg, 0, 64, n, 0);
@@ -305,12 +334,44 @@ static void hostile_ranges_are_bounded(void **state)
     ts_cluster_free(&cl);
 }
 
+/* The catch-up target is the (f+1)-th highest report, so at N = 4 (f = 1) one peer claiming
+ * rounds nobody holds does not start a catch-up: member 0 asks for no range and keeps
+ * creating (a member catching up creates nothing) and ordering with the others. Seen to
+ * fail with the highest report as the target (no unit created after the claim, range
+ * requests sent to the claimer). */
+static void one_peer_cannot_start_a_catch_up(void **state)
+{
+    (void)state;
+    const uint32_t n = 4;
+    ts_cluster_init_ae(&cl, n, ALEPH_COIN_THRESHOLD, 60, 20);
+    submit_all(n, 3, 2);
+    ts_cluster_run(&cl, 5, 1000000);
+    uint8_t msg[3 + 4 * 4] = {MSG_HIGHEST, (uint8_t)n, 0};
+    for (uint32_t c = 0; c < n; c++)
+        for (int i = 0; i < 4; i++) msg[3 + 4 * c + (uint32_t)i] = (uint8_t)(100000u >> (8 * i));
+    ts_cluster_inject(&cl, 1, 0, msg, sizeof msg);
+    aleph_member_stats st0, st;
+    aleph_member_stats_get(cl.members[0].m, &st0);
+    ts_cluster_run(&cl, 40, 4000000);
+    aleph_member_stats_get(cl.members[0].m, &st);
+    assert_int_equal(st.range_requests_sent, st0.range_requests_sent);
+    assert_true(st.round_created != UINT32_MAX && st.round_created >= st0.round_created + 20);
+    ts_log *logs[TS_MEMBERS_MAX];
+    for (uint32_t i = 0; i < n; i++) {
+        logs[i] = &cl.members[i].log;
+        assert_true(logs[i]->batches_len >= 40);
+    }
+    ts_assert_agreement(logs, n);
+    ts_cluster_free(&cl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(far_behind_catches_up_in_bulk),
         cmocka_unit_test(silent_peer_is_asked_again_elsewhere),
         cmocka_unit_test(hostile_ranges_are_bounded),
+        cmocka_unit_test(one_peer_cannot_start_a_catch_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

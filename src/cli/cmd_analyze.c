@@ -345,33 +345,16 @@ static int read_outputs(analyze_job *job, run_analysis *an)
 static int write_results(analyze_job *job, const run_summary *s, const summary_inputs *in,
                          int json, int plots)
 {
-    char path[4400];
     if (make_dirs(job->out_dir, 0755, job->err, sizeof job->err) != 0) {
         fprintf(stderr, "aleph analyze: %s\n", job->err);
         return 2;
     }
-    json_t *j = summary_json(s);
-    if (job->only == UINT32_MAX) json_object_set_new(j, "run_dir", json_string(job->run_dir));
-    snprintf(path, sizeof path, "%s/summary.json", job->out_dir);
-    json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-    snprintf(path, sizeof path, "%s/summary.txt", job->out_dir);
-    FILE *sf = fopen(path, "w");
-    if (sf) {
-        summary_text(sf, s);
-        fclose(sf);
-    }
-    if (summary_write_csv(s, in, job->out_dir, job->err, sizeof job->err) != 0)
+    const char *run_dir = job->only == UINT32_MAX ? job->run_dir : NULL;
+    if (summary_write_files(s, in, job->out_dir, run_dir, job->err, sizeof job->err) != 0)
         fprintf(stderr, "aleph analyze: %s\n", job->err);
     else if (plots && plots_draw(s, job->out_dir, job->err, sizeof job->err) < 0)
         fprintf(stderr, "aleph analyze: plots: %s\n", job->err);
-    if (json) {
-        char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-        printf("%s\n", text);
-        free(text);
-    } else {
-        summary_text(stdout, s);
-    }
-    json_decref(j);
+    summary_print(s, run_dir, json);
     return 0;
 }
 

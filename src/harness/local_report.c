@@ -159,27 +159,10 @@ static void write_load_json(local_run *r, json_t *harness)
 /* Writes summary.json, summary.txt and the CSV files, and prints the summary. */
 static void write_summary(local_run *r, run_summary *sum, const summary_inputs *in)
 {
-    char path[4300], err[KEYS_ERR_MAX];
-    json_t *j = summary_json(sum);
-    json_object_set_new(j, "run_dir", json_string(r->dir));
-    snprintf(path, sizeof path, "%s/summary.json", r->dir);
-    json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-    snprintf(path, sizeof path, "%s/summary.txt", r->dir);
-    FILE *sf = fopen(path, "w");
-    if (sf) {
-        summary_text(sf, sum);
-        fclose(sf);
-    }
-    if (summary_write_csv(sum, in, r->dir, err, sizeof err) != 0)
+    char err[KEYS_ERR_MAX];
+    if (summary_write_files(sum, in, r->dir, r->dir, err, sizeof err) != 0)
         fprintf(stderr, "aleph local: %s\n", err);
-    if (r->o.json) {
-        char *text = json_dumps(j, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-        printf("%s\n", text);
-        free(text);
-    } else {
-        summary_text(stdout, sum);
-    }
-    json_decref(j);
+    summary_print(sum, r->dir, r->o.json);
 }
 
 /* The run's verdict from the summary and the checks: 0 passed, 1 failed. */

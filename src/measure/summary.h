@@ -157,4 +157,11 @@ void summary_text(FILE *f, const run_summary *s);
 int summary_write_csv(const run_summary *s, const summary_inputs *in, const char *dir, char *err,
                       size_t cap);
 
+/* summary.json (with "run_dir": run_dir unless NULL), summary.txt and the CSV files in dir
+ * (summary_files.c). Returns summary_write_csv's result (the other two are written anyway). */
+int summary_write_files(const run_summary *s, const summary_inputs *in, const char *dir,
+                        const char *run_dir, char *err, size_t cap);
+/* The summary on stdout: text, or (json) the JSON of summary.json on one line. */
+void summary_print(const run_summary *s, const char *run_dir, int json);
+
 #endif

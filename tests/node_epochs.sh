@@ -23,13 +23,7 @@ aleph=${1:?usage: node_epochs.sh PATH_TO_aleph}
 here=$(cd "$(dirname "$0")" && pwd)
 check="python3 $here/support/check_outputs.py"
 . "$here/lib/procs.sh"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-epochs.XXXXXX")
-pids=()
-cleanup() {
-    procs_kill
-    if [ -n "${EPOCHS_KEEP:-}" ]; then echo "node_epochs: kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
+procs_run_dir epochs node_epochs EPOCHS_KEEP
 fail() { echo "node_epochs: FAIL: $*"; EPOCHS_KEEP=1; exit 1; }
 step() { echo "node_epochs: [$(date +%T)] $*"; }
 n=4

@@ -26,13 +26,7 @@ aleph=${1:?usage: node_epochs_behind.sh PATH_TO_aleph}
 here=$(cd "$(dirname "$0")" && pwd)
 check="python3 $here/support/check_outputs.py"
 . "$here/lib/procs.sh"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-behind.XXXXXX")
-pids=()
-cleanup() {
-    procs_kill
-    if [ -n "${BEHIND_KEEP:-}" ]; then echo "node_epochs_behind: kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
+procs_run_dir behind node_epochs_behind BEHIND_KEEP
 fail() { echo "node_epochs_behind: FAIL: $*"; BEHIND_KEEP=1; exit 1; }
 step() { echo "node_epochs_behind: [$(date +%T)] $*"; }
 n=4

@@ -25,13 +25,7 @@ check="python3 $here/support/check_outputs.py"
 seed=${NEMESIS_SEED:-$(( $(date +%s) % 100000 ))}
 RANDOM=$seed
 echo "node_nemesis: seed $seed (rerun: NEMESIS_SEED=$seed bash $0 $aleph $sizes)"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-nemesis.XXXXXX")
-pids=()
-cleanup() {
-    procs_kill
-    if [ -n "${NEMESIS_KEEP:-}" ]; then echo "node_nemesis: kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
+procs_run_dir nemesis node_nemesis NEMESIS_KEEP
 fail() { echo "node_nemesis: FAIL (seed $seed, N=$n): $*"; NEMESIS_KEEP=1; exit 1; }
 step() { echo "node_nemesis: [$(date +%T)] N=$n: $*"; }
 

@@ -34,3 +34,19 @@ raise_fds() {
     echo "$who: SKIP: ulimit -n is $fds (hard $(ulimit -Hn)), $need needed"
     return 1
 }
+
+# procs_run_dir NAME WHO KEEP_VAR: a fresh run directory in $dir ($TMPDIR/aleph-NAME.XXXXXX),
+# an empty pids[], and an EXIT trap that kills everything the script started (procs_kill) and
+# removes $dir, or keeps it and prints "WHO: kept DIR" when the variable named KEEP_VAR is set
+# (in the environment, or by the script's fail).
+procs_run_dir() {
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/aleph-$1.XXXXXX")
+    pids=()
+    procs_who=$2 procs_keep_var=$3
+    trap procs_cleanup EXIT
+}
+
+procs_cleanup() {
+    procs_kill
+    if [ -n "${!procs_keep_var:-}" ]; then echo "$procs_who: kept $dir"; else rm -rf "$dir"; fi
+}

@@ -121,6 +121,56 @@ static void planted_no_carry_is_caught(void **state)
     }
 }
 
+/* The bug these runs found (src/core/epoch.c, aleph_member_restore_finished): a member restored
+ * from the newest epoch's file kept no finished epoch, so it could not answer a member still in
+ * the one before. Seed 146 of the sweep's N = 4 configuration: member 1 crashed in epoch 0,
+ * members 0 and 2 crashed at the switch to epoch 1 and came back from epoch 1's fresh file;
+ * member 1 came back in epoch 0 and nobody held epoch 0 any more (member 3 is silent): no
+ * quorum in either epoch, for ever. With the finished epochs' files restored into the kept
+ * chain it passes; with --restart-bug no-kept (the newest file only) it fails on liveness. */
+static void restored_members_answer_a_member_still_in_a_finished_epoch(void **state)
+{
+    (void)state;
+    sim_config c = boundary_config(4, 10, 146);
+    c.rounds = 40;
+    c.byzantine = 1;
+    c.byzantine_kind = SIM_SILENT;
+    sim_result r;
+    run_ok(&c, &r);
+    assert_true(r.epoch_answers > 0);
+    c.restart_bug = SIM_BUG_NO_KEPT;
+    assert_int_equal(sim_run(&c, &r), 1);
+    assert_false(r.liveness);
+}
+
+/* The public entry point's order: finished epochs oldest first, before the current one. */
+static void restore_finished_checks_its_order(void **state)
+{
+    (void)state;
+    static ts_committee c;
+    ts_committee_init(&c, 4, ALEPH_COIN_THRESHOLD, 9);
+    aleph_config cfg = c.cfg;
+    const char *why = NULL;
+    aleph_member *m = aleph_member_new(&cfg, &c.secrets[0], &why);
+    assert_non_null(m);
+    assert_non_null(aleph_member_restore_finished(m, 0, cfg.session)); /* no epochs */
+    aleph_member_free(m);
+    cfg.epoch_rounds = 8;
+    m = aleph_member_new(&cfg, &c.secrets[0], &why);
+    assert_non_null(m);
+    assert_non_null(aleph_member_restore_finished(m, 0, cfg.session + 1)); /* not epoch 0's */
+    assert_null(aleph_member_restore_finished(m, 0, cfg.session));
+    assert_null(aleph_member_restore_finished(m, 1, 77));
+    assert_non_null(aleph_member_restore_finished(m, 1, 77)); /* oldest first */
+    assert_non_null(aleph_member_restore_epoch(m, 1, 78, NULL, 0)); /* after the finished */
+    assert_null(aleph_member_restore_epoch(m, 2, 79, NULL, 0));
+    assert_int_equal(aleph_member_epoch(m), 2);
+    aleph_member_stats st;
+    aleph_member_stats_get(m, &st);
+    assert_int_equal(st.epochs_kept_now, 2);
+    aleph_member_free(m);
+}
+
 /* The disk's files: the marker starts the next epoch's file; the old one goes once the marker
  * is durable (not before: a crash then restores the old epoch), held messages and indices
  * shift with it; a restart reads from the newest marker. */
@@ -142,9 +192,9 @@ static void disk_keeps_a_file_per_epoch(void **state)
     assert_int_equal(sim_disk_append(&d, &unit, 1, 1), 0); /* an own unit of epoch 1 */
     assert_int_equal(sim_disk_hold(&d, 3, a, sizeof a), 0);
     sim_disk_synced(&d); /* the old epoch's records only */
-    sim_disk_delete_old_files(&d);
+    sim_disk_delete_old_files(&d, 0);
     assert_int_equal(d.len, 5); /* the marker is not durable: the old file stays */
-    assert_int_equal(d.epoch_oldest, 0);
+    assert_int_equal(d.epoch_durable, 0);
     assert_int_equal(sim_disk_epoch_start(&d, &epoch, &session, &got, &got_len), 3);
     assert_int_equal(epoch, 1);
     assert_true(session == 0x1122334455667788ull);
@@ -152,10 +202,10 @@ static void disk_keeps_a_file_per_epoch(void **state)
     assert_memory_equal(got, carry, sizeof carry);
     assert_true(sim_disk_sync_start(&d));
     sim_disk_synced(&d);
-    sim_disk_delete_old_files(&d);
+    sim_disk_delete_old_files(&d, 0);
     assert_int_equal(d.len, 2); /* marker + own unit */
     assert_int_equal(d.durable, 2);
-    assert_int_equal(d.epoch_oldest, 1);
+    assert_int_equal(d.epoch_durable, 1);
     assert_int_equal(d.records[0].kind, SIM_DISK_EPOCH);
     assert_int_equal(sim_disk_epoch_start(&d, &epoch, &session, &got, &got_len), 0);
     sim_disk_held h;
@@ -171,7 +221,7 @@ static void disk_keeps_a_file_per_epoch(void **state)
         assert_int_equal(sim_disk_epoch_start(&d, &epoch, &session, &got, &got_len), 0);
         if (epoch == 2 + (uint32_t)k) kept_new++;
         else kept_old++;
-        assert_int_equal(d.epoch_oldest, epoch);
+        assert_int_equal(d.epoch_durable, epoch);
     }
     assert_true(kept_new > 0 && kept_old > 0);
     sim_disk_free(&d);
@@ -183,6 +233,8 @@ int main(void)
         cmocka_unit_test(disk_keeps_a_file_per_epoch),
         cmocka_unit_test(crashes_at_boundaries_keep_every_invariant),
         cmocka_unit_test(planted_no_carry_is_caught),
+        cmocka_unit_test(restored_members_answer_a_member_still_in_a_finished_epoch),
+        cmocka_unit_test(restore_finished_checks_its_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

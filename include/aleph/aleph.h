@@ -372,6 +372,14 @@ const char *aleph_member_restore_record(aleph_member *m, aleph_persist_kind kind
 const char *aleph_member_restore_epoch(aleph_member *m, uint32_t epoch, uint64_t epoch_session,
                                        const uint8_t *carry, size_t carry_len);
 
+/* Restart with the backups of finished epochs (PROTOCOL.md, "Epochs", restart): the units
+ * restored after this call, until the next restore_finished or restore_epoch, are of finished
+ * epoch `epoch` (its session), kept as after a boundary (epochs_kept, newest first) to answer
+ * members still in it; never ordered, nothing carried. Call once per finished epoch's file,
+ * oldest first, before aleph_member_restore_epoch() of the newest file, which must follow.
+ * Returns NULL, or a static reason. */
+const char *aleph_member_restore_finished(aleph_member *m, uint32_t epoch, uint64_t epoch_session);
+
 /* The epoch the member is in, and that epoch's session (epoch 0: the committee's). */
 uint32_t aleph_member_epoch(const aleph_member *m);
 uint64_t aleph_member_epoch_session(const aleph_member *m);

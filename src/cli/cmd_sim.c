@@ -142,7 +142,8 @@ static void usage(FILE *out)
 "  --restart-bug KIND     testing: a planted bug the checks must catch: no-own-check (restart\n"
 "                         without the own check), send-early (messages do not wait for the\n"
 "                         sync) or no-carry (with --epoch-rounds, a restart into an epoch's\n"
-"                         file leaves its carried transactions out) [none]\n"
+"                         file leaves its carried transactions out) or no-kept (it restores\n"
+"                         the newest epoch's file only, not the finished ones) [none]\n"
 "  --json                 print one JSON object per run (with --seeds, one aggregate\n"
 "                         object) instead of the summary block\n"
 "  --dump DIR             write the run for outside checks: DIR/header.json, dag.jsonl\n"
@@ -364,8 +365,10 @@ static int parse_args(cli *c, int argc, char **argv)
         if (strcmp(c->restart_bug, "no-own-check") == 0) g->restart_bug = SIM_BUG_NO_OWN_CHECK;
         else if (strcmp(c->restart_bug, "send-early") == 0) g->restart_bug = SIM_BUG_SEND_EARLY;
         else if (strcmp(c->restart_bug, "no-carry") == 0) g->restart_bug = SIM_BUG_NO_CARRY;
+        else if (strcmp(c->restart_bug, "no-kept") == 0) g->restart_bug = SIM_BUG_NO_KEPT;
         else
-            return usage_error("--restart-bug: '%s' is not no-own-check, send-early or no-carry%s",
+            return usage_error("--restart-bug: '%s' is not no-own-check, send-early, no-carry or "
+                               "no-kept%s",
                                c->restart_bug, "");
     }
     if (c->byzantine_kind) {

@@ -182,30 +182,23 @@ static void kept_trim(aleph_member *m, aleph_member *finished)
     *link = NULL;
 }
 
-void epoch_advance(aleph_member *m)
+/* The epoch m is in, frozen into the kept chain (its DAG answers members still in it), m
+ * given an empty state. It shares the keys and nothing else that the member keeps. The
+ * newest epochs_kept are kept (it, then the older ones already chained behind it); the
+ * oldest beyond go. Returns 0, -1 when out of memory (m unchanged). */
+static int freeze_epoch(aleph_member *m)
 {
-    if (!m->epoch_done) return;
-    uint8_t *carry;
-    size_t carry_len;
-    uint32_t carry_txs;
-    if (carry_collect(m, &carry, &carry_len, &carry_txs) != 0) goto oom;
     aleph_member *old = core_malloc(sizeof *old);
-    if (!old) {
-        core_free(carry);
-        goto oom;
-    }
+    if (!old) return -1;
     *old = *m;
     if (fresh_state(m) != 0) {
         member_free_epoch_state(m);
         *m = *old;
         core_free(old);
-        core_free(carry);
-        goto oom;
+        return -1;
     }
-    /* The finished epoch, frozen: its DAG answers members still in it. It shares the keys
-     * and nothing else that the member keeps. The newest epochs_kept are kept (it, then
-     * the older ones already chained behind it); the oldest beyond go. */
     old->is_prev = 1;
+    old->restoring_finished = 0;
     memset(&old->out, 0, sizeof old->out);
     old->out.with_epoch = 1;
     old->out.epoch = old->epoch;
@@ -214,6 +207,20 @@ void epoch_advance(aleph_member *m)
     old->ahead_reply_ms = NULL;
     old->own_answered = NULL;
     kept_trim(m, old);
+    return 0;
+}
+
+void epoch_advance(aleph_member *m)
+{
+    if (!m->epoch_done) return;
+    uint8_t *carry;
+    size_t carry_len;
+    uint32_t carry_txs;
+    if (carry_collect(m, &carry, &carry_len, &carry_txs) != 0) goto oom;
+    if (freeze_epoch(m) != 0) {
+        core_free(carry);
+        goto oom;
+    }
 
     uint64_t session = aleph_epoch_session_next(m->cfg.session, m->epoch + 1, m->epoch_last_head);
     m->epoch++;
@@ -316,9 +323,40 @@ int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg_)
 
 /* ---- restart -------------------------------------------------------------------------------- */
 
+/* Sets the epoch the units restored next belong to. */
+static void restore_into(aleph_member *m, uint32_t epoch, uint64_t epoch_session)
+{
+    m->epoch = epoch;
+    m->cfg.session = epoch_session;
+    m->limits.session = epoch_session;
+    m->out.epoch = epoch;
+}
+
+const char *aleph_member_restore_finished(aleph_member *m, uint32_t epoch, uint64_t epoch_session)
+{
+    if (!m->cfg.epoch_rounds) return "a finished epoch in a committee without epochs";
+    if (m->restoring_finished) {
+        if (epoch <= m->epoch) return "finished epochs come oldest first";
+        if (freeze_epoch(m) != 0) return "out of memory";
+    } else if (m->dag.units_len || m->epoch || m->carry) {
+        return "restore_finished comes before restore_epoch and any unit";
+    }
+    if (epoch == 0 && epoch_session != m->committee_session)
+        return "epoch 0's session is not the committee's";
+    restore_into(m, epoch, epoch_session);
+    m->restoring_finished = 1;
+    return NULL;
+}
+
 const char *aleph_member_restore_epoch(aleph_member *m, uint32_t epoch, uint64_t epoch_session,
                                        const uint8_t *carry, size_t carry_len)
 {
+    if (m->restoring_finished) { /* the finished epochs restored so far go to the kept chain */
+        if (epoch <= m->epoch) return "the current epoch comes after the finished ones";
+        if (freeze_epoch(m) != 0) return "out of memory";
+        m->restoring_finished = 0;
+        m->epoch = 0;
+    }
     if (m->dag.units_len || m->epoch || m->carry) return "restore_epoch comes before any unit";
     if (epoch > 0 && !m->cfg.epoch_rounds) return "an epoch above 0 in a committee without epochs";
     if (epoch == 0 && epoch_session != m->committee_session)
@@ -343,10 +381,7 @@ const char *aleph_member_restore_epoch(aleph_member *m, uint32_t epoch, uint64_t
     m->carry_len = carry_len;
     m->carry_off = 0;
     m->carry_txs = m->carry_left = txs;
-    m->epoch = epoch;
-    m->cfg.session = epoch_session;
-    m->limits.session = epoch_session;
-    m->out.epoch = epoch;
+    restore_into(m, epoch, epoch_session);
     m->stats.epoch = epoch;
     m->stats.carry_txs = txs;
     return NULL;

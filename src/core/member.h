@@ -331,6 +331,8 @@ struct aleph_member {
      * is the one before, and so on: at most cfg.epochs_kept, newest first. */
     aleph_member *prev;
     int is_prev;              /* this is such a kept epoch: it shares keys and pool, never steps */
+    int restoring_finished;   /* restart: the units restored now are of a finished epoch's
+                                 backup (aleph_member_restore_finished), kept to answer */
     uint8_t *carry;           /* transactions carried into this epoch (payload format) */
     size_t carry_len, carry_off; /* carry_off: bytes already taken into own units */
     uint32_t carry_txs, carry_left;

@@ -116,23 +116,30 @@ static size_t less(size_t v, size_t by)
     return v > by ? v - by : 0;
 }
 
-void sim_disk_delete_old_files(sim_disk *d)
+void sim_disk_delete_old_files(sim_disk *d, uint32_t finished_kept)
 {
-    size_t k = d->durable;
-    while (k-- > 0 && d->records[k].kind != SIM_DISK_EPOCH) {
+    size_t k = d->durable, newest = SIZE_MAX, cut = SIZE_MAX;
+    uint32_t seen = 0;
+    while (k-- > 0) {
+        if (d->records[k].kind != SIM_DISK_EPOCH) continue;
+        if (newest == SIZE_MAX) newest = k;
+        if (seen++ == finished_kept) { /* the oldest file kept begins here */
+            cut = k;
+            break;
+        }
     }
-    if (k == SIZE_MAX) return;
-    d->epoch_oldest = le32_get(d->records[k].data);
-    if (k == 0) return;
-    for (size_t j = 0; j < k; j++) free(d->records[j].data);
-    memmove(d->records, d->records + k, (d->len - k) * sizeof *d->records);
-    d->len -= k;
-    d->durable -= k;
-    d->syncing = d->syncing ? less(d->syncing, k) : 0;
-    d->hold_until = less((size_t)d->hold_until, k);
+    if (newest == SIZE_MAX) return;
+    d->epoch_durable = le32_get(d->records[newest].data);
+    if (cut == SIZE_MAX || cut == 0) return;
+    for (size_t j = 0; j < cut; j++) free(d->records[j].data);
+    memmove(d->records, d->records + cut, (d->len - cut) * sizeof *d->records);
+    d->len -= cut;
+    d->durable -= cut;
+    d->syncing = d->syncing ? less(d->syncing, cut) : 0;
+    d->hold_until = less((size_t)d->hold_until, cut);
     for (size_t j = 0; j < d->held_len; j++) {
         sim_disk_held *h = &d->held[(d->held_head + j) % d->held_cap];
-        h->wait_len = less((size_t)h->wait_len, k);
+        h->wait_len = less((size_t)h->wait_len, cut);
     }
     d->epoch_files_deleted++;
 }
@@ -176,7 +183,7 @@ void sim_disk_crash(sim_disk *d, sim_rng *rng)
     d->durable = d->len;
     d->syncing = 0;
     d->hold_until = 0;
-    sim_disk_delete_old_files(d); /* as the node does on start with a complete newest file */
+    sim_disk_delete_old_files(d, d->finished_kept); /* what is there now is durable */
 }
 
 void sim_disk_exit(sim_disk *d)
@@ -192,6 +199,6 @@ void sim_disk_wipe(sim_disk *d)
     drop_held(d);
     truncate_to(d, 0);
     d->durable = d->syncing = 0;
-    d->epoch_oldest = 0;
+    d->epoch_durable = 0;
     d->hold_until = 0;
 }

@@ -12,9 +12,11 @@
  * With epochs the log stands for the backup files, one per epoch (src/node/backup.c): an
  * epoch marker record (SIM_DISK_EPOCH: the new file's header and EPOCH_CARRY record) starts
  * the next file, appended after the old epoch's last records, in the node's write order. Once
- * the marker is durable the older files are deleted (the records before it are dropped); a
- * crash before that keeps the old file, and with it, when the OS wrote it, the new one. A
- * restart reads the newest file: from the last marker on (sim_disk_epoch_start). */
+ * the marker is durable the files beyond the newest epochs_kept finished ones are deleted
+ * (their records dropped); a crash before that keeps the old files, and with them, when the
+ * OS wrote it, the new one. A restart restores the finished epochs' files into the kept
+ * chain (aleph_member_restore_finished) and the newest, from its marker on
+ * (sim_disk_epoch_start), as the current epoch. */
 #ifndef ALEPH_SIM_DISK_H
 #define ALEPH_SIM_DISK_H
 
@@ -49,7 +51,8 @@ typedef struct sim_disk {
     uint64_t hold_until;  /* messages wait until this many records are durable */
     sim_disk_held *held;  /* FIFO */
     size_t held_head, held_len, held_cap;
-    uint32_t epoch_oldest; /* the epoch of the oldest file kept (records[0]'s marker; 0) */
+    uint32_t finished_kept; /* finished epochs' files kept besides the newest (epochs_kept) */
+    uint32_t epoch_durable; /* the epoch of the newest durable marker (0: none) */
     /* counters */
     uint64_t syncs, held_total, lost_records, lost_held, epoch_files_deleted;
 } sim_disk;
@@ -80,9 +83,10 @@ int sim_disk_begin_epoch(sim_disk *d, uint32_t epoch, uint64_t session, const ui
  * and carry filled in), or SIZE_MAX when there is none (epoch 0, from records[0]). */
 size_t sim_disk_epoch_start(const sim_disk *d, uint32_t *epoch, uint64_t *session,
                             const uint8_t **carry, size_t *carry_len);
-/* The newest durable marker's file is complete: the older files are deleted (their records
- * dropped, the indices above shifted down), epoch_oldest is its epoch. */
-void sim_disk_delete_old_files(sim_disk *d);
+/* The newest durable marker's file is complete: the files older than it and the
+ * `finished_kept` before it are deleted (their records dropped, the indices above shifted
+ * down); epoch_durable is its epoch. */
+void sim_disk_delete_old_files(sim_disk *d, uint32_t finished_kept);
 /* The process died: keeps the durable records and a random prefix (maybe empty) of the
  * others; drops held messages and the sync in flight. */
 void sim_disk_crash(sim_disk *d, sim_rng *rng);

@@ -90,9 +90,10 @@ typedef struct sim_checker {
 int sim_checker_init(sim_checker *c, uint32_t members);
 void sim_checker_free(sim_checker *c);
 
-/* Bounded memory for long runs with epochs and no restarts (a restart rewinds a member to
- * batch 0, which needs the whole sequence): positions and heads that every member in
- * `checked` (those whose batches come here) has passed are dropped, each member still being
+/* Bounded memory for long runs with epochs: positions and heads that every member in
+ * `checked` (those whose batches come here) has passed, and that no restart can take a member
+ * back to (sim_checker_rewind_floor: the start of the oldest epoch file its disk keeps), are
+ * dropped, and the signed-once entries of the epochs before them, each member still being
  * compared with the common sequence as its batches come. No duplicate is then checked within
  * an epoch and against the previous epoch: a unit's hash binds its session, which differs per
  * epoch, so a unit cannot recur in a later epoch's batch without the core ordering a unit of

@@ -70,8 +70,8 @@ void sim_persist_on_sync(sim *s, const sim_event *ev)
 void sim_persist_old_files(sim *s, uint32_t i)
 {
     sim_disk *d = s->members[i].disk;
-    sim_disk_delete_old_files(d);
-    sim_checker_rewind_floor(&s->checker, i, d->epoch_oldest);
+    sim_disk_delete_old_files(d, d->finished_kept);
+    sim_checker_rewind_floor(&s->checker, i, d->epoch_durable);
 }
 
 void sim_persist_epoch(sim *s, uint32_t i, const aleph_member *m)

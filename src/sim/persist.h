@@ -17,8 +17,8 @@ void sim_persist_on_sync(sim *s, const sim_event *ev);
 /* Member i (core m) moved to the next epoch: its new backup file begins (the marker, with the
  * carry), after the old epoch's last records; once durable, the old file is deleted. */
 void sim_persist_epoch(sim *s, uint32_t i, const aleph_member *m);
-/* Member i's disk deletes the files older than its newest durable marker; the checker keeps
- * what a restart into the oldest file left may need. */
+/* Member i's disk deletes the files it no longer keeps (disk.h); the checker keeps what a
+ * restart into its newest durable file may need. */
 void sim_persist_old_files(sim *s, uint32_t i);
 /* Unit `data` of honest member i is durable (only its own ones count). */
 void sim_own_durable(sim *s, uint32_t i, const uint8_t *data, size_t len);

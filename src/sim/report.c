@@ -88,7 +88,8 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
         at += (size_t)snprintf(buf + at, len - at, " --restart-bug %s",
                                cfg->restart_bug == SIM_BUG_NO_OWN_CHECK ? "no-own-check"
                                : cfg->restart_bug == SIM_BUG_SEND_EARLY ? "send-early"
-                                                                        : "no-carry");
+                               : cfg->restart_bug == SIM_BUG_NO_CARRY   ? "no-carry"
+                                                                        : "no-kept");
     if (at < len) snprintf(buf + at, len - at, " --seed %" PRIu64, seed);
 }
 

@@ -46,6 +46,7 @@ int sim_restart_setup(sim *s, char *err, size_t err_len)
         if (!mb->honest) continue;
         if (!(mb->disk = malloc(sizeof *mb->disk))) goto oom;
         sim_disk_init(mb->disk);
+        mb->disk->finished_kept = cfg->epochs_kept ? cfg->epochs_kept : ALEPH_EPOCHS_KEPT_DEFAULT;
     }
     if (!cfg->restarts || !s->honest_count) return 0;
     uint32_t *honest = malloc(s->honest_count * sizeof *honest), h = 0;
@@ -115,7 +116,7 @@ void sim_restart_on_crash(sim *s, const sim_event *ev)
     if (f->epoch) s->res->crashes_at_switch++;
     uint64_t lost = mb->disk->lost_records, held = mb->disk->lost_held;
     sim_disk_crash(mb->disk, &s->restart_rng);
-    sim_checker_rewind_floor(&s->checker, ev->to, mb->disk->epoch_oldest);
+    sim_checker_rewind_floor(&s->checker, ev->to, mb->disk->epoch_durable);
     s->res->records_lost += mb->disk->lost_records - lost;
     s->res->messages_held_lost += mb->disk->lost_held - held;
     if (s->cfg->progress)
@@ -134,9 +135,31 @@ static void restore_refused(sim *s, uint32_t i, size_t k, const char *why)
              ": %s", i, k, s->members[i].disk->len, s->now, why);
 }
 
-/* Feeds the newest backup file on the disk to the new member, as the node reads
- * backup-EPOCH.bin: its epoch marker (epoch, session, carry) first when there is one, then
- * its records. Returns the epoch restored into, -1 (failed) when a record is refused. */
+/* Record k of member i's disk, restored (and seen in the dump): 0, -1 when refused. */
+static int restore_one(sim *s, uint32_t i, aleph_member *m, size_t k)
+{
+    const sim_disk_record *r = &s->members[i].disk->records[k];
+    const char *why = NULL;
+    if (r->kind == SIM_DISK_EPOCH) /* a finished epoch's file (the newest one's is not here) */
+        why = aleph_member_restore_finished(m, le32_get(r->data), le64_get(r->data + 4));
+    if (!why && r->kind != SIM_DISK_EPOCH)
+        why = aleph_member_restore_record(m, r->kind, r->data, r->len);
+    if (why) {
+        restore_refused(s, i, k, why);
+        return -1;
+    }
+    aleph_unit_info u;
+    uint32_t unit_epoch;
+    if (s->dumping && r->kind == ALEPH_PERSIST_UNIT &&
+        !sim_inspect_own(s, r->data, r->len, &u, &unit_epoch))
+        sim_dump_unit_added(&s->dump, i, 0, u.creator, u.round, u.hash);
+    return 0;
+}
+
+/* Feeds the backup files on the disk to the new member, as the node reads its
+ * backup-EPOCH.bin files: the finished epochs' (kept to answer members still in them) oldest
+ * first, then the newest from its marker (epoch, session, carry) on, as the current epoch.
+ * Returns the epoch restored into, -1 (failed) when a record is refused. */
 static int64_t restore(sim *s, uint32_t i, aleph_member *m)
 {
     const sim_disk *d = s->members[i].disk;
@@ -146,28 +169,28 @@ static int64_t restore(sim *s, uint32_t i, aleph_member *m)
     size_t carry_len, from = 0;
     size_t marker = sim_disk_epoch_start(d, &epoch, &session, &carry, &carry_len);
     if (marker != SIZE_MAX) {
+        /* epoch 0's file has no marker */
+        const char *why = marker > 0 && d->records[0].kind != SIM_DISK_EPOCH &&
+                                  s->cfg->restart_bug != SIM_BUG_NO_KEPT
+                              ? aleph_member_restore_finished(m, 0, s->acfg.session)
+                              : NULL;
+        if (why) {
+            restore_refused(s, i, 0, why);
+            return -1;
+        }
+        if (s->cfg->restart_bug != SIM_BUG_NO_KEPT)
+            for (size_t k = 0; k < marker; k++)
+                if (restore_one(s, i, m, k) != 0) return -1;
         if (s->cfg->restart_bug == SIM_BUG_NO_CARRY) carry_len = 0;
-        const char *why = aleph_member_restore_epoch(m, epoch, session, carry, carry_len);
+        why = aleph_member_restore_epoch(m, epoch, session, carry, carry_len);
         if (why) {
             restore_refused(s, i, marker, why);
             return -1;
         }
         from = marker + 1;
     }
-    for (size_t k = from; k < d->len; k++) {
-        const sim_disk_record *r = &d->records[k];
-        assert(r->kind != SIM_DISK_EPOCH); /* the last marker */
-        const char *why = aleph_member_restore_record(m, r->kind, r->data, r->len);
-        if (why) {
-            restore_refused(s, i, k, why);
-            return -1;
-        }
-        aleph_unit_info u;
-        uint32_t unit_epoch;
-        if (s->dumping && r->kind == ALEPH_PERSIST_UNIT &&
-            !sim_inspect_own(s, r->data, r->len, &u, &unit_epoch))
-            sim_dump_unit_added(&s->dump, i, 0, u.creator, u.round, u.hash);
-    }
+    for (size_t k = from; k < d->len; k++)
+        if (restore_one(s, i, m, k) != 0) return -1;
     if (aleph_member_epoch(m) != epoch) {
         sim_fail(s, NULL, "member %u restored into epoch %u from a backup of epoch %u", i,
                  aleph_member_epoch(m), epoch);

@@ -53,6 +53,7 @@ typedef enum sim_restart_bug {
     SIM_BUG_NO_OWN_CHECK = 1, /* restart without the own check (a lost backup then forks) */
     SIM_BUG_SEND_EARLY = 2,   /* send messages without waiting for the own unit's sync */
     SIM_BUG_NO_CARRY = 3,     /* epochs: a restart from an epoch's file leaves its carry out */
+    SIM_BUG_NO_KEPT = 4,      /* epochs: a restart restores the newest epoch's file only */
 } sim_restart_bug;
 
 #define SIM_FSYNC_MS_DEFAULT 5u

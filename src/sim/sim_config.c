@@ -117,6 +117,13 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
                                                       : "--epoch-rounds: at least 4 (or 0: none)");
         return buf;
     }
+    if (cfg->epoch_rounds && cfg->restarts && cfg->backup_lost > 0) {
+        /* docs/PROTOCOL.md, "Epochs": a wiped data dir names no epoch */
+        snprintf(buf, len, "--backup-lost: not with --epoch-rounds: a member whose backup is "
+                           "deleted restarts in epoch 0 (no file names its epoch) and cannot "
+                           "catch up once its peers are more than --epochs-kept epochs ahead");
+        return buf;
+    }
     if (cfg->epochs_kept > ALEPH_EPOCHS_KEPT_MAX) {
         snprintf(buf, len, "--epochs-kept: at most %u", ALEPH_EPOCHS_KEPT_MAX);
         return buf;

@@ -27,7 +27,8 @@ member that restarted included: each life is checked on its own, from its own ar
   - epochs (header epoch_rounds E > 0): each epoch is recomputed on its own, from the units of
     that epoch in the member's arrivals (rounds restart at 0, the DAG is empty at the start);
     a member's batches come for rounds 0..E-1 of epoch 0, then of epoch 1, ..., the last of
-    each marked, and the session of epoch e+1 is the first 8 bytes (LE) of BLAKE2b-256(
+    each marked (a life restored from a later epoch's backup begins at that epoch's batch 0,
+    with the session the other lives' chain gives it), and the session of epoch e+1 is the first 8 bytes (LE) of BLAKE2b-256(
     "aleph/epoch\\0" || session(e) u64 LE || e+1 u32 LE || the head of round E-1 of e).
 A divergence prints the seed, the member, the first differing batch and the rerun command, and
 exits 1; a malformed dump exits 2.
@@ -371,9 +372,15 @@ def check_member(dump, label, arr_path, out_path):
     ordered = set()
     batches = read_jsonl(out_path)
     E = dump.epoch_rounds
-    session = dump.header["session"]
+    # A life restored from an epoch's backup file derives that epoch again from its batch 0:
+    # its batches begin there, with the session the committee's chain gives that epoch.
+    first = batches[0].get("epoch", 0) if batches and E else 0
+    if first not in dump.session_chain:
+        raise Divergence("member %s: its batches begin in epoch %d, which no life reached" %
+                         (label, first))
+    session = dump.session_chain[first]
     for n, b in enumerate(batches):
-        epoch, k = (n // E, n % E) if E else (0, n)
+        epoch, k = (first + n // E, n % E) if E else (0, n)
         where = "member %s, epoch %d, batch %d (round %d)" % (label, epoch, k, b["round"])
         try:
             if b["round"] != k or b.get("epoch", 0) != epoch:
@@ -410,15 +417,26 @@ def check_member(dump, label, arr_path, out_path):
                 session = int.from_bytes(tagged(
                     "aleph/epoch", session.to_bytes(8, "little"), (epoch + 1).to_bytes(4, "little"),
                     head.raw)[:8], "little")
+                if dump.session_chain.setdefault(epoch + 1, session) != session:
+                    raise Divergence("session of epoch %d is %d, another life's %d" %
+                                     (epoch + 1, session, dump.session_chain[epoch + 1]))
         except Divergence as e:
             raise Divergence("%s: %s" % (where, e))
     return len(batches)
 
 
+def first_epoch(out_path):
+    """The epoch of a life's first batch (0 when none): lives from epoch 0 are checked first,
+    so that the session chain is known where a restored life begins."""
+    batches = read_jsonl(out_path) if os.path.exists(out_path) else []
+    return batches[0].get("epoch", 0) if batches else 0
+
+
 def check(d):
     dump = Dump(d)
+    dump.session_chain = {0: dump.header["session"]}
     batches = members = 0
-    for label, arr, out in dump.members():
+    for label, arr, out in sorted(dump.members(), key=lambda m: first_epoch(m[2]) > 0):
         batches += check_member(dump, label, arr, out)
         members += 1
     return dump, members, batches

@@ -41,4 +41,8 @@ STEP=$((STEP * 4))
 check --members 4 --byzantine 1 --byzantine-kind silent --rounds 30 --restarts 3 --backup-lost 0.25
 check --members 7 --byzantine 1 --byzantine-kind garbage --rounds 30 --restarts 4 --backup-lost 0.25 --loss 0.05 --duplicate 0.05 --reorder 50
 check --members 10 --byzantine 2 --byzantine-kind crash --rounds 30 --restarts 5 --backup-lost 0.25 --partition 300:3000
+# ... across epoch boundaries (a life restored into epoch e is checked from e's batch 0)
+check --members 4 --byzantine 1 --byzantine-kind silent --rounds 40 --epoch-rounds 10 --restarts 3 --down-ms 100:900
+check --members 7 --byzantine 2 --byzantine-kind crash --rounds 40 --epoch-rounds 10 --restarts 4 --down-ms 100:900 --loss 0.05
+check --members 10 --byzantine 3 --byzantine-kind garbage --rounds 48 --epoch-rounds 16 --restarts 5 --down-ms 100:600
 exit $status

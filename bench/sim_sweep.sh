@@ -46,4 +46,13 @@ rrun $((SEEDS / 2)) --members 4 --byzantine 1 --byzantine-kind silent --rounds 3
 rrun $((SEEDS * 3 / 10)) --members 7 --byzantine 1 --byzantine-kind garbage --rounds 30 --restarts 4 --backup-lost 0.25 --loss 0.05 --duplicate 0.05 --reorder 50
 rrun $((SEEDS / 4)) --members 10 --byzantine 2 --byzantine-kind crash --rounds 30 --restarts 5 --backup-lost 0.25 --partition 300:3000
 rrun $((SEEDS * 3 / 10)) --members 7 --byzantine 2 --byzantine-kind forker --rounds 30 --restarts 4
+# The same faults across epoch boundaries (docs/PROTOCOL.md, "Epochs"; tests/test_sim_restart_epochs.c):
+# a backup file per epoch on the simulated disk, two crashes in three at a boundary (in the step
+# of the switch among them), restores mid-epoch, into a fresh epoch and into the epoch of a cut
+# switch. Down at most 0.9 s so that a restarted member is fewer than --epochs-kept epochs
+# behind; no --backup-lost (refused with epochs: a wiped member restarts in epoch 0). 400 + 200
+# + 50 runs with SEEDS = 1000, about 2 minutes on the 2-core machine (docs/BENCHMARKS.md).
+rrun $((SEEDS * 2 / 5)) --members 4 --byzantine 1 --byzantine-kind silent --rounds 40 --epoch-rounds 10 --restarts 3 --down-ms 100:900
+rrun $((SEEDS / 5)) --members 7 --byzantine 2 --byzantine-kind crash --rounds 40 --epoch-rounds 10 --restarts 4 --down-ms 100:900 --loss 0.05
+rrun $((SEEDS / 20)) --members 10 --byzantine 3 --byzantine-kind garbage --rounds 48 --epoch-rounds 16 --restarts 5 --down-ms 100:600
 exit $status

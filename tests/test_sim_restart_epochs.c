@@ -18,7 +18,11 @@
  * restores from epoch 0 whatever the disk holds) the first restart fails ("restart refused
  * backup record 0 of 1 ...: unknown record kind"); with the checker rewinding a restarted
  * member to batch 0 instead of its epoch's first batch, the first restart into a later epoch
- * fails ("output a batch for round 8 where round 0 was due").
+ * fails ("output a batch for round 8 where round 0 was due"); with the exactly-once window
+ * told that every unconfirmed transaction of a restarted member is lost, the restored own
+ * units' included (sim_persist_restored without its scan of the disk), it fails on "exactly
+ * once violated: transaction (member 2, sequence 4), output once already (confirmed) or
+ * refused at submission, is output again".
  */
 #include <setjmp.h>
 #include <stdarg.h>

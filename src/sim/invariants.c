@@ -303,6 +303,19 @@ static void window_advance(sim_checker *c, uint32_t who)
     }
 }
 
+int sim_checker_txs_lost(sim_checker *c, uint32_t who, uint32_t seq_end)
+{
+    if (!c->forget_txs || who >= c->members || !c->tx_honest[who]) return 0;
+    for (uint32_t seq = c->tx_floor[who]; seq < seq_end; seq++) {
+        uint8_t k[32];
+        pair_key(k, who, seq);
+        if (sim_table_get(&c->tx_seqs, k, NULL)) continue; /* confirmed, output or refused */
+        if (window_note(c, who, seq, TX_REFUSED) != 0) return violation(c, "checker out of memory");
+    }
+    window_advance(c, who);
+    return 0;
+}
+
 int sim_checker_refused_tx(sim_checker *c, const uint8_t *tx, size_t len)
 {
     uint32_t who, seq;

@@ -114,6 +114,13 @@ int sim_checker_forget_txs(sim_checker *c, const uint8_t *honest);
  * forget_txs its sequence is passed over. Returns 0, -1 when out of memory. */
 int sim_checker_refused_tx(sim_checker *c, const uint8_t *tx, size_t len);
 
+/* forget_txs: honest member `who` restarted and every transaction it had submitted below
+ * sequence seq_end that is neither confirmed nor output nor refused is lost (it was in the
+ * pool or in an own unit that never became durable, and so never left it): it is passed over
+ * like a refused one, and output later it is a violation. The caller confirms the restored
+ * own units' transactions first (they are on the disk now). Returns 0, -1 out of memory. */
+int sim_checker_txs_lost(sim_checker *c, uint32_t who, uint32_t seq_end);
+
 /* Checks one batch of `member`; returns 0, or -1 when an invariant is violated (message). */
 int sim_checker_batch(sim_checker *c, uint32_t member, const aleph_batch *b);
 

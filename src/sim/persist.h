@@ -20,6 +20,10 @@ void sim_persist_epoch(sim *s, uint32_t i, const aleph_member *m);
 /* Member i's disk deletes the files it no longer keeps (disk.h); the checker keeps what a
  * restart into its newest durable file may need. */
 void sim_persist_old_files(sim *s, uint32_t i);
+/* Member i restarted from its disk: with the exactly-once window (forget_txs), its own
+ * transactions on the disk (restored own units, carries) may still be output once, every
+ * other one it submitted and the checker has not seen confirmed, output or refused is lost. */
+void sim_persist_restored(sim *s, uint32_t i);
 /* Unit `data` of honest member i is durable (only its own ones count). */
 void sim_own_durable(sim *s, uint32_t i, const uint8_t *data, size_t len);
 

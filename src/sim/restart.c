@@ -1,6 +1,7 @@
 #include "restart.h"
 
 #include "engine.h"
+#include "persist.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -227,6 +228,7 @@ void sim_restart_on_restart(sim *s, const sim_event *ev)
     if (s->dumping) sim_dump_restart(&s->dump, i);
     int64_t epoch = restore(s, i, in->m);
     if (epoch < 0) return;
+    sim_persist_restored(s, i);
     aleph_member_stats st;
     aleph_member_stats_get(in->m, &st);
     s->res->units_restored += st.units_restored;

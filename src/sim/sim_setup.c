@@ -174,9 +174,9 @@ static int setup_tools(sim *s, char *err, size_t err_len)
             honest[i] = (uint8_t)s->members[i].honest;
         }
         int rc = checked && honest ? sim_checker_forget(&s->checker, checked) : -1;
-        /* Not with restarts: a crash loses the pool's transactions, which would stop a
-         * member's window for good (docs/TESTING.md says what that costs). */
-        if (rc == 0 && !cfg->restarts) rc = sim_checker_forget_txs(&s->checker, honest);
+        /* With restarts too: a restart tells the window what the crash lost
+         * (sim_persist_restored). */
+        if (rc == 0) rc = sim_checker_forget_txs(&s->checker, honest);
         free(checked);
         free(honest);
         if (rc != 0) {

@@ -100,6 +100,16 @@ static aleph_member_stats stats_of(uint32_t i)
     return s;
 }
 
+/* FORKER signs a second round-0 unit (its payload tagged) and sends it to ME alone. */
+static void inject_fork(uint8_t tag)
+{
+    uint8_t payload[8] = {4, 0, 0, 0, 0xf0, tag, 0, 0};
+    uint8_t variant[512], variant_hash[32];
+    size_t len = ts_make_unit(&cl.committee, FORKER, 0, NULL, NULL, payload, sizeof payload,
+                              variant, sizeof variant, variant_hash);
+    ts_cluster_inject(&cl, FORKER, ME, variant, len);
+}
+
 static void restart_keeps_alerts_and_fork_knowledge(void **state)
 {
     (void)state;
@@ -109,11 +119,7 @@ static void restart_keeps_alerts_and_fork_knowledge(void **state)
     ts_cluster_run(&cl, 3, 1000000);
 
     /* FORKER signs a second round-0 unit; ME gets it: the fork, ME's alert, its certificate. */
-    uint8_t payload[8] = {4, 0, 0, 0, 0xf0, 0x0c, 0, 0};
-    uint8_t variant[512], variant_hash[32];
-    size_t variant_len = ts_make_unit(&cl.committee, FORKER, 0, NULL, NULL, payload,
-                                      sizeof payload, variant, sizeof variant, variant_hash);
-    ts_cluster_inject(&cl, FORKER, ME, variant, variant_len);
+    inject_fork(0x0c);
     ts_cluster_run(&cl, 12, 2000000);
     aleph_member_stats st0 = stats_of(ME);
     assert_int_equal(st0.forks_detected, 1);
@@ -169,11 +175,7 @@ static void broken_alert_records_are_refused(void **state)
     memset(&w, 0, sizeof w);
     ts_cluster_init(&cl, 4, ALEPH_COIN_TEST, 30);
     ts_cluster_run(&cl, 2, 1000000);
-    uint8_t payload[8] = {4, 0, 0, 0, 0xf0, 0x0d, 0, 0};
-    uint8_t variant[512], variant_hash[32];
-    size_t variant_len = ts_make_unit(&cl.committee, FORKER, 0, NULL, NULL, payload,
-                                      sizeof payload, variant, sizeof variant, variant_hash);
-    ts_cluster_inject(&cl, FORKER, ME, variant, variant_len);
+    inject_fork(0x0d);
     ts_cluster_run(&cl, 6, 1000000);
     const ts_log *log = &cl.members[ME].log;
     const uint8_t *alert = NULL, *cert = NULL;

@@ -343,7 +343,7 @@ static void one_peer_cannot_start_a_catch_up(void **state)
 {
     (void)state;
     const uint32_t n = 4;
-    ts_cluster_init_ae(&cl, n, ALEPH_COIN_THRESHOLD, 60, 20);
+    ts_cluster_init_ae(&cl, n, ALEPH_COIN_TEST, 60, 20);
     submit_all(n, 3, 2);
     ts_cluster_run(&cl, 5, 1000000);
     uint8_t msg[3 + 4 * 4] = {MSG_HIGHEST, (uint8_t)n, 0};

@@ -239,7 +239,8 @@ int (*backup_sync_fn)(int fd) = fdatasync;
 
 /* worker thread: the next epoch's file, after everything before the switch is durable in
  * the old one and the output (its fd in the marker) holds the old epoch's last batch:
- * header and EPOCH_CARRY record, synced with the directory; then the old file goes. */
+ * header and EPOCH_CARRY record, synced with the directory; then the finished epoch's file
+ * finished_kept + 1 epochs back goes (with finished_kept 0: the old one). */
 static int switch_file(backup_file *b, const uint8_t *body, uint32_t len)
 {
     int out_fd;
@@ -267,7 +268,11 @@ static int switch_file(backup_file *b, const uint8_t *body, uint32_t len)
         close(fd);
         return -1;
     }
-    if (unlink(b->path) == 0) b->files_deleted++;
+    if (h.epoch > b->finished_kept) { /* the oldest finished file beyond finished_kept goes */
+        char old[sizeof b->path];
+        snprintf(old, sizeof old, "%s/backup-%u.bin", b->dir, h.epoch - 1 - b->finished_kept);
+        if (unlink(old) == 0) b->files_deleted++;
+    }
     fsync_path(b->dir, 1);
     close(b->fd);
     b->fd = fd;

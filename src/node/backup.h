@@ -102,6 +102,9 @@ typedef struct backup_file {
     char dir[4096], path[4200];  /* the current file (the worker changes it at a switch) */
     backup_header header;
     uint64_t switches, files_deleted;
+    uint32_t finished_kept;      /* finished epochs' files kept beside the current one (the
+                                    core's epochs_kept: a restart restores them to answer
+                                    members still in those epochs); set after backup_open */
     uv_loop_t *loop;
     uv_work_t work;
     int in_flight;

@@ -621,14 +621,19 @@ static int prepare(node *nd, char *err, size_t cap)
     if (log_open(&nd->log, path, me, o->log_level, err, cap) != 0) return -1;
     uint32_t epoch;
     restart_backup_path(nd->data_dir, path, sizeof path, &epoch);
-    if (restart_restore(nd->member, path, me, nd->committee.session, &nd->restart, err, cap) != 0)
+    uint32_t kept = cfg->epoch_rounds ? (cfg->epochs_kept ? cfg->epochs_kept : ALEPH_EPOCHS_KEPT_DEFAULT) : 0;
+    uint32_t kept_from = epoch > kept ? epoch - kept : 0;
+    if (restart_restore_finished(nd->member, nd->data_dir, kept_from, epoch, me,
+                                 nd->committee.session, err, cap) != 0 ||
+        restart_restore(nd->member, path, me, nd->committee.session, &nd->restart, err, cap) != 0)
         return -1;
     nd->epoch = nd->restart.epoch;
-    if (nd->restart.restarted) restart_remove_older(nd->data_dir, nd->epoch);
+    if (nd->restart.restarted) restart_remove_older(nd->data_dir, kept_from);
     else snprintf(path, sizeof path, "%s/backup-%u.bin", nd->data_dir, nd->epoch);
     backup_header bh = {.member = me, .session = nd->committee.session, .epoch = nd->epoch,
                         .epoch_session = nd->restart.epoch_session};
     if (backup_open(&nd->backup, nd->data_dir, path, &bh, err, cap) != 0) return -1;
+    nd->backup.finished_kept = kept;
     output_policy op = {.mode = o->output_chain ? OUTPUT_CHAIN : OUTPUT_FULL,
                         .rotate_epoch = o->output_rotate_epoch,
                         .rotate_bytes = o->output_rotate_bytes,

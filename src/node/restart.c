@@ -127,6 +127,50 @@ static int restore_record(void *ctx, uint8_t kind, const uint8_t *body, size_t l
     return 0;
 }
 
+/* A finished epoch's file: its header names the epoch (restore_finished once, before its
+ * first unit), its carry record is not restored (it was carried into the next epoch). */
+static int restore_finished_record(void *ctx, uint8_t kind, const uint8_t *body, size_t len,
+                                   char *err, size_t cap)
+{
+    restore_ctx *rc = ctx;
+    const backup_header *h = &rc->read->header;
+    if (!rc->epoch_set) {
+        rc->epoch_set = 1;
+        const char *why = aleph_member_restore_finished(rc->m, h->epoch, h->epoch_session);
+        if (why) {
+            snprintf(err, cap, "finished epoch %u not restorable: %s", h->epoch, why);
+            return -1;
+        }
+    }
+    if (kind == BACKUP_EPOCH_CARRY) return 0;
+    aleph_persist_kind pk;
+    const char *why = backup_kind_persist(kind, &pk) != 0
+                          ? "record kind not known to this aleph"
+                          : aleph_member_restore_record(rc->m, pk, body, len);
+    if (why) snprintf(err, cap, "finished epoch %u: record not restorable: %s", h->epoch, why);
+    return why ? -1 : 0;
+}
+
+int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t from, uint32_t epoch,
+                             uint32_t member, uint64_t session, char *err, size_t cap)
+{
+    for (uint32_t e = from; e < epoch; e++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/backup-%u.bin", data_dir, e);
+        backup_read_info read;
+        backup_header expect = {.member = member, .session = session};
+        restore_ctx ctx = {.m = m, .read = &read};
+        int rc = backup_read(path, &expect, restore_finished_record, &ctx, &read, err, cap);
+        if (rc < 0) return -1;
+        if (rc == 0 && !ctx.epoch_set &&
+            aleph_member_restore_finished(m, read.header.epoch, read.header.epoch_session)) {
+            snprintf(err, cap, "%s: finished epoch %u not restorable", path, e);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
                     restart_info *info, char *err, size_t cap)
 {

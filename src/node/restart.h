@@ -37,6 +37,12 @@ void restart_remove_older(const char *data_dir, uint32_t epoch);
 /* Restores `m` from the backup at path, into the file's epoch (aleph_member_restore_epoch
  * with its EPOCH_CARRY record) then its units; returns 0 (info->restarted says whether there was
  * anything), or -1 with one line in err. */
+/* Before restart_restore of the newest file (epoch `epoch`): the finished epochs' files
+ * backup-E.bin for E in [from, epoch) that exist, oldest first, through
+ * aleph_member_restore_finished (docs/PROTOCOL.md, "A restarted member keeps its finished
+ * epochs too"). Returns 0, -1 with err set. */
+int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t from, uint32_t epoch,
+                             uint32_t member, uint64_t session, char *err, size_t cap);
 int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
                     restart_info *info, char *err, size_t cap);
 

@@ -13,7 +13,8 @@
 #               CPU the other members spent meanwhile (/proc/PID/stat): figures that do not
 #               depend on the machine's other load the way wall times do.
 # With PERF=1, member 0 is recorded with `perf record ${PERF_ARGS:--g}` from its restart until current
-# (perf-D.data in the run directory; KEEP=1 keeps it).
+# (perf-D.data in the run directory; KEEP=1 keeps it). NODE_FLAGS: more `aleph node` flags for
+# every member (e.g. NODE_FLAGS="--precheck off" for an A/B run with one binary).
 # Also: hangover after a pause: member 1 SIGSTOPped for P seconds, then SIGCONT; seconds
 # until its round_created is within 10 rounds of the others', and seconds until member 2's
 # own units' consensus latency (p50 per second) is back to its value before the pause.
@@ -47,7 +48,7 @@ start() {
     local units=off
     [ "$1" = 2 ] && units=on
     "$aleph" node --committee "$dir/keys/committee.json" --key "$dir/keys/member-$1.key" \
-        --data-dir "$dir/m$1" --log-units $units 2>>"$dir/m$1.err" &
+        --data-dir "$dir/m$1" --log-units $units ${NODE_FLAGS:-} 2>>"$dir/m$1.err" &
     pids[$1]=$!
 }
 hz=$(getconf CLK_TCK)

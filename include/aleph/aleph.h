@@ -502,6 +502,20 @@ void aleph_unit_control_hash(const uint8_t *const *parent_hashes, uint32_t count
  * *unit_len at the unit's bytes; else 0. */
 int aleph_message_unit(const uint8_t *msg, size_t len, const uint8_t **unit, size_t *unit_len);
 
+/* A range answer's (UNITS message's) units, one per call, for a shell that checks their
+ * signatures ahead of the member on another thread: *offset starts at 0; returns 1 and points
+ * *unit, *unit_len at the next unit, 0 after the last or when msg is no well-formed UNITS
+ * message of committee cfg (members, epoch_rounds). */
+int aleph_message_units_next(const aleph_config *cfg, const uint8_t *msg, size_t len,
+                             size_t *offset, const uint8_t **unit, size_t *unit_len);
+
+/* What a unit's signature covers, if the bytes are a well-formed unit: its creator, its hash
+ * and its signature (the last ALEPH_SIGNATURE_BYTES). Returns 0 when too short to be one;
+ * nothing else is checked (the member decodes and judges the unit itself; an answer given
+ * through aleph_config.verify_signature is only ever used for exactly these bytes). */
+int aleph_unit_signed_parts(const uint8_t *unit, size_t len, uint32_t *creator,
+                            uint8_t hash[ALEPH_HASH_BYTES], const uint8_t **signature);
+
 /* A member message's header in committee cfg: its type, its epoch (0 without epochs) and the
  * offset of its body. Returns 1, or 0 when the message is too short to hold a header. With
  * epochs, a message carrying a unit has it at msg + *body_off. */

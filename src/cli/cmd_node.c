@@ -51,6 +51,8 @@ static void node_usage(FILE *to)
             "  --log FILE              JSON-lines log (default DATA_DIR/node.log; - for stderr)\n"
             "  --log-level L           debug, info (default), warn or error\n"
             "  --log-units on|off      a line per unit received and ordered (default on)\n"
+            "  --precheck on|off       check range answers' signatures on worker threads before\n"
+            "                          the member takes them (default on)\n"
             "  --round-delay-ms N      minimum time between two own units while anything waits\n"
             "                          to be ordered (default 2; none while a full unit waits)\n"
             "  --idle-round-delay-ms N pace when no transaction is pending (default 500)\n"

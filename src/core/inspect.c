@@ -80,6 +80,39 @@ int aleph_message_unit(const uint8_t *msg, size_t len, const uint8_t **unit_byte
     return 1;
 }
 
+int aleph_message_units_next(const aleph_config *cfg, const uint8_t *msg, size_t len,
+                             size_t *offset, const uint8_t **unit_bytes, size_t *unit_len)
+{
+    if (*offset == 0) {
+        size_t header = cfg->epoch_rounds ? 5 : 1;
+        message m;
+        uint32_t epoch;
+        if (len < header || msg[0] != MSG_UNITS ||
+            message_decode_epoch(msg, len, cfg->members, cfg->epoch_rounds != 0, &epoch, &m))
+            return 0;
+        *offset = (size_t)(m.items - msg);
+    }
+    if (*offset > len || len - *offset < 4) return 0;
+    const uint8_t *p = msg + *offset;
+    size_t n = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+    if (n == 0 || n > len - *offset - 4) return 0;
+    *unit_bytes = p + 4;
+    *unit_len = n;
+    *offset += 4 + n;
+    return 1;
+}
+
+int aleph_unit_signed_parts(const uint8_t *data, size_t len, uint32_t *creator,
+                            uint8_t hash[ALEPH_HASH_BYTES], const uint8_t **signature)
+{
+    /* version, session, creator, round, parent count, payload length, share flag */
+    if (len < 1 + 8 + 2 + 4 + 2 + 4 + 1 + ALEPH_SIGNATURE_BYTES) return 0;
+    *creator = (uint32_t)data[9] | (uint32_t)data[10] << 8;
+    unit_hash(data, len - ALEPH_SIGNATURE_BYTES, hash);
+    *signature = data + len - ALEPH_SIGNATURE_BYTES;
+    return 1;
+}
+
 size_t aleph_testing_unit_encoded_len(const aleph_testing_unit_draft *d)
 {
     return unit_encoded_len(d);

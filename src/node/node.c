@@ -25,6 +25,7 @@
 #include "output.h"
 #include "net/peer.h"
 #include "base/util.h"
+#include "precheck.h"
 #include "restart.h"
 #include "epoch_files.h"
 
@@ -41,6 +42,7 @@ typedef struct node {
     client_port clients;
     output_file output;
     backup_file backup;
+    precheck precheck;             /* range answers' signatures, checked on the thread pool */
     node_log log;
     uv_timer_t step_timer;
     uint64_t step_due_ms;          /* UINT64_MAX: not armed */
@@ -373,12 +375,19 @@ static void arm_step_timer(node *nd, uint64_t wake_ms)
     uv_timer_start(&nd->step_timer, on_step_timer, delay, 0);
 }
 
-static void on_peer_message(void *ctx, uint32_t from, const uint8_t *data, size_t len)
+static void deliver_message(void *ctx, uint32_t from, const uint8_t *data, size_t len)
 {
     node *nd = ctx;
     aleph_event ev = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = node_now_ms(nd), .from = from,
                       .data = data, .len = len};
     node_step(nd, &ev);
+}
+
+static void on_peer_message(void *ctx, uint32_t from, const uint8_t *data, size_t len)
+{
+    node *nd = ctx;
+    if (!nd->opt.precheck || !precheck_message(&nd->precheck, from, data, len))
+        deliver_message(nd, from, data, len);
 }
 
 /* A transaction in an empty pool may end the idle pace: the member says when it now wants
@@ -431,6 +440,9 @@ static void log_stats(node *nd, const char *event)
     peers[pl] = '\0';
     const net_counters *nc = &nd->net.counters;
     const client_counters *cc = &nd->clients.counters;
+    /* prechecked: [UNITS messages, their signatures checked on the thread pool, member's
+     * checks answered from those, checked on the loop, messages dropped] */
+    const precheck_counters *pcc = &nd->precheck.counters;
     double uptime = (double)(clock_mono_ns() - nd->started_mono_ns) / 1e9;
     log_line(&nd->log, LOG_INFO, event,
              "\"uptime_s\":%.1f,\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f,\"cpu_s\":%.2f,"
@@ -462,7 +474,8 @@ static void log_stats(node *nd, const char *event)
              "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
              "\"held_max\":%" PRIu64 ",\"held_dropped\":%" PRIu64 ",\"output_bytes\":%" PRIu64
-             ",\"consensus_latency_ms_mean\":%.1f",
+             ",\"consensus_latency_ms_mean\":%.1f,\"prechecked\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64
+             ",%" PRIu64 ",%" PRIu64 "]",
              uptime, process_rss_bytes() / 1048576.0, (double)ru.ru_maxrss / 1024.0, cpu,
              ms.round_created == UINT32_MAX ? -1 : (int)ms.round_created,
              ms.round_ordered == UINT32_MAX ? -1 : (int)ms.round_ordered, in, out, qbytes, qdropped,
@@ -486,7 +499,8 @@ static void log_stats(node *nd, const char *event)
              nd->held.len_max, nd->held.dropped, nd->output.bytes,
              nd->consensus_latency_n
                  ? (double)nd->consensus_latency_ms_sum / (double)nd->consensus_latency_n
-                 : 0.0);
+                 : 0.0,
+             pcc->messages, pcc->signatures, pcc->answered, pcc->checked_here, pcc->dropped);
     free(peers);
 }
 
@@ -549,6 +563,7 @@ static void node_stop(node *nd, int code)
     if (nd->member && nd->handles_ready) log_link_stats(nd);
     if (nd->member && nd->handles_ready) log_stats(nd, "final_stats");
     output_flush(&nd->output);
+    precheck_close(&nd->precheck);
     net_close(&nd->net);
     client_port_close(&nd->clients);
     if (nd->metrics_open) http_server_close(&nd->metrics_http);
@@ -608,6 +623,11 @@ static int prepare(node *nd, char *err, size_t cap)
     cfg->own_check = 1; /* on a first start too: a wiped data dir looks like one */
     cfg->recover = o->recover;
     randombytes_buf(&cfg->rng_seed, sizeof cfg->rng_seed); /* local choices only */
+    precheck_init(&nd->precheck, &nd->loop, cfg, deliver_message, nd);
+    if (o->precheck) {
+        cfg->verify_signature = precheck_verify;
+        cfg->verify_signature_ctx = &nd->precheck;
+    }
     const char *merr = NULL;
     nd->member = aleph_member_new(cfg, &nd->secret, &merr);
     if (!nd->member) {

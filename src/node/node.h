@@ -33,6 +33,7 @@ typedef struct node_options {
     size_t subscriber_buffer;      /* per-subscriber stream bound */
     uint32_t stats_interval_ms;
     int log_units;                 /* 1: unit_received and unit_ordered lines for every unit */
+    int precheck;                  /* 1: range answers' checks on the thread pool (precheck.h) */
     int recover;                   /* consent to continue above own units peers hold */
     const char *link_spec;         /* emulated WAN links (link_delay.h): matrix file or ms */
     double link_jitter_ms, link_loss, link_bandwidth_mbit;

@@ -28,6 +28,7 @@ void node_options_defaults(node_options *o)
     o->subscriber_buffer = 64u << 20;
     o->stats_interval_ms = 1000;
     o->log_units = 1;
+    o->precheck = 1;
     o->handshake_timeout_ms = NET_HANDSHAKE_TIMEOUT_MS_DEFAULT;
     o->handshake_max = NET_HANDSHAKE_MAX_DEFAULT;
     o->handshake_per_source = NET_HANDSHAKE_PER_SOURCE_DEFAULT;
@@ -61,6 +62,7 @@ const opt_spec node_option_table[] = {
     STR("log", log_path),
     {"log-level", OPT_CHOICE, F(log_level), 0, 0, log_level_names, log_level_values},
     {"log-units", OPT_CHOICE, F(log_units), 0, 0, on_off_names, on_off_values},
+    {"precheck", OPT_CHOICE, F(precheck), 0, 0, on_off_names, on_off_values},
     NUM("round-delay-ms", OPT_INT, round_delay_ms, 0, 600000),
     NUM("idle-round-delay-ms", OPT_INT, round_delay_ms_idle, 0, 600000),
     NUM("parent-wait-ms", OPT_INT, parent_wait_ms, 0, 600000),

@@ -1,0 +1,164 @@
+#include "precheck.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct precheck_msg {
+    precheck_msg *next;
+    precheck *pc;
+    uv_work_t work;
+    int on_pool;  /* the thread pool holds it: freed when it comes back */
+    int done;     /* checked, or nothing to check */
+    int orphaned; /* the precheck closed while it was on the pool */
+    uint32_t from;
+    uint32_t results_len;
+    precheck_result *results;
+    size_t len;
+    uint8_t data[];
+};
+
+void precheck_init(precheck *pc, uv_loop_t *loop, const aleph_config *cfg,
+                   precheck_deliver_fn deliver, void *ctx)
+{
+    memset(pc, 0, sizeof *pc);
+    pc->loop = loop;
+    pc->cfg = *cfg;
+    pc->deliver = deliver;
+    pc->ctx = ctx;
+}
+
+static void msg_free(precheck_msg *m)
+{
+    free(m->results);
+    free(m);
+}
+
+/* thread pool: reads only m->data and the committee's keys; writes only m->results */
+static void check_units(uv_work_t *w)
+{
+    precheck_msg *m = w->data;
+    const aleph_config *cfg = &m->pc->cfg;
+    size_t off = 0, ul, count = 0;
+    const uint8_t *u;
+    while (aleph_message_units_next(cfg, m->data, m->len, &off, &u, &ul)) count++;
+    m->results = count ? malloc(count * sizeof *m->results) : NULL;
+    if (!m->results) return; /* the member checks them all itself */
+    off = 0;
+    while (aleph_message_units_next(cfg, m->data, m->len, &off, &u, &ul)) {
+        precheck_result *r = &m->results[m->results_len];
+        const uint8_t *sig;
+        if (!aleph_unit_signed_parts(u, ul, &r->creator, r->hash, &sig) ||
+            r->creator >= cfg->members)
+            continue; /* malformed: the member refuses it before any signature check */
+        memcpy(r->signature, sig, sizeof r->signature);
+        r->valid = crypto_sign_verify_detached(sig, r->hash, sizeof r->hash,
+                                               cfg->sign_public_keys[r->creator]) == 0;
+        m->results_len++;
+    }
+}
+
+static void drain(precheck *pc)
+{
+    if (pc->draining) return;
+    pc->draining = 1;
+    while (pc->head && pc->head->done && !pc->closing) {
+        precheck_msg *m = pc->head;
+        pc->head = m->next;
+        if (!pc->head) pc->tail = NULL;
+        pc->bytes -= m->len;
+        pc->current = m;
+        pc->cursor = 0;
+        pc->deliver(pc->ctx, m->from, m->data, m->len);
+        pc->current = NULL;
+        msg_free(m);
+    }
+    pc->draining = 0;
+}
+
+static void checked(uv_work_t *w, int status)
+{
+    (void)status; /* a cancelled check leaves no results: the member checks itself */
+    precheck_msg *m = w->data;
+    m->on_pool = 0;
+    if (m->orphaned) {
+        msg_free(m);
+        return;
+    }
+    m->done = 1;
+    m->pc->counters.signatures += m->results_len;
+    drain(m->pc);
+}
+
+int precheck_message(precheck *pc, uint32_t from, const uint8_t *data, size_t len)
+{
+    if (pc->closing) return 1;
+    size_t off = 0, ul;
+    const uint8_t *u;
+    int units = aleph_message_units_next(&pc->cfg, data, len, &off, &u, &ul);
+    if (!units && !pc->head) return 0;
+    if (pc->bytes + len > PRECHECK_BYTES_MAX) {
+        pc->counters.dropped++;
+        return 1;
+    }
+    precheck_msg *m = malloc(sizeof *m + len);
+    if (!m) {
+        pc->counters.dropped++;
+        return 1;
+    }
+    memset(m, 0, sizeof *m);
+    m->pc = pc;
+    m->from = from;
+    m->len = len;
+    memcpy(m->data, data, len);
+    m->work.data = m;
+    if (units && uv_queue_work(pc->loop, &m->work, check_units, checked) == 0) {
+        m->on_pool = 1;
+        pc->counters.messages++;
+    } else {
+        m->done = 1;
+    }
+    if (pc->tail) pc->tail->next = m;
+    else pc->head = m;
+    pc->tail = m;
+    pc->bytes += len;
+    drain(pc);
+    return 1;
+}
+
+static int same(const precheck *pc, const precheck_result *r, const uint8_t hash[32],
+                const uint8_t sig[64], const uint8_t public_key[32])
+{
+    return memcmp(r->hash, hash, 32) == 0 && memcmp(r->signature, sig, 64) == 0 &&
+           memcmp(pc->cfg.sign_public_keys[r->creator], public_key, 32) == 0;
+}
+
+int precheck_verify(void *ctx, const uint8_t hash[32], const uint8_t sig[64],
+                    const uint8_t public_key[32])
+{
+    precheck *pc = ctx;
+    const precheck_msg *m = pc->current;
+    /* The member takes a UNITS message's units in order, passing over those it holds:
+     * look ahead from the last one answered. */
+    for (uint32_t i = m ? pc->cursor : 0; m && i < m->results_len; i++) {
+        if (same(pc, &m->results[i], hash, sig, public_key)) {
+            pc->cursor = i + 1;
+            pc->counters.answered++;
+            return m->results[i].valid;
+        }
+    }
+    pc->counters.checked_here++;
+    return crypto_sign_verify_detached(sig, hash, 32, public_key) == 0;
+}
+
+void precheck_close(precheck *pc)
+{
+    pc->closing = 1;
+    for (precheck_msg *m = pc->head, *next; m; m = next) {
+        next = m->next;
+        if (m->on_pool) m->orphaned = 1;
+        else msg_free(m);
+    }
+    pc->head = pc->tail = NULL;
+    pc->bytes = 0;
+}

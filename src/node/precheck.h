@@ -1,0 +1,69 @@
+/* Signature checks of range answers off the event loop (docs/ARCHITECTURE.md, "Prechecks").
+ * A member catching up receives UNITS messages of up to 4 MB, and checking each unit's
+ * Ed25519 signature was the largest cost of its event loop. Such a message is copied and its
+ * units' signatures are checked on libuv's thread pool; peer messages that arrive meanwhile
+ * wait behind it, so the member still gets every peer message in arrival order. When it is
+ * delivered, the member's verify_signature hook (precheck_verify) answers from the results
+ * for exactly the (hash, signature, key) checked there, and checks anything else itself: the
+ * member still decodes, hashes and judges every unit, and a result can only ever be the one
+ * libsodium gives for those bytes. */
+#ifndef ALEPH_NODE_PRECHECK_H
+#define ALEPH_NODE_PRECHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "aleph/aleph.h"
+
+/* Messages waiting (copied) beyond this many bytes are dropped and counted: the member asks
+ * again for what it misses. Honest catch-up stays far below it (a member asks for a few
+ * ranges at a time, each answer at most 4 MB). */
+#define PRECHECK_BYTES_MAX (48u << 20)
+
+typedef void (*precheck_deliver_fn)(void *ctx, uint32_t from, const uint8_t *data, size_t len);
+
+typedef struct precheck_result {
+    uint8_t hash[32];
+    uint8_t signature[64];
+    uint32_t creator;
+    int valid;
+} precheck_result;
+
+typedef struct precheck_msg precheck_msg;
+
+typedef struct precheck_counters {
+    uint64_t messages;     /* UNITS messages checked ahead */
+    uint64_t signatures;   /* signatures checked on the thread pool */
+    uint64_t answered;     /* of the member's signature checks, answered from those */
+    uint64_t checked_here; /* checked by precheck_verify itself */
+    uint64_t dropped;      /* messages dropped over PRECHECK_BYTES_MAX */
+} precheck_counters;
+
+typedef struct precheck {
+    uv_loop_t *loop;
+    aleph_config cfg; /* a copy: members, epochs, the keys */
+    precheck_deliver_fn deliver;
+    void *ctx;
+    precheck_msg *head, *tail;
+    size_t bytes;
+    int draining;
+    int closing;
+    /* the message being delivered, for precheck_verify */
+    const precheck_msg *current;
+    uint32_t cursor;
+    precheck_counters counters;
+} precheck;
+
+void precheck_init(precheck *pc, uv_loop_t *loop, const aleph_config *cfg,
+                   precheck_deliver_fn deliver, void *ctx);
+/* A peer message: 0 when the caller should deliver it now (no UNITS message waits and it is
+ * not one); 1 when taken (queued, delivered later through `deliver`, or dropped). */
+int precheck_message(precheck *pc, uint32_t from, const uint8_t *data, size_t len);
+/* aleph_config.verify_signature with ctx = the precheck. */
+int precheck_verify(void *ctx, const uint8_t hash[32], const uint8_t sig[64],
+                    const uint8_t public_key[32]);
+/* Stops delivering; frees what waits (messages on the thread pool when they come back). */
+void precheck_close(precheck *pc);
+
+#endif

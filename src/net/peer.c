@@ -15,6 +15,9 @@
 #define BACKOFF_MS_MAX 2000u
 #define WRITE_BATCH_FRAMES 64u
 #define WRITE_BATCH_BYTES (4u << 20)
+/* A peer none of whose writes completed for this long has stopped reading (paused, or its
+ * machine is stuck): unit broadcasts for it are dropped as for a peer not connected. */
+#define STALLED_MS 2000u
 
 enum conn_state { CONN_CONNECTING, CONN_HELLO, CONN_AUTH, CONN_OPEN, CONN_CLOSING };
 
@@ -34,6 +37,8 @@ typedef struct conn {
     int member_source;              /* accepted from a member source (net_limits) */
     uv_write_t wreq;
     int writing;
+    uint64_t writing_since_ms;      /* when the write in flight began */
+    int stalled;                    /* broadcasts dropped since (until a write completes) */
     uint32_t inflight_len;
     out_frame *inflight[WRITE_BATCH_FRAMES];
     uv_buf_t bufs[WRITE_BATCH_FRAMES];
@@ -142,6 +147,7 @@ static void on_written(uv_write_t *req, int status)
     }
     c->inflight_len = 0;
     c->writing = 0;
+    c->stalled = 0;
     if (status < 0) {
         conn_close(c, LOG_INFO, uv_strerror(status));
         return;
@@ -165,6 +171,7 @@ static void conn_pump(conn *c)
     }
     if (!c->inflight_len) return;
     c->writing = 1;
+    c->writing_since_ms = uv_now(n->loop);
     c->wreq.data = c;
     int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, c->bufs, c->inflight_len, on_written);
     if (rc != 0) {
@@ -621,6 +628,17 @@ static void send_now(net *n, uint32_t to, out_frame *f)
     if (!p->conn && f->droppable) {
         /* Not connected: a broadcast unit copy would reach it stale (after a restart, the
          * flush of minutes of them delayed its catch-up by seconds); it asks for units. */
+        p->queue.dropped++;
+        p->queue.dropped_bytes += f->len;
+        return;
+    }
+    conn *c = p->conn;
+    if (c && f->droppable && c->writing && uv_now(n->loop) - c->writing_since_ms >= STALLED_MS) {
+        /* Stopped reading (SIGSTOP, a stuck machine): what it finds when it reads again are
+         * broadcasts seconds or minutes old, which delay its catch-up and take CPU from the
+         * committee on the way; it asks for units instead. */
+        if (!c->stalled) send_queue_drop_droppable(&p->queue);
+        c->stalled = 1;
         p->queue.dropped++;
         p->queue.dropped_bytes += f->len;
         return;

@@ -74,7 +74,8 @@ static void pair_key(uint32_t sender, uint32_t forker, uint8_t key[32])
 static int persist(aleph_member *m, aleph_persist_kind kind, const uint8_t *data, uint32_t len,
                    int before_send, const alert_entry *e)
 {
-    if (m->restoring) return 0;
+    /* A kept finished epoch's backup takes no more records (alert_receive_kept). */
+    if (m->restoring || m->is_prev) return 0;
     if (outbox_persist(&m->out, kind, data, len) == 0) {
         if (before_send) m->out.persist_own = 1;
         return 0;
@@ -508,6 +509,38 @@ void alert_receive(aleph_member *m, uint32_t from, const message *msg)
     case MSG_ALERT_CERT: receive_cert(m, from, msg->body, msg->body_len); break;
     case MSG_REQUEST_ALERT: receive_request(m, from, msg->body); break;
     default: break;
+    }
+}
+
+int alert_receive_kept(aleph_member *p, uint32_t from, const message *msg)
+{
+    alert_entry *e;
+    switch (msg->type) {
+    case MSG_ALERT_SIGNATURE: receive_signature(p, from, msg->body); return 1;
+    case MSG_REQUEST_ALERT: receive_request(p, from, msg->body); return 1;
+    case MSG_ALERT: {
+        /* A new one only where p's memory holds every signature p gave (kept_signs_alerts:
+         * what it signs now is in no backup, which takes no more records). */
+        alert_wire w;
+        if (alert_decode(msg->body, msg->body_len, &p->limits, &w) != NULL) return 0;
+        e = entry_find(p, w.hash);
+        if (e) {
+            alert_again(p, from, e);
+        } else {
+            if (!p->kept_signs_alerts) return 0;
+            receive_alert(p, from, msg->body, msg->body_len);
+        }
+        return 1;
+    }
+    case MSG_ALERT_CERT: {
+        cert_wire c;
+        if (cert_decode(msg->body, msg->body_len, p->n, p->q, &c) != NULL) return 0;
+        e = entry_find(p, c.alert_hash);
+        if (!e) return 0;
+        if (!e->complete) receive_cert(p, from, msg->body, msg->body_len);
+        return 1;
+    }
+    default: return 0;
     }
 }
 

@@ -79,6 +79,15 @@ int alert_committed(const aleph_member *m, const uint8_t hash[32], uint32_t crea
 void alert_before_unit_sent(aleph_member *m, uint32_t to, const struct unit *u);
 /* ALERT, ALERT_SIGNATURE, ALERT_CERT, REQUEST_ALERT. */
 void alert_receive(aleph_member *m, uint32_t from, const struct message *msg);
+/* The same messages to a kept finished epoch p (epoch.c, answer_from_kept), so that alerts
+ * of the epoch still complete for members behind (PROTOCOL.md, "What is answered from a kept
+ * finished epoch"): a signature for p's own alert (it may complete; its certificate goes to
+ * everyone), a certificate of an alert p holds, an alert request, an alert p holds (its
+ * sender gets p's signature again, a peer the certificate), and a new alert when
+ * p->kept_signs_alerts (p signs it as a current epoch would; restored from the backup, p
+ * would not know what it signed after the epoch ended). Returns 0 for what p does not take,
+ * dropped by the caller. Nothing is persisted (p's backup takes no more records). */
+int alert_receive_kept(aleph_member *p, uint32_t from, const struct message *msg);
 void alert_tick(aleph_member *m);
 uint64_t alert_wake_ms(const aleph_member *m);
 

@@ -16,6 +16,7 @@
 
 #include "alloc.h"
 #include "bytes.h"
+#include "alert.h"
 #include "crypto.h"
 #include "member.h"
 #include "message.h"
@@ -221,6 +222,7 @@ void epoch_advance(aleph_member *m)
         core_free(carry);
         goto oom;
     }
+    m->prev->kept_signs_alerts = 1;
 
     uint64_t session = aleph_epoch_session_next(m->cfg.session, m->epoch + 1, m->epoch_last_head);
     m->epoch++;
@@ -261,6 +263,7 @@ static void epoch_drop(aleph_member *m, uint32_t from, uint64_t *counter, const 
 static void answer_from_kept(aleph_member *m, aleph_member *p, uint32_t from, const message *msg)
 {
     p->now_ms = m->now_ms;
+    uint64_t dropped_before = p->stats.messages_dropped;
     switch (msg->type) {
     case MSG_REQUEST_UNITS:
     case MSG_REQUEST_PARENTS:
@@ -268,17 +271,26 @@ static void answer_from_kept(aleph_member *m, aleph_member *p, uint32_t from, co
     case MSG_HIGHEST: sync_receive(p, from, msg); break;
     case MSG_REQUEST_RANGE: catchup_receive(p, from, msg); break;
     case MSG_OWN_QUERY: own_check_query(p, from); break;
+    case MSG_ALERT:
+    case MSG_ALERT_SIGNATURE:
+    case MSG_ALERT_CERT:
+    case MSG_REQUEST_ALERT:
+        if (alert_receive_kept(p, from, msg)) break;
+        epoch_drop(m, from, &m->stats.epoch_stale_dropped, "alert message a finished epoch does not take");
+        return;
     default:
         epoch_drop(m, from, &m->stats.epoch_stale_dropped, "message of a finished epoch");
         return;
     }
     m->stats.epoch_answers++;
+    m->stats.messages_dropped += p->stats.messages_dropped - dropped_before; /* its drops */
     outbox_finish_reserve(&p->out);
     aleph_update up;
     outbox_finish(&p->out, &up);
     for (size_t i = 0; i < up.messages_len; i++)
         if (outbox_send_raw(&m->out, up.messages[i].to, up.messages[i].data, up.messages[i].len) != 0)
             break;
+    for (size_t i = 0; i < up.notices_len; i++) outbox_notice(&m->out, &up.notices[i]);
     if (p->out.alloc_failed) m->out.alloc_failed += p->out.alloc_failed;
     p->out.alloc_failed = 0;
     outbox_reset(&p->out);

@@ -331,6 +331,9 @@ struct aleph_member {
      * is the one before, and so on: at most cfg.epochs_kept, newest first. */
     aleph_member *prev;
     int is_prev;              /* this is such a kept epoch: it shares keys and pool, never steps */
+    int kept_signs_alerts;    /* a kept epoch frozen in this life (epoch_advance): its memory
+                               * holds every alert signature it gave, so it signs new alerts
+                               * (alert_receive_kept); 0 when restored from the backup */
     int restoring_finished;   /* restart: the units restored now are of a finished epoch's
                                  backup (aleph_member_restore_finished), kept to answer */
     uint8_t *carry;           /* transactions carried into this epoch (payload format) */

@@ -167,6 +167,10 @@ void aleph_config_defaults(aleph_config *cfg);
  * first problem. */
 const char *aleph_config_check(const aleph_config *cfg);
 
+/* The finished epochs a member of cfg keeps, and whose backups a shell keeps beside the
+ * current one: 0 without epochs, else cfg->epochs_kept, or its default when 0. */
+uint32_t aleph_config_epochs_kept(const aleph_config *cfg);
+
 /* f and q for a committee of n members. */
 uint32_t aleph_faulty_max(uint32_t n);
 uint32_t aleph_quorum(uint32_t n);

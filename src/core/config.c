@@ -6,6 +6,12 @@
 #include "member.h"
 #include "unit_store.h"
 
+uint32_t aleph_config_epochs_kept(const aleph_config *cfg)
+{
+    if (!cfg->epoch_rounds) return 0;
+    return cfg->epochs_kept ? cfg->epochs_kept : ALEPH_EPOCHS_KEPT_DEFAULT;
+}
+
 uint32_t aleph_faulty_max(uint32_t n)
 {
     return n ? (n - 1) / 3 : 0;

@@ -641,7 +641,7 @@ static int prepare(node *nd, char *err, size_t cap)
     if (log_open(&nd->log, path, me, o->log_level, err, cap) != 0) return -1;
     uint32_t epoch;
     restart_backup_path(nd->data_dir, path, sizeof path, &epoch);
-    uint32_t kept = cfg->epoch_rounds ? (cfg->epochs_kept ? cfg->epochs_kept : ALEPH_EPOCHS_KEPT_DEFAULT) : 0;
+    uint32_t kept = aleph_config_epochs_kept(cfg);
     uint32_t kept_from = epoch > kept ? epoch - kept : 0;
     if (restart_restore_finished(nd->member, nd->data_dir, kept_from, epoch, me,
                                  nd->committee.session, err, cap) != 0 ||

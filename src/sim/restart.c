@@ -47,7 +47,7 @@ int sim_restart_setup(sim *s, char *err, size_t err_len)
         if (!mb->honest) continue;
         if (!(mb->disk = malloc(sizeof *mb->disk))) goto oom;
         sim_disk_init(mb->disk);
-        mb->disk->finished_kept = cfg->epochs_kept ? cfg->epochs_kept : ALEPH_EPOCHS_KEPT_DEFAULT;
+        mb->disk->finished_kept = aleph_config_epochs_kept(&s->acfg);
     }
     if (!cfg->restarts || !s->honest_count) return 0;
     uint32_t *honest = malloc(s->honest_count * sizeof *honest), h = 0;
@@ -140,11 +140,9 @@ static void restore_refused(sim *s, uint32_t i, size_t k, const char *why)
 static int restore_one(sim *s, uint32_t i, aleph_member *m, size_t k)
 {
     const sim_disk_record *r = &s->members[i].disk->records[k];
-    const char *why = NULL;
-    if (r->kind == SIM_DISK_EPOCH) /* a finished epoch's file (the newest one's is not here) */
-        why = aleph_member_restore_finished(m, le32_get(r->data), le64_get(r->data + 4));
-    if (!why && r->kind != SIM_DISK_EPOCH)
-        why = aleph_member_restore_record(m, r->kind, r->data, r->len);
+    const char *why = r->kind == SIM_DISK_EPOCH /* a finished epoch's file (not the newest's) */
+                          ? aleph_member_restore_finished(m, le32_get(r->data), le64_get(r->data + 4))
+                          : aleph_member_restore_record(m, r->kind, r->data, r->len);
     if (why) {
         restore_refused(s, i, k, why);
         return -1;

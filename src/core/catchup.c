@@ -64,10 +64,27 @@ void catchup_free(aleph_member *m)
     memset(cs, 0, sizeof *cs);
 }
 
-static int compare_desc(const void *a, const void *b)
+/* The value a descending sort of a[0..k) would put at index nth (nth < k), found by
+ * selection (a is reordered): O(k) on average instead of a sort's O(k log k). */
+static uint32_t nth_highest(uint32_t *a, uint32_t k, uint32_t nth)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? 1 : (x > y ? -1 : 0);
+    uint32_t lo = 0, hi = k; /* the answer lies in a[lo..hi) */
+    for (;;) {
+        uint32_t pivot = a[lo + (hi - lo) / 2], gt = lo, i = lo, lt = hi, t;
+        /* three ways: a[lo..gt) > pivot, a[gt..lt) == pivot, a[lt..hi) < pivot */
+        while (i < lt) {
+            if (a[i] > pivot) {
+                t = a[gt], a[gt++] = a[i], a[i++] = t;
+            } else if (a[i] < pivot) {
+                t = a[--lt], a[lt] = a[i], a[i] = t;
+            } else {
+                i++;
+            }
+        }
+        if (nth < gt) hi = gt;
+        else if (nth >= lt) lo = lt;
+        else return pivot;
+    }
 }
 
 void catchup_peer_reported(aleph_member *m, uint32_t peer, uint32_t top_plus1)
@@ -88,12 +105,12 @@ static void update_target(aleph_member *m)
     for (uint32_t c = 0; c < m->n; c++) catchup_peer_reported(m, c, m->pending.seen_plus1[c]);
     if (!cs->target_dirty) return;
     cs->target_dirty = 0;
+    /* Only reports above the target can raise it: it rises when f+1 of them do, to the
+     * (f+1)-th highest of them (the (f+1)-th highest of all). */
     uint32_t k = 0;
     for (uint32_t p = 0; p < m->n; p++)
-        if (p != m->secret.index) cs->scratch[k++] = cs->peer_top[p];
-    qsort(cs->scratch, k, sizeof *cs->scratch, compare_desc);
-    uint32_t t = m->f < k ? cs->scratch[m->f] : 0;
-    if (t > cs->target) cs->target = t;
+        if (p != m->secret.index && cs->peer_top[p] > cs->target) cs->scratch[k++] = cs->peer_top[p];
+    if (m->f < k) cs->target = nth_highest(cs->scratch, k, m->f);
 }
 
 int catchup_active(const aleph_member *m)

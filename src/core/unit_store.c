@@ -63,6 +63,13 @@ uint32_t store_members(const aleph_unit_store *s)
     return s->members;
 }
 
+const uint32_t *store_parents(const aleph_unit_store *s, const uint8_t hash[32])
+{
+    uint32_t sid;
+    if (!hashmap_get(&s->by_hash, hash, &sid)) return NULL;
+    return s->entries[sid].parents; /* NULL with the body gone */
+}
+
 void aleph_unit_store_stats(const aleph_unit_store *s, uint64_t *units, uint64_t *bytes)
 {
     *units = s->bodies;

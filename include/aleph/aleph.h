@@ -275,6 +275,11 @@ typedef enum aleph_notice_kind {
     /* the member moved to epoch `epoch` (in the update that carries the previous epoch's
      * last batch, after it); aleph_member_epoch_carry() now tells what it carried. */
     ALEPH_NOTICE_EPOCH_STARTED = 8,
+    /* peer `peer` asked (a request, HIGHEST, OWN_QUERY, REQUEST_ALERT) about finished epoch
+     * `asked_epoch`, which the member neither keeps nor archives: the request was dropped
+     * (epoch_stale_dropped); a shell with that epoch's backup may load it into the archive
+     * slot (aleph_member_archive_begin) so that the next one is answered. */
+    ALEPH_NOTICE_EPOCH_NOT_HELD = 9,
 } aleph_notice_kind;
 
 typedef struct aleph_notice {
@@ -285,6 +290,7 @@ typedef struct aleph_notice {
     uint32_t epoch;     /* the member's epoch when the notice was made */
     const char *reason; /* static string (DROPPED) */
     uint8_t hash[ALEPH_HASH_BYTES];
+    uint32_t asked_epoch; /* EPOCH_NOT_HELD: the finished epoch asked about */
 } aleph_notice;
 
 /* What a step asks the caller to do, in this order: append `persist` to the backup, in
@@ -384,6 +390,22 @@ const char *aleph_member_restore_epoch(aleph_member *m, uint32_t epoch, uint64_t
  * Returns NULL, or a static reason. */
 const char *aleph_member_restore_finished(aleph_member *m, uint32_t epoch, uint64_t epoch_session);
 
+/* The archive slot (PROTOCOL.md, "Beyond K: the archive"): one finished epoch older than the
+ * kept ones, loaded by the shell from its backup file when a peer asks about it
+ * (ALEPH_NOTICE_EPOCH_NOT_HELD), and answered from like a kept epoch restored from the backup:
+ * requests, HIGHEST and the alerts it holds; never ordered, no new alert signed, nothing
+ * carried, nothing persisted. archive_begin frees the epoch archived now, if any, and starts
+ * an empty one for finished epoch `epoch` (neither current nor kept; epoch 0 must have the
+ * committee's session); archive_record then takes that epoch's backup records in order,
+ * checked as aleph_member_restore_record checks them (NULL, or a static reason: the shell
+ * then frees the slot). Between steps only, after the first. archive_free empties the slot;
+ * archive_epoch returns 1 and sets *epoch while one is held. */
+const char *aleph_member_archive_begin(aleph_member *m, uint32_t epoch, uint64_t epoch_session);
+const char *aleph_member_archive_record(aleph_member *m, aleph_persist_kind kind,
+                                        const uint8_t *data, size_t len);
+void aleph_member_archive_free(aleph_member *m);
+int aleph_member_archive_epoch(const aleph_member *m, uint32_t *epoch);
+
 /* The epoch the member is in, and that epoch's session (epoch 0: the committee's). */
 uint32_t aleph_member_epoch(const aleph_member *m);
 uint64_t aleph_member_epoch_session(const aleph_member *m);
@@ -444,6 +466,9 @@ typedef struct aleph_member_stats {
     uint64_t epoch_far_dropped;
     uint64_t epoch_answers; /* requests of a kept finished epoch answered from its state */
     uint32_t epochs_kept_now; /* finished epochs kept now (at most epochs_kept) */
+    uint64_t archive_answers; /* requests of the archived epoch answered from its state */
+    uint64_t archive_asked;   /* requests of a finished epoch neither kept nor archived
+                                 (each an EPOCH_NOT_HELD notice) */
     /* Bulk catch-up (a member far behind pulls ranges of rounds, docs/PROTOCOL.md) */
     uint64_t range_requests_sent;
     uint64_t range_units_received;   /* units that came in UNITS answers */

@@ -97,6 +97,8 @@ void epoch_free(aleph_member *m)
 {
     kept_free(m->prev);
     m->prev = NULL;
+    kept_free(m->archive);
+    m->archive = NULL;
     core_free(m->carry);
     core_free(m->ahead_reply_ms);
     m->carry = NULL;
@@ -207,6 +209,7 @@ static int freeze_epoch(aleph_member *m)
     old->carry = NULL;
     old->ahead_reply_ms = NULL;
     old->own_answered = NULL;
+    old->archive = NULL; /* m's */
     kept_trim(m, old);
     return 0;
 }
@@ -260,7 +263,8 @@ static void epoch_drop(aleph_member *m, uint32_t from, uint64_t *counter, const 
 /* A request of a member still in the kept finished epoch p, answered from p's state (its
  * DAG, its rate limits); its messages (already named with p's epoch) go out with this
  * step's. */
-static void answer_from_kept(aleph_member *m, aleph_member *p, uint32_t from, const message *msg)
+static void answer_from_kept(aleph_member *m, aleph_member *p, uint32_t from, const message *msg,
+                             uint64_t *answers)
 {
     p->now_ms = m->now_ms;
     uint64_t dropped_before = p->stats.messages_dropped;
@@ -282,7 +286,7 @@ static void answer_from_kept(aleph_member *m, aleph_member *p, uint32_t from, co
         epoch_drop(m, from, &m->stats.epoch_stale_dropped, "message of a finished epoch");
         return;
     }
-    m->stats.epoch_answers++;
+    (*answers)++;
     m->stats.messages_dropped += p->stats.messages_dropped - dropped_before; /* its drops */
     outbox_finish_reserve(&p->out);
     aleph_update up;
@@ -295,6 +299,24 @@ static void answer_from_kept(aleph_member *m, aleph_member *p, uint32_t from, co
     p->out.alloc_failed = 0;
     outbox_reset(&p->out);
 }
+
+/* A message a finished epoch's state answers (answer_from_kept): what a member still in it
+ * sends to get what it lacks. */
+static int asks(int type)
+{
+    switch (type) {
+    case MSG_REQUEST_UNITS:
+    case MSG_REQUEST_PARENTS:
+    case MSG_REQUEST_HASHES:
+    case MSG_HIGHEST:
+    case MSG_REQUEST_RANGE:
+    case MSG_OWN_QUERY:
+    case MSG_REQUEST_ALERT: return 1;
+    default: return 0;
+    }
+}
+
+static void restore_into(aleph_member *m, uint32_t epoch, uint64_t epoch_session);
 
 int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg_)
 {
@@ -326,11 +348,76 @@ int epoch_take_message(aleph_member *m, const aleph_event *ev, void *msg_)
     }
     aleph_member *kept = kept_find(m, epoch);
     if (kept) {
-        answer_from_kept(m, kept, ev->from, msg);
+        answer_from_kept(m, kept, ev->from, msg, &m->stats.epoch_answers);
+        return 0;
+    }
+    if (m->archive && m->archive->epoch == epoch) {
+        answer_from_kept(m, m->archive, ev->from, msg, &m->stats.archive_answers);
         return 0;
     }
     epoch_drop(m, ev->from, &m->stats.epoch_stale_dropped, "message of a finished epoch");
+    if (asks(msg->type)) { /* the shell may hold its backup: PROTOCOL.md, the archive */
+        m->stats.archive_asked++;
+        aleph_notice n = {.kind = ALEPH_NOTICE_EPOCH_NOT_HELD, .creator = NONE, .round = NONE,
+                          .peer = ev->from, .asked_epoch = epoch};
+        outbox_notice(&m->out, &n);
+    }
     return 0;
+}
+
+/* ---- the archive slot (PROTOCOL.md, "Beyond K: the archive") ------------------------------ */
+
+const char *aleph_member_archive_begin(aleph_member *m, uint32_t epoch, uint64_t epoch_session)
+{
+    if (m->is_prev || m->restoring_finished) return "archive_begin on a member between steps only";
+    if (!m->cfg.epoch_rounds) return "an archived epoch in a committee without epochs";
+    if (epoch >= m->epoch || kept_find(m, epoch)) return "the epoch is current or kept";
+    if (epoch == 0 && epoch_session != m->committee_session)
+        return "epoch 0's session is not the committee's";
+    aleph_member_archive_free(m);
+    aleph_member *a = core_malloc(sizeof *a);
+    if (!a) return "out of memory";
+    *a = *m; /* the keys and configuration; fresh_state gives it an empty epoch state */
+    a->prev = a->archive = NULL;
+    a->carry = NULL;
+    a->ahead_reply_ms = NULL;
+    a->own_answered = NULL;
+    a->own_check = 0;
+    memset(&a->pool, 0, sizeof a->pool);
+    memset(&a->out, 0, sizeof a->out);
+    memset(&a->stats, 0, sizeof a->stats);
+    a->is_prev = 1;
+    a->kept_signs_alerts = 0; /* it does not know what it signed after its end */
+    if (fresh_state(a) != 0) {
+        kept_free(a);
+        return "out of memory";
+    }
+    a->carry_len = a->carry_off = 0;
+    a->carry_txs = a->carry_left = 0;
+    a->out.with_epoch = 1;
+    restore_into(a, epoch, epoch_session);
+    m->archive = a;
+    return NULL;
+}
+
+const char *aleph_member_archive_record(aleph_member *m, aleph_persist_kind kind,
+                                        const uint8_t *data, size_t len)
+{
+    if (!m->archive) return "no archived epoch begun";
+    return aleph_member_restore_record(m->archive, kind, data, len);
+}
+
+void aleph_member_archive_free(aleph_member *m)
+{
+    kept_free(m->archive);
+    m->archive = NULL;
+}
+
+int aleph_member_archive_epoch(const aleph_member *m, uint32_t *epoch)
+{
+    if (!m->archive) return 0;
+    *epoch = m->archive->epoch;
+    return 1;
 }
 
 /* ---- restart -------------------------------------------------------------------------------- */

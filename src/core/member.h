@@ -330,6 +330,9 @@ struct aleph_member {
     /* The newest kept finished epoch (frozen, to answer members still in it); its own prev
      * is the one before, and so on: at most cfg.epochs_kept, newest first. */
     aleph_member *prev;
+    /* The archive slot (aleph_member_archive_begin): one finished epoch older than the kept
+     * ones, loaded from the shell's backup file, answered from like a kept one; NULL. */
+    aleph_member *archive;
     int is_prev;              /* this is such a kept epoch: it shares keys and pool, never steps */
     int kept_signs_alerts;    /* a kept epoch frozen in this life (epoch_advance): its memory
                                * holds every alert signature it gave, so it signs new alerts

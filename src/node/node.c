@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "aleph/aleph.h"
+#include "archive.h"
 #include "backup.h"
 #include "client.h"
 #include "base/addresses.h"
@@ -42,6 +43,7 @@ typedef struct node {
     client_port clients;
     output_file output;
     backup_file backup;
+    archive archive;               /* finished epochs' backup files served from (archive.h) */
     precheck precheck;             /* range answers' signatures, checked on the thread pool */
     node_log log;
     uv_timer_t step_timer;
@@ -154,6 +156,9 @@ static void log_notice(node *nd, const aleph_notice *n)
         break;
     case ALEPH_NOTICE_OWN_CHECKED:
         log_line(&nd->log, LOG_INFO, "own_check_passed", "\"next_round\":%u", n->round);
+        break;
+    case ALEPH_NOTICE_EPOCH_NOT_HELD:
+        archive_asked(&nd->archive, nd->member, &nd->log, n->asked_epoch, uv_now(&nd->loop));
         break;
     }
 }
@@ -475,7 +480,7 @@ static void log_stats(node *nd, const char *event)
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
              "\"held_max\":%" PRIu64 ",\"held_dropped\":%" PRIu64 ",\"output_bytes\":%" PRIu64
              ",\"consensus_latency_ms_mean\":%.1f,\"prechecked\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64
-             ",%" PRIu64 ",%" PRIu64 "]",
+             ",%" PRIu64 ",%" PRIu64 "],\"archive\":{%s}",
              uptime, process_rss_bytes() / 1048576.0, (double)ru.ru_maxrss / 1024.0, cpu,
              ms.round_created == UINT32_MAX ? -1 : (int)ms.round_created,
              ms.round_ordered == UINT32_MAX ? -1 : (int)ms.round_ordered, in, out, qbytes, qdropped,
@@ -500,7 +505,8 @@ static void log_stats(node *nd, const char *event)
              nd->consensus_latency_n
                  ? (double)nd->consensus_latency_ms_sum / (double)nd->consensus_latency_n
                  : 0.0,
-             pcc->messages, pcc->signatures, pcc->answered, pcc->checked_here, pcc->dropped);
+             pcc->messages, pcc->signatures, pcc->answered, pcc->checked_here, pcc->dropped,
+             archive_stats_fields(&nd->archive, nd->member));
     free(peers);
 }
 
@@ -517,6 +523,7 @@ static void on_stats_timer(uv_timer_t *t)
     node *nd = t->data;
     log_stats(nd, "stats");
     log_link_stats(nd);
+    archive_tick(&nd->archive, nd->member, &nd->log, node_now_ms(nd));
     limits_log_interval(&nd->limits_logged, &nd->log, &nd->net.counters, &nd->clients.counters,
                         nd->opt.stats_interval_ms / 1000.0);
     log_flush(&nd->log);
@@ -639,21 +646,16 @@ static int prepare(node *nd, char *err, size_t cap)
     if (o->log_path) snprintf(path, sizeof path, "%s", o->log_path);
     else snprintf(path, sizeof path, "%s/node.log", nd->data_dir);
     if (log_open(&nd->log, path, me, o->log_level, err, cap) != 0) return -1;
-    uint32_t epoch;
-    restart_backup_path(nd->data_dir, path, sizeof path, &epoch);
-    uint32_t kept = aleph_config_epochs_kept(cfg);
-    uint32_t kept_from = epoch > kept ? epoch - kept : 0;
-    if (restart_restore_finished(nd->member, nd->data_dir, kept_from, epoch, me,
-                                 nd->committee.session, err, cap) != 0 ||
-        restart_restore(nd->member, path, me, nd->committee.session, &nd->restart, err, cap) != 0)
+    uint32_t kept = aleph_config_epochs_kept(cfg), archived = kept ? o->epochs_archived : 0;
+    if (restart_restore_all(nd->member, nd->data_dir, kept, kept + archived, me,
+                            nd->committee.session, &nd->restart, path, sizeof path, err, cap) != 0)
         return -1;
     nd->epoch = nd->restart.epoch;
-    if (nd->restart.restarted) restart_remove_older(nd->data_dir, kept_from);
-    else snprintf(path, sizeof path, "%s/backup-%u.bin", nd->data_dir, nd->epoch);
+    archive_init(&nd->archive, nd->data_dir, me, nd->committee.session, archived);
     backup_header bh = {.member = me, .session = nd->committee.session, .epoch = nd->epoch,
                         .epoch_session = nd->restart.epoch_session};
     if (backup_open(&nd->backup, nd->data_dir, path, &bh, err, cap) != 0) return -1;
-    nd->backup.finished_kept = kept;
+    nd->backup.finished_kept = kept + archived;
     output_policy op = {.mode = o->output_chain ? OUTPUT_CHAIN : OUTPUT_FULL,
                         .rotate_epoch = o->output_rotate_epoch,
                         .rotate_bytes = o->output_rotate_bytes,

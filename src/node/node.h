@@ -29,6 +29,7 @@ typedef struct node_options {
     uint32_t pool_bytes;
     uint32_t rounds_max;
     uint32_t epochs_kept;          /* finished epochs kept to answer members behind; 0: core's */
+    uint32_t epochs_archived;      /* finished epochs' backup files kept beyond those (archive.h) */
     size_t queue_bytes;            /* per-peer send queue bound */
     size_t subscriber_buffer;      /* per-subscriber stream bound */
     uint32_t stats_interval_ms;

@@ -5,6 +5,7 @@
 
 #include "aleph/aleph.h"
 #include "base/log.h"
+#include "archive.h"
 #include "client.h"
 #include "net/peer.h"
 #include "node.h"
@@ -24,6 +25,7 @@ void node_options_defaults(node_options *o)
     o->tx_bytes_max = c.tx_bytes_max;
     o->pool_bytes = c.pool_bytes_max;
     o->epochs_kept = c.epochs_kept;
+    o->epochs_archived = ARCHIVE_EPOCHS_DEFAULT;
     o->queue_bytes = 32u << 20;
     o->subscriber_buffer = 64u << 20;
     o->stats_interval_ms = 1000;
@@ -73,6 +75,7 @@ const opt_spec node_option_table[] = {
     NUM("queue-bytes", OPT_SIZE, queue_bytes, 1u << 20, 17179869184.0),
     NUM("rounds-max", OPT_U32, rounds_max, 0, ALEPH_ROUND_MAX),
     NUM("epochs-kept", OPT_U32, epochs_kept, 1, ALEPH_EPOCHS_KEPT_MAX),
+    NUM("epochs-archived", OPT_U32, epochs_archived, 0, ARCHIVE_EPOCHS_MAX),
     STR("link-delays", link_spec),
     NUM("link-jitter-ms", OPT_DOUBLE, link_jitter_ms, 0, 60000),
     NUM("link-loss", OPT_DOUBLE, link_loss, 0, 1),

@@ -171,6 +171,21 @@ int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t fro
     return 0;
 }
 
+int restart_restore_all(aleph_member *m, const char *data_dir, uint32_t kept, uint32_t files_kept,
+                        uint32_t member, uint64_t session, restart_info *info, char *path,
+                        size_t path_cap, char *err, size_t cap)
+{
+    uint32_t epoch;
+    restart_backup_path(data_dir, path, path_cap, &epoch);
+    uint32_t kept_from = epoch > kept ? epoch - kept : 0;
+    if (restart_restore_finished(m, data_dir, kept_from, epoch, member, session, err, cap) != 0 ||
+        restart_restore(m, path, member, session, info, err, cap) != 0)
+        return -1;
+    if (info->restarted) restart_remove_older(data_dir, epoch > files_kept ? epoch - files_kept : 0);
+    else snprintf(path, path_cap, "%s/backup-%u.bin", data_dir, info->epoch);
+    return 0;
+}
+
 int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
                     restart_info *info, char *err, size_t cap)
 {

@@ -45,5 +45,12 @@ int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t fro
                              uint32_t member, uint64_t session, char *err, size_t cap);
 int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
                     restart_info *info, char *err, size_t cap);
+/* A start's whole restore: the newest backup file (restart_backup_path; its path, or
+ * backup-0.bin on a first start, written to path), the `kept` finished epochs' files before
+ * it (restart_restore_finished), then the newest (restart_restore); on a restart, files older
+ * than the `files_kept` finished epochs (kept, then archived: archive.h) are removed. */
+int restart_restore_all(aleph_member *m, const char *data_dir, uint32_t kept, uint32_t files_kept,
+                        uint32_t member, uint64_t session, restart_info *info, char *path,
+                        size_t path_cap, char *err, size_t cap);
 
 #endif

@@ -365,6 +365,62 @@ static void one_peer_cannot_start_a_catch_up(void **state)
     ts_cluster_free(&cl);
 }
 
+/* A member whose process was stopped (SIGSTOP) while the others ran hundreds of rounds:
+ * it took no steps, the first messages sent to it waited (its socket buffers), the rest were
+ * lost. Resumed, it reads those stale messages first, then the committee's newest units;
+ * until it has heard the committee's round it holds its single-slot requests (every unit
+ * with a missing parent would start a chain of them, each answered with units on the
+ * committee's cores), then pulls ranges. Asserted: agreement, that it orders what the others
+ * had ordered, one resume counted, and few single-slot requests (units, not messages).
+ * Seen to fail: with the hold off (catchup_clock not setting it), the resumed member sent
+ * 206 single-slot requests (2,451 units added) against 5 with it; with the hold ended by
+ * HIGHESTs instead of the own query's answers (stale ones in the buffers ended it at once), 205. */
+static void resumed_member_holds_single_requests(void **state)
+{
+    (void)state;
+    const uint32_t n = 7, paused = 3;
+    ts_cluster_init_ae(&cl, n, ALEPH_COIN_THRESHOLD, 400, 20);
+    cl.deliveries_per_ms = 4;
+    submit_all(n, 5, 2);
+    ts_cluster_run(&cl, 3, 1000000);
+    cl.paused_member = paused;
+    cl.paused_keep = 600;
+    uint64_t t0 = cl.now;
+    for (uint32_t k = 1; k <= 10; k++) {
+        for (uint32_t i = 0; i < n; i++)
+            if (i != paused) {
+                uint8_t tx[200];
+                memset(tx, (int)k, sizeof tx);
+                tx[0] = (uint8_t)i, tx[1] = (uint8_t)k, tx[2] = 0xEE;
+                aleph_member_submit(cl.members[i].m, tx, sizeof tx);
+            }
+        ts_cluster_run(&cl, 15 * k, 4000000);
+    }
+    assert_true(cl.now - t0 > 2000); /* a silence the member sees as a resume */
+    size_t others = cl.members[0].log.batches_len;
+    assert_true(others >= 150 && cl.members[paused].log.batches_len < 10);
+    aleph_member_stats before, st;
+    aleph_member_stats_get(cl.members[paused].m, &before);
+    ts_cluster_resume(&cl);
+    ts_cluster_run(&cl, others, 30000000);
+    ts_log *logs[TS_MEMBERS_MAX];
+    for (uint32_t i = 0; i < n; i++) logs[i] = &cl.members[i].log;
+    ts_assert_agreement(logs, n); /* safety */
+    if (cl.members[paused].log.batches_len < others)
+        fail_msg("the resumed member ordered %zu batches of %zu", cl.members[paused].log.batches_len,
+                 others);
+    aleph_member_stats_get(cl.members[paused].m, &st);
+    uint64_t requests = st.requests_sent - before.requests_sent;
+    fprintf(stderr, "resumed: %llu resumes, %llu single-slot requests, %llu range requests, %llu units added\n",
+            (unsigned long long)(st.resumes - before.resumes), (unsigned long long)requests,
+            (unsigned long long)(st.range_requests_sent - before.range_requests_sent),
+            (unsigned long long)(st.units_added - before.units_added));
+    assert_int_equal(st.resumes - before.resumes, 1);
+    assert_true(st.range_requests_sent > before.range_requests_sent);
+    assert_true(requests * 20 < st.units_added - before.units_added);
+    ts_cluster_free(&cl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +428,7 @@ int main(void)
         cmocka_unit_test(silent_peer_is_asked_again_elsewhere),
         cmocka_unit_test(hostile_ranges_are_bounded),
         cmocka_unit_test(one_peer_cannot_start_a_catch_up),
+        cmocka_unit_test(resumed_member_holds_single_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -475,6 +475,11 @@ typedef struct aleph_member_stats {
     uint64_t range_timeouts;         /* range requests asked again of another peer */
     uint64_t range_requests_served;  /* answered with units */
     uint64_t range_requests_refused; /* answered empty: the asker's byte rate was spent */
+    /* steps long after the previous one (the process was stopped): single-slot requests
+     * waited until the committee's round was heard (docs/PROTOCOL.md, "Catch-up in bulk") */
+    uint64_t resumes;
+    uint64_t pushed_bytes; /* unit bytes sent by anti-entropy (answers to HIGHEST) */
+    uint64_t slot_answer_bytes; /* unit bytes sent in answer to single-slot requests */
 } aleph_member_stats;
 
 void aleph_member_stats_get(const aleph_member *m, aleph_member_stats *out);

@@ -34,6 +34,13 @@
 #define RANGE_ANSWER_BYTES_MAX (4u << 20)
 #define RANGE_BYTES_PER_S (64ull << 20)
 #define RANGE_BURST_BYTES (2 * (int64_t)RANGE_ANSWER_BYTES_MAX)
+/* A step this long after the previous one is a resume (a member wakes at least every
+ * anti-entropy period): at least RESUME_GAP_MS_MIN and RESUME_GAP_PERIODS periods. The hold
+ * that follows lasts at most RESUME_HOLD_PERIODS periods, at least RESUME_HOLD_MS_MIN. */
+#define RESUME_GAP_MS_MIN 2000u
+#define RESUME_GAP_PERIODS 10u
+#define RESUME_HOLD_MS_MIN 4000u
+#define RESUME_HOLD_PERIODS 20u
 
 _Static_assert(RANGE_ANSWER_BYTES_MAX + ALEPH_PAYLOAD_BYTES_MAX + 1024u <= ALEPH_MESSAGE_BYTES_MAX,
                "an answer (one unit over its bound at most) fits a message");
@@ -48,7 +55,10 @@ int catchup_init(aleph_member *m)
     cs->tokens = core_calloc(m->n, sizeof *cs->tokens);
     cs->tokens_ms = core_calloc(m->n, sizeof *cs->tokens_ms);
     cs->chunks = core_calloc(m->n, sizeof *cs->chunks);
-    if (!cs->peer_top || !cs->scratch || !cs->tokens || !cs->tokens_ms || !cs->chunks) return -1;
+    cs->heard = core_calloc(m->n, sizeof *cs->heard);
+    if (!cs->peer_top || !cs->scratch || !cs->tokens || !cs->tokens_ms || !cs->chunks ||
+        !cs->heard)
+        return -1;
     for (uint32_t p = 0; p < m->n; p++) cs->tokens[p] = RANGE_BURST_BYTES;
     return 0;
 }
@@ -61,6 +71,7 @@ void catchup_free(aleph_member *m)
     core_free(cs->tokens);
     core_free(cs->tokens_ms);
     core_free(cs->chunks);
+    core_free(cs->heard);
     memset(cs, 0, sizeof *cs);
 }
 
@@ -113,6 +124,60 @@ static void update_target(aleph_member *m)
     if (m->f < k) cs->target = nth_highest(cs->scratch, k, m->f);
 }
 
+static uint64_t periods_ms(const aleph_member *m, uint32_t periods, uint32_t min_ms)
+{
+    uint64_t t = (uint64_t)periods * m->cfg.anti_entropy_ms;
+    return t < min_ms ? min_ms : t;
+}
+
+/* What a resumed member reads first is what its peers sent while it was stopped (socket
+ * buffers: units, HIGHESTs, requests of the pause's first seconds), then their newest units;
+ * until it knows the committee's round, every unit with a missing parent would start
+ * single-slot requests (thousands per second at N = 7), each answered with units on the
+ * committee's cores, for units the ranges bring anyway. So single slots wait, and it asks
+ * every peer the own check's query: an answer can only be to this query (a stale HIGHEST in
+ * the buffers could be taken for a fresh one), it comes after the stale bytes, and it tells
+ * the peer's top, so f+1 of them mean the member has heard the committee's round. */
+void catchup_clock(aleph_member *m, uint64_t now_ms)
+{
+    catchup_state *cs = &m->catchup;
+    if (m->n > 1 && cs->stepped && !m->own_check &&
+        now_ms > m->now_ms + periods_ms(m, RESUME_GAP_PERIODS, RESUME_GAP_MS_MIN)) {
+        cs->holding = 1;
+        cs->hold_announce = 1;
+        cs->hold_until_ms = now_ms + periods_ms(m, RESUME_HOLD_PERIODS, RESUME_HOLD_MS_MIN);
+        memset(cs->heard, 0, m->n * sizeof *cs->heard);
+        cs->heard_count = 0;
+        m->stats.resumes++;
+    }
+    cs->stepped = 1;
+}
+
+void catchup_resume_answer(aleph_member *m, uint32_t peer, uint32_t top_plus1)
+{
+    catchup_state *cs = &m->catchup;
+    if (!cs->holding || m->own_check || peer >= m->n || peer == m->secret.index || cs->heard[peer])
+        return;
+    cs->heard[peer] = 1;
+    cs->heard_count++;
+    catchup_peer_reported(m, peer, top_plus1);
+}
+
+/* The hold ends once the pull started (the ranges bring what is missing), f+1 peers told
+ * their tops since the resume without the member being far behind (single requests are then
+ * the right tool), or at its deadline (liveness: waiting units ask again by anti-entropy). */
+static void update_hold(aleph_member *m)
+{
+    catchup_state *cs = &m->catchup;
+    if (!cs->holding) return;
+    if (cs->hold_announce) {
+        cs->hold_announce = 0;
+        for (uint32_t p = 0; p < m->n; p++)
+            if (p != m->secret.index) outbox_send(&m->out, p, MSG_OWN_QUERY, NULL, 0);
+    }
+    if (cs->active || cs->heard_count > m->f || m->now_ms >= cs->hold_until_ms) cs->holding = 0;
+}
+
 int catchup_active(const aleph_member *m)
 {
     return m->catchup.active;
@@ -123,6 +188,7 @@ int catchup_covers(const aleph_member *m, uint32_t round)
     /* No upper bound: the target is what peers reported a while ago, and the committee's
      * newest units (their parents above the target) would otherwise start a chain of
      * single-slot requests down to it; the ranges reach them as the target grows. */
+    if (m->catchup.holding) return 1; /* any round: the pull starts below the top too */
     return m->catchup.active && round >= m->dag.rounds_len;
 }
 
@@ -224,6 +290,7 @@ void catchup_tick(aleph_member *m)
     if (m->n == 1) return;
     update_target(m);
     update_active(m);
+    update_hold(m);
     if (!cs->active) return;
     for (uint32_t i = 0; i < cs->chunks_len; i++) {
         catchup_chunk *ch = &cs->chunks[i];
@@ -257,7 +324,7 @@ void catchup_tick(aleph_member *m)
 uint64_t catchup_wake_ms(const aleph_member *m)
 {
     const catchup_state *cs = &m->catchup;
-    uint64_t at = UINT64_MAX;
+    uint64_t at = cs->holding ? cs->hold_until_ms : UINT64_MAX;
     if (!cs->active) return at;
     for (uint32_t i = 0; i < cs->chunks_len; i++)
         if (cs->chunks[i].deadline_ms < at) at = cs->chunks[i].deadline_ms;

@@ -110,8 +110,10 @@ static void take_message(aleph_member *m, const aleph_event *ev)
         dag_receive_unit(m, msg.body, msg.body_len, ev->from);
     else if (msg.type == MSG_OWN_QUERY)
         own_check_query(m, ev->from);
-    else if (msg.type == MSG_OWN_ANSWER)
+    else if (msg.type == MSG_OWN_ANSWER) {
+        catchup_resume_answer(m, ev->from, msg.rounds_plus1); /* after a resume, its query */
         own_check_answer(m, ev->from, &msg);
+    }
     else if (msg.type == MSG_REQUEST_RANGE || msg.type == MSG_UNITS)
         catchup_receive(m, ev->from, &msg);
     else if (msg.type >= MSG_ALERT)
@@ -134,6 +136,7 @@ void aleph_member_step(aleph_member *m, const aleph_event *ev, aleph_update *up)
 {
     outbox_reset(&m->out); /* the previous update's batches are no longer referenced */
     shed_pass(m);
+    catchup_clock(m, ev->now_ms); /* before the clock moves: a long silence is a resume */
     if (ev->now_ms > m->now_ms) m->now_ms = ev->now_ms;
     uint64_t units_before = m->stats.units_added;
     uint32_t epoch_before = m->epoch;

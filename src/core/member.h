@@ -263,6 +263,14 @@ typedef struct catchup_state {
     uint32_t peer_next; /* round robin */
     int64_t *tokens;    /* answering, per peer: bytes it may be sent now (token bucket) */
     uint64_t *tokens_ms;
+    /* Resumed after a silence (the process was stopped): single slots above the top wait
+     * until the committee's round is heard (f+1 HIGHEST since), the pull starts, or a time. */
+    int stepped;          /* a step was taken in this epoch: now_ms is the previous step's */
+    int holding;          /* single-slot requests above the DAG's top wait */
+    int hold_announce;    /* send HIGHEST to every peer at the next tick */
+    uint64_t hold_until_ms;
+    uint8_t *heard;       /* per peer: a HIGHEST came from it since the resume */
+    uint32_t heard_count;
 } catchup_state;
 
 /* ---- the member --------------------------------------------------------------------------------
@@ -421,6 +429,12 @@ int catchup_init(aleph_member *m);
 void catchup_free(aleph_member *m);
 /* A peer showed (HIGHEST, OWN_ANSWER) that it holds units up to round top_plus1 - 1. */
 void catchup_peer_reported(aleph_member *m, uint32_t peer, uint32_t top_plus1);
+/* Called with each step's time before the member's clock moves: a step long after the
+ * previous one means the process was stopped (SIGSTOP, a paused VM) and may be far behind. */
+void catchup_clock(aleph_member *m, uint64_t now_ms);
+/* An OWN_ANSWER from `peer` that holds rounds below top_plus1: after a resume, the answer
+ * to the query sent then (none is sent otherwise outside the own check). */
+void catchup_resume_answer(aleph_member *m, uint32_t peer, uint32_t top_plus1);
 /* Pulling ranges: far behind the committee. */
 int catchup_active(const aleph_member *m);
 /* A missing unit of `round` is brought by the ranges (no single request needed). */

@@ -256,8 +256,10 @@ static void send_unit(aleph_member *m, uint32_t to, const unit *u)
 static void send_slot(aleph_member *m, uint32_t to, uint32_t creator, uint32_t round)
 {
     for (uint32_t id = dag_first_in_slot(m, creator, round); id != NONE;
-         id = m->dag.units[id]->fork_next)
+         id = m->dag.units[id]->fork_next) {
         send_unit(m, to, m->dag.units[id]);
+        if (m->dag.units[id]->bytes) m->stats.slot_answer_bytes += m->dag.units[id]->len;
+    }
 }
 
 static void answer_parents(aleph_member *m, uint32_t to, const uint8_t hash[32], int push_units)
@@ -327,6 +329,7 @@ static void answer_highest(aleph_member *m, uint32_t to, const message *msg)
                     if (u->added_ms + m->cfg.anti_entropy_ms > m->now_ms) continue;
                     send_unit(m, to, u);
                     bytes += u->len;
+                    m->stats.pushed_bytes += u->len;
                 }
             }
         }

@@ -475,8 +475,8 @@ static void log_stats(node *nd, const char *event)
              ",\"epoch_answers\":%" PRIu64 ",\"epochs_kept\":%u"
              ",\"range_requests_sent\":%" PRIu64 ",\"range_units_received\":%" PRIu64
              ",\"range_timeouts\":%" PRIu64 ",\"range_requests_served\":%" PRIu64
-             ",\"range_requests_refused\":%" PRIu64
-             "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
+             ",\"range_requests_refused\":%" PRIu64 ",\"resumes\":%" PRIu64
+             ",\"pushed_bytes\":%" PRIu64 ",\"slot_answer_bytes\":%" PRIu64 "},\"steps\":%" PRIu64 ",\"step_ms_total\":%.1f,"
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
              "\"held_max\":%" PRIu64 ",\"held_dropped\":%" PRIu64 ",\"output_bytes\":%" PRIu64
              ",\"consensus_latency_ms_mean\":%.1f,\"prechecked\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64
@@ -497,7 +497,8 @@ static void log_stats(node *nd, const char *event)
              ms.epoch, ms.carry_txs, ms.epoch_stale_dropped, ms.epoch_ahead_dropped,
              ms.epoch_far_dropped, ms.epoch_answers, ms.epochs_kept_now,
              ms.range_requests_sent, ms.range_units_received, ms.range_timeouts,
-             ms.range_requests_served, ms.range_requests_refused, nd->steps,
+             ms.range_requests_served, ms.range_requests_refused, ms.resumes,
+             ms.pushed_bytes, ms.slot_answer_bytes, nd->steps,
              (double)nd->step_ns / 1e6, nd->backup.syncs, (double)nd->backup.sync_ns_max / 1e6,
              nd->backup.syncs ? (double)nd->backup.sync_ns_total / 1e6 / (double)nd->backup.syncs
                               : 0.0,

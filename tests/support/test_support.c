@@ -217,6 +217,9 @@ static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *d
     int held = from == cl->hold_units_from && len > 0 && data[0] == 1;
     if (from == cl->cut_member || to == cl->cut_member) return;
     if (cl->drop && cl->drop(cl->observe_ctx, from, to, data, len)) return;
+    if (to == cl->paused_member &&
+        cl->paused_kept[from] >= cl->paused_keep * (1 + from) / cl->committee.n)
+        return;
     ts_msg *msg = malloc(sizeof *msg + len);
     assert_non_null(msg);
     msg->next = NULL;
@@ -224,6 +227,15 @@ static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *d
     msg->to = to;
     msg->len = len;
     memcpy(msg->data, data, len);
+    if (to == cl->paused_member) {
+        cl->paused_kept[from]++;
+        if (cl->paused_tail)
+            cl->paused_tail->next = msg;
+        else
+            cl->paused_head = msg;
+        cl->paused_tail = msg;
+        return;
+    }
     if (held) {
         if (cl->held_tail)
             cl->held_tail->next = msg;
@@ -244,6 +256,20 @@ void ts_cluster_inject(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t
                        size_t len)
 {
     enqueue(cl, from, to, data, len);
+}
+
+void ts_cluster_resume(ts_cluster *cl)
+{
+    cl->paused_member = UINT32_MAX;
+    memset(cl->paused_kept, 0, sizeof cl->paused_kept);
+    if (!cl->paused_head) return;
+    if (cl->queue_tail)
+        cl->queue_tail->next = cl->paused_head;
+    else
+        cl->queue_head = cl->paused_head;
+    cl->queue_tail = cl->paused_tail;
+    for (ts_msg *msg = cl->paused_head; msg; msg = msg->next) cl->queued++;
+    cl->paused_head = cl->paused_tail = NULL;
 }
 
 void ts_cluster_release_held(ts_cluster *cl)
@@ -291,12 +317,14 @@ void ts_cluster_init_ae(ts_cluster *cl, uint32_t n, aleph_coin_mode mode, uint32
     cl->committee.cfg.shed_lag_rounds = 4; /* short runs: shed soon */
     cl->hold_units_from = UINT32_MAX;
     cl->cut_member = UINT32_MAX;
+    cl->paused_member = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++) ts_member_init(&cl->members[i], &cl->committee, i);
 }
 
 void ts_cluster_free(ts_cluster *cl)
 {
     ts_cluster_release_held(cl);
+    ts_cluster_resume(cl);
     while (cl->queue_head) {
         ts_msg *next = cl->queue_head->next;
         free(cl->queue_head);
@@ -310,6 +338,7 @@ static uint64_t tick_all(ts_cluster *cl)
 {
     uint64_t wake = UINT64_MAX;
     for (uint32_t i = 0; i < cl->committee.n; i++) {
+        if (i == cl->paused_member) continue;
         aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = cl->now};
         aleph_update up;
         aleph_member_step(cl->members[i].m, &ev, &up);

@@ -111,6 +111,13 @@ typedef struct ts_cluster {
     /* Messages to or from this member are lost (UINT32_MAX, the default: none). */
     uint32_t cut_member;
     struct ts_msg *held_head, *held_tail;
+    /* A stopped process (SIGSTOP): this member takes no steps; the first messages to it
+     * from each peer wait (its socket buffers: paused_keep * (1 + from) / N of them, so that
+     * the streams cut off at different rounds), later ones are lost (its peers drop what
+     * they queued for a peer that stopped reading) until ts_cluster_resume(). */
+    uint32_t paused_member;
+    size_t paused_keep, paused_kept[TS_MEMBERS_MAX];
+    struct ts_msg *paused_head, *paused_tail;
     /* When set, called with every message just before it is delivered. */
     void (*observe)(void *ctx, uint32_t from, uint32_t to, const uint8_t *data, size_t len);
     void *observe_ctx;
@@ -128,6 +135,9 @@ size_t ts_cluster_run(ts_cluster *cl, size_t batches, size_t steps_max);
 /* Queues a message from `from` to `to` (a byzantine member's, made by hand). */
 void ts_cluster_inject(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data,
                        size_t len);
+/* Ends the pause: what waited for the paused member is delivered first (at the end of the
+ * queue, before anything sent from now on), and it takes steps again. */
+void ts_cluster_resume(ts_cluster *cl);
 /* Puts the held units at the end of the queue and stops holding. */
 void ts_cluster_release_held(ts_cluster *cl);
 /* Asserts (cmocka) that all members' outputs are prefixes of one sequence (unit hashes and

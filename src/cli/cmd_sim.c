@@ -84,6 +84,9 @@ static void usage(FILE *out)
 "  --epochs-kept K        finished epochs every member keeps to answer members behind\n"
 "                         (1..16; 0: the core's default, 3); with --restarts its disk\n"
 "                         keeps their backup files too, restored with the newest\n"
+"  --epochs-archived A    with a disk (--restarts or --fsync-ms): A more finished\n"
+"                         epochs' files kept, loaded into the archive slot when a peer\n"
+"                         asks about one (aleph node --epochs-archived) [0]\n"
 "  --units-unshared       every member keeps its own copy of each unit (by default the\n"
 "                         members share one copy of its encoding and parent list, an\n"
 "                         aleph_unit_store; the run is the same either way, only memory\n"
@@ -251,6 +254,7 @@ static const opt_spec sim_table[] = {
     {"txs-per-tick", OPT_U32, F(cfg.txs_per_tick), 0, UINT32_MAX, NULL, NULL},
     {"epoch-rounds", OPT_U32, F(cfg.epoch_rounds), 0, 1000000, NULL, NULL},
     {"epochs-kept", OPT_U32, F(cfg.epochs_kept), 0, ALEPH_EPOCHS_KEPT_MAX, NULL, NULL},
+    {"epochs-archived", OPT_U32, F(cfg.epochs_archived), 0, 1024, NULL, NULL},
     {"fork-variants", OPT_U32, F(cfg.fork_variants), 0, SIM_FORK_VARIANTS_MAX, NULL, NULL},
     WAIT("round-delay-ms", round_delay_ms),
     WAIT("parent-wait-ms", parent_wait_ms),

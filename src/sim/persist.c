@@ -119,3 +119,47 @@ void sim_persist_epoch(sim *s, uint32_t i, const aleph_member *m)
     }
     start_sync(s, i);
 }
+
+/* The records [*lo, *hi) of epoch's file on disk d (after its marker); 0 when not there. */
+static int epoch_file(const sim_disk *d, uint32_t epoch, size_t *lo, size_t *hi, uint64_t *session)
+{
+    uint32_t file_epoch = 0;
+    int found = epoch == 0 && d->len && d->records[0].kind != SIM_DISK_EPOCH;
+    *lo = 0;
+    for (size_t k = 0; k < d->len; k++) {
+        const sim_disk_record *r = &d->records[k];
+        if (r->kind != SIM_DISK_EPOCH) continue;
+        if (found) {
+            *hi = k;
+            return 1;
+        }
+        file_epoch = le32_get(r->data);
+        if (file_epoch == epoch) {
+            found = 1;
+            *lo = k + 1;
+            *session = le64_get(r->data + 4);
+        }
+    }
+    return 0; /* the newest file is the current epoch's, never archived */
+}
+
+void sim_archive_asked(sim *s, uint32_t i, aleph_member *m, uint32_t epoch)
+{
+    sim_member *mb = &s->members[i];
+    if (!s->cfg->epochs_archived || s->now < mb->archive_next_ms) return;
+    mb->archive_next_ms = s->now + SIM_ARCHIVE_LOAD_GAP_MS;
+    size_t lo, hi;
+    uint64_t session = s->acfg.session;
+    if (!epoch_file(mb->disk, epoch, &lo, &hi, &session)) return; /* deleted: beyond K + A */
+    const char *why = aleph_member_archive_begin(m, epoch, session);
+    for (size_t k = lo; !why && k < hi; k++) {
+        const sim_disk_record *r = &mb->disk->records[k];
+        why = aleph_member_archive_record(m, r->kind, r->data, r->len);
+    }
+    if (why) {
+        aleph_member_archive_free(m);
+        sim_fail(s, NULL, "member %u: archiving epoch %u from its disk refused: %s", i, epoch, why);
+        return;
+    }
+    s->res->archive_loads++;
+}

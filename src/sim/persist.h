@@ -17,6 +17,12 @@ void sim_persist_on_sync(sim *s, const sim_event *ev);
 /* Member i (core m) moved to the next epoch: its new backup file begins (the marker, with the
  * carry), after the old epoch's last records; once durable, the old file is deleted. */
 void sim_persist_epoch(sim *s, uint32_t i, const aleph_member *m);
+/* Member i (m, with a disk) was asked about finished epoch `epoch`, neither kept nor archived
+ * (ALEPH_NOTICE_EPOCH_NOT_HELD): with cfg.epochs_archived and the epoch's file on the disk,
+ * loads it into m's archive slot (the node's archive.c), at most once per
+ * SIM_ARCHIVE_LOAD_GAP_MS of virtual time. */
+#define SIM_ARCHIVE_LOAD_GAP_MS 200u
+void sim_archive_asked(sim *s, uint32_t i, aleph_member *m, uint32_t epoch);
 /* Member i's disk deletes the files it no longer keeps (disk.h); the checker keeps what a
  * restart into its newest durable file may need. */
 void sim_persist_old_files(sim *s, uint32_t i);

@@ -75,6 +75,8 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
         at += (size_t)snprintf(buf + at, len - at, " --epoch-rounds %u", cfg->epoch_rounds);
     if (cfg->epochs_kept && at < len)
         at += (size_t)snprintf(buf + at, len - at, " --epochs-kept %u", cfg->epochs_kept);
+    if (cfg->epochs_archived && at < len)
+        at += (size_t)snprintf(buf + at, len - at, " --epochs-archived %u", cfg->epochs_archived);
     if (at < len && cfg->adversary_round)
         at += (size_t)snprintf(buf + at, len - at, " --adversary %u:%u", cfg->adversary_round,
                                cfg->adversary_rounds);
@@ -204,6 +206,9 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
                 cfg->epoch_rounds, r->epoch_min, r->epoch_max, r->carry_txs, r->units_set_apart,
                 r->txs_required, r->epoch_stale_dropped, r->epoch_ahead_dropped,
                 r->epoch_far_dropped, r->epoch_answers);
+    if (cfg->epochs_archived)
+        fprintf(out, "  archive            %" PRIu64 " loads, %" PRIu64 " answers from an archived epoch\n",
+                r->archive_loads, r->archive_answers);
     fprintf(out, "  signatures         %" PRIu64 " checks, %" PRIu64 " answered by the shared cache\n",
             r->sig_checks, r->sig_cache_hits);
     fprintf(out, "  wall time          %.2f s (%" PRIu64 " steps)\n", r->wall_s, r->steps);

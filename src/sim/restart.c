@@ -47,7 +47,8 @@ int sim_restart_setup(sim *s, char *err, size_t err_len)
         if (!mb->honest) continue;
         if (!(mb->disk = malloc(sizeof *mb->disk))) goto oom;
         sim_disk_init(mb->disk);
-        mb->disk->finished_kept = aleph_config_epochs_kept(&s->acfg);
+        uint32_t kept = aleph_config_epochs_kept(&s->acfg);
+        mb->disk->finished_kept = kept ? kept + cfg->epochs_archived : 0;
     }
     if (!cfg->restarts || !s->honest_count) return 0;
     uint32_t *honest = malloc(s->honest_count * sizeof *honest), h = 0;
@@ -168,8 +169,16 @@ static int64_t restore(sim *s, uint32_t i, aleph_member *m)
     size_t carry_len, from = 0;
     size_t marker = sim_disk_epoch_start(d, &epoch, &session, &carry, &carry_len);
     if (marker != SIZE_MAX) {
+        /* the files of the kept finished epochs from `start` on; older ones are the
+         * archive's (epochs_archived): on the disk, not restored */
+        uint32_t kept = aleph_config_epochs_kept(&s->acfg), first = epoch > kept ? epoch - kept : 0;
+        size_t start = 0;
+        for (uint32_t file_epoch = 0; start < marker; start++) {
+            if (d->records[start].kind == SIM_DISK_EPOCH) file_epoch = le32_get(d->records[start].data);
+            if (file_epoch >= first) break;
+        }
         /* epoch 0's file has no marker */
-        const char *why = marker > 0 && d->records[0].kind != SIM_DISK_EPOCH &&
+        const char *why = marker > 0 && start == 0 && d->records[0].kind != SIM_DISK_EPOCH &&
                                   s->cfg->restart_bug != SIM_BUG_NO_KEPT
                               ? aleph_member_restore_finished(m, 0, s->acfg.session)
                               : NULL;
@@ -178,7 +187,7 @@ static int64_t restore(sim *s, uint32_t i, aleph_member *m)
             return -1;
         }
         if (s->cfg->restart_bug != SIM_BUG_NO_KEPT)
-            for (size_t k = 0; k < marker; k++)
+            for (size_t k = start; k < marker; k++)
                 if (restore_one(s, i, m, k) != 0) return -1;
         if (s->cfg->restart_bug == SIM_BUG_NO_CARRY) carry_len = 0;
         why = aleph_member_restore_epoch(m, epoch, session, carry, carry_len);

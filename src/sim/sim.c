@@ -146,6 +146,9 @@ static void handle_notices(sim *s, uint32_t i, uint32_t w, const aleph_update *u
                 s->res->carry_txs += txs;
             }
             break;
+        case ALEPH_NOTICE_EPOCH_NOT_HELD:
+            if (mb->disk && w == 0) sim_archive_asked(s, i, in->m, no->asked_epoch);
+            break;
         case ALEPH_NOTICE_UNIT_ADDED:
             if (s->dumping) sim_dump_unit_added(&s->dump, i, w, no->creator, no->round, no->hash);
             break;
@@ -491,6 +494,7 @@ static void finish(sim *s)
         r->epoch_ahead_dropped += st.epoch_ahead_dropped;
         r->epoch_far_dropped += st.epoch_far_dropped;
         r->epoch_answers += st.epoch_answers;
+        r->archive_answers += st.archive_answers;
         if (st.epochs_kept_now > r->epochs_kept_max) r->epochs_kept_max = st.epochs_kept_now;
     }
     r->head_round_min = head_min < 0 || head_min == INT64_MAX ? UINT32_MAX : (uint32_t)head_min;

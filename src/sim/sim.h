@@ -102,6 +102,11 @@ typedef struct sim_config {
     /* Finished epochs every member keeps (aleph_config.epochs_kept; 0: the core's default):
      * a member up to this many epochs behind catches up. */
     uint32_t epochs_kept;
+    /* The archive (docs/PROTOCOL.md, "Beyond K: the archive"; needs a disk: --restarts or
+     * --fsync-ms): each disk keeps this many finished epochs' files beyond epochs_kept, and
+     * a request of an epoch neither kept nor archived loads its file into the member's
+     * archive slot (at most one load per SIM_ARCHIVE_LOAD_GAP_MS). 0: none (the default). */
+    uint32_t epochs_archived;
     /* 1: every member holds its own copy of each unit (no aleph_unit_store): for comparing
      * memory; the run is otherwise the same */
     int units_unshared;
@@ -198,6 +203,7 @@ typedef struct sim_result {
     uint64_t carry_txs;             /* transactions carried over a boundary */
     uint64_t epoch_stale_dropped, epoch_ahead_dropped, epoch_far_dropped, epoch_answers;
     uint32_t epochs_kept_max;       /* most finished epochs one honest member kept at the end */
+    uint64_t archive_loads, archive_answers; /* the archive's loads and answers (honest) */
     uint64_t txs_required;          /* transactions of tracked units (each output once) */
     uint64_t fork_variants_sent;  /* flood variants handed to the network (per send) */
     uint64_t units_created;       /* by every instance, forks included */

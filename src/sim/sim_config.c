@@ -124,6 +124,11 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
                            "catch up once its peers are more than --epochs-kept epochs ahead");
         return buf;
     }
+    if (cfg->epochs_archived && (!cfg->epoch_rounds || (!cfg->restarts && cfg->fsync_ms < 0))) {
+        snprintf(buf, len, "--epochs-archived: needs --epoch-rounds and a disk (--restarts or "
+                           "--fsync-ms): the archive is finished epochs' backup files");
+        return buf;
+    }
     if (cfg->epochs_kept > ALEPH_EPOCHS_KEPT_MAX) {
         snprintf(buf, len, "--epochs-kept: at most %u", ALEPH_EPOCHS_KEPT_MAX);
         return buf;

@@ -57,6 +57,7 @@ typedef struct sim_member {
     int crash_pending;    /* the next fault's crash is scheduled */
     int wiped;            /* its backup was deleted once: a later backup may be stale */
     uint32_t epoch_at_crash;
+    uint64_t archive_next_ms; /* no archive load before (persist.c) */
     uint32_t fault_next, fault_end; /* its faults in sim.faults, in trigger order */
 } sim_member;
 

@@ -7,9 +7,12 @@
  * - the member's checks are answered only for exactly the (hash, signature, key) checked on
  *   the pool: a forged signature is invalid, the right signature under another creator's key
  *   is invalid, and a check of bytes not in the message is done there and then;
- * - over the byte bound a message is dropped and counted.
+ * - over the byte bound a message is dropped and counted;
+ * - a unit's hash is given only for the unit at that place in the message being delivered
+ *   and with its signed length, and is the hash of those bytes.
  * Seen to fail: with `same` comparing only the hash, the other-key check answered 1; with
- * drain not waiting for `done`, the UNITS message came out before its check. */
+ * drain not waiting for `done`, the UNITS message came out before its check; with
+ * precheck_unit_hash matching only the signed length, the copy outside the message got one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,6 +141,12 @@ static void deliver(void *ctx, uint32_t from, const uint8_t *data, size_t len)
         for (uint32_t j = 0; j <= i; j++)
             assert_int_equal(aleph_message_units_next(&fx->cfg, data, len, &off, &unit, &ul), 1);
         s->results[k][i] = precheck_verify(s->pc, fx->hashes[i], unit + ul - 64, fx->pks[i]);
+        /* the hash: only for the unit at that place in the message, with its signed length */
+        uint8_t h[32] = {0};
+        assert_int_equal(precheck_unit_hash(s->pc, fx->units[i], ul - 64, h), 0);
+        assert_int_equal(precheck_unit_hash(s->pc, unit, ul - 65, h), 0);
+        assert_int_equal(precheck_unit_hash(s->pc, unit, ul - 64, h), 1);
+        assert_memory_equal(h, fx->hashes[i], 32);
     }
 }
 
@@ -177,11 +186,14 @@ static void in_order_and_exact(void **state)
     assert_int_equal(pc.counters.signatures, 6);
     assert_int_equal(pc.counters.answered, 6);
     assert_int_equal(pc.counters.checked_here, 2);
+    assert_int_equal(pc.counters.hashes, 6);
     /* outside a delivery nothing is answered from results */
     assert_int_equal(precheck_verify(&pc, fx.hashes[0], fx.units[0] + fx.unit_len[0] - 64,
                                      fx.pks[0]),
                      1);
     assert_int_equal(pc.counters.checked_here, 3);
+    uint8_t h[32];
+    assert_int_equal(precheck_unit_hash(&pc, fx.units[0], fx.unit_len[0] - 64, h), 0);
     precheck_close(&pc);
     assert_int_equal(uv_loop_close(&loop), 0);
 }

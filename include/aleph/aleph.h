@@ -141,6 +141,14 @@ typedef struct aleph_config {
     int (*verify_signature)(void *ctx, const uint8_t hash[32], const uint8_t sig[64],
                             const uint8_t public_key[32]);
     void *verify_signature_ctx;
+    /* Optional: a received unit's hash computed earlier over exactly its bytes, e.g. by the
+     * check on a worker thread that found what its signature covers. Given the pointer the
+     * member received the unit at (within the message being received) and the length of its
+     * signed part, returns 1 with out set to the hash of those bytes, 0 when it has none (the
+     * member then hashes them itself). It must never answer for other bytes: the member uses
+     * the answer as the unit's hash. NULL: the member hashes every unit. */
+    int (*unit_hash_known)(void *ctx, const uint8_t *unit, size_t signed_len, uint8_t out[32]);
+    void *unit_hash_ctx;
 
     /* Optional: units shared by the members of one process (the simulator, tests), so that a
      * unit's body (encoding and parent list) is held once, not once per member. Members

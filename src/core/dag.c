@@ -580,7 +580,9 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
     }
     pending_unit tmp;
     memset(&tmp, 0, sizeof tmp);
-    unit_hash(data, w.signed_len, tmp.hash);
+    if (!m->cfg.unit_hash_known ||
+        !m->cfg.unit_hash_known(m->cfg.unit_hash_ctx, data, w.signed_len, tmp.hash))
+        unit_hash(data, w.signed_len, tmp.hash);
     if (dag_find(m, tmp.hash) || hashmap_get(&m->pending.by_hash, tmp.hash, NULL)) return;
     if (!peer_signature_valid(m, tmp.hash, w.signature, w.creator)) {
         notice_drop(m, from, "bad unit signature");

@@ -51,6 +51,8 @@ static void check_units(uv_work_t *w)
         if (!aleph_unit_signed_parts(u, ul, &r->creator, r->hash, &sig) ||
             r->creator >= cfg->members)
             continue; /* malformed: the member refuses it before any signature check */
+        r->unit = u;
+        r->signed_len = ul - sizeof r->signature;
         memcpy(r->signature, sig, sizeof r->signature);
         r->valid = crypto_sign_verify_detached(sig, r->hash, sizeof r->hash,
                                                cfg->sign_public_keys[r->creator]) == 0;
@@ -68,7 +70,7 @@ static void drain(precheck *pc)
         if (!pc->head) pc->tail = NULL;
         pc->bytes -= m->len;
         pc->current = m;
-        pc->cursor = 0;
+        pc->cursor = pc->hash_cursor = 0;
         pc->deliver(pc->ctx, m->from, m->data, m->len);
         pc->current = NULL;
         msg_free(m);
@@ -149,6 +151,23 @@ int precheck_verify(void *ctx, const uint8_t hash[32], const uint8_t sig[64],
     }
     pc->counters.checked_here++;
     return crypto_sign_verify_detached(sig, hash, 32, public_key) == 0;
+}
+
+int precheck_unit_hash(void *ctx, const uint8_t *unit, size_t signed_len, uint8_t out[32])
+{
+    precheck *pc = ctx;
+    const precheck_msg *m = pc->current;
+    /* The member hashes a UNITS message's units in order, each once. */
+    for (uint32_t i = m ? pc->hash_cursor : 0; m && i < m->results_len; i++) {
+        const precheck_result *r = &m->results[i];
+        if (r->unit == unit && r->signed_len == signed_len) {
+            memcpy(out, r->hash, sizeof r->hash);
+            pc->hash_cursor = i + 1;
+            pc->counters.hashes++;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void precheck_close(precheck *pc)

@@ -4,9 +4,11 @@
  * units' signatures are checked on libuv's thread pool; peer messages that arrive meanwhile
  * wait behind it, so the member still gets every peer message in arrival order. When it is
  * delivered, the member's verify_signature hook (precheck_verify) answers from the results
- * for exactly the (hash, signature, key) checked there, and checks anything else itself: the
- * member still decodes, hashes and judges every unit, and a result can only ever be the one
- * libsodium gives for those bytes. */
+ * for exactly the (hash, signature, key) checked there, and checks anything else itself; its
+ * unit_hash_known hook (precheck_unit_hash) gives the member the hash computed there for the
+ * unit at that very place in the message's copy (which nothing changes meanwhile), so that no
+ * unit is hashed twice. The member still decodes and judges every unit, and a result can only
+ * ever be the one libsodium gives for those bytes. */
 #ifndef ALEPH_NODE_PRECHECK_H
 #define ALEPH_NODE_PRECHECK_H
 
@@ -24,6 +26,8 @@
 typedef void (*precheck_deliver_fn)(void *ctx, uint32_t from, const uint8_t *data, size_t len);
 
 typedef struct precheck_result {
+    const uint8_t *unit; /* where the unit is in the message's copy */
+    size_t signed_len;
     uint8_t hash[32];
     uint8_t signature[64];
     uint32_t creator;
@@ -38,6 +42,7 @@ typedef struct precheck_counters {
     uint64_t answered;     /* of the member's signature checks, answered from those */
     uint64_t checked_here; /* checked by precheck_verify itself */
     uint64_t dropped;      /* messages dropped over PRECHECK_BYTES_MAX */
+    uint64_t hashes;       /* the member's unit hashes answered from the pool's */
 } precheck_counters;
 
 typedef struct precheck {
@@ -51,7 +56,7 @@ typedef struct precheck {
     int closing;
     /* the message being delivered, for precheck_verify */
     const precheck_msg *current;
-    uint32_t cursor;
+    uint32_t cursor, hash_cursor;
     precheck_counters counters;
 } precheck;
 
@@ -63,6 +68,9 @@ int precheck_message(precheck *pc, uint32_t from, const uint8_t *data, size_t le
 /* aleph_config.verify_signature with ctx = the precheck. */
 int precheck_verify(void *ctx, const uint8_t hash[32], const uint8_t sig[64],
                     const uint8_t public_key[32]);
+/* aleph_config.unit_hash_known with ctx = the precheck: during a delivery, the hash the pool
+ * computed for the unit at exactly that place in the message, with that signed length. */
+int precheck_unit_hash(void *ctx, const uint8_t *unit, size_t signed_len, uint8_t out[32]);
 /* Stops delivering; frees what waits (messages on the thread pool when they come back). */
 void precheck_close(precheck *pc);
 

@@ -4,7 +4,7 @@
  * one of them (ALEPH_NOTICE_EPOCH_NOT_HELD), its file is loaded into the core's one archive
  * slot (aleph_member_archive_begin, then its records), which answers the peer's next
  * requests like a kept epoch. Bounded against peers that keep asking about old epochs: one
- * epoch in memory (the core's slot), loads at most one per max(1 s, 10 x the last load's
+ * epoch in memory (the core's slot), loads at most one per max(1 s, 4 x the last load's
  * time) (asks before that are counted, deferred), the slot freed after ARCHIVE_IDLE_MS
  * without an answer from it, a file that does not load one log line and a counted error. */
 #ifndef ALEPH_NODE_ARCHIVE_H
@@ -19,7 +19,7 @@
 #define ARCHIVE_EPOCHS_DEFAULT 8u
 #define ARCHIVE_EPOCHS_MAX 1024u
 #define ARCHIVE_LOAD_GAP_MS_MIN 1000u
-#define ARCHIVE_LOAD_GAP_FACTOR 10u
+#define ARCHIVE_LOAD_GAP_FACTOR 4u
 #define ARCHIVE_IDLE_MS 10000u
 
 typedef struct archive {

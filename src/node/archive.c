@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backup.h"
+#include "restart.h"
 #include "base/util.h"
 
 void archive_init(archive *a, const char *dir, uint32_t member, uint64_t session,
@@ -18,59 +18,20 @@ void archive_init(archive *a, const char *dir, uint32_t member, uint64_t session
     a->epochs = epochs;
 }
 
-typedef struct load_ctx {
-    aleph_member *m;
-    const backup_read_info *read;
-    int begun;
-    uint64_t records;
-} load_ctx;
-
-/* One record of the archived epoch's file: its header names the epoch and its session
- * (archive_begin once, before the first record); its carry record was carried already. */
-static int load_record(void *ctx, uint8_t kind, const uint8_t *body, size_t len, char *err,
-                       size_t cap)
-{
-    load_ctx *lc = ctx;
-    const backup_header *h = &lc->read->header;
-    if (!lc->begun) {
-        lc->begun = 1;
-        const char *why = aleph_member_archive_begin(lc->m, h->epoch, h->epoch_session);
-        if (why) {
-            snprintf(err, cap, "epoch %u not archivable: %s", h->epoch, why);
-            return -1;
-        }
-    }
-    if (kind == BACKUP_EPOCH_CARRY) return 0;
-    aleph_persist_kind pk;
-    const char *why = backup_kind_persist(kind, &pk) != 0
-                          ? "record kind not known to this aleph"
-                          : aleph_member_archive_record(lc->m, pk, body, len);
-    if (why) snprintf(err, cap, "record not restorable: %s", why);
-    lc->records++;
-    return why ? -1 : 0;
-}
-
 /* Loads backup-EPOCH.bin into the slot: 0, 1 when there is no such file, -1 with err. */
 static int load(archive *a, aleph_member *m, uint32_t epoch, uint64_t *records, char *err,
                 size_t cap)
 {
+    static const restart_finished_calls calls = {aleph_member_archive_begin,
+                                                 aleph_member_archive_record, "archivable"};
     char path[4200];
     snprintf(path, sizeof path, "%s/backup-%u.bin", a->dir, epoch);
     backup_read_info read;
-    backup_header expect = {.member = a->member, .session = a->session};
-    load_ctx lc = {.m = m, .read = &read};
-    int rc = backup_read(path, &expect, load_record, &lc, &read, err, cap);
-    *records = lc.records;
+    int rc = restart_read_finished(m, path, a->member, a->session, &calls, &read, records, err,
+                                   cap);
     if (rc == 0 && read.header.epoch != epoch) {
         snprintf(err, cap, "%s: its header names epoch %u", path, read.header.epoch);
         rc = -1;
-    }
-    if (rc == 0 && !lc.begun) { /* a header alone: an epoch with no record */
-        const char *why = aleph_member_archive_begin(m, epoch, read.header.epoch_session);
-        if (why) {
-            snprintf(err, cap, "%s: epoch %u not archivable: %s", path, epoch, why);
-            rc = -1;
-        }
     }
     if (rc != 0) aleph_member_archive_free(m); /* nothing half loaded answers */
     return rc;
@@ -101,7 +62,6 @@ void archive_asked(archive *a, aleph_member *m, node_log *log, uint32_t epoch, u
         return;
     }
     a->loads++;
-    a->load_ms_last = ms;
     if (ms > a->load_ms_max) a->load_ms_max = ms;
     aleph_member_stats st;
     aleph_member_stats_get(m, &st);

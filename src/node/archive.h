@@ -30,7 +30,7 @@ typedef struct archive {
     uint64_t next_load_ms; /* no load (nor file lookup) before */
     uint64_t answers_seen, answered_ms; /* the slot's use, for freeing it when idle */
     uint64_t loads, load_errors, loads_deferred, missing, freed;
-    double load_ms_last, load_ms_max;
+    double load_ms_max;
     char fields[512];
 } archive;
 

@@ -127,46 +127,72 @@ static int restore_record(void *ctx, uint8_t kind, const uint8_t *body, size_t l
     return 0;
 }
 
-/* A finished epoch's file: its header names the epoch (restore_finished once, before its
- * first unit), its carry record is not restored (it was carried into the next epoch). */
-static int restore_finished_record(void *ctx, uint8_t kind, const uint8_t *body, size_t len,
-                                   char *err, size_t cap)
+typedef struct finished_ctx {
+    aleph_member *m;
+    const backup_read_info *read;
+    const restart_finished_calls *calls;
+    int begun;
+    uint64_t records;
+} finished_ctx;
+
+static const char *finished_begin(finished_ctx *fc, uint32_t epoch, uint64_t epoch_session)
 {
-    restore_ctx *rc = ctx;
-    const backup_header *h = &rc->read->header;
-    if (!rc->epoch_set) {
-        rc->epoch_set = 1;
-        const char *why = aleph_member_restore_finished(rc->m, h->epoch, h->epoch_session);
-        if (why) {
-            snprintf(err, cap, "finished epoch %u not restorable: %s", h->epoch, why);
-            return -1;
-        }
+    fc->begun = 1;
+    return fc->calls->begin(fc->m, epoch, epoch_session);
+}
+
+/* A finished epoch's file: its header names the epoch (begin once, before its first record),
+ * its carry record is skipped (it was carried into the next epoch). */
+static int finished_record(void *ctx, uint8_t kind, const uint8_t *body, size_t len, char *err,
+                           size_t cap)
+{
+    finished_ctx *fc = ctx;
+    const backup_header *h = &fc->read->header;
+    const char *what = fc->calls->what;
+    const char *why;
+    if (!fc->begun && (why = finished_begin(fc, h->epoch, h->epoch_session)) != NULL) {
+        snprintf(err, cap, "finished epoch %u not %s: %s", h->epoch, what, why);
+        return -1;
     }
     if (kind == BACKUP_EPOCH_CARRY) return 0;
     aleph_persist_kind pk;
-    const char *why = backup_kind_persist(kind, &pk) != 0
-                          ? "record kind not known to this aleph"
-                          : aleph_member_restore_record(rc->m, pk, body, len);
-    if (why) snprintf(err, cap, "finished epoch %u: record not restorable: %s", h->epoch, why);
+    why = backup_kind_persist(kind, &pk) != 0 ? "record kind not known to this aleph"
+                                              : fc->calls->record(fc->m, pk, body, len);
+    if (why) snprintf(err, cap, "finished epoch %u: record not %s: %s", h->epoch, what, why);
+    fc->records++;
     return why ? -1 : 0;
+}
+
+int restart_read_finished(aleph_member *m, const char *path, uint32_t member, uint64_t session,
+                          const restart_finished_calls *calls, backup_read_info *read,
+                          uint64_t *records, char *err, size_t cap)
+{
+    backup_header expect = {.member = member, .session = session};
+    finished_ctx fc = {.m = m, .read = read, .calls = calls};
+    int rc = backup_read(path, &expect, finished_record, &fc, read, err, cap);
+    *records = fc.records;
+    const char *why;
+    if (rc == 0 && !fc.begun && /* a header alone: an epoch with no record */
+        (why = finished_begin(&fc, read->header.epoch, read->header.epoch_session)) != NULL) {
+        snprintf(err, cap, "%s: finished epoch %u not %s: %s", path, read->header.epoch,
+                 calls->what, why);
+        rc = -1;
+    }
+    return rc;
 }
 
 int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t from, uint32_t epoch,
                              uint32_t member, uint64_t session, char *err, size_t cap)
 {
+    static const restart_finished_calls calls = {aleph_member_restore_finished,
+                                                 aleph_member_restore_record, "restorable"};
     for (uint32_t e = from; e < epoch; e++) {
         char path[4400];
         snprintf(path, sizeof path, "%s/backup-%u.bin", data_dir, e);
         backup_read_info read;
-        backup_header expect = {.member = member, .session = session};
-        restore_ctx ctx = {.m = m, .read = &read};
-        int rc = backup_read(path, &expect, restore_finished_record, &ctx, &read, err, cap);
-        if (rc < 0) return -1;
-        if (rc == 0 && !ctx.epoch_set &&
-            aleph_member_restore_finished(m, read.header.epoch, read.header.epoch_session)) {
-            snprintf(err, cap, "%s: finished epoch %u not restorable", path, e);
+        uint64_t records;
+        if (restart_read_finished(m, path, member, session, &calls, &read, &records, err, cap) < 0)
             return -1;
-        }
     }
     return 0;
 }

@@ -34,15 +34,31 @@ void restart_backup_path(const char *data_dir, char *path, size_t cap, uint32_t 
  * file durable, before it deleted the old). */
 void restart_remove_older(const char *data_dir, uint32_t epoch);
 
-/* Restores `m` from the backup at path, into the file's epoch (aleph_member_restore_epoch
- * with its EPOCH_CARRY record) then its units; returns 0 (info->restarted says whether there was
- * anything), or -1 with one line in err. */
+/* How a finished epoch's file is fed to the member: `begin` once with the header's epoch and
+ * session (aleph_member_restore_finished, or aleph_member_archive_begin), then `record` for
+ * every record but the carry (aleph_member_restore_record, or aleph_member_archive_record);
+ * `what` ("restorable", "archivable") names the use in errors. */
+typedef struct restart_finished_calls {
+    const char *(*begin)(aleph_member *m, uint32_t epoch, uint64_t epoch_session);
+    const char *(*record)(aleph_member *m, aleph_persist_kind kind, const uint8_t *data,
+                          size_t len);
+    const char *what;
+} restart_finished_calls;
+/* Reads the finished epoch's file at path (this member's, this committee's) through calls,
+ * counting in *records the records given to `record`; a header alone is begun too. Returns
+ * 0, 1 when there is no file, -1 with err (the caller frees what was begun). */
+int restart_read_finished(aleph_member *m, const char *path, uint32_t member, uint64_t session,
+                          const restart_finished_calls *calls, backup_read_info *read,
+                          uint64_t *records, char *err, size_t cap);
 /* Before restart_restore of the newest file (epoch `epoch`): the finished epochs' files
  * backup-E.bin for E in [from, epoch) that exist, oldest first, through
  * aleph_member_restore_finished (docs/PROTOCOL.md, "A restarted member keeps its finished
  * epochs too"). Returns 0, -1 with err set. */
 int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t from, uint32_t epoch,
                              uint32_t member, uint64_t session, char *err, size_t cap);
+/* Restores `m` from the backup at path, into the file's epoch (aleph_member_restore_epoch
+ * with its EPOCH_CARRY record) then its units; returns 0 (info->restarted says whether there was
+ * anything), or -1 with one line in err. */
 int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
                     restart_info *info, char *err, size_t cap);
 /* A start's whole restore: the newest backup file (restart_backup_path; its path, or

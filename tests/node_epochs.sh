@@ -26,7 +26,9 @@ aleph=${1:?usage: node_epochs.sh PATH_TO_aleph}
 here=$(cd "$(dirname "$0")" && pwd)
 check="python3 $here/support/check_outputs.py"
 . "$here/lib/procs.sh"
+. "$here/lib/epochs.sh"
 procs_run_dir epochs node_epochs EPOCHS_KEEP
+epochs_dir=$dir
 fail() { echo "node_epochs: FAIL: $*"; EPOCHS_KEEP=1; exit 1; }
 step() { echo "node_epochs: [$(date +%T)] $*"; }
 n=4
@@ -36,9 +38,6 @@ start() { # start MEMBER
         --data-dir "$dir/m$1" --log-units off --output-rotate-epoch --round-delay-ms 20 --epochs-archived 2 \
         2>>"$dir/m$1.err" &
     pids[$1]=$!
-}
-newest_backup() { # newest backup epoch of MEMBER
-    ls "$dir/m$1" 2>/dev/null | sed -n 's/^backup-\([0-9]*\)\.bin$/\1/p' | sort -n | tail -1
 }
 most_backups=0
 count_backups() {

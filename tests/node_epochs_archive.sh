@@ -29,6 +29,7 @@ aleph=${1:?usage: node_epochs_archive.sh PATH_TO_aleph}
 here=$(cd "$(dirname "$0")" && pwd)
 check="python3 $here/support/check_outputs.py"
 . "$here/lib/procs.sh"
+. "$here/lib/epochs.sh"
 procs_run_dir archive node_epochs_archive ARCHIVE_KEEP
 fail() { echo "node_epochs_archive: FAIL: $*"; ARCHIVE_KEEP=1; exit 1; }
 step() { echo "node_epochs_archive: [$(date +%T)] $*"; }
@@ -41,19 +42,6 @@ start() { # start MEMBER
         --epochs-archived "$archived" 2>>"$cdir/m$1.err" &
     pids[$1]=$!
 }
-newest_backup() { # newest backup epoch of MEMBER (-1: none yet)
-    local e
-    e=$(ls "$cdir/m$1" 2>/dev/null | sed -n 's/^backup-\([0-9]*\)\.bin$/\1/p' | sort -n | tail -1)
-    echo "${e:--1}"
-}
-wait_epoch() { # MEMBER EPOCH: until MEMBER's newest backup is at least EPOCH (120 s)
-    local t=0
-    while [ "$(newest_backup "$1")" -lt "$2" ]; do
-        [ "$t" -lt 6000 ] || fail "member $1 did not reach epoch $2 within 120 s (archive: $(archive_stats 1))"
-        sleep 0.02
-        t=$((t + 1))
-    done
-}
 last_stats() { # MEMBER: its last stats line
     grep '"event":"stats"' "$cdir/m$1/node.log" | tail -1
 }
@@ -64,8 +52,10 @@ archive_stat() { # MEMBER FIELD: FIELD of the archive object of MEMBER's last st
     last_stats "$1" | sed -n "s/.*\"archive\":{[^}]*\"$2\":\([0-9-]*\).*/\1/p"
 }
 archive_stats() { last_stats "$1" | sed -n 's/.*"archive":\({[^}]*}\).*/\1/p'; }
+wait_epoch_detail() { echo "archive: $(archive_stats 1)"; }
 committee() { # DIR: a fresh committee in DIR, every member started, load running
     cdir=$1
+    epochs_dir=$cdir
     mkdir -p "$cdir"
     base=$(free_port_base $((2 * n)))
     "$aleph" keygen --members "$n" --out "$cdir/keys" --base-port "$base" \

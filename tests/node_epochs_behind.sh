@@ -26,7 +26,9 @@ aleph=${1:?usage: node_epochs_behind.sh PATH_TO_aleph}
 here=$(cd "$(dirname "$0")" && pwd)
 check="python3 $here/support/check_outputs.py"
 . "$here/lib/procs.sh"
+. "$here/lib/epochs.sh"
 procs_run_dir behind node_epochs_behind BEHIND_KEEP
+epochs_dir=$dir
 fail() { echo "node_epochs_behind: FAIL: $*"; BEHIND_KEEP=1; exit 1; }
 step() { echo "node_epochs_behind: [$(date +%T)] $*"; }
 n=4
@@ -37,19 +39,6 @@ start() { # start MEMBER
         --data-dir "$dir/m$1" --log-units off --round-delay-ms 20 --epochs-kept "$kept" \
         2>>"$dir/m$1.err" &
     pids[$1]=$!
-}
-newest_backup() { # newest backup epoch of MEMBER (-1: none yet)
-    local e
-    e=$(ls "$dir/m$1" 2>/dev/null | sed -n 's/^backup-\([0-9]*\)\.bin$/\1/p' | sort -n | tail -1)
-    echo "${e:--1}"
-}
-wait_epoch() { # MEMBER EPOCH: until MEMBER's newest backup is at least EPOCH (120 s)
-    local t=0
-    while [ "$(newest_backup "$1")" -lt "$2" ]; do
-        [ "$t" -lt 6000 ] || fail "member $1 did not reach epoch $2 within 120 s"
-        sleep 0.02
-        t=$((t + 1))
-    done
 }
 last_stat() { # MEMBER FIELD: FIELD of MEMBER's last stats line
     grep '"event":"stats"' "$dir/m$1/node.log" | tail -1 | sed -n "s/.*\"$2\":\([0-9-]*\).*/\1/p"

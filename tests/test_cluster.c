@@ -68,6 +68,52 @@ static void every_transaction_once(void **state)
     ts_cluster_free(&cl);
 }
 
+/* A backlog that piled up in one member (its clients' transactions while it was paused) goes
+ * out over several own units, each within max(unit_bytes_max / 8, 4 x the largest payload of
+ * its other-creator parents) (PROTOCOL.md, "Unit payload bound"), and every transaction is
+ * still ordered exactly once. Seen to fail with the bound off (payload_bound() returning
+ * unit_bytes_max): member 0's first unit after the submissions carried 3,920 bytes. */
+static void backlog_spread_over_units(void **state)
+{
+    (void)state;
+    const uint32_t n = 4, backlog = 40;
+    ts_cluster_init(&cl, n, ALEPH_COIN_THRESHOLD, 40);
+    ts_cluster_run(&cl, 3, 1000000); /* past round 0, which has no parents to compare with */
+    for (uint32_t k = 0; k < backlog; k++) {
+        uint8_t tx[94] = {(uint8_t)k, 'b', 'a', 'c', 'k'};
+        assert_int_equal(aleph_member_submit(cl.members[0].m, tx, sizeof tx), ALEPH_SUBMIT_OK);
+    }
+    uint8_t small[12] = {'o', 't', 'h', 'e', 'r'};
+    assert_int_equal(aleph_member_submit(cl.members[1].m, small, sizeof small), ALEPH_SUBMIT_OK);
+    ts_cluster_run(&cl, 30, 1000000);
+    ts_log *logs[TS_MEMBERS_MAX];
+    for (uint32_t i = 0; i < n; i++) logs[i] = &cl.members[i].log;
+    ts_assert_agreement(logs, n);
+    const size_t bound = cl.committee.cfg.unit_bytes_max / 8; /* 512: the others carry <= 16 */
+    uint32_t carrying = 0;
+    const ts_log *log0 = &cl.members[0].log;
+    for (size_t at = 0; at + 4 <= log0->persisted_len;) {
+        const uint8_t *p = log0->persisted + at;
+        size_t len = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        aleph_unit_info u;
+        assert_null(aleph_unit_inspect(&cl.committee.cfg, p + 4, len, &u));
+        if (u.creator == 0 && u.round > 0) {
+            if (u.payload_len > bound)
+                fail_msg("member 0's unit of round %u carries %zu payload bytes (bound %zu)",
+                         u.round, u.payload_len, bound);
+            carrying += u.payload_len > 0;
+        }
+        at += 4 + len;
+    }
+    assert_true(carrying >= backlog * (94 + 4) / bound); /* spread: 8 units at least */
+    for (uint32_t i = 0; i < n; i++) {
+        aleph_member_stats st;
+        aleph_member_stats_get(cl.members[i].m, &st);
+        assert_int_equal(st.txs_ordered, backlog + 1);
+    }
+    ts_cluster_free(&cl);
+}
+
 static void pool_refuses_when_full(void **state)
 {
     (void)state;
@@ -119,6 +165,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(committees_agree_and_progress),
         cmocka_unit_test(every_transaction_once),
+        cmocka_unit_test(backlog_spread_over_units),
         cmocka_unit_test(pool_refuses_when_full),
         cmocka_unit_test(bad_configurations_are_refused),
     };

@@ -138,6 +138,26 @@ uint64_t creator_wake_ms(const aleph_member *m)
     return at;
 }
 
+/* An own unit's payload is at most max(a floor, UNIT_PAYLOAD_GROWTH x the largest payload of
+ * its parents by other creators), within unit_bytes_max (PROTOCOL.md, "Unit payload bound"):
+ * a backlog that piled up in one member (a paused process: its clients' transactions waited
+ * in its sockets) goes out over several rounds instead of in a few units of unit_bytes_max
+ * that every member must receive, hash, persist and order within one round. A load that
+ * grows everywhere grows by the factor per round; the floor holds any one transaction. */
+#define UNIT_PAYLOAD_GROWTH 4u
+#define UNIT_PAYLOAD_FLOOR_DIV 8u
+
+static size_t payload_bound(const aleph_member *m, uint32_t round, size_t parents_payload_max)
+{
+    size_t full = m->cfg.unit_bytes_max;
+    if (round == 0) return full;
+    size_t floor = full / UNIT_PAYLOAD_FLOOR_DIV;
+    if (floor < (size_t)m->cfg.tx_bytes_max + 4) floor = (size_t)m->cfg.tx_bytes_max + 4;
+    size_t bound = UNIT_PAYLOAD_GROWTH * parents_payload_max;
+    if (bound < floor) bound = floor;
+    return bound < full ? bound : full;
+}
+
 static void create(aleph_member *m, uint32_t round)
 {
     /* One own unit per round: above the last own one (the next, or a jump). */
@@ -149,6 +169,7 @@ static void create(aleph_member *m, uint32_t round)
         m->lag_quorum_ms = m->quorum_seen_ms;
     }
     uint32_t parents = 0;
+    size_t parents_payload_max = 0; /* other creators' parents only */
     const uint8_t *hashes[ALEPH_MEMBERS_MAX];
     if (round > 0) {
         for (uint32_t c = 0; c < m->n; c++) {
@@ -165,6 +186,8 @@ static void create(aleph_member *m, uint32_t round)
                 id = dag_first_in_slot(m, c, r);
             }
             if (id == NONE) continue;
+            if (c != m->secret.index && m->dag.units[id]->payload_len > parents_payload_max)
+                parents_payload_max = m->dag.units[id]->payload_len;
             m->scratch_creators[parents] = c;
             m->scratch_rounds[parents] = r;
             hashes[parents] = m->dag.units[id]->hash;
@@ -194,7 +217,8 @@ static void create(aleph_member *m, uint32_t round)
     /* Carried transactions first, all of them before any pooled one (EPOCH-API: the node
      * counts on that order for its durable acknowledgements). */
     size_t avail = m->pool.used + carry_bytes_left(m);
-    size_t payload_max = avail < m->cfg.unit_bytes_max ? avail : m->cfg.unit_bytes_max;
+    size_t bound = payload_bound(m, round, parents_payload_max);
+    size_t payload_max = avail < bound ? avail : bound;
     d.payload_len = (uint32_t)payload_max;
     size_t cap = unit_encoded_len(&d);
     uint8_t *buf = core_malloc(cap);

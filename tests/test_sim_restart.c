@@ -122,7 +122,7 @@ static void disk_syncs_holds_and_crashes(void **state)
     sim_disk d;
     sim_disk_init(&d);
     uint8_t a[3] = {1, 2, 3}, b[2] = {4, 5};
-    aleph_blob blobs[2] = {{a, sizeof a, ALEPH_PERSIST_UNIT}, {b, sizeof b, ALEPH_PERSIST_UNIT}};
+    aleph_blob blobs[2] = {{a, sizeof a, ALEPH_PERSIST_UNIT, NULL}, {b, sizeof b, ALEPH_PERSIST_UNIT, NULL}};
     assert_int_equal(sim_disk_append(&d, blobs, 1, 0), 0); /* another member's unit */
     assert_false(sim_disk_must_hold(&d));
     assert_true(sim_disk_sync_start(&d));

@@ -184,7 +184,7 @@ static void disk_keeps_a_file_per_epoch(void **state)
     sim_disk d;
     sim_disk_init(&d);
     uint8_t a[3] = {1, 2, 3}, carry[6] = {2, 0, 0, 0, 7, 8};
-    aleph_blob unit = {a, sizeof a, ALEPH_PERSIST_UNIT};
+    aleph_blob unit = {a, sizeof a, ALEPH_PERSIST_UNIT, NULL};
     for (int k = 0; k < 3; k++) assert_int_equal(sim_disk_append(&d, &unit, 1, 0), 0);
     uint32_t epoch = 99;
     uint64_t session;

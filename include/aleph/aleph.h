@@ -43,6 +43,9 @@ const char *aleph_version(void);
 #define ALEPH_SIGN_PK_BYTES 32u
 #define ALEPH_SIGN_SK_BYTES 64u
 #define ALEPH_SIGNATURE_BYTES 64u
+/* The fewest bytes a unit's encoding can have (version, session, creator, round, parent
+ * count, payload length, share flag, signature): aleph_unit_signed_parts' least length. */
+#define ALEPH_UNIT_BYTES_MIN (1u + 8u + 2u + 4u + 2u + 4u + 1u + ALEPH_SIGNATURE_BYTES)
 /* A threshold-coin share: the point S_i (32) and a Chaum-Pedersen proof (c, s) (64). */
 #define ALEPH_COIN_SHARE_BYTES 96u
 #define ALEPH_COIN_SCALAR_BYTES 32u
@@ -233,6 +236,10 @@ typedef struct aleph_blob {
     const uint8_t *data;
     size_t len;
     aleph_persist_kind kind; /* persists only (0, a unit, elsewhere) */
+    /* Persists of units: the unit's hash (ALEPH_HASH_BYTES, valid as long as data), so that a
+     * backup can check the record through it without hashing the bytes again; NULL
+     * elsewhere (a caller then hashes the bytes itself when it needs the hash). */
+    const uint8_t *hash;
 } aleph_blob;
 
 /* One unit of an ordered batch. Pointers stay valid until the next call into the member. */

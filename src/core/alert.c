@@ -76,7 +76,7 @@ static int persist(aleph_member *m, aleph_persist_kind kind, const uint8_t *data
 {
     /* A kept finished epoch's backup takes no more records (alert_receive_kept). */
     if (m->restoring || m->is_prev) return 0;
-    if (outbox_persist(&m->out, kind, data, len) == 0) {
+    if (outbox_persist(&m->out, kind, data, len, NULL) == 0) {
         if (before_send) m->out.persist_own = 1;
         return 0;
     }

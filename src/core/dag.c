@@ -302,7 +302,7 @@ static unit *add_unit(aleph_member *m, const unit_wire *w, const uint8_t *data,
     outbox_notice(&m->out, &n);
     /* Every unit goes to the backup in DAG order, so that a restart can rebuild the DAG from
      * it alone (parents before children); an own unit must be durable before it is sent. */
-    if (!m->restoring && outbox_persist(&m->out, ALEPH_PERSIST_UNIT, u->bytes, u->len) != 0) {
+    if (!m->restoring && outbox_persist(&m->out, ALEPH_PERSIST_UNIT, u->bytes, u->len, u->hash) != 0) {
         /* A unit missing from the backup breaks a restart's DAG, and an own unit must never
          * leave undurable: stop rather than go on without the record. */
         notice_out_of_memory(m, "backup: a unit to persist");

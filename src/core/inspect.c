@@ -105,8 +105,7 @@ int aleph_message_units_next(const aleph_config *cfg, const uint8_t *msg, size_t
 int aleph_unit_signed_parts(const uint8_t *data, size_t len, uint32_t *creator,
                             uint8_t hash[ALEPH_HASH_BYTES], const uint8_t **signature)
 {
-    /* version, session, creator, round, parent count, payload length, share flag */
-    if (len < 1 + 8 + 2 + 4 + 2 + 4 + 1 + ALEPH_SIGNATURE_BYTES) return 0;
+    if (len < ALEPH_UNIT_BYTES_MIN) return 0;
     *creator = (uint32_t)data[9] | (uint32_t)data[10] << 8;
     unit_hash(data, len - ALEPH_SIGNATURE_BYTES, hash);
     *signature = data + len - ALEPH_SIGNATURE_BYTES;

@@ -467,7 +467,8 @@ uint8_t *outbox_send_reserve(outbox *o, uint32_t to, size_t len);
 /* Queues data for the backup by reference, without a copy: it must stay unchanged until the
  * caller has consumed the update, i.e. until the next step (the bytes of a unit in the DAG do:
  * shed.c frees them only at the start of a later step). */
-int outbox_persist(outbox *o, aleph_persist_kind kind, const uint8_t *data, size_t len);
+int outbox_persist(outbox *o, aleph_persist_kind kind, const uint8_t *data, size_t len,
+                   const uint8_t *hash); /* hash: a unit's (aleph_blob.hash), else NULL */
 void outbox_notice(outbox *o, const aleph_notice *n);
 aleph_ordered_unit *outbox_batch_begin(outbox *o, const aleph_batch *b, size_t units_len);
 /* Attaches the election record to the batch begun last: b->candidates_len candidate hashes,

@@ -100,7 +100,8 @@ int outbox_send(outbox *o, uint32_t to, uint8_t type, const uint8_t *body, size_
     return 0;
 }
 
-int outbox_persist(outbox *o, aleph_persist_kind kind, const uint8_t *data, size_t len)
+int outbox_persist(outbox *o, aleph_persist_kind kind, const uint8_t *data, size_t len,
+                   const uint8_t *hash)
 {
     if (reserve((void **)&o->persists, &o->persists_cap, o->persists_len + 1,
                 sizeof *o->persists) != 0)
@@ -108,6 +109,7 @@ int outbox_persist(outbox *o, aleph_persist_kind kind, const uint8_t *data, size
     o->persists[o->persists_len].data = data;
     o->persists[o->persists_len].len = len;
     o->persists[o->persists_len].kind = kind;
+    o->persists[o->persists_len].hash = hash;
     o->persists_len++;
     return 0;
 }

@@ -29,8 +29,25 @@ int backup_kind_persist(uint8_t kind, aleph_persist_kind *out)
     }
 }
 
+uint32_t backup_unit_checksum(uint32_t len, const uint8_t hash[ALEPH_HASH_BYTES],
+                              const uint8_t *signature)
+{
+    uint8_t in[5 + ALEPH_HASH_BYTES + ALEPH_SIGNATURE_BYTES], out[32];
+    le32_put(in, len);
+    in[4] = BACKUP_UNIT;
+    memcpy(in + 5, hash, ALEPH_HASH_BYTES);
+    memcpy(in + 5 + ALEPH_HASH_BYTES, signature, ALEPH_SIGNATURE_BYTES);
+    crypto_generichash(out, sizeof out, in, sizeof in, NULL, 0);
+    return le32_get(out);
+}
+
 uint32_t backup_record_checksum(uint32_t len, uint8_t kind, const uint8_t *body)
 {
+    uint32_t creator;
+    uint8_t hash[ALEPH_HASH_BYTES];
+    const uint8_t *signature;
+    if (kind == BACKUP_UNIT && aleph_unit_signed_parts(body, len, &creator, hash, &signature))
+        return backup_unit_checksum(len, hash, signature);
     uint8_t head[5], out[32];
     le32_put(head, len);
     head[4] = kind;
@@ -84,8 +101,12 @@ static int header_check(FILE *f, const char *path, const backup_header *expect,
     *got = (backup_header){.version = version, .member = member, .session = session,
                            .epoch = le32_get(h + 24), .epoch_session = le64_get(h + 28)};
     if (version != BACKUP_VERSION) {
-        snprintf(err, cap, "%s has backup format version %u; this aleph reads version %u", path,
-                 version, BACKUP_VERSION);
+        snprintf(err, cap,
+                 "%s has backup format version %u; this aleph reads version %u only%s: restart "
+                 "it with the aleph that wrote it (a member started without its backup may sign "
+                 "a second unit for a round it signed)",
+                 path, version, BACKUP_VERSION,
+                 version == 1 ? " (version 1 checksummed units over their whole body)" : "");
         return -1;
     }
     if (member != expect->member || session != expect->session) {
@@ -223,14 +244,19 @@ void backup_start(backup_file *b, uv_loop_t *loop, backup_durable_fn on_durable,
     b->work.data = b;
 }
 
-/* The records' checksums (a BLAKE2b pass over every byte) are computed here, on the worker
- * thread, rather than by backup_submit on the event loop, which also runs the protocol. */
+/* The checksums of records other than units with their hash known (a BLAKE2b pass over
+ * every byte: alerts, certificates, units submitted without a hash) are computed here, on
+ * the worker thread, rather than by backup_submit on the event loop, which also runs the
+ * protocol; a unit's from its hash are computed by backup_submit (a pass over ~100 bytes). */
 static void checksum_records(backup_batch *t)
 {
     for (size_t off = 0; off + BACKUP_RECORD_HEADER_BYTES <= t->len;) {
         uint8_t *at = t->data + off;
         uint32_t len = le32_get(at);
-        le32_put(at + 4, backup_record_checksum(len, at[8], at + BACKUP_RECORD_HEADER_BYTES));
+        if (at[8] == BACKUP_UNIT_SUMMED)
+            at[8] = BACKUP_UNIT;
+        else
+            le32_put(at + 4, backup_record_checksum(len, at[8], at + BACKUP_RECORD_HEADER_BYTES));
         off += BACKUP_RECORD_HEADER_BYTES + len;
     }
 }
@@ -387,8 +413,15 @@ uint64_t backup_submit(backup_file *b, const aleph_blob *blobs, size_t n)
     if (pending_room(b, need) != 0) return ++b->submitted_seq;
     backup_batch *p = &b->pending;
     for (size_t i = 0; i < n; i++) {
-        put_record(p, backup_kind_of(blobs[i].kind), blobs[i].data, blobs[i].len, NULL, 0);
-        p->units += blobs[i].kind == ALEPH_PERSIST_UNIT;
+        const aleph_blob *bl = &blobs[i];
+        uint8_t *at = p->data + p->len;
+        put_record(p, backup_kind_of(bl->kind), bl->data, bl->len, NULL, 0);
+        p->units += bl->kind == ALEPH_PERSIST_UNIT;
+        if (bl->kind == ALEPH_PERSIST_UNIT && bl->hash && bl->len >= ALEPH_UNIT_BYTES_MIN) {
+            le32_put(at + 4, backup_unit_checksum((uint32_t)bl->len, bl->hash,
+                                                  bl->data + bl->len - ALEPH_SIGNATURE_BYTES));
+            at[8] = BACKUP_UNIT_SUMMED;
+        }
     }
     uint64_t seq = p->seq = ++b->submitted_seq;
     kick(b); /* may swap `pending` into `writing`: p then points at the older batch */

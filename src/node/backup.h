@@ -1,13 +1,19 @@
 /* The member's backup: DATA_DIR/backup-EPOCH.bin (EPOCH a decimal u32; 0 until epochs), one
  * append-only log per epoch, little-endian:
  *
- *   header (40 bytes): "ALEPHBK1" | u32 format version (1) | u32 member index |
+ *   header (40 bytes): "ALEPHBK1" | u32 format version (2) | u32 member index |
  *                      u64 committee session | u32 epoch | u64 epoch session |
  *                      u32 checksum of the 36 bytes before it
  *   record:            u32 body length | u32 checksum | u8 kind | body
  *
  * A checksum is the first 4 bytes (little-endian) of BLAKE2b-256 over the record's length,
- * kind and body (the header's: over its first 36 bytes). Kinds: UNIT (a unit's bytes: every
+ * kind and body (the header's: over its first 36 bytes), except for a UNIT record whose body
+ * is long enough to be a unit (aleph_unit_signed_parts): over its length, kind, the unit's
+ * hash (what its signature covers, computed from the body) and its last 64 bytes (the
+ * signature). The writer takes the hash from the core (aleph_blob.hash), so that no unit is
+ * hashed twice; the reader computes it from the bytes it read, so that a record's every byte
+ * is still checked (docs/PROTOCOL.md, "The backup file"). Format version 1 (a checksum over
+ * every UNIT body) is refused with its version named. Kinds: UNIT (a unit's bytes: every
  * unit the member added to its DAG, in DAG order, parents before children), EPOCH_CARRY
  * (first in an epoch's file after epoch 0: the own transactions carried into the epoch, in
  * the payload format; empty when none), ALERT (an alert the member keeps: its own, one it
@@ -38,18 +44,20 @@
 #include "aleph/aleph.h"
 
 #define BACKUP_MAGIC "ALEPHBK1"
-#define BACKUP_VERSION 1u
+#define BACKUP_VERSION 2u
 #define BACKUP_HEADER_BYTES 40u
 #define BACKUP_RECORD_HEADER_BYTES 9u
 #define BACKUP_RECORD_BYTES_MAX (ALEPH_MESSAGE_BYTES_MAX)
 
-/* BACKUP_SWITCH is never on disk: in the write queue it marks where the next epoch's file
- * begins (backup_begin_epoch). */
+/* BACKUP_SWITCH and BACKUP_UNIT_SUMMED are never on disk: in the write queue the first marks
+ * where the next epoch's file begins (backup_begin_epoch), the second a UNIT record whose
+ * checksum backup_submit has written (from the unit's hash; the worker writes BACKUP_UNIT). */
 enum backup_kind {
     BACKUP_UNIT = 1,
     BACKUP_EPOCH_CARRY = 2,
     BACKUP_ALERT = 3,      /* ALEPH_PERSIST_ALERT: an alert body, as the core keeps it */
     BACKUP_ALERT_CERT = 4, /* ALEPH_PERSIST_ALERT_CERT: a certificate body */
+    BACKUP_UNIT_SUMMED = 0xFD,
     BACKUP_SWITCH = 0xFE,
 };
 /* The core's record kinds on disk and back: the record kind; 0 with *out, or -1 when kind is
@@ -82,8 +90,13 @@ typedef struct backup_read_info {
 int backup_read(const char *path, const backup_header *expect, backup_record_fn fn, void *ctx,
                 backup_read_info *info, char *err, size_t cap);
 
-/* The checksum of a record (length, kind, body). */
+/* The checksum of a record (length, kind, body): a UNIT record long enough to be a unit is
+ * hashed here (its signed part) to find its unit hash. */
 uint32_t backup_record_checksum(uint32_t len, uint8_t kind, const uint8_t *body);
+/* A UNIT record's checksum from its unit hash and signature (its last ALEPH_SIGNATURE_BYTES):
+ * equal to backup_record_checksum when hash is the hash of the body's signed part. */
+uint32_t backup_unit_checksum(uint32_t len, const uint8_t hash[ALEPH_HASH_BYTES],
+                              const uint8_t *signature);
 /* The file header for h (format BACKUP_VERSION; h->version is not read), checksum included. */
 void backup_header_encode(const backup_header *h, uint8_t out[BACKUP_HEADER_BYTES]);
 

@@ -11,7 +11,9 @@
 #               spent from its restart to the stats line at which it was current (restore,
 #               the own check and catch-up; that line's uptime_s is the wall time), and the
 #               CPU the other members spent meanwhile (/proc/PID/stat): figures that do not
-#               depend on the machine's other load the way wall times do.
+#               depend on the machine's other load the way wall times do; and member 0's
+#               user and system seconds from /proc when current was seen (up to 0.25 s
+#               after that stats line): the system time is mostly its file writes.
 # With PERF=1, member 0 is recorded with `perf record ${PERF_ARGS:--g}` from its restart until current
 # (perf-D.data in the run directory; KEEP=1 keeps it). NODE_FLAGS: more `aleph node` flags for
 # every member (e.g. NODE_FLAGS="--precheck off" for an A/B run with one binary).
@@ -94,6 +96,7 @@ for d in $downs; do
         if [ -n "$ro" ] && [ "$ro" -ge "$target" ]; then
             current=$(echo "$(date +%s.%N) - $t0" | bc)
             others1=$(cpu_others)
+            split0=$(awk -v hz="$hz" '{printf "user %.2f s, system %.2f s", $14 / hz, $15 / hz}' "/proc/${pids[0]}/stat")
             cpu0=$(grep -o '"cpu_s":[0-9.]*' <<<"$s" | cut -d: -f2)
             up0=$(grep -o '"uptime_s":[0-9.]*' <<<"$s" | cut -d: -f2)
             bin=$(field "$s" bytes_in)
@@ -104,6 +107,7 @@ for d in $downs; do
                 "$(echo "$bin / ($size1 - $size0)" | bc -l)"
             printf "down %3s s: at that stats line member 0 was up %s s and had used %s s of CPU; members 1..%d together %.2f s meanwhile; load avg %s\n" \
                 "$d" "$up0" "$cpu0" $((n - 1)) "$(echo "$others1 - $others0" | bc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+            printf "down %3s s: member 0's CPU when seen current: %s\n" "$d" "$split0"
             break
         fi
     done

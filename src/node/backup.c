@@ -334,6 +334,10 @@ static void write_and_sync(uv_work_t *w)
     }
     uint64_t t0 = clock_mono_ns();
     if (backup_sync_fn(b->fd) != 0) b->work_error = errno;
+    /* Durable now, so clean: its pages leave the page cache (only a restart reads the file
+     * back), and the next writes take recycled pages, several times cheaper on this
+     * machine than fresh ones (output.c, drop_written). A hint: an error changes nothing. */
+    else (void)posix_fadvise(b->fd, 0, 0, POSIX_FADV_DONTNEED);
     b->work_sync_ns = clock_mono_ns() - t0;
 }
 

@@ -82,6 +82,8 @@ typedef struct output_file {
     struct iovec *iov;       /* headers and payloads (in place, not copied) */
     int iov_len;
     uint64_t file_first_seq, file_bytes; /* the current file */
+    uint64_t written_kick, written_drop; /* of the current file: handed to writeback up to
+                                          * kick, dropped from the page cache up to drop */
     uint64_t next_seq;       /* of the next batch written */
     uint8_t chain[32];       /* after the last batch written */
     output_position last;    /* the last batch in the files (restart: skip up to it) */

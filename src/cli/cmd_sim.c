@@ -144,6 +144,12 @@ static void usage(FILE *out)
 "                         becomes durable at a sync taking MS (one at a time; appends during\n"
 "                         one wait for the next), and messages after an own unit wait for\n"
 "                         its sync, as in aleph node [%u with --restarts, else no disk]\n"
+"  --pauses K             K pause faults per run [0]: a random honest member's process stops\n"
+"                         (SIGSTOP) at a random virtual ms in 300..1300 and continues\n"
+"                         PAUSE_MS later: no steps, its clock stands still, every\n"
+"                         message, sync and load for it waits and comes at once when it\n"
+"                         continues (the core's resume hold then runs); K <= 1000\n"
+"  --pause-ms MS          how long a pause lasts [4000]\n"
 "  --restart-bug KIND     testing: a planted bug the checks must catch: no-own-check (restart\n"
 "                         without the own check), send-early (messages do not wait for the\n"
 "                         sync) or no-carry (with --epoch-rounds, a restart into an epoch's\n"
@@ -275,6 +281,8 @@ static const opt_spec sim_table[] = {
     {"backup-lost", OPT_DOUBLE, F(cfg.backup_lost), 0, 1, NULL, NULL},
     {"down-ms", OPT_STRING, F(down_ms), 0, 0, NULL, NULL},
     WAIT("fsync-ms", fsync_ms),
+    {"pauses", OPT_U32, F(cfg.pauses), 0, SIM_PAUSES_MAX, NULL, NULL},
+    {"pause-ms", OPT_U64, F(cfg.pause_ms), 1, 3600000, NULL, NULL},
     {"restart-bug", OPT_STRING, F(restart_bug), 0, 0, NULL, NULL},
     {"json", OPT_FLAG, F(json), 0, 0, NULL, NULL},
     {"quiet", OPT_FLAG, F(quiet), 0, 0, NULL, NULL},

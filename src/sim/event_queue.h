@@ -27,6 +27,8 @@ typedef enum sim_event_kind {
     SIM_EV_SYNC = 4,    /* member `to`'s disk sync completes (aux: its life then) */
     SIM_EV_CRASH = 5,   /* member `to` crashes (aux: the fault) */
     SIM_EV_RESTART = 6, /* member `to` comes back (aux: the fault) */
+    SIM_EV_PAUSE = 7,   /* member `to`'s process stops (pause.h) */
+    SIM_EV_CONTINUE = 8, /* ... and continues */
 } sim_event_kind;
 
 typedef struct sim_event {

@@ -84,6 +84,9 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
         at += (size_t)snprintf(buf + at, len - at, " --restarts %u --backup-lost %g --down-ms %" PRIu64
                                ":%" PRIu64, cfg->restarts, cfg->backup_lost, cfg->down_ms_min,
                                cfg->down_ms_max);
+    if (at < len && cfg->pauses)
+        at += (size_t)snprintf(buf + at, len - at, " --pauses %u --pause-ms %" PRIu64, cfg->pauses,
+                               cfg->pause_ms);
     if (at < len && cfg->fsync_ms >= 0)
         at += (size_t)snprintf(buf + at, len - at, " --fsync-ms %lld", (long long)cfg->fsync_ms);
     if (at < len && cfg->restart_bug)
@@ -157,6 +160,10 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
                 r->restarts, cfg->restarts, r->restarts_backup_lost, r->restarts_refused,
                 r->records_lost,
                 r->units_restored, r->syncs, r->messages_held, r->messages_held_lost);
+    if (cfg->pauses)
+        fprintf(out, "  pauses             %u of %u (%u skipped), %" PRIu64 " deliveries waited; %" PRIu64
+                     " resumes detected\n",
+                r->pauses, cfg->pauses, r->pauses_skipped, r->messages_paused, r->resumes);
     if (cfg->restarts && cfg->epoch_rounds)
         fprintf(out, "  restarts, epochs   %u crashes at a switch; %u restored into a later epoch, "
                      "%u into the epoch before a switch they had made\n",

@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "persist.h"
+#include "pause.h"
 #include "restart.h"
 #include "sim_state.h"
 #include "base/grow.h"
@@ -361,8 +362,14 @@ static void on_load(sim *s)
         sim_member *mb = &s->members[i];
         any |= mb->down; /* it comes back */
         if (mb->crashed || mb->behaviour == SIM_SILENT) continue;
+        if (mb->paused) { /* its clients' transactions wait in its sockets */
+            mb->loads_missed++;
+            any = 1;
+            continue;
+        }
         /* A forker always gets transactions, so its two faces never make the same unit. */
-        uint32_t k_txs = s->cfg->txs_per_tick;
+        uint32_t k_txs = s->cfg->txs_per_tick * (1 + mb->loads_missed);
+        mb->loads_missed = 0;
         if (mb->behaviour == SIM_FORKER && k_txs == 0) k_txs = 1;
         if (k_txs == 0) continue;
         for (uint32_t w = 0; w < mb->instances; w++) {
@@ -486,6 +493,7 @@ static void finish(sim *s)
         r->alerts_invalid += st.alerts_invalid;
         r->forker_units_admitted += st.forker_units_admitted;
         r->forker_units_refused += st.forker_units_refused;
+        r->resumes += st.resumes;
         if (st.dag_units > r->dag_units_max) r->dag_units_max = st.dag_units;
         if (st.txs_ordered > r->txs_ordered) r->txs_ordered = st.txs_ordered;
         if (i == 0 || st.epoch < r->epoch_min) r->epoch_min = st.epoch;
@@ -585,6 +593,7 @@ int sim_run(const sim_config *cfg, sim_result *res)
 
     /* Time 0: transactions first (so the first units carry some), then every member starts. */
     sim_push(s, 0, SIM_EV_LOAD, 0, 0, 0, NULL);
+    sim_pause_setup(s);
     for (uint32_t i = 0; i < s->n; i++) {
         for (uint32_t w = 0; w < s->members[i].instances; w++) sim_schedule_wake(s, i, w, 0);
         if (s->members[i].behaviour == SIM_GARBAGE)
@@ -601,6 +610,7 @@ int sim_run(const sim_config *cfg, sim_result *res)
             break;
         }
         s->now = ev.at_ms;
+        if (sim_pause_defer(s, &ev)) continue;
         switch (ev.kind) {
         case SIM_EV_TICK: on_tick(s, &ev); break;
         case SIM_EV_DELIVER: on_deliver(s, &ev); break;
@@ -609,6 +619,8 @@ int sim_run(const sim_config *cfg, sim_result *res)
         case SIM_EV_SYNC: sim_persist_on_sync(s, &ev); break;
         case SIM_EV_CRASH: sim_restart_on_crash(s, &ev); break;
         case SIM_EV_RESTART: sim_restart_on_restart(s, &ev); break;
+        case SIM_EV_PAUSE: sim_pause_on_pause(s, &ev); break;
+        case SIM_EV_CONTINUE: sim_pause_on_continue(s, &ev); break;
         default: break;
         }
         if (!s->healed && s->honest_at_heal_round == s->honest_count) heal(s, s->now);

@@ -60,6 +60,8 @@ typedef enum sim_restart_bug {
 #define SIM_DOWN_MS_MIN_DEFAULT 200u
 #define SIM_DOWN_MS_MAX_DEFAULT 3000u
 #define SIM_RESTARTS_MAX 10000u
+#define SIM_PAUSES_MAX 1000u
+#define SIM_PAUSE_MS_DEFAULT 4000u
 
 typedef struct sim_config {
     uint32_t members;
@@ -93,6 +95,10 @@ typedef struct sim_config {
     double backup_lost;
     uint64_t down_ms_min, down_ms_max;
     int64_t fsync_ms;             /* -1: SIM_FSYNC_MS_DEFAULT with restarts, else no disk */
+    /* Pause faults (pause.h): `pauses` times a random honest member stops for pause_ms
+     * (its clock and steps stop, everything for it waits) and continues. */
+    uint32_t pauses;
+    uint64_t pause_ms;
     /* Testing: a planted bug the invariants must catch (0: none). */
     sim_restart_bug restart_bug;
     /* Epochs of this many rounds (aleph_config.epoch_rounds; 0: none). Rounds of the run
@@ -176,6 +182,10 @@ typedef struct sim_result {
     uint64_t txs_confirmed;       /* transactions in own units made durable */
     uint64_t txs_set_apart;       /* confirmed by a member before its backup was deleted */
     uint64_t units_set_apart;     /* tracked units of such a member, no longer required */
+    /* pause faults */
+    uint32_t pauses, pauses_skipped; /* done; skipped (the member was paused or down) */
+    uint64_t messages_paused;     /* deliveries that waited for a paused member */
+    uint64_t resumes;             /* the core's resume detections, over honest members */
 
     uint64_t heal_ms, end_ms;     /* virtual */
     double wall_s;

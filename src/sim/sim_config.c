@@ -37,6 +37,7 @@ void sim_config_defaults(sim_config *cfg)
     cfg->down_ms_min = SIM_DOWN_MS_MIN_DEFAULT;
     cfg->down_ms_max = SIM_DOWN_MS_MAX_DEFAULT;
     cfg->fsync_ms = -1;
+    cfg->pause_ms = SIM_PAUSE_MS_DEFAULT;
 }
 
 uint64_t sim_faulty_ms_max(const sim_config *cfg)
@@ -64,6 +65,7 @@ uint32_t sim_rounds_max(const sim_config *cfg)
      * its late units are ordered only once one of its units is a parent of theirs (it climbs
      * from its newest own unit). Room for one round per 10 ms of every downtime. */
     uint64_t extra = cfg->restarts ? (uint64_t)cfg->restarts * (cfg->down_ms_max / 10 + 1) : 0;
+    extra += (uint64_t)cfg->pauses * (cfg->pause_ms / 10 + 1); /* the same for a pause */
     uint64_t max = (uint64_t)cfg->rounds + SIM_ROUNDS_SLACK + extra;
     return max > 2000000 ? 2000000 : (uint32_t)max;
 }
@@ -171,6 +173,14 @@ const char *sim_config_check(const sim_config *cfg, char *buf, size_t len)
         }
     if (cfg->default_creators_len && cfg->adversary_round) {
         snprintf(buf, len, "--adversary attacks the unit of round R0 mod N: drop --default-creators");
+        return buf;
+    }
+    if (cfg->pauses > SIM_PAUSES_MAX) {
+        snprintf(buf, len, "--pauses: %u is over %u", cfg->pauses, SIM_PAUSES_MAX);
+        return buf;
+    }
+    if (cfg->pauses && cfg->adversary_round) {
+        snprintf(buf, len, "--pauses: not with --adversary (its scheduler follows every member)");
         return buf;
     }
     if (cfg->restarts > SIM_RESTARTS_MAX) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pause.h"
 #include "restart.h"
 #include "sim_state.h"
 
@@ -235,6 +236,7 @@ void sim_teardown(sim *s)
     free(s->held);
     sim_adversary_free(s->adversary);
     sim_restart_teardown(s);
+    sim_pause_teardown(s);
     for (uint32_t i = 0; s->members && i < s->n; i++) {
         sim_member *mb = &s->members[i];
         for (uint32_t w = 0; w < 2; w++) aleph_member_free(mb->inst[w].m);

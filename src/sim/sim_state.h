@@ -59,6 +59,11 @@ typedef struct sim_member {
     uint32_t epoch_at_crash;
     uint64_t archive_next_ms; /* no archive load before (persist.c) */
     uint32_t fault_next, fault_end; /* its faults in sim.faults, in trigger order */
+    /* pause faults (pause.c) */
+    int paused;
+    sim_event *deferred;     /* events for it while paused, in order */
+    size_t deferred_len, deferred_cap;
+    uint32_t loads_missed; /* load ticks while paused: submitted when it continues */
 } sim_member;
 
 typedef struct sim_fault {

@@ -334,6 +334,68 @@ static void hostile_ranges_are_bounded(void **state)
     ts_cluster_free(&cl);
 }
 
+/* Anti-entropy pushes are bounded per peer: a peer a few rounds behind (not far enough for
+ * ranges) that sends HIGHEST every 100 ms for 10 s gets at most 4 MiB/s of units on average
+ * plus one answer (2 MiB and the rest of its last round), not 8 MiB per half period (docs/
+ * PROTOCOL.md, "Anti-entropy"); it still gets units. Seen to fail with the old rule (answer
+ * every half period, 8 MiB each): 945,732,488 bytes pushed against the bound of 54,525,952. */
+static void pushes_are_bounded_per_peer(void **state)
+{
+    (void)state;
+    const uint32_t n = 4, rounds = 8, txs = 8, tx_len = 65000;
+    ts_committee c;
+    ts_committee_init(&c, n, ALEPH_COIN_TEST, 9);
+    c.cfg.unit_bytes_max = 1u << 20;
+    c.cfg.tx_bytes_max = 64u << 10;
+    c.cfg.anti_entropy_ms = 200;
+    ts_member tm;
+    ts_member_init(&tm, &c, 0);
+    size_t payload_len = (size_t)txs * (4 + tx_len), cap = payload_len + 4096;
+    uint8_t *payload = calloc(1, payload_len), *msg = malloc(cap);
+    assert_non_null(payload);
+    assert_non_null(msg);
+    for (uint32_t k = 0; k < txs; k++) {
+        uint8_t *p = payload + (size_t)k * (4 + tx_len);
+        p[0] = (uint8_t)tx_len, p[1] = (uint8_t)(tx_len >> 8);
+        p[4] = (uint8_t)k;
+    }
+    uint8_t hashes[TS_MEMBERS_MAX][32], prev[TS_MEMBERS_MAX][32];
+    for (uint32_t r = 0; r < rounds; r++) {
+        int64_t parents[TS_MEMBERS_MAX];
+        for (uint32_t k = 0; k < n; k++) parents[k] = (r == 0 || k == 0) ? -1 : (int64_t)r - 1;
+        memcpy(prev, hashes, sizeof prev);
+        for (uint32_t cr = 1; cr < n; cr++) {
+            payload[5] = (uint8_t)cr, payload[6] = (uint8_t)r; /* distinct units */
+            size_t len = ts_make_unit(&c, cr, r, parents, prev, payload, (uint32_t)payload_len,
+                                      msg, cap, hashes[cr]);
+            ts_member_deliver(&tm, cr, msg, len);
+        }
+    }
+    aleph_member_stats st;
+    aleph_member_stats_get(tm.m, &st);
+    assert_true(st.dag_units >= (rounds - 1) * (n - 1)); /* held, so pushed when asked */
+    uint8_t highest[3 + 4 * 4] = {MSG_HIGHEST, (uint8_t)n, 0}; /* holds nothing */
+    uint64_t pushed = 0, start = 1000, span = 10000;
+    for (uint64_t t = start; t <= start + span; t += 100) {
+        aleph_event ev = {.kind = ALEPH_EVENT_MESSAGE, .now_ms = t, .from = 1, .data = highest,
+                          .len = sizeof highest};
+        aleph_update up;
+        aleph_member_step(tm.m, &ev, &up);
+        for (size_t i = 0; i < up.messages_len; i++)
+            if (up.messages[i].to == 1 && up.messages[i].len && up.messages[i].data[0] == MSG_UNIT)
+                pushed += up.messages[i].len;
+    }
+    uint64_t bound = (span / 1000 + 1) * (4u << 20) + (8u << 20);
+    fprintf(stderr, "pushes: %llu bytes in %llu ms (bound %llu)\n", (unsigned long long)pushed,
+            (unsigned long long)span, (unsigned long long)bound);
+    assert_true(pushed >= (4u << 20));
+    if (pushed > bound) fail_msg("%llu bytes pushed (bound %llu)", (unsigned long long)pushed,
+                                 (unsigned long long)bound);
+    free(payload);
+    free(msg);
+    ts_member_free(&tm);
+}
+
 /* The catch-up target is the (f+1)-th highest report, so at N = 4 (f = 1) one peer claiming
  * rounds nobody holds does not start a catch-up: member 0 asks for no range and keeps
  * creating (a member catching up creates nothing) and ordering with the others. Seen to
@@ -430,6 +492,7 @@ int main(void)
         cmocka_unit_test(far_behind_catches_up_in_bulk),
         cmocka_unit_test(silent_peer_is_asked_again_elsewhere),
         cmocka_unit_test(hostile_ranges_are_bounded),
+        cmocka_unit_test(pushes_are_bounded_per_peer),
         cmocka_unit_test(one_peer_cannot_start_a_catch_up),
         cmocka_unit_test(resumed_member_holds_single_requests),
     };

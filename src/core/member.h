@@ -324,7 +324,7 @@ struct aleph_member {
     /* sync */
     uint64_t next_anti_entropy_ms;
     uint64_t *highest_reply_ms;  /* per peer: last HIGHEST sent in reply */
-    uint64_t *highest_answer_ms; /* per peer: last units sent in answer to its HIGHEST */
+    uint64_t *highest_answer_ms; /* per peer: when units may next go in answer to its HIGHEST */
 
     shed_state shed;
     catchup_state catchup;

@@ -20,7 +20,12 @@
 #define ANTI_ENTROPY_ROUNDS_MAX 8u
 /* Answers to REQUEST_PARENTS that also carry the parent units, per message. */
 #define PARENTS_PUSH_MAX 2u
-#define ANTI_ENTROPY_BYTES_MAX (8u * 1024u * 1024u)
+#define ANTI_ENTROPY_BYTES_MAX (2u * 1024u * 1024u)
+/* Unit bytes pushed to one peer per second, on average: after an answer of B bytes the next
+ * waits B / rate (at least half a period). A member far behind pulls ranges instead
+ * (catchup.c, 64 MiB/s); pushes heal a peer a few rounds behind, and when units take longer
+ * than a period to arrive (large units on busy links) they only send them twice. */
+#define ANTI_ENTROPY_PUSH_BYTES_PER_S (4ull << 20)
 
 static void slot_key(uint32_t creator, uint32_t round, uint8_t key[32])
 {
@@ -309,12 +314,10 @@ static void answer_highest(aleph_member *m, uint32_t to, const message *msg)
         they_have_more = 1;
     }
     size_t bytes = 0;
-    /* At most one batch of units per peer per half period: a HIGHEST of a few bytes must not
+    /* At most one batch of units per peer per half period, and ANTI_ENTROPY_PUSH_BYTES_PER_S
+     * on average (highest_answer_ms: when the next may go): a HIGHEST of a few bytes must not
      * be a lever for making a member send megabytes over and over. */
-    int may_answer = m->highest_answer_ms[to] == 0 ||
-                     m->now_ms >= m->highest_answer_ms[to] + m->cfg.anti_entropy_ms / 2;
-    if (lowest != UINT32_MAX && may_answer) {
-        m->highest_answer_ms[to] = m->now_ms ? m->now_ms : 1;
+    if (lowest != UINT32_MAX && m->now_ms >= m->highest_answer_ms[to]) {
         uint32_t last = lowest + ANTI_ENTROPY_ROUNDS_MAX;
         for (uint32_t r = lowest;
              r < m->dag.rounds_len && r < last && bytes < ANTI_ENTROPY_BYTES_MAX; r++) {
@@ -333,6 +336,9 @@ static void answer_highest(aleph_member *m, uint32_t to, const message *msg)
                 }
             }
         }
+        uint64_t wait_ms = (uint64_t)bytes * 1000u / ANTI_ENTROPY_PUSH_BYTES_PER_S;
+        if (wait_ms < m->cfg.anti_entropy_ms / 2) wait_ms = m->cfg.anti_entropy_ms / 2;
+        m->highest_answer_ms[to] = m->now_ms + wait_ms;
     }
     if (they_have_more && m->now_ms >= m->highest_reply_ms[to] + m->cfg.anti_entropy_ms / 2) {
         m->highest_reply_ms[to] = m->now_ms;

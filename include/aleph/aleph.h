@@ -104,6 +104,11 @@ typedef struct aleph_config {
      * candidate (its default creator's unit), so that the next round's units carry it and
      * its head is decided at d = 2 (docs/PROTOCOL.md, "The fast path over a WAN"). */
     uint32_t candidate_wait_ms_max;
+    /* Extra wait, after a quorum, for the creator of the next round's first candidate (the
+     * next round's default creator): for the last round's units still missing whose creator's
+     * units usually come within the bound, so that the head of the next round has them below
+     * it and they are output with its batch rather than one batch later. */
+    uint32_t head_parent_wait_ms_max;
     uint32_t anti_entropy_ms;     /* period of the anti-entropy exchange */
     uint32_t request_retry_ms;    /* first retry of a request for missing units */
     uint32_t rounds_max;          /* stop creating units after this round (0: no limit) */

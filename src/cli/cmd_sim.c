@@ -101,6 +101,9 @@ static void usage(FILE *out)
 "                         core's, 0]\n"
 "  --candidate-wait-ms MS members' extra wait, after a quorum, for the first candidate of\n"
 "                         the last round (its default creator's unit) [the core's, 30]\n"
+"  --head-parent-wait-ms MS the next round's default creator's extra wait, after a quorum,\n"
+"                         for the last round's units that usually come that soon, so that\n"
+"                         the next head has them below it [the core's, 0]\n"
 "  --default-creators L   the committee's default-creator schedule: c(r) = L[r mod |L|],\n"
 "                         L a comma-separated list of members, or 'matrix': derived from\n"
 "                         the --latency matrix (the members whose unit reaches everyone\n"
@@ -206,7 +209,7 @@ typedef struct cli {
     int json, quiet, verbose;
     sim_latency_matrix *matrix;
     /* flags read as text or as numbers and applied after the table (UINT32_MAX: not given) */
-    uint32_t round_delay_ms, parent_wait_ms, candidate_wait_ms, fsync_ms;
+    uint32_t round_delay_ms, parent_wait_ms, candidate_wait_ms, head_parent_wait_ms, fsync_ms;
     const char *byzantine_kind, *coin, *adversary, *partition, *isolate, *default_creators,
         *down_ms, *restart_bug;
     uint32_t *creators; /* the schedule cfg.default_creators points to */
@@ -265,6 +268,7 @@ static const opt_spec sim_table[] = {
     WAIT("round-delay-ms", round_delay_ms),
     WAIT("parent-wait-ms", parent_wait_ms),
     WAIT("candidate-wait-ms", candidate_wait_ms),
+    WAIT("head-parent-wait-ms", head_parent_wait_ms),
     {"faulty-ms", OPT_U64, F(cfg.faulty_ms_max), 1, (double)UINT64_MAX, NULL, NULL},
     {"liveness-ms", OPT_U64, F(cfg.liveness_ms_max), 1, (double)UINT64_MAX, NULL, NULL},
     {"loss", OPT_DOUBLE, F(cfg.net.loss), 0, 1, NULL, NULL},
@@ -373,6 +377,7 @@ static int parse_args(cli *c, int argc, char **argv)
     if (c->round_delay_ms != UINT32_MAX) g->round_delay_ms = c->round_delay_ms;
     if (c->parent_wait_ms != UINT32_MAX) g->parent_wait_ms = c->parent_wait_ms;
     if (c->candidate_wait_ms != UINT32_MAX) g->candidate_wait_ms = c->candidate_wait_ms;
+    if (c->head_parent_wait_ms != UINT32_MAX) g->head_parent_wait_ms = c->head_parent_wait_ms;
     if (c->fsync_ms != UINT32_MAX) g->fsync_ms = c->fsync_ms;
     if (c->down_ms && parse_down(g, c->down_ms) != 0) return 2;
     if (c->restart_bug) {
@@ -470,7 +475,8 @@ int command_sim(int argc, char **argv)
     memset(&c, 0, sizeof c);
     sim_config_defaults(&c.cfg);
     c.seeds = 1;
-    c.round_delay_ms = c.parent_wait_ms = c.candidate_wait_ms = c.fsync_ms = UINT32_MAX;
+    c.round_delay_ms = c.parent_wait_ms = c.candidate_wait_ms = c.head_parent_wait_ms = c.fsync_ms =
+        UINT32_MAX;
     int rc = parse_args(&c, argc, argv);
     if (rc < 0) {
         usage(stdout);

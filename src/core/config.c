@@ -39,6 +39,7 @@ void aleph_config_defaults(aleph_config *cfg)
     cfg->round_delay_ms_idle = 500;
     cfg->parent_wait_ms_max = 0;
     cfg->candidate_wait_ms_max = 30;
+    cfg->head_parent_wait_ms_max = 0;
     cfg->shed_lag_rounds = 32;
     cfg->anti_entropy_ms = 200;
     cfg->request_retry_ms = 100;

@@ -26,13 +26,31 @@ static uint32_t usable_creators(const aleph_member *m, uint32_t round, uint32_t 
     return present;
 }
 
-/* Whether creator c's unit of `round` is missing and usually arrives within the bound after
+/* Whether creator c's unit of `round` is missing and usually arrives within `bound_ms` after
  * the own quorum (waiting in vain only slows the round). */
-static int expected_soon(const aleph_member *m, uint32_t c, uint32_t round)
+static int expected_within(const aleph_member *m, uint32_t c, uint32_t round, uint32_t bound_ms)
 {
     if (c == m->secret.index || m->dag.forker[c]) return 0;
     if (dag_first_in_slot(m, c, round) != NONE) return 0;
-    return m->lag_ms[c] <= m->cfg.candidate_wait_ms_max;
+    return m->lag_ms[c] <= bound_ms;
+}
+
+static int expected_soon(const aleph_member *m, uint32_t c, uint32_t round)
+{
+    return expected_within(m, c, round, m->cfg.candidate_wait_ms_max);
+}
+
+/* Whether the next unit (round prev+1) is that round's first candidate and a unit of round
+ * prev that usually comes within head_parent_wait_ms_max is missing: the head of prev+1 has
+ * the units of prev below it that its batch outputs; a unit that misses it waits one batch
+ * more (docs/PROTOCOL.md, "The head's parents"). */
+static int head_parent_wait(const aleph_member *m, uint32_t prev)
+{
+    uint32_t bound = m->cfg.head_parent_wait_ms_max;
+    if (bound == 0 || config_default_creator(m, prev + 1) != m->secret.index) return 0;
+    for (uint32_t c = 0; c < m->n; c++)
+        if (expected_within(m, c, prev, bound)) return 1;
+    return 0;
 }
 
 /* The fast path (docs/PROTOCOL.md): whether the next unit, made from the units of `prev`, is
@@ -133,6 +151,9 @@ uint64_t creator_wake_ms(const aleph_member *m)
         if (fast_path_wait(m, prev) &&
             m->quorum_seen_ms + m->cfg.candidate_wait_ms_max > wait_until)
             wait_until = m->quorum_seen_ms + m->cfg.candidate_wait_ms_max;
+        if (head_parent_wait(m, prev) &&
+            m->quorum_seen_ms + m->cfg.head_parent_wait_ms_max > wait_until)
+            wait_until = m->quorum_seen_ms + m->cfg.head_parent_wait_ms_max;
         if (wait_until > at) at = wait_until;
     }
     return at;

@@ -606,7 +606,6 @@ static int prepare(node *nd, char *err, size_t cap)
     if (o->data_dir) snprintf(nd->data_dir, sizeof nd->data_dir, "%s", o->data_dir);
     else snprintf(nd->data_dir, sizeof nd->data_dir, "aleph-member-%u", me);
     if (make_dirs(nd->data_dir, 0700, err, cap) != 0) return -1;
-
     aleph_config *cfg = &nd->cfg;
     aleph_config_defaults(cfg);
     cfg->members = nd->committee.size;
@@ -625,6 +624,7 @@ static int prepare(node *nd, char *err, size_t cap)
     if (o->round_delay_ms_idle >= 0) cfg->round_delay_ms_idle = (uint32_t)o->round_delay_ms_idle;
     if (o->parent_wait_ms >= 0) cfg->parent_wait_ms_max = (uint32_t)o->parent_wait_ms;
     if (o->candidate_wait_ms >= 0) cfg->candidate_wait_ms_max = (uint32_t)o->candidate_wait_ms;
+    if (o->head_parent_wait_ms >= 0) cfg->head_parent_wait_ms_max = o->head_parent_wait_ms;
     if (o->anti_entropy_ms > 0) cfg->anti_entropy_ms = (uint32_t)o->anti_entropy_ms;
     cfg->rounds_max = o->rounds_max;
     cfg->epochs_kept = o->epochs_kept;

@@ -24,6 +24,7 @@ typedef struct node_options {
     int round_delay_ms_idle;
     int parent_wait_ms;
     int candidate_wait_ms;
+    int head_parent_wait_ms;
     int anti_entropy_ms;
     uint32_t tx_bytes_max;         /* 0: core default */
     uint32_t pool_bytes;

@@ -21,6 +21,7 @@ void node_options_defaults(node_options *o)
     o->round_delay_ms_idle = (int)c.round_delay_ms_idle;
     o->parent_wait_ms = (int)c.parent_wait_ms_max;
     o->candidate_wait_ms = (int)c.candidate_wait_ms_max;
+    o->head_parent_wait_ms = (int)c.head_parent_wait_ms_max;
     o->anti_entropy_ms = (int)c.anti_entropy_ms;
     o->tx_bytes_max = c.tx_bytes_max;
     o->pool_bytes = c.pool_bytes_max;
@@ -69,6 +70,7 @@ const opt_spec node_option_table[] = {
     NUM("idle-round-delay-ms", OPT_INT, round_delay_ms_idle, 0, 600000),
     NUM("parent-wait-ms", OPT_INT, parent_wait_ms, 0, 600000),
     NUM("candidate-wait-ms", OPT_INT, candidate_wait_ms, 0, 600000),
+    NUM("head-parent-wait-ms", OPT_INT, head_parent_wait_ms, 0, 600000),
     NUM("anti-entropy-ms", OPT_INT, anti_entropy_ms, 1, 600000),
     NUM("max-tx-bytes", OPT_U32, tx_bytes_max, 1, 4u << 20),
     NUM("pool-bytes", OPT_U32, pool_bytes, 1024, 2147483648.0),

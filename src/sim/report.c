@@ -68,6 +68,9 @@ void sim_rerun_command(char *buf, size_t len, const sim_config *cfg, uint64_t se
     if (at < len && cfg->candidate_wait_ms >= 0)
         at += (size_t)snprintf(buf + at, len - at, " --candidate-wait-ms %lld",
                                (long long)cfg->candidate_wait_ms);
+    if (at < len && cfg->head_parent_wait_ms >= 0)
+        at += (size_t)snprintf(buf + at, len - at, " --head-parent-wait-ms %lld",
+                               (long long)cfg->head_parent_wait_ms);
     for (uint32_t i = 0; at < len && i < cfg->default_creators_len; i++)
         at += (size_t)snprintf(buf + at, len - at, "%s%u", i ? "," : " --default-creators ",
                                cfg->default_creators[i]);
@@ -181,6 +184,10 @@ void sim_result_print(FILE *out, const sim_config *cfg, const sim_result *r)
     fprintf(out, "  heads decided at   d=2 %.1f%%  d=3 %.1f%%  d=4 %.1f%%  d>=5 %.1f%%  (%" PRIu64 " decisions, honest members)\n",
             pct(r->heads_at_depth[0], heads), pct(r->heads_at_depth[1], heads),
             pct(r->heads_at_depth[2], heads), pct(r->heads_at_depth[3], heads), heads);
+    const uint64_t *in = r->own_units_in_batch;
+    fprintf(out, "  own units output   in batch(r) %" PRIu64 "  batch(r+1) %" PRIu64
+                 "  later %" PRIu64 "  (a unit of round r, at its creator)\n",
+            in[0], in[1], in[2]);
     if (r->adversary_round) {
         if (r->adversary_head_delay == UINT32_MAX)
             fprintf(out, "  adversary          head of round %u never output at member 0\n",
@@ -283,6 +290,11 @@ void sim_result_print_json(FILE *out, const sim_config *cfg, const sim_result *r
     json_object_set_new(d, "4", json_integer((json_int_t)r->heads_at_depth[2]));
     json_object_set_new(d, "5+", json_integer((json_int_t)r->heads_at_depth[3]));
     json_object_set_new(o, "heads_at_depth", d);
+    json_t *ob = json_object();
+    json_object_set_new(ob, "own_round", json_integer((json_int_t)r->own_units_in_batch[0]));
+    json_object_set_new(ob, "next", json_integer((json_int_t)r->own_units_in_batch[1]));
+    json_object_set_new(ob, "later", json_integer((json_int_t)r->own_units_in_batch[2]));
+    json_object_set_new(o, "own_units_in_batch", ob);
     if (r->adversary_round) {
         json_t *a = json_object();
         json_object_set_new(a, "round", json_integer(r->adversary_round));

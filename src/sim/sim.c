@@ -232,6 +232,7 @@ static void handle_batch(sim *s, uint32_t i, uint32_t w, const aleph_batch *epoc
         const aleph_ordered_unit *u = &b->units[k];
         if (u->creator != i) continue;
         uint32_t g = sim_global_round(s, b->epoch, u->round);
+        s->res->own_units_in_batch[b->round <= g ? 0 : b->round == g + 1 ? 1 : 2]++;
         /* a unit ordered SIM_CREATED_RING rounds after its creation has no sample */
         if (g <= s->rounds_max && mb->created_ms &&
             (mb->created_len == s->rounds_max + 1 || mb->created_round[g % mb->created_len] == g))

@@ -82,6 +82,7 @@ typedef struct sim_config {
     int64_t round_delay_ms;       /* members' round_delay_ms_min; -1: the core's default */
     int64_t parent_wait_ms;       /* members' parent_wait_ms_max; -1: the core's default */
     int64_t candidate_wait_ms;    /* members' candidate_wait_ms_max; -1: the core's default */
+    int64_t head_parent_wait_ms;  /* members' head_parent_wait_ms_max; -1: the core's default */
     const uint32_t *default_creators; /* the committee's default-creator schedule (borrowed) */
     uint32_t default_creators_len;    /* 0: round mod N */
     uint32_t adversary_round;     /* 0: none; else the round r0 whose candidate is attacked */
@@ -155,6 +156,9 @@ typedef struct sim_result {
     sim_distribution latency_ms;  /* end to end, virtual: submit to output at its member */
     sim_distribution consensus_latency_ms; /* unit creation to ordering at its creator */
     uint64_t heads_at_depth[4];   /* heads decided at d = 2, 3, 4, >= 5 (honest members) */
+    /* honest members' own units output in batch(r) of their round r (heads), in batch(r+1),
+     * later: a unit that misses the parents of head(r+1) waits a batch more */
+    uint64_t own_units_in_batch[3];
     /* adversarial scheduler (when configured) */
     uint32_t adversary_round;     /* r0 */
     uint32_t adversary_held;      /* rounds above r0 it kept U0 undecided (its own view) */

@@ -34,6 +34,7 @@ void sim_config_defaults(sim_config *cfg)
     cfg->round_delay_ms = -1;
     cfg->parent_wait_ms = -1;
     cfg->candidate_wait_ms = -1;
+    cfg->head_parent_wait_ms = -1;
     cfg->down_ms_min = SIM_DOWN_MS_MIN_DEFAULT;
     cfg->down_ms_max = SIM_DOWN_MS_MAX_DEFAULT;
     cfg->fsync_ms = -1;

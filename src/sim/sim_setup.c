@@ -93,6 +93,8 @@ static int setup_config(sim *s, char *err, size_t err_len)
     if (cfg->parent_wait_ms >= 0) s->acfg.parent_wait_ms_max = (uint32_t)cfg->parent_wait_ms;
     if (cfg->candidate_wait_ms >= 0)
         s->acfg.candidate_wait_ms_max = (uint32_t)cfg->candidate_wait_ms;
+    if (cfg->head_parent_wait_ms >= 0)
+        s->acfg.head_parent_wait_ms_max = (uint32_t)cfg->head_parent_wait_ms;
     s->acfg.default_creators = cfg->default_creators;
     s->acfg.default_creators_len = cfg->default_creators_len;
     if (cfg->adversary_round) {
@@ -100,6 +102,7 @@ static int setup_config(sim *s, char *err, size_t err_len)
         s->acfg.round_delay_ms_min = 0;
         s->acfg.parent_wait_ms_max = 0;
         s->acfg.candidate_wait_ms_max = 0;
+        s->acfg.head_parent_wait_ms_max = 0;
         s->acfg.round_delay_ms_idle = 0;
     }
     return 0;

@@ -168,6 +168,22 @@ static void schedule_from_the_matrix(void **state)
     assert_int_equal(out[1], 1);
 }
 
+/* 8 members over the 8-region matrix, seed 2, 40 rounds, with the default-creator schedule
+ * sched (NULL: r mod N). */
+static sim_config matrix_config(const sim_latency_matrix *m, const uint32_t *sched, uint32_t len)
+{
+    sim_config c;
+    sim_config_defaults(&c);
+    c.members = 8;
+    c.seed = 2;
+    c.rounds = 40;
+    c.net.latency.kind = SIM_LATENCY_MATRIX;
+    c.net.latency.matrix = m;
+    c.default_creators = sched;
+    c.default_creators_len = len;
+    return c;
+}
+
 static void matrix_schedule_decides_more_heads_at_d2(void **state)
 {
     (void)state;
@@ -176,15 +192,7 @@ static void matrix_schedule_decides_more_heads_at_d2(void **state)
     uint32_t sched[8], len = default_creators_from_matrix(&m, 8, sched);
     uint64_t at_d2[2], heads[2];
     for (int with = 0; with < 2; with++) {
-        sim_config c;
-        sim_config_defaults(&c);
-        c.members = 8;
-        c.seed = 2;
-        c.rounds = 40;
-        c.net.latency.kind = SIM_LATENCY_MATRIX;
-        c.net.latency.matrix = &m;
-        c.default_creators = with ? sched : NULL;
-        c.default_creators_len = with ? len : 0;
+        sim_config c = matrix_config(&m, with ? sched : NULL, with ? len : 0);
         sim_result r;
         if (sim_run_oracle(&c, &r) != 0) fail_msg("%s", r.failure);
         assert_true(r.ok);
@@ -211,15 +219,7 @@ static void head_parent_wait_outputs_fewer_units_late(void **state)
     uint64_t late[2], next[2];
     double e2e_mean[2];
     for (int wait = 0; wait < 2; wait++) {
-        sim_config c;
-        sim_config_defaults(&c);
-        c.members = 8;
-        c.seed = 2;
-        c.rounds = 40;
-        c.net.latency.kind = SIM_LATENCY_MATRIX;
-        c.net.latency.matrix = &m;
-        c.default_creators = sched;
-        c.default_creators_len = len;
+        sim_config c = matrix_config(&m, sched, len);
         c.head_parent_wait_ms = wait ? 30 : 0;
         sim_result r;
         if (sim_run_oracle(&c, &r) != 0) fail_msg("%s", r.failure);

@@ -83,3 +83,12 @@ int sim_run_oracle(const sim_config *cfg, sim_result *res)
     if (own_dir) oracle_remove_dir(tmp);
     return rc;
 }
+
+void sim_run_oracle_passes(const sim_config *cfg, sim_result *res)
+{
+    if (sim_run_oracle(cfg, res) != 0) {
+        char rerun[1024];
+        sim_rerun_command(rerun, sizeof rerun, cfg, cfg->seed);
+        fail_msg("%s\nrerun: %s", res->failure, rerun);
+    }
+}

@@ -55,4 +55,10 @@ rrun $((SEEDS * 3 / 10)) --members 7 --byzantine 2 --byzantine-kind forker --rou
 rrun $((SEEDS * 2 / 5)) --members 4 --byzantine 1 --byzantine-kind silent --rounds 40 --epoch-rounds 10 --restarts 3 --down-ms 100:900
 rrun $((SEEDS / 5)) --members 7 --byzantine 2 --byzantine-kind crash --rounds 40 --epoch-rounds 10 --restarts 4 --down-ms 100:900 --loss 0.05
 rrun $((SEEDS / 20)) --members 10 --byzantine 3 --byzantine-kind garbage --rounds 48 --epoch-rounds 16 --restarts 5 --down-ms 100:600
+# Pause faults (src/sim/pause.h; docs/TESTING.md): a member's process stops 4 virtual s and
+# continues (its clock stood still, everything for it comes at once: the core's resume hold
+# runs), with crashes besides at N = 7 and a partition at N = 10. 100 + 50 runs with SEEDS =
+# 1000, ~25 s on the 2-core machine.
+rrun $((SEEDS / 10)) --members 7 --byzantine 1 --byzantine-kind silent --rounds 30 --pauses 2 --restarts 2 --loss 0.05
+rrun $((SEEDS / 20)) --members 10 --byzantine 2 --byzantine-kind crash --rounds 30 --pauses 3 --partition 300:3000
 exit $status

@@ -48,6 +48,8 @@ const char *aleph_version(void);
 #define ALEPH_UNIT_BYTES_MIN (1u + 8u + 2u + 4u + 2u + 4u + 1u + ALEPH_SIGNATURE_BYTES)
 /* A threshold-coin share: the point S_i (32) and a Chaum-Pedersen proof (c, s) (64). */
 #define ALEPH_COIN_SHARE_BYTES 96u
+/* The threshold coin's nonce of a round: session (u64 LE) || round (u32 LE). */
+#define ALEPH_COIN_NONCE_BYTES 12u
 #define ALEPH_COIN_SCALAR_BYTES 32u
 #define ALEPH_COIN_POINT_BYTES 32u
 /* Hard cap on one unit's payload; the configured unit_bytes_max may be lower. */
@@ -157,6 +159,15 @@ typedef struct aleph_config {
      * the answer as the unit's hash. NULL: the member hashes every unit. */
     int (*unit_hash_known)(void *ctx, const uint8_t *unit, size_t signed_len, uint8_t out[32]);
     void *unit_hash_ctx;
+    /* Optional (threshold coin): a received unit's coin share found valid earlier, e.g. by
+     * aleph_unit_share_check on a worker thread. Given the pointer the member received the
+     * unit at (within the message being received), the unit's length and the nonce the member
+     * checks its share against, returns 1 only when the share those very bytes carry was
+     * found valid for exactly that nonce and the creator's verification key; 0 otherwise (the
+     * member then checks the share itself, if its round's coin is ever needed). NULL: none. */
+    int (*share_valid_known)(void *ctx, const uint8_t *unit, size_t len,
+                             const uint8_t nonce[ALEPH_COIN_NONCE_BYTES]);
+    void *share_valid_ctx;
 
     /* Optional: units shared by the members of one process (the simulator, tests), so that a
      * unit's body (encoding and parent list) is held once, not once per member. Members
@@ -570,6 +581,19 @@ int aleph_message_units_next(const aleph_config *cfg, const uint8_t *msg, size_t
 int aleph_unit_signed_parts(const uint8_t *unit, size_t len, uint32_t *creator,
                             uint8_t hash[ALEPH_HASH_BYTES], const uint8_t **signature);
 
+/* The creator and round a unit's header names, if the bytes are long enough to be a unit
+ * (0 otherwise); nothing is checked. */
+int aleph_unit_slot(const uint8_t *unit, size_t len, uint32_t *creator, uint32_t *round);
+
+/* The coin share a unit carries (threshold mode), checked as a member checks it when its
+ * round's coin is needed: against the creator's verification key in cfg and the nonce of the
+ * session and round the unit names. Returns 1 and fills nonce_out when the unit is well
+ * formed for cfg (any session) and its share is valid; 0 otherwise. For a shell that checks
+ * shares ahead of the member on another thread (aleph_config.share_valid_known): the member
+ * takes the answer only for the nonce it would check against itself. */
+int aleph_unit_share_check(const aleph_config *cfg, const uint8_t *unit, size_t len,
+                           uint8_t nonce_out[ALEPH_COIN_NONCE_BYTES]);
+
 /* A member message's header in committee cfg: its type, its epoch (0 without epochs) and the
  * offset of its body. Returns 1, or 0 when the message is too short to hold a header. With
  * epochs, a message carrying a unit has it at msg + *body_off. */
@@ -633,6 +657,12 @@ size_t aleph_testing_unit_encoded_len(const aleph_testing_unit_draft *d);
 size_t aleph_testing_unit_encode_signed(const aleph_testing_unit_draft *d,
                                         const uint8_t secret_key[ALEPH_SIGN_SK_BYTES],
                                         uint8_t *buf, uint8_t hash_out[ALEPH_HASH_BYTES]);
+
+/* The coin share member `secret` makes for (session, round), as its units carry it
+ * (threshold mode): 0, or -1 when the secret's coin share does not match verification_key. */
+int aleph_testing_coin_share(const aleph_secret *secret, const uint8_t verification_key[32],
+                             uint64_t session, uint32_t round,
+                             uint8_t out[ALEPH_COIN_SHARE_BYTES]);
 
 /* A fork alert's body (docs/PROTOCOL.md, "Fork alerts"): its length, and its encoding into
  * buf signed with secret_key, whether or not the proof holds. Writes the alert hash. */

@@ -8,8 +8,9 @@
 #include "crypto.h"
 #include "member.h"
 #include "threshold_coin.h"
+#include "unit.h"
 
-void coin_nonce(uint64_t session, uint32_t round, uint8_t out[12])
+void coin_nonce(uint64_t session, uint32_t round, uint8_t out[ALEPH_COIN_NONCE_BYTES])
 {
     put_uint(out, session, 8);
     put_uint(out + 8, round, 4);
@@ -74,6 +75,42 @@ int coin_value(aleph_member *m, uint32_t round, uint8_t out[32])
 int aleph_member_coin(aleph_member *m, uint32_t round, uint8_t out[32])
 {
     return coin_value(m, round, out);
+}
+
+int aleph_unit_share_check(const aleph_config *cfg, const uint8_t *data, size_t len,
+                           uint8_t nonce_out[ALEPH_COIN_NONCE_BYTES])
+{
+    if (cfg->coin_mode != ALEPH_COIN_THRESHOLD || !cfg->coin_verification_keys) return 0;
+    byte_reader r;
+    reader_init(&r, data, len);
+    (void)reader_u8(&r);
+    unit_limits lim = {.session = reader_u64(&r), .members = cfg->members,
+                       .quorum = aleph_quorum(cfg->members),
+                       .payload_bytes_max = cfg->unit_bytes_max, .coin_share_required = 1};
+    unit_wire w;
+    if (r.failed || unit_decode(data, len, &lim, &w) != NULL) return 0;
+    coin_nonce(w.session, w.round, nonce_out);
+    return tc_share_verify(cfg->coin_verification_keys[w.creator], nonce_out,
+                           ALEPH_COIN_NONCE_BYTES, w.coin_share);
+}
+
+/* Whether the share a unit received in the message being taken was found valid ahead, for
+ * the very nonce this member checks it against. */
+int coin_share_known_valid(const aleph_member *m, const uint8_t *data, const unit_wire *w)
+{
+    if (!m->cfg.share_valid_known || !w->coin_share) return 0;
+    uint8_t nonce[ALEPH_COIN_NONCE_BYTES];
+    coin_nonce(m->cfg.session, w->round, nonce);
+    return m->cfg.share_valid_known(m->cfg.share_valid_ctx, data, w->len, nonce) == 1;
+}
+
+int aleph_testing_coin_share(const aleph_secret *secret, const uint8_t verification_key[32],
+                             uint64_t session, uint32_t round,
+                             uint8_t out[ALEPH_COIN_SHARE_BYTES])
+{
+    uint8_t nonce[ALEPH_COIN_NONCE_BYTES];
+    coin_nonce(session, round, nonce);
+    return tc_share_create(secret->coin_secret_share, verification_key, nonce, sizeof nonce, out);
 }
 
 int coin_share_for(aleph_member *m, uint32_t round, uint8_t out[ALEPH_COIN_SHARE_BYTES])

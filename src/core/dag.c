@@ -445,10 +445,12 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
     if (m->dag.forker[w->creator]) m->stats.forker_units_admitted++;
     /* A unit that waited in the buffer moves its bytes into the DAG without a copy. */
     uint8_t *owned = pu->bytes && pu->bytes == data ? pu->bytes : NULL;
-    if (!add_unit(m, w, data, pu->hash, ids, owned)) {
+    unit *u = add_unit(m, w, data, pu->hash, ids, owned);
+    if (!u) {
         *reason = "out of memory";
         return RESOLVE_REJECTED;
     }
+    if (pu->share_state == SHARE_VALID) u->share_state = SHARE_VALID;
     if (owned) pu->bytes = NULL;
     return RESOLVE_ADDED;
 }
@@ -598,6 +600,7 @@ void dag_receive_unit(aleph_member *m, const uint8_t *data, size_t len, uint32_t
     tmp.creator = w.creator;
     tmp.round = w.round;
     tmp.from = from;
+    if (coin_share_known_valid(m, data, &w)) tmp.share_state = SHARE_VALID;
     enum resolve_result res = resolve(m, &tmp, &w, data, &reason);
     if (res == RESOLVE_REJECTED) {
         notice_drop(m, from, reason);

@@ -112,6 +112,15 @@ int aleph_unit_signed_parts(const uint8_t *data, size_t len, uint32_t *creator,
     return 1;
 }
 
+int aleph_unit_slot(const uint8_t *data, size_t len, uint32_t *creator, uint32_t *round)
+{
+    if (len < ALEPH_UNIT_BYTES_MIN) return 0;
+    *creator = (uint32_t)data[9] | (uint32_t)data[10] << 8;
+    *round = (uint32_t)data[11] | (uint32_t)data[12] << 8 | (uint32_t)data[13] << 16 |
+             (uint32_t)data[14] << 24;
+    return 1;
+}
+
 size_t aleph_testing_unit_encoded_len(const aleph_testing_unit_draft *d)
 {
     return unit_encoded_len(d);

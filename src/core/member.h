@@ -105,6 +105,7 @@ typedef struct pending_unit {
     uint32_t creator;
     uint32_t round;
     uint32_t from;
+    uint8_t share_state; /* SHARE_VALID when found valid ahead (coin_share_known_valid) */
     uint8_t (*explicit_parents)[32]; /* from a PARENTS answer; NULL until one came */
     uint32_t explicit_len;
     /* What it waits for, so that a retry pass skips it with one lookup. */
@@ -398,7 +399,8 @@ void ordering_free(aleph_member *m);
 int coin_value(aleph_member *m, uint32_t round, uint8_t out[32]);
 /* The share an own unit of `round` carries; returns 0 when the mode needs none. */
 int coin_share_for(aleph_member *m, uint32_t round, uint8_t out[ALEPH_COIN_SHARE_BYTES]);
-void coin_nonce(uint64_t session, uint32_t round, uint8_t out[12]);
+void coin_nonce(uint64_t session, uint32_t round, uint8_t out[ALEPH_COIN_NONCE_BYTES]);
+int coin_share_known_valid(const aleph_member *m, const uint8_t *data, const unit_wire *w);
 
 /* creator.c */
 void creator_try(aleph_member *m);

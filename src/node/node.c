@@ -446,7 +446,8 @@ static void log_stats(node *nd, const char *event)
     const net_counters *nc = &nd->net.counters;
     const client_counters *cc = &nd->clients.counters;
     /* prechecked: [UNITS messages, their signatures checked on the thread pool, member's checks
-     * answered from those, checked on the loop, messages dropped, unit hashes answered] */
+     * answered from those, checked on the loop, messages dropped, unit hashes answered, coin
+     * shares checked on the pool, of those found valid and taken by the member] */
     const precheck_counters *pcc = &nd->precheck.counters;
     double uptime = (double)(clock_mono_ns() - nd->started_mono_ns) / 1e9;
     log_line(&nd->log, LOG_INFO, event,
@@ -480,7 +481,7 @@ static void log_stats(node *nd, const char *event)
              "\"backup_syncs\":%" PRIu64 ",\"backup_sync_ms_max\":%.2f,\"backup_sync_ms_mean\":%.2f,"
              "\"held_max\":%" PRIu64 ",\"held_dropped\":%" PRIu64 ",\"output_bytes\":%" PRIu64
              ",\"consensus_latency_ms_mean\":%.1f,\"prechecked\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64
-             ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "],\"archive\":{%s}",
+             ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "],\"archive\":{%s}",
              uptime, process_rss_bytes() / 1048576.0, (double)ru.ru_maxrss / 1024.0, cpu,
              ms.round_created == UINT32_MAX ? -1 : (int)ms.round_created,
              ms.round_ordered == UINT32_MAX ? -1 : (int)ms.round_ordered, in, out, qbytes, qdropped,
@@ -507,7 +508,7 @@ static void log_stats(node *nd, const char *event)
                  ? (double)nd->consensus_latency_ms_sum / (double)nd->consensus_latency_n
                  : 0.0,
              pcc->messages, pcc->signatures, pcc->answered, pcc->checked_here, pcc->dropped,
-             pcc->hashes, archive_stats_fields(&nd->archive, nd->member));
+             pcc->hashes, pcc->shares, pcc->shares_taken, archive_stats_fields(&nd->archive, nd->member));
     free(peers);
 }
 
@@ -632,10 +633,7 @@ static int prepare(node *nd, char *err, size_t cap)
     cfg->recover = o->recover;
     randombytes_buf(&cfg->rng_seed, sizeof cfg->rng_seed); /* local choices only */
     precheck_init(&nd->precheck, &nd->loop, cfg, deliver_message, nd);
-    if (o->precheck) {
-        cfg->verify_signature = precheck_verify, cfg->unit_hash_known = precheck_unit_hash;
-        cfg->verify_signature_ctx = cfg->unit_hash_ctx = &nd->precheck;
-    }
+    if (o->precheck) precheck_hook(&nd->precheck, cfg);
     const char *merr = NULL;
     nd->member = aleph_member_new(cfg, &nd->secret, &merr);
     if (!nd->member) {

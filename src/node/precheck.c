@@ -13,6 +13,7 @@ struct precheck_msg {
     int orphaned; /* the precheck closed while it was on the pool */
     uint32_t from;
     uint32_t results_len;
+    uint32_t shares; /* coin shares checked */
     precheck_result *results;
     size_t len;
     uint8_t data[];
@@ -34,6 +35,49 @@ static void msg_free(precheck_msg *m)
     free(m);
 }
 
+static uint32_t default_creator(const aleph_config *cfg, uint32_t round)
+{
+    return cfg->default_creators_len ? cfg->default_creators[round % cfg->default_creators_len]
+                                     : round % cfg->members;
+}
+
+/* The shares the member will likely check, found among a range answer's units (rounds
+ * ascending): where round R-5 has no unit of its default creator here, R-5's election
+ * sorts candidates by coin(R) (docs/PROTOCOL.md), which the member combines from the first
+ * f+1 valid shares in creator order; those units' shares are checked here. A guess: a share
+ * checked in vain costs only time, one not checked here the member checks itself. */
+static void check_shares(precheck_msg *m)
+{
+    const aleph_config *cfg = &m->pc->cfg;
+    uint32_t n = cfg->members, need = aleph_faulty_max(n) + 1, lo = UINT32_MAX, hi = 0;
+    if (cfg->coin_mode != ALEPH_COIN_THRESHOLD || m->results_len == 0) return;
+    for (uint32_t i = 0; i < m->results_len; i++) {
+        if (m->results[i].round < lo) lo = m->results[i].round;
+        if (m->results[i].round > hi) hi = m->results[i].round;
+    }
+    if (hi - lo + 1 > PRECHECK_SHARE_ROUNDS_MAX) return;
+    uint32_t span = hi - lo + 1, *first = calloc((size_t)span * n, sizeof *first);
+    if (!first) return;
+    for (uint32_t i = 0; i < m->results_len; i++) {
+        const precheck_result *r = &m->results[i];
+        uint32_t *slot = &first[(size_t)(r->round - lo) * n + r->creator];
+        if (!*slot && r->valid) *slot = i + 1;
+    }
+    for (uint32_t round = lo + 5; round <= hi; round++) {
+        if (first[(size_t)(round - 5 - lo) * n + default_creator(cfg, round - 5)]) continue;
+        for (uint32_t c = 0, have = 0; c < n && have < need; c++) {
+            uint32_t i = first[(size_t)(round - lo) * n + c];
+            if (!i) continue;
+            precheck_result *r = &m->results[i - 1];
+            r->share_valid = aleph_unit_share_check(cfg, r->unit, r->signed_len + 64,
+                                                    r->share_nonce);
+            m->shares++;
+            have += (uint32_t)r->share_valid;
+        }
+    }
+    free(first);
+}
+
 /* thread pool: reads only m->data and the committee's keys; writes only m->results */
 static void check_units(uv_work_t *w)
 {
@@ -52,12 +96,15 @@ static void check_units(uv_work_t *w)
             r->creator >= cfg->members)
             continue; /* malformed: the member refuses it before any signature check */
         r->unit = u;
+        r->share_valid = 0;
+        (void)aleph_unit_slot(u, ul, &r->creator, &r->round);
         r->signed_len = ul - sizeof r->signature;
         memcpy(r->signature, sig, sizeof r->signature);
         r->valid = crypto_sign_verify_detached(sig, r->hash, sizeof r->hash,
                                                cfg->sign_public_keys[r->creator]) == 0;
         m->results_len++;
     }
+    check_shares(m);
 }
 
 static void drain(precheck *pc)
@@ -70,7 +117,7 @@ static void drain(precheck *pc)
         if (!pc->head) pc->tail = NULL;
         pc->bytes -= m->len;
         pc->current = m;
-        pc->cursor = pc->hash_cursor = 0;
+        pc->cursor = pc->hash_cursor = pc->share_cursor = 0;
         pc->deliver(pc->ctx, m->from, m->data, m->len);
         pc->current = NULL;
         msg_free(m);
@@ -89,6 +136,7 @@ static void checked(uv_work_t *w, int status)
     }
     m->done = 1;
     m->pc->counters.signatures += m->results_len;
+    m->pc->counters.shares += m->shares;
     drain(m->pc);
 }
 
@@ -168,6 +216,32 @@ int precheck_unit_hash(void *ctx, const uint8_t *unit, size_t signed_len, uint8_
         }
     }
     return 0;
+}
+
+int precheck_share_valid(void *ctx, const uint8_t *unit, size_t len,
+                         const uint8_t nonce[ALEPH_COIN_NONCE_BYTES])
+{
+    precheck *pc = ctx;
+    const precheck_msg *m = pc->current;
+    /* Asked in message order, once per unit the member takes. */
+    for (uint32_t i = m ? pc->share_cursor : 0; m && i < m->results_len; i++) {
+        const precheck_result *r = &m->results[i];
+        if (r->unit != unit) continue;
+        pc->share_cursor = i + 1;
+        int valid = r->share_valid && r->signed_len + 64 == len &&
+                    memcmp(r->share_nonce, nonce, ALEPH_COIN_NONCE_BYTES) == 0;
+        pc->counters.shares_taken += (uint64_t)valid;
+        return valid;
+    }
+    return 0;
+}
+
+void precheck_hook(precheck *pc, aleph_config *cfg)
+{
+    cfg->verify_signature = precheck_verify;
+    cfg->unit_hash_known = precheck_unit_hash;
+    cfg->share_valid_known = precheck_share_valid;
+    cfg->verify_signature_ctx = cfg->unit_hash_ctx = cfg->share_valid_ctx = pc;
 }
 
 void precheck_close(precheck *pc)

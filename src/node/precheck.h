@@ -22,6 +22,8 @@
  * again for what it misses. Honest catch-up stays far below it (a member asks for a few
  * ranges at a time, each answer at most 4 MB). */
 #define PRECHECK_BYTES_MAX (48u << 20)
+/* A range answer spanning more rounds than this gets no coin share checks ahead. */
+#define PRECHECK_SHARE_ROUNDS_MAX 1024u
 
 typedef void (*precheck_deliver_fn)(void *ctx, uint32_t from, const uint8_t *data, size_t len);
 
@@ -31,7 +33,10 @@ typedef struct precheck_result {
     uint8_t hash[32];
     uint8_t signature[64];
     uint32_t creator;
+    uint32_t round;
     int valid;
+    int share_valid; /* its coin share checked and valid for share_nonce */
+    uint8_t share_nonce[ALEPH_COIN_NONCE_BYTES];
 } precheck_result;
 
 typedef struct precheck_msg precheck_msg;
@@ -43,6 +48,8 @@ typedef struct precheck_counters {
     uint64_t checked_here; /* checked by precheck_verify itself */
     uint64_t dropped;      /* messages dropped over PRECHECK_BYTES_MAX */
     uint64_t hashes;       /* the member's unit hashes answered from the pool's */
+    uint64_t shares;       /* coin shares checked on the thread pool */
+    uint64_t shares_taken; /* of those, found valid and taken by the member */
 } precheck_counters;
 
 typedef struct precheck {
@@ -56,7 +63,7 @@ typedef struct precheck {
     int closing;
     /* the message being delivered, for precheck_verify */
     const precheck_msg *current;
-    uint32_t cursor, hash_cursor;
+    uint32_t cursor, hash_cursor, share_cursor;
     precheck_counters counters;
 } precheck;
 
@@ -71,6 +78,12 @@ int precheck_verify(void *ctx, const uint8_t hash[32], const uint8_t sig[64],
 /* aleph_config.unit_hash_known with ctx = the precheck: during a delivery, the hash the pool
  * computed for the unit at exactly that place in the message, with that signed length. */
 int precheck_unit_hash(void *ctx, const uint8_t *unit, size_t signed_len, uint8_t out[32]);
+/* aleph_config.share_valid_known with ctx = the precheck: during a delivery, whether the pool
+ * found valid the coin share of the unit at exactly that place, for exactly that nonce. */
+int precheck_share_valid(void *ctx, const uint8_t *unit, size_t len,
+                         const uint8_t nonce[ALEPH_COIN_NONCE_BYTES]);
+/* Points cfg's verify_signature, unit_hash_known and share_valid_known hooks at pc. */
+void precheck_hook(precheck *pc, aleph_config *cfg);
 /* Stops delivering; frees what waits (messages on the thread pool when they come back). */
 void precheck_close(precheck *pc);
 

@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     restart_info info;
     char err[512] = "";
-    if (restart_restore(m, path, member, session, &info, err, sizeof err) == 0) {
+    if (restart_restore(m, NULL, path, member, session, &info, err, sizeof err) == 0) {
         if (info.units > info.read.records) abort();
         /* The restored member orders what its DAG decides. */
         aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = 1};

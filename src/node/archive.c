@@ -27,8 +27,8 @@ static int load(archive *a, aleph_member *m, uint32_t epoch, uint64_t *records, 
     char path[4200];
     snprintf(path, sizeof path, "%s/backup-%u.bin", a->dir, epoch);
     backup_read_info read;
-    int rc = restart_read_finished(m, path, a->member, a->session, &calls, &read, records, err,
-                                   cap);
+    int rc = restart_read_finished(m, NULL, path, a->member, a->session, &calls, &read, records,
+                                   err, cap);
     if (rc == 0 && read.header.epoch != epoch) {
         snprintf(err, cap, "%s: its header names epoch %u", path, read.header.epoch);
         rc = -1;

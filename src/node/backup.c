@@ -134,8 +134,141 @@ static int cut_tail(const char *path, uint64_t offset, char *err, size_t cap)
     return 0;
 }
 
+/* A batch of records read ahead: bodies in data (at), in file order. */
+typedef struct read_rec {
+    uint64_t off;
+    size_t at;
+    uint32_t len, sum;
+    uint8_t kind;
+} read_rec;
+
+typedef struct reader {
+    FILE *f;
+    const char *path;
+    uint64_t size, next; /* next: the offset of the first record not read */
+    int stop;            /* 0: more to read; 1: the end, or a torn tail at next; -1: err */
+    uint8_t *data;
+    size_t len, cap, n;
+    read_rec recs[BACKUP_AHEAD_RECORDS];
+    const uint8_t *bodies[BACKUP_AHEAD_RECORDS];
+    size_t lens[BACKUP_AHEAD_RECORDS];
+} reader;
+
+static int reader_room(reader *r, size_t need)
+{
+    if (r->len + need <= r->cap) return 0;
+    size_t cap = r->cap ? r->cap : 1u << 20;
+    while (cap < r->len + need) cap *= 2;
+    uint8_t *grown = realloc(r->data, cap);
+    if (!grown) return -1;
+    r->data = grown;
+    r->cap = cap;
+    return 0;
+}
+
+/* The next record into the batch; 0, or sets r->stop (with err when -1). */
+static int read_one(reader *r, char *err, size_t cap)
+{
+    uint64_t off = r->next;
+    uint8_t h[BACKUP_RECORD_HEADER_BYTES];
+    if (off >= r->size || r->size - off < sizeof h || fread(h, 1, sizeof h, r->f) != sizeof h)
+        return r->stop = 1; /* the end, or torn */
+    uint32_t len = le32_get(h);
+    uint64_t end = off + sizeof h + len;
+    if (end > r->size) return r->stop = 1; /* torn: the length promises more than was written */
+    if (len > BACKUP_RECORD_BYTES_MAX) {
+        snprintf(err, cap, "%s: record at byte %" PRIu64 " claims %u bytes, over the limit",
+                 r->path, off, len);
+        return r->stop = -1;
+    }
+    if (reader_room(r, len) != 0 || fread(r->data + r->len, 1, len, r->f) != len) {
+        snprintf(err, cap, "%s: cannot read the record at byte %" PRIu64, r->path, off);
+        return r->stop = -1;
+    }
+    r->recs[r->n++] = (read_rec){.off = off, .at = r->len, .len = len, .sum = le32_get(h + 4),
+                                 .kind = h[8]};
+    r->len += len;
+    r->next = end;
+    return 0;
+}
+
+/* Reads a batch, then hands its UNIT records to the read-ahead. */
+static void read_batch(reader *r, const backup_ahead *ahead, char *err, size_t cap)
+{
+    r->n = r->len = 0;
+    while (r->n < BACKUP_AHEAD_RECORDS && r->len < BACKUP_AHEAD_BYTES &&
+           read_one(r, err, cap) == 0) {
+    }
+    if (!ahead || !ahead->units) return;
+    size_t k = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->recs[i].kind != BACKUP_UNIT) continue;
+        r->bodies[k] = r->data + r->recs[i].at;
+        r->lens[k++] = r->recs[i].len;
+    }
+    ahead->units(ahead->ctx, r->bodies, r->lens, k); /* without it the member checks alone */
+}
+
+static int checksum_ok(const read_rec *rec, const uint8_t *body, const backup_ahead *ahead)
+{
+    uint8_t hash[ALEPH_HASH_BYTES];
+    const uint8_t *signature = body + rec->len - ALEPH_SIGNATURE_BYTES;
+    if (ahead && ahead->hash && rec->kind == BACKUP_UNIT && rec->len >= ALEPH_UNIT_BYTES_MIN &&
+        ahead->hash(ahead->ctx, body, rec->len - ALEPH_SIGNATURE_BYTES, hash))
+        return backup_unit_checksum(rec->len, hash, signature) == rec->sum;
+    return backup_record_checksum(rec->len, rec->kind, body) == rec->sum;
+}
+
+/* The batch's records to fn in order, each after its checksum; *off follows the records
+ * taken. Returns 0, 1 at a torn last record, -1 with err. */
+static int give_batch(const reader *r, backup_record_fn fn, void *ctx, const backup_ahead *ahead,
+                      backup_read_info *info, uint64_t *off, char *err, size_t cap)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const read_rec *rec = &r->recs[i];
+        const uint8_t *body = r->data + rec->at;
+        if (!checksum_ok(rec, body, ahead)) {
+            if (rec->off + BACKUP_RECORD_HEADER_BYTES + rec->len == r->size) return 1; /* torn */
+            snprintf(err, cap,
+                     "%s: the record at byte %" PRIu64 " is corrupt (checksum mismatch) and "
+                     "records follow it: the backup cannot be used as it is",
+                     r->path, rec->off);
+            return -1;
+        }
+        char why[256] = "";
+        if (fn(ctx, rec->kind, body, rec->len, why, sizeof why) != 0) {
+            snprintf(err, cap, "%s: record at byte %" PRIu64 ": %s", r->path, rec->off, why);
+            return -1;
+        }
+        info->records++;
+        *off = rec->off + BACKUP_RECORD_HEADER_BYTES + rec->len;
+    }
+    return 0;
+}
+
+/* The records after the header; returns 0 (*off: where the records taken end), -1 with err. */
+static int read_records(reader *r, backup_record_fn fn, void *ctx, const backup_ahead *ahead,
+                        backup_read_info *info, uint64_t *off, char *err, size_t cap)
+{
+    for (;;) {
+        read_batch(r, ahead, err, cap);
+        int given = give_batch(r, fn, ctx, ahead, info, off, err, cap);
+        if (ahead && ahead->end) ahead->end(ahead->ctx);
+        if (given < 0) return -1;
+        if (given > 0 || r->stop > 0) return 0;
+        if (r->stop < 0) return -1;
+    }
+}
+
 int backup_read(const char *path, const backup_header *expect, backup_record_fn fn, void *ctx,
                 backup_read_info *info, char *err, size_t cap)
+{
+    return backup_read_ahead(path, expect, fn, ctx, NULL, info, err, cap);
+}
+
+int backup_read_ahead(const char *path, const backup_header *expect, backup_record_fn fn,
+                      void *ctx, const backup_ahead *ahead, backup_read_info *info, char *err,
+                      size_t cap)
 {
     memset(info, 0, sizeof *info);
     struct stat st;
@@ -152,49 +285,18 @@ int backup_read(const char *path, const backup_header *expect, backup_record_fn 
         return -1;
     }
     int rc = header_check(f, path, expect, &info->header, err, cap);
-    uint8_t *body = rc == 0 ? malloc(BACKUP_RECORD_BYTES_MAX) : NULL;
-    if (rc == 0 && !body) {
+    reader *r = rc == 0 ? calloc(1, sizeof *r) : NULL;
+    if (rc == 0 && !r) {
         snprintf(err, cap, "out of memory reading %s", path);
         rc = -1;
     }
     uint64_t off = BACKUP_HEADER_BYTES;
-    while (rc == 0 && off < size) {
-        uint8_t h[BACKUP_RECORD_HEADER_BYTES];
-        if (size - off < sizeof h || fread(h, 1, sizeof h, f) != sizeof h) break; /* torn */
-        uint32_t len = le32_get(h), sum = le32_get(h + 4);
-        uint8_t kind = h[8];
-        uint64_t end = off + sizeof h + len;
-        if (end > size) break; /* torn: the length promises more than was written */
-        if (len > BACKUP_RECORD_BYTES_MAX) {
-            snprintf(err, cap, "%s: record at byte %" PRIu64 " claims %u bytes, over the limit",
-                     path, off, len);
-            rc = -1;
-            break;
-        }
-        if (fread(body, 1, len, f) != len) {
-            snprintf(err, cap, "%s: cannot read the record at byte %" PRIu64, path, off);
-            rc = -1;
-            break;
-        }
-        if (backup_record_checksum(len, kind, body) != sum) {
-            if (end == size) break; /* a torn last write */
-            snprintf(err, cap,
-                     "%s: the record at byte %" PRIu64 " is corrupt (checksum mismatch) and "
-                     "records follow it: the backup cannot be used as it is",
-                     path, off);
-            rc = -1;
-            break;
-        }
-        char why[256] = "";
-        if (fn(ctx, kind, body, len, why, sizeof why) != 0) {
-            snprintf(err, cap, "%s: record at byte %" PRIu64 ": %s", path, off, why);
-            rc = -1;
-            break;
-        }
-        info->records++;
-        off = end;
+    if (r) {
+        r->f = f, r->path = path, r->size = size, r->next = off;
+        rc = read_records(r, fn, ctx, ahead, info, &off, err, cap);
+        free(r->data);
+        free(r);
     }
-    free(body);
     fclose(f);
     if (rc != 0) return rc;
     if (off < size) {

@@ -89,6 +89,23 @@ typedef struct backup_read_info {
  * first start; 0 when read; -1 with err set otherwise. */
 int backup_read(const char *path, const backup_header *expect, backup_record_fn fn, void *ctx,
                 backup_read_info *info, char *err, size_t cap);
+/* Work on the records read ahead, in batches of up to BACKUP_AHEAD_RECORDS records or about
+ * BACKUP_AHEAD_BYTES: `units` gets a batch's UNIT records (bodies, lengths; the memory stays
+ * as it is until `end`) before fn sees any of them; `hash` may then give a UNIT record's hash
+ * (of its signed part at exactly that body) for its checksum; `end` follows the batch's last
+ * record given to fn. Each may be NULL. */
+typedef struct backup_ahead {
+    int (*units)(void *ctx, const uint8_t *const *bodies, const size_t *lens, size_t n);
+    int (*hash)(void *ctx, const uint8_t *body, size_t signed_len, uint8_t out[ALEPH_HASH_BYTES]);
+    void (*end)(void *ctx);
+    void *ctx;
+} backup_ahead;
+#define BACKUP_AHEAD_RECORDS 512u
+#define BACKUP_AHEAD_BYTES (32u << 20)
+/* backup_read with `ahead` (NULL: none), same checks, same order, same errors. */
+int backup_read_ahead(const char *path, const backup_header *expect, backup_record_fn fn,
+                      void *ctx, const backup_ahead *ahead, backup_read_info *info, char *err,
+                      size_t cap);
 
 /* The checksum of a record (length, kind, body): a UNIT record long enough to be a unit is
  * hashed here (its signed part) to find its unit hash. */

@@ -646,7 +646,7 @@ static int prepare(node *nd, char *err, size_t cap)
     else snprintf(path, sizeof path, "%s/node.log", nd->data_dir);
     if (log_open(&nd->log, path, me, o->log_level, err, cap) != 0) return -1;
     uint32_t kept = aleph_config_epochs_kept(cfg), archived = kept ? o->epochs_archived : 0;
-    if (restart_restore_all(nd->member, nd->data_dir, kept, kept + archived, me, nd->committee.session,
+    if (restart_restore_all(nd->member, cfg, nd->data_dir, kept, kept + archived, me,
                             &nd->restart, path, sizeof path, err, cap) != 0) return -1;
     nd->epoch = nd->restart.epoch;
     archive_init(&nd->archive, nd->data_dir, me, nd->committee.session, archived);

@@ -255,3 +255,99 @@ void precheck_close(precheck *pc)
     pc->head = pc->tail = NULL;
     pc->bytes = 0;
 }
+
+/* ---- a restore's batches (restart.c) ------------------------------------------------------ */
+
+typedef struct batch_part {
+    const aleph_config *cfg;
+    const uint8_t *const *units;
+    const size_t *lens;
+    precheck_result *results;
+    size_t from, to;
+} batch_part;
+
+/* On a thread: reads only its units and the keys; writes only its results. A malformed unit
+ * or one of no member gets unit NULL: the member refuses it before any signature check. */
+static void batch_check(void *arg)
+{
+    batch_part *p = arg;
+    for (size_t i = p->from; i < p->to; i++) {
+        precheck_result *r = &p->results[i];
+        const uint8_t *sig;
+        r->unit = NULL;
+        r->share_valid = 0; /* no coin share is checked ahead here: the member checks them */
+        if (!aleph_unit_signed_parts(p->units[i], p->lens[i], &r->creator, r->hash, &sig) ||
+            r->creator >= p->cfg->members)
+            continue;
+        r->signed_len = p->lens[i] - sizeof r->signature;
+        memcpy(r->signature, sig, sizeof r->signature);
+        r->valid = crypto_sign_verify_detached(sig, r->hash, sizeof r->hash,
+                                               p->cfg->sign_public_keys[r->creator]) == 0;
+        r->unit = p->units[i];
+    }
+}
+
+static void batch_run(const aleph_config *cfg, const uint8_t *const *units, const size_t *lens,
+                      size_t n, precheck_result *results)
+{
+    size_t t = uv_available_parallelism();
+    if (t > PRECHECK_THREADS_MAX) t = PRECHECK_THREADS_MAX;
+    if (t > n) t = n;
+    batch_part parts[PRECHECK_THREADS_MAX];
+    uv_thread_t tids[PRECHECK_THREADS_MAX];
+    int started[PRECHECK_THREADS_MAX] = {0};
+    for (size_t i = 0; i < t; i++) {
+        parts[i] = (batch_part){cfg, units, lens, results, n * i / t, n * (i + 1) / t};
+        if (i > 0) started[i] = uv_thread_create(&tids[i], batch_check, &parts[i]) == 0;
+    }
+    batch_check(&parts[0]); /* this thread takes a part too, and any a thread could not */
+    for (size_t i = 1; i < t; i++) {
+        if (started[i]) uv_thread_join(&tids[i]);
+        else batch_check(&parts[i]);
+    }
+}
+
+int precheck_batch(void *ctx, const uint8_t *const *units, const size_t *lens, size_t n)
+{
+    precheck *pc = ctx;
+    precheck_batch_end(pc);
+    if (!n) return 0;
+    precheck_msg *m = calloc(1, sizeof *m);
+    precheck_result *results = m ? calloc(n, sizeof *results) : NULL;
+    if (!results) {
+        free(m);
+        return -1; /* the member checks them all itself */
+    }
+    batch_run(&pc->cfg, units, lens, n, results);
+    for (size_t i = 0; i < n; i++) /* in order, the well-formed ones */
+        if (results[i].unit) results[m->results_len++] = results[i];
+    m->results = results;
+    pc->counters.signatures += m->results_len;
+    pc->batch = m;
+    pc->current = m;
+    pc->cursor = pc->hash_cursor = pc->share_cursor = 0;
+    return 0;
+}
+
+int precheck_hash_peek(void *ctx, const uint8_t *unit, size_t signed_len, uint8_t out[32])
+{
+    const precheck *pc = ctx;
+    const precheck_msg *m = pc->current;
+    for (uint32_t i = m ? pc->hash_cursor : 0; m && i < m->results_len; i++) {
+        const precheck_result *r = &m->results[i];
+        if (r->unit == unit && r->signed_len == signed_len) {
+            memcpy(out, r->hash, sizeof r->hash);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void precheck_batch_end(void *ctx)
+{
+    precheck *pc = ctx;
+    if (!pc->batch) return;
+    if (pc->current == pc->batch) pc->current = NULL;
+    msg_free(pc->batch);
+    pc->batch = NULL;
+}

@@ -24,6 +24,8 @@
 #define PRECHECK_BYTES_MAX (48u << 20)
 /* A range answer spanning more rounds than this gets no coin share checks ahead. */
 #define PRECHECK_SHARE_ROUNDS_MAX 1024u
+/* A restore's batch is checked on at most this many threads (the calling one included). */
+#define PRECHECK_THREADS_MAX 4u
 
 typedef void (*precheck_deliver_fn)(void *ctx, uint32_t from, const uint8_t *data, size_t len);
 
@@ -64,6 +66,7 @@ typedef struct precheck {
     /* the message being delivered, for precheck_verify */
     const precheck_msg *current;
     uint32_t cursor, hash_cursor, share_cursor;
+    precheck_msg *batch; /* a restore's batch (precheck_batch), current until its end */
     precheck_counters counters;
 } precheck;
 
@@ -84,6 +87,18 @@ int precheck_share_valid(void *ctx, const uint8_t *unit, size_t len,
                          const uint8_t nonce[ALEPH_COIN_NONCE_BYTES]);
 /* Points cfg's verify_signature, unit_hash_known and share_valid_known hooks at pc. */
 void precheck_hook(precheck *pc, aleph_config *cfg);
+/* A restore (restart.c; the loop is not running): checks the signatures of the n units at
+ * units[i] (lens[i] bytes each, in memory nothing changes until precheck_batch_end) on up to
+ * PRECHECK_THREADS_MAX threads, and makes the results current as for a delivery, so that the
+ * member's precheck_verify and precheck_unit_hash answer from them for exactly those bytes.
+ * Returns 0, or -1 without memory (the member then checks them itself). ctx: the precheck. */
+int precheck_batch(void *ctx, const uint8_t *const *units, const size_t *lens, size_t n);
+/* During a batch, like precheck_unit_hash without taking the answer: the hash the batch
+ * computed for the unit at exactly that place with that signed length (the backup's record
+ * checksum uses it before the member takes it). */
+int precheck_hash_peek(void *ctx, const uint8_t *unit, size_t signed_len, uint8_t out[32]);
+/* Ends the batch: its results are forgotten. */
+void precheck_batch_end(void *ctx);
 /* Stops delivering; frees what waits (messages on the thread pool when they come back). */
 void precheck_close(precheck *pc);
 

@@ -9,6 +9,16 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "precheck.h"
+
+/* The read-ahead of a backup's units: their signatures checked on threads (precheck_batch),
+ * when pc (the member's verify_signature context) answers the member's checks from them. */
+static const backup_ahead *ahead_of(precheck *pc, backup_ahead *a)
+{
+    if (!pc) return NULL;
+    *a = (backup_ahead){precheck_batch, precheck_hash_peek, precheck_batch_end, pc};
+    return a;
+}
 
 /* Epoch of a backup-EPOCH.bin name; -1 when not one. */
 static long backup_name_epoch(const char *name)
@@ -163,13 +173,15 @@ static int finished_record(void *ctx, uint8_t kind, const uint8_t *body, size_t 
     return why ? -1 : 0;
 }
 
-int restart_read_finished(aleph_member *m, const char *path, uint32_t member, uint64_t session,
-                          const restart_finished_calls *calls, backup_read_info *read,
-                          uint64_t *records, char *err, size_t cap)
+int restart_read_finished(aleph_member *m, precheck *pc, const char *path, uint32_t member,
+                          uint64_t session, const restart_finished_calls *calls,
+                          backup_read_info *read, uint64_t *records, char *err, size_t cap)
 {
     backup_header expect = {.member = member, .session = session};
     finished_ctx fc = {.m = m, .read = read, .calls = calls};
-    int rc = backup_read(path, &expect, finished_record, &fc, read, err, cap);
+    backup_ahead a;
+    int rc = backup_read_ahead(path, &expect, finished_record, &fc, ahead_of(pc, &a), read, err,
+                               cap);
     *records = fc.records;
     const char *why;
     if (rc == 0 && !fc.begun && /* a header alone: an epoch with no record */
@@ -181,8 +193,9 @@ int restart_read_finished(aleph_member *m, const char *path, uint32_t member, ui
     return rc;
 }
 
-int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t from, uint32_t epoch,
-                             uint32_t member, uint64_t session, char *err, size_t cap)
+int restart_restore_finished(aleph_member *m, precheck *pc, const char *data_dir, uint32_t from,
+                             uint32_t epoch, uint32_t member, uint64_t session, char *err,
+                             size_t cap)
 {
     static const restart_finished_calls calls = {aleph_member_restore_finished,
                                                  aleph_member_restore_record, "restorable"};
@@ -191,36 +204,41 @@ int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t fro
         snprintf(path, sizeof path, "%s/backup-%u.bin", data_dir, e);
         backup_read_info read;
         uint64_t records;
-        if (restart_read_finished(m, path, member, session, &calls, &read, &records, err, cap) < 0)
+        if (restart_read_finished(m, pc, path, member, session, &calls, &read, &records, err,
+                                  cap) < 0)
             return -1;
     }
     return 0;
 }
 
-int restart_restore_all(aleph_member *m, const char *data_dir, uint32_t kept, uint32_t files_kept,
-                        uint32_t member, uint64_t session, restart_info *info, char *path,
-                        size_t path_cap, char *err, size_t cap)
+int restart_restore_all(aleph_member *m, const aleph_config *cfg, const char *data_dir,
+                        uint32_t kept, uint32_t files_kept, uint32_t member, restart_info *info,
+                        char *path, size_t path_cap, char *err, size_t cap)
 {
+    uint64_t session = cfg->session;
+    precheck *pc = cfg->verify_signature == precheck_verify ? cfg->verify_signature_ctx : NULL;
     uint32_t epoch;
     restart_backup_path(data_dir, path, path_cap, &epoch);
     uint32_t kept_from = epoch > kept ? epoch - kept : 0;
-    if (restart_restore_finished(m, data_dir, kept_from, epoch, member, session, err, cap) != 0 ||
-        restart_restore(m, path, member, session, info, err, cap) != 0)
+    if (restart_restore_finished(m, pc, data_dir, kept_from, epoch, member, session, err, cap) ||
+        restart_restore(m, pc, path, member, session, info, err, cap) != 0)
         return -1;
     if (info->restarted) restart_remove_older(data_dir, epoch > files_kept ? epoch - files_kept : 0);
     else snprintf(path, path_cap, "%s/backup-%u.bin", data_dir, info->epoch);
     return 0;
 }
 
-int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
-                    restart_info *info, char *err, size_t cap)
+int restart_restore(aleph_member *m, precheck *pc, const char *path, uint32_t member,
+                    uint64_t session, restart_info *info, char *err, size_t cap)
 {
     memset(info, 0, sizeof *info);
     info->own_round = -1;
     uint64_t t0 = clock_mono_ns();
     backup_header expect = {.member = member, .session = session};
     restore_ctx ctx = {.m = m, .read = &info->read};
-    int rc = backup_read(path, &expect, restore_record, &ctx, &info->read, err, cap);
+    backup_ahead a;
+    int rc = backup_read_ahead(path, &expect, restore_record, &ctx, ahead_of(pc, &a), &info->read,
+                               err, cap);
     if (rc < 0) return -1;
     if (rc == 0 && !ctx.epoch_set) {
         const char *why = set_epoch(&ctx, NULL, 0); /* a file of only a header */

@@ -14,6 +14,7 @@
 
 #include "aleph/aleph.h"
 #include "backup.h"
+#include "precheck.h"
 
 typedef struct restart_info {
     int restarted;          /* a backup was found and restored */
@@ -47,26 +48,31 @@ typedef struct restart_finished_calls {
 /* Reads the finished epoch's file at path (this member's, this committee's) through calls,
  * counting in *records the records given to `record`; a header alone is begun too. Returns
  * 0, 1 when there is no file, -1 with err (the caller frees what was begun). */
-int restart_read_finished(aleph_member *m, const char *path, uint32_t member, uint64_t session,
-                          const restart_finished_calls *calls, backup_read_info *read,
-                          uint64_t *records, char *err, size_t cap);
+int restart_read_finished(aleph_member *m, precheck *pc, const char *path, uint32_t member,
+                          uint64_t session, const restart_finished_calls *calls,
+                          backup_read_info *read, uint64_t *records, char *err, size_t cap);
 /* Before restart_restore of the newest file (epoch `epoch`): the finished epochs' files
  * backup-E.bin for E in [from, epoch) that exist, oldest first, through
  * aleph_member_restore_finished (docs/PROTOCOL.md, "A restarted member keeps its finished
  * epochs too"). Returns 0, -1 with err set. */
-int restart_restore_finished(aleph_member *m, const char *data_dir, uint32_t from, uint32_t epoch,
-                             uint32_t member, uint64_t session, char *err, size_t cap);
-/* Restores `m` from the backup at path, into the file's epoch (aleph_member_restore_epoch
+int restart_restore_finished(aleph_member *m, precheck *pc, const char *data_dir, uint32_t from,
+                             uint32_t epoch, uint32_t member, uint64_t session, char *err,
+                             size_t cap);
+/* pc (NULL: none): the precheck that answers m's signature checks (its verify_signature
+ * context); the files' units are then checked ahead on threads in batches (precheck_batch),
+ * and m still judges each unit itself.
+ * Restores `m` from the backup at path, into the file's epoch (aleph_member_restore_epoch
  * with its EPOCH_CARRY record) then its units; returns 0 (info->restarted says whether there was
  * anything), or -1 with one line in err. */
-int restart_restore(aleph_member *m, const char *path, uint32_t member, uint64_t session,
-                    restart_info *info, char *err, size_t cap);
+int restart_restore(aleph_member *m, precheck *pc, const char *path, uint32_t member,
+                    uint64_t session, restart_info *info, char *err, size_t cap);
 /* A start's whole restore: the newest backup file (restart_backup_path; its path, or
  * backup-0.bin on a first start, written to path), the `kept` finished epochs' files before
  * it (restart_restore_finished), then the newest (restart_restore); on a restart, files older
- * than the `files_kept` finished epochs (kept, then archived: archive.h) are removed. */
-int restart_restore_all(aleph_member *m, const char *data_dir, uint32_t kept, uint32_t files_kept,
-                        uint32_t member, uint64_t session, restart_info *info, char *path,
-                        size_t path_cap, char *err, size_t cap);
+ * than the `files_kept` finished epochs (kept, then archived: archive.h) are removed. cfg:
+ * m's (its session; when its verify_signature is precheck_verify, that precheck is pc). */
+int restart_restore_all(aleph_member *m, const aleph_config *cfg, const char *data_dir,
+                        uint32_t kept, uint32_t files_kept, uint32_t member, restart_info *info,
+                        char *path, size_t path_cap, char *err, size_t cap);
 
 #endif

@@ -45,7 +45,7 @@ typedef struct precheck_msg precheck_msg;
 
 typedef struct precheck_counters {
     uint64_t messages;     /* UNITS messages checked ahead */
-    uint64_t signatures;   /* signatures checked on the thread pool */
+    uint64_t signatures;   /* signatures checked on the thread pool (or a restore's threads) */
     uint64_t answered;     /* of the member's signature checks, answered from those */
     uint64_t checked_here; /* checked by precheck_verify itself */
     uint64_t dropped;      /* messages dropped over PRECHECK_BYTES_MAX */

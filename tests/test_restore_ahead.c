@@ -111,11 +111,25 @@ static uint32_t record(uint64_t at, uint8_t *body, size_t cap)
     return len;
 }
 
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/aleph-test-ra.XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    snprintf(path, sizeof path, "%s/backup-0.bin", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
+
 static void setup_backup(size_t *n, uint64_t *offs, size_t cap)
 {
-    snprintf(dir, sizeof dir, "/tmp/aleph-test-ra.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/backup-0.bin", dir);
     ts_cluster_init(&cl, 4, ALEPH_COIN_TEST, 300);
     ts_cluster_run(&cl, 100000, 4000000);
     *n = write_backup(&cl.members[0].log, offs, cap);
@@ -177,16 +191,13 @@ static void checked_ahead_and_never_trusted(void **state)
     assert_int_equal(units, n - 1);
     assert_true(info.read.cut);
     assert_int_equal(info.read.cut_offset, offs[n - 1]);
-
-    unlink(path);
-    rmdir(dir);
     ts_cluster_free(&cl);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(checked_ahead_and_never_trusted),
+        cmocka_unit_test_setup_teardown(checked_ahead_and_never_trusted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

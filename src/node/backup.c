@@ -181,7 +181,11 @@ static int read_one(reader *r, char *err, size_t cap)
                  r->path, off, len);
         return r->stop = -1;
     }
-    if (reader_room(r, len) != 0 || fread(r->data + r->len, 1, len, r->f) != len) {
+    if (reader_room(r, len) != 0) {
+        snprintf(err, cap, "out of memory reading %s", r->path);
+        return r->stop = -1;
+    }
+    if (fread(r->data + r->len, 1, len, r->f) != len) {
         snprintf(err, cap, "%s: cannot read the record at byte %" PRIu64, r->path, off);
         return r->stop = -1;
     }
@@ -212,10 +216,10 @@ static void read_batch(reader *r, const backup_ahead *ahead, char *err, size_t c
 static int checksum_ok(const read_rec *rec, const uint8_t *body, const backup_ahead *ahead)
 {
     uint8_t hash[ALEPH_HASH_BYTES];
-    const uint8_t *signature = body + rec->len - ALEPH_SIGNATURE_BYTES;
+    size_t signed_len = rec->len - ALEPH_SIGNATURE_BYTES;
     if (ahead && ahead->hash && rec->kind == BACKUP_UNIT && rec->len >= ALEPH_UNIT_BYTES_MIN &&
-        ahead->hash(ahead->ctx, body, rec->len - ALEPH_SIGNATURE_BYTES, hash))
-        return backup_unit_checksum(rec->len, hash, signature) == rec->sum;
+        ahead->hash(ahead->ctx, body, signed_len, hash))
+        return backup_unit_checksum(rec->len, hash, body + signed_len) == rec->sum;
     return backup_record_checksum(rec->len, rec->kind, body) == rec->sum;
 }
 

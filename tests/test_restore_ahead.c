@@ -76,8 +76,7 @@ static int restore(precheck *pc, char *err, size_t cap, uint64_t *units, restart
 {
     aleph_config cfg = cl.committee.cfg;
     precheck_init(pc, NULL, &cfg, NULL, NULL);
-    cfg.verify_signature = precheck_verify, cfg.unit_hash_known = precheck_unit_hash;
-    cfg.verify_signature_ctx = cfg.unit_hash_ctx = pc;
+    precheck_hook(pc, &cfg); /* as the node does */
     const char *why = NULL;
     aleph_member *m = aleph_member_new(&cfg, &cl.committee.secrets[0], &why);
     assert_non_null(m);

@@ -8,7 +8,9 @@
  * unit_hash_known hook (precheck_unit_hash) gives the member the hash computed there for the
  * unit at that very place in the message's copy (which nothing changes meanwhile), so that no
  * unit is hashed twice. The member still decodes and judges every unit, and a result can only
- * ever be the one libsodium gives for those bytes. */
+ * ever be the one libsodium gives for those bytes. A restart's restore uses the same results
+ * for the backup's unit records: precheck_batch checks a batch of them on threads of its own
+ * and makes it the current one while the member takes those records. */
 #ifndef ALEPH_NODE_PRECHECK_H
 #define ALEPH_NODE_PRECHECK_H
 

@@ -179,102 +179,79 @@ static size_t payload_bound(const aleph_member *m, uint32_t round, size_t parent
     return bound < full ? bound : full;
 }
 
-static void create(aleph_member *m, uint32_t round)
+/* The parents of an own unit of `round` > 0, into m->scratch_*: the own last unit and every
+ * other non-forking creator's highest below `round`. Returns their count, their hashes in
+ * `hashes`, and in *payload_max the largest payload among the other creators' ones. */
+static uint32_t choose_parents(aleph_member *m, uint32_t round, const uint8_t **hashes,
+                               size_t *payload_max)
 {
-    /* One own unit per round: above the last own one (the next, or a jump). */
-    ALEPH_ASSERT((int64_t)round > (int64_t)m->own_round);
-    ALEPH_ASSERT(round == 0 || m->own_round >= 0);
-    if (round > 0) {
-        lag_update(m);
-        m->lag_round = round - 1;
-        m->lag_quorum_ms = m->quorum_seen_ms;
-    }
     uint32_t parents = 0;
-    size_t parents_payload_max = 0; /* other creators' parents only */
-    const uint8_t *hashes[ALEPH_MEMBERS_MAX];
-    if (round > 0) {
-        for (uint32_t c = 0; c < m->n; c++) {
-            uint32_t h = m->dag.highest_plus1[c], r, id;
-            if (c == m->secret.index) {
-                /* Our own last unit, always: even if another process signs with our key (then
-                 * we count as a forker too, and the slot may hold its unit first). */
-                r = (uint32_t)m->own_round; /* round - 1, or older after a jump */
-                id = m->own_last;
-            } else {
-                if (m->dag.forker[c] || h == 0) continue;
-                /* The highest unit below `round`: late units of slow members still get in. */
-                r = h - 1 < round - 1 ? h - 1 : round - 1;
-                id = dag_first_in_slot(m, c, r);
-            }
-            if (id == NONE) continue;
-            if (c != m->secret.index && m->dag.units[id]->payload_len > parents_payload_max)
-                parents_payload_max = m->dag.units[id]->payload_len;
-            m->scratch_creators[parents] = c;
-            m->scratch_rounds[parents] = r;
-            hashes[parents] = m->dag.units[id]->hash;
-            parents++;
+    *payload_max = 0;
+    for (uint32_t c = 0; c < m->n; c++) {
+        uint32_t h = m->dag.highest_plus1[c], r, id;
+        if (c == m->secret.index) {
+            /* Our own last unit, always: even if another process signs with our key (then
+             * we count as a forker too, and the slot may hold its unit first). */
+            r = (uint32_t)m->own_round; /* round - 1, or older after a jump */
+            id = m->own_last;
+        } else {
+            if (m->dag.forker[c] || h == 0) continue;
+            /* The highest unit below `round`: late units of slow members still get in. */
+            r = h - 1 < round - 1 ? h - 1 : round - 1;
+            id = dag_first_in_slot(m, c, r);
         }
+        if (id == NONE) continue;
+        if (c != m->secret.index && m->dag.units[id]->payload_len > *payload_max)
+            *payload_max = m->dag.units[id]->payload_len;
+        m->scratch_creators[parents] = c;
+        m->scratch_rounds[parents] = r;
+        hashes[parents] = m->dag.units[id]->hash;
+        parents++;
     }
-    uint8_t control[32];
-    if (round > 0) unit_control_hash(hashes, parents, control);
+    return parents;
+}
 
-    uint8_t share[ALEPH_COIN_SHARE_BYTES];
-    int with_share = coin_share_for(m, round, share);
-    if (with_share < 0) {
-        notice_halt(m, round, m->secret.index, NONE, NULL,
-                    "cannot create a coin share: bad coin key");
-        return;
-    }
-    unit_draft d = {.session = m->cfg.session,
-                    .creator = m->secret.index,
-                    .round = round,
-                    .parents_len = parents,
-                    .parent_creators = m->scratch_creators,
-                    .parent_rounds = m->scratch_rounds,
-                    .control_hash = control,
-                    .coin_share = with_share ? share : NULL};
-    /* The transactions go from the pool straight to their place in the encoding, and the
-     * encoding's buffer becomes the DAG's copy of the unit: no copies in between. */
-    /* Carried transactions first, all of them before any pooled one (EPOCH-API: the node
-     * counts on that order for its durable acknowledgements). */
-    size_t avail = m->pool.used + carry_bytes_left(m);
-    size_t bound = payload_bound(m, round, parents_payload_max);
-    size_t payload_max = avail < bound ? avail : bound;
-    d.payload_len = (uint32_t)payload_max;
-    size_t cap = unit_encoded_len(&d);
+/* Fills the draft's payload, signs it and adds the unit to the own DAG; NULL when out of
+ * memory or rejected. The transactions go from the pool straight to their place in the
+ * encoding, and the encoding's buffer becomes the DAG's copy of the unit: no copies in
+ * between. Carried transactions first, all of them before any pooled one (EPOCH-API: the
+ * node counts on that order for its durable acknowledgements). */
+static unit *encode_own(aleph_member *m, unit_draft *d, size_t payload_max, size_t *len)
+{
+    d->payload_len = (uint32_t)payload_max;
+    size_t cap = unit_encoded_len(d);
     uint8_t *buf = core_malloc(cap);
-    unit *own = NULL;
-    size_t len = 0;
-    if (buf) {
-        uint8_t *payload = buf + unit_payload_offset(&d);
-        size_t taken = carry_take(m, payload, payload_max);
-        if (carry_bytes_left(m) == 0)
-            taken += pool_take(&m->pool, payload + taken, payload_max - taken);
-        d.payload_len = (uint32_t)taken;
-        d.payload = payload;
-        len = unit_encoded_len(&d);
-        uint8_t hash[32];
-        unit_encode_signed(&d, m->secret.sign_secret_key, buf, hash);
-        if (len < cap) {
-            uint8_t *shrunk = core_realloc(buf, len); /* in place: the payload was shorter */
-            if (shrunk) buf = shrunk;
-        }
-        /* Into the own DAG first: it checks the unit like any other, so a unit that breaks a
-         * rule is never sent. */
-        own = dag_add_own(m, buf, len, hash);
-        if (!own) core_free(buf);
+    if (!buf) {
+        notice_out_of_memory(m, "creator: the own unit's encoding");
+        return NULL;
     }
-    if (!own) {
-        if (!buf) notice_out_of_memory(m, "creator: the own unit's encoding");
-        notice_halt(m, round, m->secret.index, NONE, NULL,
-                    "own unit rejected by the own DAG (out of memory?)");
-        return;
+    uint8_t *payload = buf + unit_payload_offset(d);
+    size_t taken = carry_take(m, payload, payload_max);
+    if (carry_bytes_left(m) == 0)
+        taken += pool_take(&m->pool, payload + taken, payload_max - taken);
+    d->payload_len = (uint32_t)taken;
+    d->payload = payload;
+    *len = unit_encoded_len(d);
+    uint8_t hash[32];
+    unit_encode_signed(d, m->secret.sign_secret_key, buf, hash);
+    if (*len < cap) {
+        uint8_t *shrunk = core_realloc(buf, *len); /* in place: the payload was shorter */
+        if (shrunk) buf = shrunk;
     }
+    /* Into the own DAG first: it checks the unit like any other, so a unit that breaks a
+     * rule is never sent. */
+    unit *own = dag_add_own(m, buf, *len, hash);
+    if (!own) core_free(buf);
+    return own;
+}
+
+/* The own unit of `round` exists (it is in the DAG): the round is used, whatever follows. */
+static void own_created(aleph_member *m, const unit *own, uint32_t round, size_t len)
+{
     m->own_last = own->id;
     /* The DAG put it among the step's persists; the caller makes them durable before it
      * sends `messages`: never sent before it is durable. */
     m->out.persist_own = 1;
-    /* The unit exists from here on (it is in the DAG): the round is used, whatever follows. */
     m->own_round = (int32_t)round;
     m->own_created_ms = m->now_ms;
     m->quorum_seen_ms = 0;
@@ -289,6 +266,49 @@ static void create(aleph_member *m, uint32_t round)
                       .peer = NONE};
     memcpy(n.hash, own->hash, 32);
     outbox_notice(&m->out, &n);
+}
+
+static void create(aleph_member *m, uint32_t round)
+{
+    /* One own unit per round: above the last own one (the next, or a jump). */
+    ALEPH_ASSERT((int64_t)round > (int64_t)m->own_round);
+    ALEPH_ASSERT(round == 0 || m->own_round >= 0);
+    uint32_t parents = 0;
+    size_t parents_payload_max = 0; /* other creators' parents only */
+    const uint8_t *hashes[ALEPH_MEMBERS_MAX];
+    uint8_t control[32];
+    if (round > 0) {
+        lag_update(m);
+        m->lag_round = round - 1;
+        m->lag_quorum_ms = m->quorum_seen_ms;
+        parents = choose_parents(m, round, hashes, &parents_payload_max);
+        unit_control_hash(hashes, parents, control);
+    }
+    uint8_t share[ALEPH_COIN_SHARE_BYTES];
+    int with_share = coin_share_for(m, round, share);
+    if (with_share < 0) {
+        notice_halt(m, round, m->secret.index, NONE, NULL,
+                    "cannot create a coin share: bad coin key");
+        return;
+    }
+    unit_draft d = {.session = m->cfg.session,
+                    .creator = m->secret.index,
+                    .round = round,
+                    .parents_len = parents,
+                    .parent_creators = m->scratch_creators,
+                    .parent_rounds = m->scratch_rounds,
+                    .control_hash = round > 0 ? control : NULL,
+                    .coin_share = with_share ? share : NULL};
+    size_t avail = m->pool.used + carry_bytes_left(m);
+    size_t bound = payload_bound(m, round, parents_payload_max);
+    size_t len = 0;
+    unit *own = encode_own(m, &d, avail < bound ? avail : bound, &len);
+    if (!own) {
+        notice_halt(m, round, m->secret.index, NONE, NULL,
+                    "own unit rejected by the own DAG (out of memory?)");
+        return;
+    }
+    own_created(m, own, round, len);
 }
 
 /* Creates at most one unit per call, so that a committee with no delays still returns to

@@ -349,6 +349,89 @@ static int store_vouches(const aleph_member *m, const uint8_t hash[32], const ui
 
 /* Resolves the parent slots of a checked unit against the DAG. On RESOLVE_MISSING, records in
  * *pu what it waits for and asks for it. */
+/* Looks up every parent's slot into ids (by creator); each empty slot is asked for, and the
+ * first one becomes what the unit waits for. Returns whether any was missing; *ambiguous
+ * tells whether a slot holds forks. */
+static int find_parent_slots(aleph_member *m, pending_unit *pu, const unit_wire *w,
+                             uint32_t *ids, int *ambiguous)
+{
+    int missing = 0;
+    *ambiguous = 0;
+    for (uint32_t i = 0; i < w->parents_len; i++) {
+        uint32_t c, r;
+        unit_wire_parent(w, i, &c, &r);
+        uint32_t id = dag_first_in_slot(m, c, r);
+        if (id == NONE) {
+            if (!missing) {
+                pu->wait_kind = WAIT_SLOT;
+                pu->wait_creator = c;
+                pu->wait_round = r;
+            }
+            missing = 1;
+            dag_want(m, WANT_SLOT, c, r, NULL, pu->from);
+            continue;
+        }
+        if (m->dag.units[id]->fork_next != NONE) *ambiguous = 1;
+        ids[c] = id;
+    }
+    return missing;
+}
+
+/* Whether the slots' units (no forks among them) are the parents the control hash names. */
+static int slot_parents_match(aleph_member *m, const pending_unit *pu, const unit_wire *w,
+                              const uint32_t *ids)
+{
+    if (store_vouches(m, pu->hash, ids)) return 1;
+    const uint8_t *hashes[ALEPH_MEMBERS_MAX];
+    for (uint32_t i = 0; i < w->parents_len; i++) {
+        uint32_t c, r;
+        unit_wire_parent(w, i, &c, &r);
+        hashes[i] = m->dag.units[ids[c]]->hash;
+    }
+    uint8_t control[32];
+    unit_control_hash(hashes, w->parents_len, control);
+    return memcmp(control, w->control_hash, 32) == 0;
+}
+
+/* The parents a peer named by hash (an answer to WANT_PARENTS): 1 when they fit the unit
+ * (into ids), -1 when some are still missing (asked for), 0 when the answer did not fit (it
+ * is forgotten and another peer is asked). */
+static int explicit_parents_match(aleph_member *m, pending_unit *pu, const unit_wire *w,
+                                  uint32_t *ids)
+{
+    const uint8_t *hashes[ALEPH_MEMBERS_MAX];
+    int usable = pu->explicit_len == w->parents_len, missing = 0;
+    for (uint32_t i = 0; usable && i < w->parents_len; i++) {
+        uint32_t c, r;
+        unit_wire_parent(w, i, &c, &r);
+        unit *p = dag_find(m, pu->explicit_parents[i]);
+        if (!p) {
+            if (pu->wait_kind == WAIT_NOTHING) {
+                pu->wait_kind = WAIT_HASH;
+                memcpy(pu->wait_hash, pu->explicit_parents[i], 32);
+            }
+            dag_want(m, WANT_HASH, 0, 0, pu->explicit_parents[i], pu->from);
+            missing = 1;
+            continue;
+        }
+        if (p->creator != c || p->round != r) usable = 0;
+        ids[c] = p->id;
+        hashes[i] = pu->explicit_parents[i];
+    }
+    if (usable && missing) return -1;
+    if (usable) {
+        uint8_t control[32];
+        unit_control_hash(hashes, w->parents_len, control);
+        usable = memcmp(control, w->control_hash, 32) == 0;
+    }
+    if (usable) return 1;
+    core_free(pu->explicit_parents);
+    pu->explicit_parents = NULL;
+    pu->explicit_len = 0;
+    pu->from = peer_random(m);
+    return 0;
+}
+
 static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit_wire *w,
                                    const uint8_t *data, const char **reason)
 {
@@ -365,74 +448,15 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
         m->stats.forker_units_refused++;
         return RESOLVE_REFUSED;
     }
-
-    int missing = 0, ambiguous = 0;
-    for (uint32_t i = 0; i < w->parents_len; i++) {
-        uint32_t c, r;
-        unit_wire_parent(w, i, &c, &r);
-        uint32_t id = dag_first_in_slot(m, c, r);
-        if (id == NONE) {
-            if (!missing) {
-                pu->wait_kind = WAIT_SLOT;
-                pu->wait_creator = c;
-                pu->wait_round = r;
-            }
-            missing = 1;
-            dag_want(m, WANT_SLOT, c, r, NULL, pu->from);
-            continue;
-        }
-        if (m->dag.units[id]->fork_next != NONE) ambiguous = 1;
-        ids[c] = id;
-    }
-    if (missing) return RESOLVE_MISSING;
-
+    int ambiguous;
+    if (find_parent_slots(m, pu, w, ids, &ambiguous)) return RESOLVE_MISSING;
     if (w->round > 0) {
-        const uint8_t *hashes[ALEPH_MEMBERS_MAX];
-        uint8_t control[32];
         int matched = 0;
-        if (!ambiguous && !pu->explicit_parents) matched = store_vouches(m, pu->hash, ids);
-        if (!matched && !ambiguous && !pu->explicit_parents) {
-            for (uint32_t i = 0; i < w->parents_len; i++) {
-                uint32_t c, r;
-                unit_wire_parent(w, i, &c, &r);
-                hashes[i] = m->dag.units[ids[c]]->hash;
-            }
-            unit_control_hash(hashes, w->parents_len, control);
-            matched = memcmp(control, w->control_hash, 32) == 0;
-        }
-        if (!matched && pu->explicit_parents) {
-            int usable = pu->explicit_len == w->parents_len;
-            for (uint32_t i = 0; usable && i < w->parents_len; i++) {
-                uint32_t c, r;
-                unit_wire_parent(w, i, &c, &r);
-                unit *p = dag_find(m, pu->explicit_parents[i]);
-                if (!p) {
-                    if (pu->wait_kind == WAIT_NOTHING) {
-                        pu->wait_kind = WAIT_HASH;
-                        memcpy(pu->wait_hash, pu->explicit_parents[i], 32);
-                    }
-                    dag_want(m, WANT_HASH, 0, 0, pu->explicit_parents[i], pu->from);
-                    missing = 1;
-                    continue;
-                }
-                if (p->creator != c || p->round != r) usable = 0;
-                ids[c] = p->id;
-                hashes[i] = pu->explicit_parents[i];
-            }
-            if (usable && missing) return RESOLVE_MISSING;
-            if (usable) {
-                unit_control_hash(hashes, w->parents_len, control);
-                usable = memcmp(control, w->control_hash, 32) == 0;
-            }
-            if (!usable) {
-                /* The answer did not fit the unit: forget it and ask someone else. */
-                core_free(pu->explicit_parents);
-                pu->explicit_parents = NULL;
-                pu->explicit_len = 0;
-                pu->from = peer_random(m);
-            } else {
-                matched = 1;
-            }
+        if (pu->explicit_parents) {
+            matched = explicit_parents_match(m, pu, w, ids);
+            if (matched < 0) return RESOLVE_MISSING;
+        } else if (!ambiguous) {
+            matched = slot_parents_match(m, pu, w, ids);
         }
         if (!matched) {
             /* A fork is involved: the units held do not give the control hash. */

@@ -155,6 +155,163 @@ void client_port_halted(client_port *cp, uint64_t txs_in_units)
         if (c->durable && c->pend_len) flush_durable(c);
 }
 
+/* One read's answers, sent in one write (at most one per 4 input bytes). */
+typedef struct read_acks {
+    uint8_t buf[4096];
+    size_t len;
+    uint64_t ok_seq; /* accepted transactions are numbered in order among all */
+    int accepted;
+} read_acks;
+
+/* Queues one answer; returns 0, or -1 when the client was closed meanwhile. */
+static int ack_push(client *c, read_acks *ra, uint8_t status)
+{
+    if (ra->len == sizeof ra->buf) {
+        deliver_acks(c, ra->buf, ra->len, &ra->ok_seq);
+        ra->len = 0;
+        if (c->closing) return -1;
+    }
+    ra->buf[ra->len++] = status;
+    return 0;
+}
+
+/* Copies up to need - *have bytes of the read into dst; returns whether dst is complete. */
+static int take_bytes(uint8_t *dst, uint32_t *have, uint32_t need, const uint8_t **p,
+                      size_t *left)
+{
+    uint32_t take = need - *have;
+    if (take > *left) take = (uint32_t)*left;
+    if (dst) memcpy(dst + *have, *p, take);
+    *have += take;
+    *p += take;
+    *left -= take;
+    return *have == need;
+}
+
+static int on_subscribe(client *c, read_acks *ra)
+{
+    client_port *cp = c->cp;
+    if (c->subscriber) return 0;
+    if (cp->subscribers >= cp->limits.subscribers_max) {
+        cp->counters.refused_subscribers++;
+        cp->counters.refused++;
+        c->close_after_write = 1; /* the read's loop ends here */
+        return ack_push(c, ra, CLIENT_STATUS_REFUSED);
+    }
+    c->subscriber = 1;
+    cp->subscribers++;
+    log_line(cp->log, LOG_INFO, "client_subscribed", "\"subscribers\":%u", cp->subscribers);
+    return 0;
+}
+
+/* A frame's 4-byte header: a control word or a transaction's length. 0, or -1: closed. */
+static int on_header(client *c, read_acks *ra, uint32_t n)
+{
+    client_port *cp = c->cp;
+    if (n == CLIENT_SUBSCRIBE) return on_subscribe(c, ra);
+    if (n == CLIENT_ACK_DURABLE) {
+        /* The answers so far are of transactions sent before: answered as before. */
+        if (!c->durable) {
+            deliver_acks(c, ra->buf, ra->len, &ra->ok_seq);
+            ra->len = 0;
+            if (c->closing) return -1;
+        }
+        c->durable = 1;
+        return 0;
+    }
+    if (n == CLIENT_RESUME) {
+        if (!c->subscriber) {
+            c->in_resume_req = 1;
+            c->req_have = 0;
+        }
+        return 0;
+    }
+    if (n == 0 || n > CLIENT_FRAME_HARD_MAX) {
+        cp->counters.txs_too_large++;
+        if (n) {
+            cp->counters.frames_oversize++;
+            c->close_after_write = 1; /* its body cannot be skipped in bounded time */
+        }
+        return ack_push(c, ra, ALEPH_SUBMIT_TOO_LARGE);
+    }
+    c->in_body = 1;
+    c->body_len = n;
+    c->body_have = 0;
+    c->skipping = n > cp->tx_bytes_max;
+    if (!c->skipping && !c->body) {
+        c->body = malloc(cp->tx_bytes_max);
+        if (!c->body) {
+            client_close(c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Hands a whole transaction to the member and counts the answer. */
+static uint8_t submit_tx(client_port *cp, read_acks *ra, const uint8_t *tx, uint32_t len)
+{
+    uint8_t status = (uint8_t)cp->submit(cp->ctx, tx, len);
+    if (status == ALEPH_SUBMIT_OK) {
+        cp->counters.txs_ok++;
+        ra->accepted = 1;
+    } else if (status == ALEPH_SUBMIT_POOL_FULL) {
+        cp->counters.txs_pool_full++;
+    } else if (status == ALEPH_SUBMIT_HALTED) {
+        cp->counters.txs_halted++;
+    } else {
+        cp->counters.txs_too_large++;
+    }
+    return status;
+}
+
+/* A transaction's body, whole in this read (no copy) or gathered across reads. Returns 1
+ * when it needs more bytes, 0 when answered, -1 when the client was closed. */
+static int on_body(client *c, read_acks *ra, const uint8_t **p, size_t *left)
+{
+    const uint8_t *tx;
+    if (!c->skipping && c->body_have == 0 && *left >= c->body_len) {
+        tx = *p;
+        *p += c->body_len;
+        *left -= c->body_len;
+    } else {
+        if (!take_bytes(c->skipping ? NULL : c->body, &c->body_have, c->body_len, p, left))
+            return 1;
+        tx = c->body;
+    }
+    c->in_body = 0;
+    uint8_t status = ALEPH_SUBMIT_TOO_LARGE;
+    if (c->skipping)
+        c->cp->counters.txs_too_large++;
+    else
+        status = submit_tx(c->cp, ra, tx, c->body_len);
+    return ack_push(c, ra, status);
+}
+
+/* Parses a read's frames; returns -1 when the client was closed meanwhile. */
+static int read_frames(client *c, read_acks *ra, const uint8_t *p, size_t left)
+{
+    uint64_t now_ms = uv_now(c->cp->loop);
+    while (left > 0 && !c->close_after_write) {
+        if (c->in_resume_req) {
+            if (!take_bytes(c->req, &c->req_have, 8, &p, &left)) return 0;
+            c->in_resume_req = 0;
+            client_resume_start(c, le64_get(c->req));
+            if (c->closing) return -1;
+        } else if (!c->in_body) {
+            if (c->hdr_have == 0) c->frame_started_ms = now_ms;
+            if (!take_bytes(c->hdr, &c->hdr_have, 4, &p, &left)) return 0;
+            c->hdr_have = 0;
+            if (on_header(c, ra, le32_get(c->hdr)) < 0) return -1;
+        } else {
+            int r = on_body(c, ra, &p, &left);
+            if (r < 0) return -1;
+            if (r > 0) return 0;
+        }
+    }
+    return 0;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     client *c = s->data;
@@ -174,154 +331,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->refusing) return; /* what it sends before it reads its 5 is dropped */
     cp->counters.bytes_in += (uint64_t)nread;
-    uint64_t now_ms = uv_now(cp->loop);
-    if (nread > 0) c->active_ms = now_ms;
-    const uint8_t *p = (const uint8_t *)buf->base;
-    size_t left = (size_t)nread;
-    /* Acks of this read, sent in one write; at most one per 4 input bytes. */
-    uint8_t acks_local[4096];
-    uint8_t *acks = acks_local;
-    size_t acks_len = 0, acks_cap = sizeof acks_local;
-    int accepted = 0;
-    uint64_t ok_seq = cp->counters.txs_ok; /* accepted transactions are numbered in order */
-    while (left > 0 && !c->close_after_write) {
-        if (c->in_resume_req) {
-            uint32_t take = 8 - c->req_have;
-            if (take > left) take = (uint32_t)left;
-            memcpy(c->req + c->req_have, p, take);
-            c->req_have += take;
-            p += take;
-            left -= take;
-            if (c->req_have < 8) break;
-            c->in_resume_req = 0;
-            client_resume_start(c, le64_get(c->req));
-            if (c->closing) return;
-            continue;
-        }
-        if (!c->in_body) {
-            if (c->hdr_have == 0) c->frame_started_ms = now_ms;
-            uint32_t take = 4 - c->hdr_have;
-            if (take > left) take = (uint32_t)left;
-            memcpy(c->hdr + c->hdr_have, p, take);
-            c->hdr_have += take;
-            p += take;
-            left -= take;
-            if (c->hdr_have < 4) break;
-            c->hdr_have = 0;
-            uint32_t n = le32_get(c->hdr);
-            if (n == CLIENT_SUBSCRIBE) {
-                if (!c->subscriber && cp->subscribers >= cp->limits.subscribers_max) {
-                    cp->counters.refused_subscribers++;
-                    cp->counters.refused++;
-                    c->close_after_write = 1; /* the loop ends here */
-                    if (acks_len == acks_cap) {
-                        deliver_acks(c, acks, acks_len, &ok_seq);
-                        acks_len = 0;
-                        if (c->closing) return;
-                    }
-                    acks[acks_len++] = CLIENT_STATUS_REFUSED;
-                    continue;
-                }
-                if (!c->subscriber) {
-                    c->subscriber = 1;
-                    cp->subscribers++;
-                    log_line(cp->log, LOG_INFO, "client_subscribed", "\"subscribers\":%u",
-                             cp->subscribers);
-                }
-                continue;
-            }
-            if (n == CLIENT_ACK_DURABLE) {
-                /* The answers so far are of transactions sent before: answered as before. */
-                if (!c->durable) {
-                    deliver_acks(c, acks, acks_len, &ok_seq);
-                    acks_len = 0;
-                    if (c->closing) return;
-                }
-                c->durable = 1;
-                continue;
-            }
-            if (n == CLIENT_RESUME) {
-                if (!c->subscriber) {
-                    c->in_resume_req = 1;
-                    c->req_have = 0;
-                }
-                continue;
-            }
-            uint8_t status = 0xff;
-            if (n > CLIENT_FRAME_HARD_MAX) {
-                cp->counters.frames_oversize++;
-                cp->counters.txs_too_large++;
-                status = ALEPH_SUBMIT_TOO_LARGE;
-                c->close_after_write = 1;
-            } else if (n == 0) {
-                cp->counters.txs_too_large++;
-                status = ALEPH_SUBMIT_TOO_LARGE;
-            } else {
-                c->in_body = 1;
-                c->body_len = n;
-                c->body_have = 0;
-                c->skipping = n > cp->tx_bytes_max;
-                if (!c->skipping && !c->body) {
-                    c->body = malloc(cp->tx_bytes_max);
-                    if (!c->body) {
-                        client_close(c);
-                        return;
-                    }
-                }
-            }
-            if (status != 0xff) {
-                if (acks_len == acks_cap) {
-                    deliver_acks(c, acks, acks_len, &ok_seq);
-                    acks_len = 0;
-                }
-                acks[acks_len++] = status;
-            }
-            continue;
-        }
-        uint32_t want = c->body_len - c->body_have;
-        const uint8_t *tx = NULL;
-        if (!c->skipping && c->body_have == 0 && left >= want) {
-            tx = p; /* whole transaction in this read: no copy */
-        } else {
-            uint32_t take = want < left ? want : (uint32_t)left;
-            if (!c->skipping) memcpy(c->body + c->body_have, p, take);
-            c->body_have += take;
-            p += take;
-            left -= take;
-            if (c->body_have < c->body_len) break;
-            if (!c->skipping) tx = c->body;
-        }
-        uint8_t status;
-        if (c->skipping) {
-            status = ALEPH_SUBMIT_TOO_LARGE;
-            cp->counters.txs_too_large++;
-        } else {
-            status = (uint8_t)cp->submit(cp->ctx, tx, c->body_len);
-            if (status == ALEPH_SUBMIT_OK) {
-                cp->counters.txs_ok++;
-                accepted = 1;
-            } else if (status == ALEPH_SUBMIT_POOL_FULL) {
-                cp->counters.txs_pool_full++;
-            } else if (status == ALEPH_SUBMIT_HALTED) {
-                cp->counters.txs_halted++;
-            } else {
-                cp->counters.txs_too_large++;
-            }
-        }
-        if (tx == p) {
-            p += want;
-            left -= want;
-        }
-        c->in_body = 0;
-        if (acks_len == acks_cap) {
-            deliver_acks(c, acks, acks_len, &ok_seq);
-            acks_len = 0;
-            if (c->closing) return;
-        }
-        acks[acks_len++] = status;
-    }
-    deliver_acks(c, acks, acks_len, &ok_seq);
-    if (accepted && cp->submitted) cp->submitted(cp->ctx);
+    if (nread > 0) c->active_ms = uv_now(cp->loop);
+    read_acks ra = {.ok_seq = cp->counters.txs_ok};
+    if (read_frames(c, &ra, (const uint8_t *)buf->base, (size_t)nread) == 0)
+        deliver_acks(c, ra.buf, ra.len, &ra.ok_seq);
+    /* Accepted transactions are in the pool even when the client was closed meanwhile. */
+    if (ra.accepted && cp->submitted) cp->submitted(cp->ctx);
 }
 
 void client_limits_defaults(client_limits *l)

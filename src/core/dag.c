@@ -377,11 +377,8 @@ static int find_parent_slots(aleph_member *m, pending_unit *pu, const unit_wire 
     return missing;
 }
 
-/* Whether the slots' units (no forks among them) are the parents the control hash names. */
-static int slot_parents_match(aleph_member *m, const pending_unit *pu, const unit_wire *w,
-                              const uint32_t *ids)
+int dag_parents_match(const aleph_member *m, const unit_wire *w, const uint32_t *ids)
 {
-    if (store_vouches(m, pu->hash, ids)) return 1;
     const uint8_t *hashes[ALEPH_MEMBERS_MAX];
     for (uint32_t i = 0; i < w->parents_len; i++) {
         uint32_t c, r;
@@ -391,6 +388,13 @@ static int slot_parents_match(aleph_member *m, const pending_unit *pu, const uni
     uint8_t control[32];
     unit_control_hash(hashes, w->parents_len, control);
     return memcmp(control, w->control_hash, 32) == 0;
+}
+
+/* Whether the slots' units (no forks among them) are the parents the control hash names. */
+static int slot_parents_match(aleph_member *m, const pending_unit *pu, const unit_wire *w,
+                              const uint32_t *ids)
+{
+    return store_vouches(m, pu->hash, ids) || dag_parents_match(m, w, ids);
 }
 
 /* The parents a peer named by hash (an answer to WANT_PARENTS): 1 when they fit the unit

@@ -362,6 +362,8 @@ int dag_init(aleph_member *m);
 void dag_free(aleph_member *m);
 unit *dag_find(const aleph_member *m, const uint8_t hash[32]);
 uint32_t dag_first_in_slot(const aleph_member *m, uint32_t creator, uint32_t round);
+/* Whether the units ids names (by creator) give w's control hash. */
+int dag_parents_match(const aleph_member *m, const unit_wire *w, const uint32_t *ids);
 /* u's parent by creator c (u->parents must be set): a unit id of this DAG, or NONE. */
 uint32_t dag_parent(const aleph_member *m, const unit *u, uint32_t c);
 /* Frees u's encoding and parent list (shed.c), or gives them back to the unit store. */

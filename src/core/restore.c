@@ -30,19 +30,6 @@ static int signature_valid(const aleph_member *m, const unit_wire *w, const uint
     return verify_hash(hash, w->signature, pk);
 }
 
-static int parents_match(const aleph_member *m, const unit_wire *w, const uint32_t *ids)
-{
-    const uint8_t *hashes[ALEPH_MEMBERS_MAX];
-    for (uint32_t i = 0; i < w->parents_len; i++) {
-        uint32_t c, r;
-        unit_wire_parent(w, i, &c, &r);
-        hashes[i] = m->dag.units[ids[c]]->hash;
-    }
-    uint8_t control[32];
-    unit_control_hash(hashes, w->parents_len, control);
-    return memcmp(control, w->control_hash, 32) == 0;
-}
-
 /* Fills ids (`members` entries) with the parents of w; returns NULL or a reason. */
 static const char *restore_parents(const aleph_member *m, const unit_wire *w, uint32_t *ids)
 {
@@ -55,7 +42,7 @@ static const char *restore_parents(const aleph_member *m, const unit_wire *w, ui
     }
     if (w->round == 0) return NULL;
     for (uint32_t tries = 0; tries < RESTORE_PARENT_TRIES_MAX; tries++) {
-        if (parents_match(m, w, ids)) return NULL;
+        if (dag_parents_match(m, w, ids)) return NULL;
         /* next combination: advance the first forked slot that has a further variant */
         uint32_t i = 0;
         for (; i < w->parents_len; i++) {

@@ -347,8 +347,6 @@ static int store_vouches(const aleph_member *m, const uint8_t hash[32], const ui
     return 1;
 }
 
-/* Resolves the parent slots of a checked unit against the DAG. On RESOLVE_MISSING, records in
- * *pu what it waits for and asks for it. */
 /* Looks up every parent's slot into ids (by creator); each empty slot is asked for, and the
  * first one becomes what the unit waits for. Returns whether any was missing; *ambiguous
  * tells whether a slot holds forks. */
@@ -390,20 +388,12 @@ int dag_parents_match(const aleph_member *m, const unit_wire *w, const uint32_t 
     return memcmp(control, w->control_hash, 32) == 0;
 }
 
-/* Whether the slots' units (no forks among them) are the parents the control hash names. */
-static int slot_parents_match(aleph_member *m, const pending_unit *pu, const unit_wire *w,
-                              const uint32_t *ids)
-{
-    return store_vouches(m, pu->hash, ids) || dag_parents_match(m, w, ids);
-}
-
 /* The parents a peer named by hash (an answer to WANT_PARENTS): 1 when they fit the unit
  * (into ids), -1 when some are still missing (asked for), 0 when the answer did not fit (it
  * is forgotten and another peer is asked). */
 static int explicit_parents_match(aleph_member *m, pending_unit *pu, const unit_wire *w,
                                   uint32_t *ids)
 {
-    const uint8_t *hashes[ALEPH_MEMBERS_MAX];
     int usable = pu->explicit_len == w->parents_len, missing = 0;
     for (uint32_t i = 0; usable && i < w->parents_len; i++) {
         uint32_t c, r;
@@ -420,15 +410,10 @@ static int explicit_parents_match(aleph_member *m, pending_unit *pu, const unit_
         }
         if (p->creator != c || p->round != r) usable = 0;
         ids[c] = p->id;
-        hashes[i] = pu->explicit_parents[i];
     }
     if (usable && missing) return -1;
-    if (usable) {
-        uint8_t control[32];
-        unit_control_hash(hashes, w->parents_len, control);
-        usable = memcmp(control, w->control_hash, 32) == 0;
-    }
-    if (usable) return 1;
+    if (usable && dag_parents_match(m, w, ids)) return 1;
+    /* The answer did not fit the unit: forget it and ask someone else. */
     core_free(pu->explicit_parents);
     pu->explicit_parents = NULL;
     pu->explicit_len = 0;
@@ -436,6 +421,8 @@ static int explicit_parents_match(aleph_member *m, pending_unit *pu, const unit_
     return 0;
 }
 
+/* Resolves the parent slots of a checked unit against the DAG. On RESOLVE_MISSING, records in
+ * *pu what it waits for and asks for it. */
 static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit_wire *w,
                                    const uint8_t *data, const char **reason)
 {
@@ -460,7 +447,8 @@ static enum resolve_result resolve(aleph_member *m, pending_unit *pu, const unit
             matched = explicit_parents_match(m, pu, w, ids);
             if (matched < 0) return RESOLVE_MISSING;
         } else if (!ambiguous) {
-            matched = slot_parents_match(m, pu, w, ids);
+            /* the slots' units, no forks among them */
+            matched = store_vouches(m, pu->hash, ids) || dag_parents_match(m, w, ids);
         }
         if (!matched) {
             /* A fork is involved: the units held do not give the control hash. */

@@ -427,6 +427,19 @@ static void one_peer_cannot_start_a_catch_up(void **state)
     ts_cluster_free(&cl);
 }
 
+/* Queues, ahead of the stale bytes and of every real answer, an answer from peer 0 to the
+ * query the resumed member sends at its first step, reporting the member's own stale top as
+ * that peer's. */
+static void answer_resume_first(uint32_t resumed)
+{
+    aleph_member_stats st;
+    aleph_member_stats_get(cl.members[resumed].m, &st);
+    uint32_t stale_plus1 = st.round_created == UINT32_MAX ? 0 : st.round_created + 1;
+    uint8_t answer[9] = {MSG_OWN_ANSWER};
+    for (int i = 0; i < 4; i++) answer[5 + i] = (uint8_t)(stale_plus1 >> (8 * i));
+    ts_cluster_inject_first(&cl, 0, resumed, answer, sizeof answer);
+}
+
 /* A member whose process was stopped (SIGSTOP) while the others ran hundreds of rounds:
  * it took no steps, the first messages sent to it waited (its socket buffers), the rest were
  * lost. Resumed, it reads those stale messages first, then the committee's newest units;
@@ -437,9 +450,8 @@ static void one_peer_cannot_start_a_catch_up(void **state)
  * Seen to fail: with the hold off (catchup_clock not setting it), the resumed member sent
  * 206 single-slot requests (2,451 units added) against 5 with it; with the hold ended by
  * HIGHESTs instead of the own query's answers (stale ones in the buffers ended it at once), 205. */
-static void resumed_member_holds_single_requests(void **state)
+static void run_resumed_member(int stale_first_answer)
 {
-    (void)state;
     const uint32_t n = 7, paused = 3;
     ts_cluster_init_ae(&cl, n, ALEPH_COIN_THRESHOLD, 400, 20);
     cl.deliveries_per_ms = 4;
@@ -467,6 +479,7 @@ static void resumed_member_holds_single_requests(void **state)
     aleph_member_stats before, st;
     aleph_member_stats_get(cl.members[paused].m, &before);
     ts_cluster_resume(&cl);
+    if (stale_first_answer) answer_resume_first(paused);
     ts_cluster_run(&cl, others, 30000000);
     ts_log *logs[TS_MEMBERS_MAX];
     for (uint32_t i = 0; i < n; i++) logs[i] = &cl.members[i].log;
@@ -486,6 +499,24 @@ static void resumed_member_holds_single_requests(void **state)
     ts_cluster_free(&cl);
 }
 
+static void resumed_member_holds_single_requests(void **state)
+{
+    (void)state;
+    run_resumed_member(0);
+}
+
+/* The same resume, but the first answer to the member's query comes from a peer that is
+ * itself behind (here: one claiming the paused member's own stale top, which a faulty peer
+ * can also send): one answer must not end the hold, since the committee's round is known
+ * only once f+1 peers told theirs (one of them honest and current). Seen to fail with the
+ * hold ended by the first answer (mutant hold_ends_on_first_answer): 206 single-slot
+ * requests (2,451 units added) against 6 with the f+1 rule. */
+static void resume_hold_outlasts_a_stale_first_answer(void **state)
+{
+    (void)state;
+    run_resumed_member(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +526,7 @@ int main(void)
         cmocka_unit_test(pushes_are_bounded_per_peer),
         cmocka_unit_test(one_peer_cannot_start_a_catch_up),
         cmocka_unit_test(resumed_member_holds_single_requests),
+        cmocka_unit_test(resume_hold_outlasts_a_stale_first_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

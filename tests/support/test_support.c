@@ -211,6 +211,18 @@ typedef struct ts_msg {
     uint8_t data[];
 } ts_msg;
 
+static ts_msg *new_msg(uint32_t from, uint32_t to, const uint8_t *data, size_t len)
+{
+    ts_msg *msg = malloc(sizeof *msg + len);
+    assert_non_null(msg);
+    msg->next = NULL;
+    msg->from = from;
+    msg->to = to;
+    msg->len = len;
+    memcpy(msg->data, data, len);
+    return msg;
+}
+
 static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data, size_t len)
 {
     /* 1 is the core's MSG_UNIT type byte. */
@@ -220,13 +232,7 @@ static void enqueue(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *d
     if (to == cl->paused_member &&
         cl->paused_kept[from] >= cl->paused_keep * (1 + from) / cl->committee.n)
         return;
-    ts_msg *msg = malloc(sizeof *msg + len);
-    assert_non_null(msg);
-    msg->next = NULL;
-    msg->from = from;
-    msg->to = to;
-    msg->len = len;
-    memcpy(msg->data, data, len);
+    ts_msg *msg = new_msg(from, to, data, len);
     if (to == cl->paused_member) {
         cl->paused_kept[from]++;
         if (cl->paused_tail)
@@ -256,6 +262,16 @@ void ts_cluster_inject(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t
                        size_t len)
 {
     enqueue(cl, from, to, data, len);
+}
+
+void ts_cluster_inject_first(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data,
+                             size_t len)
+{
+    ts_msg *msg = new_msg(from, to, data, len);
+    msg->next = cl->queue_head;
+    cl->queue_head = msg;
+    if (!cl->queue_tail) cl->queue_tail = msg;
+    cl->queued++;
 }
 
 void ts_cluster_resume(ts_cluster *cl)

@@ -135,6 +135,9 @@ size_t ts_cluster_run(ts_cluster *cl, size_t batches, size_t steps_max);
 /* Queues a message from `from` to `to` (a byzantine member's, made by hand). */
 void ts_cluster_inject(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data,
                        size_t len);
+/* The same, delivered before everything queued (a peer's bytes that overtake the others'). */
+void ts_cluster_inject_first(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data,
+                             size_t len);
 /* Ends the pause: what waited for the paused member is delivered first (at the end of the
  * queue, before anything sent from now on), and it takes steps again. */
 void ts_cluster_resume(ts_cluster *cl);

@@ -435,9 +435,9 @@ static void answer_resume_first(uint32_t resumed)
     aleph_member_stats st;
     aleph_member_stats_get(cl.members[resumed].m, &st);
     uint32_t stale_plus1 = st.round_created == UINT32_MAX ? 0 : st.round_created + 1;
-    uint8_t answer[9] = {MSG_OWN_ANSWER};
-    for (int i = 0; i < 4; i++) answer[5 + i] = (uint8_t)(stale_plus1 >> (8 * i));
-    ts_cluster_inject_first(&cl, 0, resumed, answer, sizeof answer);
+    uint8_t answer[9];
+    size_t len = ts_own_answer(answer, 0, stale_plus1, NULL, 0);
+    ts_cluster_inject_first(&cl, 0, resumed, answer, len);
 }
 
 /* A member whose process was stopped (SIGSTOP) while the others ran hundreds of rounds:

@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include "message.h"
 #include "test_support.h"
 #include "unit.h"
 
@@ -302,17 +301,6 @@ static void crash_restart_runs(void **state)
                   deleted_runs);
 }
 
-/* An own answer as a peer sends it: type, the asker's newest round + 1 it holds, its own top
- * round + 1, then that unit (without its MSG_UNIT type byte) or nothing. */
-static size_t own_answer(uint8_t *p, uint32_t own_plus1, const uint8_t *unit, size_t unit_len)
-{
-    p[0] = MSG_OWN_ANSWER;
-    for (int i = 0; i < 4; i++) p[1 + i] = (uint8_t)(own_plus1 >> (8 * i)), p[5 + i] = 0;
-    p[5] = 2; /* rounds_plus1: the peer holds rounds 0 and 1 */
-    memcpy(p + 9, unit, unit_len);
-    return 9 + unit_len;
-}
-
 static void tick(ts_member *tm)
 {
     aleph_event ev = {.kind = ALEPH_EVENT_TICK, .now_ms = tm->now};
@@ -348,8 +336,9 @@ static void own_answers_count_once_and_must_be_signed(void **state)
     ts_member_init(&tm, &c, 0);
     tick(&tm); /* the queries go out */
     size_t len = ts_make_unit(&c, 1, 1, parents, hashes, NULL, 0, unit, sizeof unit, h);
+    /* Every answer: the peer holds rounds 0 and 1 (rounds_plus1 2). */
     for (int k = 0; k < 3; k++) {
-        ts_member_deliver(&tm, 1, msg, own_answer(msg, 0, unit + 1, len - 1));
+        ts_member_deliver(&tm, 1, msg, ts_own_answer(msg, 0, 2, unit + 1, len - 1));
         tm.now += 1000;
         tick(&tm);
     }
@@ -358,7 +347,7 @@ static void own_answers_count_once_and_must_be_signed(void **state)
     assert_int_equal(created(&tm), 0);
     len = ts_make_unit(&c, 0, 1, parents, hashes, NULL, 0, unit, sizeof unit, h);
     unit[len - 1] ^= 1; /* the signature ends the unit */
-    ts_member_deliver(&tm, 2, msg, own_answer(msg, 2, unit + 1, len - 1));
+    ts_member_deliver(&tm, 2, msg, ts_own_answer(msg, 2, 2, unit + 1, len - 1));
     tick(&tm);
     assert_int_equal(tm.log.own_newer, 0);
     assert_int_equal(tm.log.own_checked, 1);
@@ -368,7 +357,7 @@ static void own_answers_count_once_and_must_be_signed(void **state)
     ts_member_init(&tm, &c, 0);
     tick(&tm);
     unit[len - 1] ^= 1; /* whole again */
-    ts_member_deliver(&tm, 3, msg, own_answer(msg, 2, unit + 1, len - 1));
+    ts_member_deliver(&tm, 3, msg, ts_own_answer(msg, 2, 2, unit + 1, len - 1));
     tick(&tm);
     assert_int_equal(tm.log.own_newer, 1);
     assert_int_equal(tm.log.own_checked, 0);

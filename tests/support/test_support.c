@@ -8,7 +8,9 @@
 
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "member.h"
+#include "message.h"
 #include "test_support.h"
 #include "threshold_coin.h"
 #include "unit.h"
@@ -272,6 +274,16 @@ void ts_cluster_inject_first(ts_cluster *cl, uint32_t from, uint32_t to, const u
     cl->queue_head = msg;
     if (!cl->queue_tail) cl->queue_tail = msg;
     cl->queued++;
+}
+
+size_t ts_own_answer(uint8_t *p, uint32_t own_plus1, uint32_t rounds_plus1, const uint8_t *body,
+                     size_t body_len)
+{
+    p[0] = MSG_OWN_ANSWER;
+    put_uint(p + 1, own_plus1, 4);
+    put_uint(p + 5, rounds_plus1, 4);
+    if (body_len) memcpy(p + 9, body, body_len);
+    return 9 + body_len;
 }
 
 void ts_cluster_resume(ts_cluster *cl)

@@ -138,6 +138,11 @@ void ts_cluster_inject(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t
 /* The same, delivered before everything queued (a peer's bytes that overtake the others'). */
 void ts_cluster_inject_first(ts_cluster *cl, uint32_t from, uint32_t to, const uint8_t *data,
                              size_t len);
+/* Writes into p (9 + body_len bytes) an OWN_ANSWER as a peer sends it: the asker's newest
+ * round + 1 that the peer holds, the peer's own top round + 1, then that unit (without its
+ * MSG_UNIT type byte) or nothing. Returns its length. */
+size_t ts_own_answer(uint8_t *p, uint32_t own_plus1, uint32_t rounds_plus1, const uint8_t *body,
+                     size_t body_len);
 /* Ends the pause: what waited for the paused member is delivered first (at the end of the
  * queue, before anything sent from now on), and it takes steps again. */
 void ts_cluster_resume(ts_cluster *cl);
